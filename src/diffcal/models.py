@@ -1,0 +1,87 @@
+"""Model architectures (paper section 4.1), in a name -> builder registry.
+
+No BatchNorm anywhere: per-sample gradients (``torch.func``) and DP-SGD (Opacus)
+both need per-sample independence, so the ResNet uses GroupNorm.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import torch
+from torch import nn
+
+
+def mlp(input_shape: tuple[int, ...], num_classes: int, *, hidden_mult: float = 2.0) -> nn.Module:
+    """One hidden layer of ``hidden_mult * m`` ReLU units for ``m`` input features."""
+    m = math.prod(input_shape)
+    hidden = max(1, int(round(hidden_mult * m)))
+    return nn.Sequential(
+        nn.Flatten(), nn.Linear(m, hidden), nn.ReLU(), nn.Linear(hidden, num_classes)
+    )
+
+
+def mnist_cnn(input_shape: tuple[int, ...], num_classes: int) -> nn.Module:
+    """Leino & Fredrikson (2020) MNIST CNN: conv(20,5)-pool-conv(50,5)-pool, dropout
+    0.25 after each pooling, FC 500 + ReLU, dropout 0.5, linear head."""
+    c, h, w = input_shape
+    feat = nn.Sequential(
+        nn.Conv2d(c, 20, 5),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Dropout(0.25),
+        nn.Conv2d(20, 50, 5),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Dropout(0.25),
+        nn.Flatten(),
+    )
+    with torch.no_grad():
+        n_feat = feat(torch.zeros(1, c, h, w)).shape[1]
+    return nn.Sequential(
+        feat, nn.Linear(n_feat, 500), nn.ReLU(), nn.Dropout(0.5), nn.Linear(500, num_classes)
+    )
+
+
+def cifar_cnn(input_shape: tuple[int, ...], num_classes: int) -> nn.Module:
+    """4 conv layers (32, 64, 64, 128 channels, kernel 3) each followed by ReLU and
+    2x2 average pooling, then a linear head."""
+    c, h, w = input_shape
+    layers: list[nn.Module] = []
+    for out in (32, 64, 64, 128):
+        layers += [nn.Conv2d(c, out, 3, padding=1), nn.ReLU(), nn.AvgPool2d(2)]
+        c = out
+    feat = nn.Sequential(*layers, nn.Flatten())
+    with torch.no_grad():
+        n_feat = feat(torch.zeros(1, *input_shape)).shape[1]
+    return nn.Sequential(feat, nn.Linear(n_feat, num_classes))
+
+
+def resnet18_gn(input_shape: tuple[int, ...], num_classes: int) -> nn.Module:
+    """torchvision ResNet18 with GroupNorm(32 groups) instead of BatchNorm."""
+    from torchvision.models import resnet18
+
+    return resnet18(num_classes=num_classes, norm_layer=lambda ch: nn.GroupNorm(32, ch))
+
+
+#: Registry: architecture name -> builder(input_shape, num_classes, **kwargs).
+MODELS: dict[str, Callable[..., nn.Module]] = {
+    "mlp": mlp,
+    "mnist_cnn": mnist_cnn,
+    "cifar_cnn": cifar_cnn,
+    "resnet18_gn": resnet18_gn,
+}
+
+
+def build_model(
+    arch: str, input_shape: tuple[int, ...], num_classes: int, *, seed: int, **kwargs
+) -> nn.Module:
+    """Build ``arch`` with parameters initialised from ``seed``."""
+    try:
+        builder = MODELS[arch]
+    except KeyError:
+        raise ValueError(f"unknown model {arch!r}; allowed: {sorted(MODELS)}") from None
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        return builder(tuple(input_shape), num_classes, **kwargs)

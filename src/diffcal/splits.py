@@ -1,0 +1,96 @@
+"""Data splits (paper section 4.1) and reference training subsets.
+
+For one split index ``t`` of a dataset, every sample gets exactly one role:
+
+- ``member``: private, in the target's training set;
+- ``nonmember``: private, held out from the target;
+- ``reference``: public, the pool that reference models train on (scratch
+  references train on subsets of it; forgetting references fine-tune on it);
+- ``shadow_in`` / ``shadow_out``: public, held out from every reference model and
+  used only for threshold selection: a shadow target trained on ``shadow_in``
+  is attacked on ``shadow_in`` (members) vs ``shadow_out`` (non-members).
+
+The split is a random permutation drawn from one seed; it is written once and every
+model reads its own training rows from it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from diffcal.seeds import numpy_rng
+
+ROLES: tuple[str, ...] = ("member", "nonmember", "reference", "shadow_in", "shadow_out")
+
+
+def make_split(
+    n: int,
+    *,
+    seed: int,
+    private_fraction: float = 0.5,
+    member_fraction: float = 0.5,
+    reference_fraction: float = 0.5,
+    train_size: int | None = None,
+) -> pd.DataFrame:
+    """Assign a role to each of ``n`` samples.
+
+    Args:
+        n: number of samples (ids ``0..n-1``).
+        seed: seed of the permutation.
+        private_fraction: share of samples that are private.
+        member_fraction: share of the private samples that are members; the rest
+            are non-members.
+        reference_fraction: share of the public samples in the reference pool; the
+            rest is split in half into ``shadow_in`` / ``shadow_out``.
+        train_size: if set, keep only this many members and this many non-members
+            (training-set-size ablation); the other private samples get role
+            ``unused``.
+
+    Returns:
+        DataFrame with columns ``sample_id`` (int32, sorted) and ``role`` (str).
+    """
+    for name, f in [
+        ("private_fraction", private_fraction),
+        ("member_fraction", member_fraction),
+        ("reference_fraction", reference_fraction),
+    ]:
+        if not 0.0 < f < 1.0:
+            raise ValueError(f"{name} must lie strictly between 0 and 1, got {f}")
+    perm = numpy_rng(seed).permutation(n)
+    n_private = int(round(n * private_fraction))
+    n_member = int(round(n_private * member_fraction))
+    n_public = n - n_private
+    n_reference = int(round(n_public * reference_fraction))
+    n_shadow_in = (n_public - n_reference) // 2
+    bounds = np.cumsum([n_member, n_private - n_member, n_reference, n_shadow_in])
+    parts = np.split(perm, bounds)
+    roles = np.empty(n, dtype=object)
+    for role, idx in zip(ROLES, parts, strict=True):
+        roles[idx] = role
+    if train_size is not None:
+        for role, idx in zip(ROLES[:2], parts[:2], strict=True):
+            if train_size > len(idx):
+                raise ValueError(f"train_size={train_size} exceeds the {len(idx)} {role}s")
+            roles[idx[train_size:]] = "unused"
+    sizes = {r: int(np.sum(roles == r)) for r in ROLES}
+    if min(sizes.values()) < 2:
+        raise ValueError(f"dataset of {n} samples is too small for this split: {sizes}")
+    return pd.DataFrame(
+        {"sample_id": np.arange(n, dtype=np.int32), "role": pd.array(roles, dtype="string")}
+    )
+
+
+def ids_with_role(split: pd.DataFrame, *roles: str) -> np.ndarray:
+    """Sorted sample ids (int64) whose role is one of ``roles``."""
+    mask = split["role"].isin(roles).to_numpy()
+    return split["sample_id"].to_numpy()[mask].astype(np.int64)
+
+
+def subsample(ids: np.ndarray, size: int, *, seed: int) -> np.ndarray:
+    """``size`` ids drawn without replacement from ``ids``, sorted."""
+    if size > len(ids):
+        raise ValueError(f"cannot draw {size} samples from a pool of {len(ids)}")
+    if size == len(ids):
+        return np.sort(ids)
+    return np.sort(numpy_rng(seed).choice(ids, size=size, replace=False))

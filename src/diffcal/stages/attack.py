@@ -1,0 +1,183 @@
+"""Stage ``attack``: scores.parquet + split.parquet -> attack_scores.parquet, metrics.csv.
+
+Two attack settings are built from the same per-sample outputs:
+
+- ``eval``: the real attack. Target = ``target``, calibrated with the ``scratch``
+  references (Cal) or the ``forget_target`` references (Cal-F), on the private
+  samples (``member`` = members, ``nonmember`` = non-members).
+- ``threshold``: the simulated attack used only to choose tau (paper, "Threshold
+  selection"). Target = ``shadow`` (trained on ``shadow_in``), calibrated with the
+  same ``scratch`` references or the ``forget_shadow`` references, on
+  ``shadow_in`` (members) vs ``shadow_out`` (non-members).
+
+attack_scores.parquet: one row per (set, sample): ``set`` (string), ``sample_id``
+(int32), ``role`` (string), ``is_member`` (bool), then one float64 column per
+attack (``gap``, ``loss_orig``, ``loss_cal``, ``loss_calf``, ``gn_*``,
+``confidence_*``). Higher = more likely a member, in every column.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from diffcal import metrics
+from diffcal.attacks import GAP_THRESHOLD, SCORES, attack_names, calibrate, gap_score
+from diffcal.io import write_csv, write_parquet
+
+log = logging.getLogger("diffcal")
+
+OUTPUT_COLUMNS = ("loss", "grad_norm", "max_log_prob", "correct")
+SETTINGS = {
+    # set name: (target model, forgetting model, member role, non-member role)
+    "eval": ("target", "forget_target", "member", "nonmember"),
+    "threshold": ("shadow", "forget_shadow", "shadow_in", "shadow_out"),
+}
+
+
+def model_outputs(scores: pd.DataFrame, model: str, ids: np.ndarray) -> dict[str, np.ndarray]:
+    """Outputs of all models named ``model`` on samples ``ids``: dict of ``(k, n)``
+    arrays (k = number of such models), columns aligned with ``ids``."""
+    rows = scores[scores["model"] == model]
+    if rows.empty:
+        raise ValueError(f"scores hold no rows for model {model!r}")
+    out = {}
+    for col in OUTPUT_COLUMNS:
+        wide = rows.pivot(index="ref", columns="sample_id", values=col).sort_index()
+        missing = np.setdiff1d(ids, wide.columns.to_numpy())
+        if len(missing):
+            raise ValueError(f"model {model!r} was not scored on samples {missing[:5].tolist()}...")
+        out[col] = wide[ids].to_numpy()
+    return out
+
+
+def compute_attacks(
+    target: Mapping[str, np.ndarray],
+    scratch: Mapping[str, np.ndarray],
+    forget: Mapping[str, np.ndarray],
+    *,
+    scores: Sequence[str],
+    calibrations: Sequence[str],
+    gap: bool,
+) -> dict[str, np.ndarray]:
+    """Attack scores per sample.
+
+    Args:
+        target: outputs of the attacked model, each ``(1, n)``.
+        scratch: outputs of the scratch references, each ``(k, n)``.
+        forget: outputs of the forgetting references, each ``(k', n)``.
+
+    Returns:
+        attack name (see :func:`diffcal.attacks.attack_names`) -> ``(n,)`` scores.
+    """
+    out: dict[str, np.ndarray] = {}
+    if gap:
+        out["gap"] = gap_score(target["correct"][0])
+    refs = {"cal": scratch, "calf": forget}
+    for name in scores:
+        s_target = SCORES[name](target)[0]
+        for cal in calibrations:
+            if cal == "orig":
+                out[f"{name}_orig"] = s_target
+            else:
+                out[f"{name}_{cal}"] = calibrate(s_target, SCORES[name](refs[cal]))
+    return out
+
+
+def attack_metrics(
+    eval_member: np.ndarray,
+    eval_score: np.ndarray,
+    thr_member: np.ndarray,
+    thr_score: np.ndarray,
+    *,
+    calibrated: bool,
+    is_gap: bool,
+    fpr_levels: Sequence[float],
+    recall_levels: Sequence[float],
+) -> dict[str, float]:
+    """Metrics of one attack. ``*_member``: ``(n,)`` bool; ``*_score``: ``(n,)``."""
+    if is_gap:
+        tau, thr_acc = (
+            GAP_THRESHOLD,
+            metrics.accuracy_at_threshold(thr_member, thr_score, GAP_THRESHOLD),
+        )
+    else:
+        tau, thr_acc = metrics.best_threshold(thr_member, thr_score)
+    row = {
+        "auc": metrics.auc(eval_member, eval_score),
+        "acc": metrics.accuracy_at_threshold(eval_member, eval_score, tau),
+        "tau": tau,
+        "acc_threshold_set": thr_acc,
+        "acc_tau0": (
+            metrics.accuracy_at_threshold(eval_member, eval_score, 0.0) if calibrated else np.nan
+        ),
+        "acc_oracle_tau": metrics.best_threshold(eval_member, eval_score)[1],
+    }
+    rates = metrics.rates_at_threshold(eval_member, eval_score, tau)
+    row.update({f"{k}_at_tau": v for k, v in rates.items()})
+    for f in fpr_levels:
+        row[f"tpr_at_fpr_{f:g}"] = metrics.tpr_at_fpr(eval_member, eval_score, f)
+    for r in recall_levels:
+        row[f"precision_at_recall_{r:g}"] = metrics.precision_at_recall(eval_member, eval_score, r)
+    return row
+
+
+def run_attack(
+    *, scores: str, split: str, out_scores: str, out_metrics: str, cfg: Mapping[str, Any]
+) -> None:
+    """``cfg``: the config's ``attack`` section."""
+    sc = pd.read_parquet(scores)
+    sp = pd.read_parquet(split)
+    names = attack_names(list(cfg["scores"]), list(cfg["calibrations"]), bool(cfg["gap"]))
+    frames, per_set = [], {}
+    for set_name, (tmodel, fmodel, in_role, out_role) in SETTINGS.items():
+        part = sp[sp["role"].isin([in_role, out_role])].sort_values("sample_id")
+        ids = part["sample_id"].to_numpy().astype(np.int64)
+        is_member = (part["role"] == in_role).to_numpy()
+        att = compute_attacks(
+            model_outputs(sc, tmodel, ids),
+            model_outputs(sc, "scratch", ids),
+            model_outputs(sc, fmodel, ids),
+            scores=cfg["scores"],
+            calibrations=cfg["calibrations"],
+            gap=cfg["gap"],
+        )
+        per_set[set_name] = (is_member, att)
+        frame = pd.DataFrame(
+            {
+                "set": pd.array([set_name] * len(ids), dtype="string"),
+                "sample_id": ids.astype(np.int32),
+                "role": pd.array(part["role"].to_numpy(), dtype="string"),
+                "is_member": is_member,
+            }
+        )
+        for name in names:
+            frame[name] = att[name]
+        frames.append(frame)
+    write_parquet(pd.concat(frames, ignore_index=True), out_scores)
+
+    rows = []
+    (em, ea), (tm, ta) = per_set["eval"], per_set["threshold"]
+    for name in names:
+        score, _, cal = name.partition("_")
+        row = {"attack": name, "score": score, "calibration": cal or "none"}
+        row.update(
+            attack_metrics(
+                em,
+                ea[name],
+                tm,
+                ta[name],
+                calibrated=cal in ("cal", "calf"),
+                is_gap=name == "gap",
+                fpr_levels=cfg["fpr_levels"],
+                recall_levels=cfg["recall_levels"],
+            )
+        )
+        row["n_members"], row["n_nonmembers"] = int(em.sum()), int((~em).sum())
+        rows.append(row)
+        log.info("%s: auc %.4f acc %.4f tau %.4g", name, row["auc"], row["acc"], row["tau"])
+    write_csv(pd.DataFrame(rows), out_metrics)

@@ -1,0 +1,88 @@
+"""Helpers shared by the stage modules: logging, model files."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from diffcal.data import Prepared
+from diffcal.io import atomic_path
+from diffcal.models import build_model
+
+
+def setup_logging(log_path: str | os.PathLike | None = None) -> logging.Logger:
+    """Send the ``diffcal`` logger to ``log_path`` (or stderr), one line per event."""
+    logger = logging.getLogger("diffcal")
+    logger.handlers.clear()
+    handler: logging.Handler
+    if log_path is None:
+        handler = logging.StreamHandler(sys.stderr)
+    else:
+        handler = logging.FileHandler(log_path, mode="w", encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(levelname)s %(message)s"))
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+    return logger
+
+
+def model_spec(data: Prepared, model_cfg: Mapping[str, Any]) -> dict[str, Any]:
+    """What is needed to rebuild an architecture: name, kwargs, shapes."""
+    return {
+        "arch": model_cfg["arch"],
+        "kwargs": dict(model_cfg.get("kwargs") or {}),
+        "input_shape": list(data.x.shape[1:]),
+        "num_classes": data.num_classes,
+    }
+
+
+def new_model(spec: Mapping[str, Any], seed: int) -> nn.Module:
+    return build_model(
+        spec["arch"], tuple(spec["input_shape"]), spec["num_classes"], seed=seed, **spec["kwargs"]
+    )
+
+
+def save_models(path: str | os.PathLike, spec: Mapping[str, Any], entries: list[dict]) -> None:
+    """Save models with their metadata (seed, training ids, recipe, accuracies).
+
+    ``entries``: dicts with a ``model`` (nn.Module) plus JSON-like metadata.
+    """
+    payload = {
+        "spec": dict(spec),
+        "models": [
+            {
+                **{k: v for k, v in e.items() if k != "model"},
+                "state_dict": {k: t.detach().cpu() for k, t in e["model"].state_dict().items()},
+            }
+            for e in entries
+        ],
+    }
+    with atomic_path(path) as tmp:
+        torch.save(payload, tmp)
+
+
+def load_models(
+    path: str | os.PathLike, device: torch.device | None = None
+) -> tuple[dict[str, Any], list[dict]]:
+    """Inverse of :func:`save_models`: the spec, and metadata dicts with a ``model``."""
+    payload = torch.load(path, map_location="cpu", weights_only=False)
+    out = []
+    for entry in payload["models"]:
+        model = new_model(payload["spec"], seed=0)
+        model.load_state_dict(entry["state_dict"])
+        model.eval()
+        if device is not None:
+            model.to(device)
+        out.append({**{k: v for k, v in entry.items() if k != "state_dict"}, "model": model})
+    return payload["spec"], out
+
+
+def as_int_array(ids: Any) -> np.ndarray:
+    return np.asarray(ids, dtype=np.int64)

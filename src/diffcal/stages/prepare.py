@@ -1,0 +1,41 @@
+"""Stages ``prepare`` (raw data -> data.npz) and ``split`` (data.npz -> split.parquet)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from diffcal.data import load_prepared, prepare, save_prepared
+from diffcal.io import write_parquet
+from diffcal.seeds import derive_seed
+from diffcal.splits import ROLES, make_split
+
+log = logging.getLogger("diffcal")
+
+
+def run_prepare(*, source: str, data_dir: str | None, out: str) -> None:
+    data = prepare(source, data_dir)
+    log.info(
+        "prepared %s: %d samples, x %s, %d classes, label counts %s",
+        source,
+        data.n,
+        data.x.shape,
+        data.num_classes,
+        np.bincount(data.y).tolist(),
+    )
+    save_prepared(data, out)
+
+
+def run_split(
+    *, data: str, out: str, root_seed: int, dataset: str, split_index: int, cfg: Mapping[str, Any]
+) -> None:
+    """``cfg``: the dataset's ``split`` section plus the variant's ``train_size``."""
+    n = load_prepared(data).n
+    seed = derive_seed(root_seed, dataset, split_index, "split")
+    df = make_split(n, seed=seed, **cfg)
+    counts = df["role"].value_counts()
+    log.info("split %d: %s", split_index, {r: int(counts.get(r, 0)) for r in ROLES})
+    write_parquet(df, out)

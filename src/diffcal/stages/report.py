@@ -1,0 +1,256 @@
+"""Stages ``tables`` and ``figures``: the paper's Tables 1-3 and Figures 1-2."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from diffcal import metrics
+from diffcal.io import atomic_path, write_csv, write_text
+
+log = logging.getLogger("diffcal")
+
+SCORE_LABELS = {"loss": "Loss", "gn": "GN", "confidence": "Conf"}
+CAL_LABELS = {"orig": "Orig", "cal": "Cal", "calf": "Cal-F"}
+
+
+def column_label(attack: str) -> str:
+    """``loss_calf`` -> ``Loss Cal-F``; ``gap`` -> ``Gap``."""
+    if attack == "gap":
+        return "Gap"
+    score, _, cal = attack.partition("_")
+    return f"{SCORE_LABELS.get(score, score)} {CAL_LABELS.get(cal, cal)}"
+
+
+def fmt(mean: float, std: float, digits: int = 3) -> str:
+    """``0.612 ± 0.013``; the mean alone when std is undefined (one split)."""
+    if not np.isfinite(mean):
+        return "n/a"
+    if not np.isfinite(std):
+        return f"{mean:.{digits}f}"
+    return f"{mean:.{digits}f} ± {std:.{digits}f}"
+
+
+def mean_std(values: pd.Series) -> tuple[float, float, int]:
+    """Mean and sample standard deviation (ddof=1) over splits."""
+    v = values.to_numpy(dtype=np.float64)
+    std = float(np.std(v, ddof=1)) if len(v) > 1 else float("nan")
+    return float(np.mean(v)), std, len(v)
+
+
+def collect(runs: Sequence[Mapping[str, Any]]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Read per-split files. ``runs``: dicts with dataset, variant, label, split,
+    metrics (csv path), scores (parquet path).
+
+    Returns the per-split attack metrics and per-split target accuracies.
+    """
+    m_frames, acc_rows = [], []
+    for run in runs:
+        keys = {k: run[k] for k in ("dataset", "variant", "label", "split")}
+        m = pd.read_csv(run["metrics"])
+        m_frames.append(m.assign(**keys))
+        sc = pd.read_parquet(run["scores"], columns=["model", "sample_id", "correct"])
+        roles = pd.read_parquet(run["split_file"])
+        t = sc[sc["model"] == "target"].merge(roles, on="sample_id")
+        acc_rows.append(
+            {
+                **keys,
+                "train_acc": float(t.loc[t["role"] == "member", "correct"].mean()),
+                "test_acc": float(t.loc[t["role"] == "nonmember", "correct"].mean()),
+            }
+        )
+    return pd.concat(m_frames, ignore_index=True), pd.DataFrame(acc_rows)
+
+
+def summarise(
+    per_split: pd.DataFrame, value_cols: Sequence[str], by: Sequence[str]
+) -> pd.DataFrame:
+    """Long table: ``by`` columns + metric, mean, std, n_splits."""
+    rows = []
+    for key, grp in per_split.groupby(list(by), sort=False):
+        key = key if isinstance(key, tuple) else (key,)
+        for col in value_cols:
+            mean, std, n = mean_std(grp[col])
+            rows.append(
+                {
+                    **dict(zip(by, key, strict=True)),
+                    "metric": col,
+                    "mean": mean,
+                    "std": std,
+                    "n_splits": n,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def wide(summary: pd.DataFrame, metric: str, columns: Sequence[str]) -> pd.DataFrame:
+    """Rows = dataset labels, columns = attacks, cells = 'mean ± std'."""
+    s = summary[summary["metric"] == metric]
+    labels = list(dict.fromkeys(s["label"]))
+    data = {}
+    for att in columns:
+        cells = []
+        for lab in labels:
+            r = s[(s["label"] == lab) & (s["attack"] == att)]
+            cells.append(fmt(r["mean"].iloc[0], r["std"].iloc[0]) if len(r) else "")
+        data[column_label(att)] = cells
+    return pd.DataFrame(data, index=pd.Index(labels, name="Dataset"))
+
+
+def to_markdown(df: pd.DataFrame, title: str, note: str) -> str:
+    cols = [df.index.name or ""] + list(df.columns)
+    lines = [f"# {title}", "", "| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    for idx, row in df.iterrows():
+        lines.append("| " + " | ".join([str(idx), *map(str, row.to_list())]) + " |")
+    return "\n".join(lines + ["", note, ""])
+
+
+def to_latex(df: pd.DataFrame) -> str:
+    cols = [df.index.name or ""] + list(df.columns)
+    lines = [
+        r"\begin{tabular}{l" + "c" * len(df.columns) + "}",
+        r"\toprule",
+        " & ".join(cols) + r" \\",
+        r"\midrule",
+    ]
+    for idx, row in df.iterrows():
+        cells = [str(idx), *(c.replace("±", r"$\pm$") for c in row.to_list())]
+        lines.append(" & ".join(cells) + r" \\")
+    return "\n".join(lines + [r"\bottomrule", r"\end{tabular}", ""])
+
+
+def write_table(df: pd.DataFrame, long: pd.DataFrame, prefix: str, title: str, note: str) -> None:
+    write_text(f"{prefix}.md", to_markdown(df, title, note))
+    write_text(f"{prefix}.tex", to_latex(df))
+    write_csv(long, f"{prefix}.csv")
+
+
+def run_tables(*, runs: Sequence[Mapping[str, Any]], out_dir: str, attacks: Sequence[str]) -> None:
+    per_split, acc = collect(runs)
+    n_splits = acc.groupby("label", sort=False)["split"].nunique()
+    note = (
+        "Mean ± sample standard deviation (ddof=1) over splits; splits per row: "
+        + ", ".join(f"{k} {v}" for k, v in n_splits.items())
+        + "."
+    )
+
+    acc_long = summarise(acc, ["train_acc", "test_acc"], ["dataset", "variant", "label"])
+    t1 = pd.DataFrame(
+        {
+            col: [fmt(r["mean"], r["std"]) for _, r in acc_long[acc_long["metric"] == m].iterrows()]
+            for col, m in [("Train Acc.", "train_acc"), ("Test Acc.", "test_acc")]
+        },
+        index=pd.Index(list(dict.fromkeys(acc_long["label"])), name="Task"),
+    )
+    write_table(
+        t1, acc_long, f"{out_dir}/table1_target_accuracy", "Table 1: target model accuracy", note
+    )
+
+    metric_cols = [
+        c
+        for c in per_split.columns
+        if c not in ("attack", "score", "calibration", "dataset", "variant", "label", "split")
+    ]
+    summary = summarise(per_split, metric_cols, ["dataset", "variant", "label", "attack"])
+    write_csv(summary, f"{out_dir}/metrics_summary.csv")
+    for num, metric, title in [
+        (2, "auc", "Table 2: AUC"),
+        (3, "acc", "Table 3: attack accuracy (tau chosen on public data)"),
+    ]:
+        long = summary[summary["metric"] == metric].reset_index(drop=True)
+        write_table(
+            wide(summary, metric, attacks), long, f"{out_dir}/table{num}_{metric}", title, note
+        )
+    log.info("wrote tables for %d rows to %s", len(t1), out_dir)
+
+
+# --------------------------------------------------------------------------- figures
+
+
+def _savefig(fig, png: str, pdf: str) -> None:
+    """Save without timestamps or software versions, so the bytes are stable."""
+    os.environ.setdefault("SOURCE_DATE_EPOCH", "0")
+    with atomic_path(png) as tmp:
+        fig.savefig(tmp, format="png", dpi=150, metadata={"Software": None})
+    with atomic_path(pdf) as tmp:
+        fig.savefig(
+            tmp,
+            format="pdf",
+            metadata={"CreationDate": None, "ModDate": None, "Producer": None, "Creator": None},
+        )
+
+
+def run_figures(
+    *,
+    attack_scores: str,
+    metrics_csv: str,
+    title: str,
+    fig1: Sequence[str],
+    fig2: Sequence[str],
+    score: str = "loss",
+) -> None:
+    """Figure 1 (histograms before/after calibration) and Figure 2 (ROC and
+    precision-recall curves with the selected threshold) for ``score``.
+    ``fig1``/``fig2``: (png path, pdf path)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import seaborn as sns
+
+    sns.set_theme(style="whitegrid", context="paper")
+    df = pd.read_parquet(attack_scores)
+    df = df[df["set"] == "eval"]
+    met = pd.read_csv(metrics_csv).set_index("attack")
+    cals = [c for c in CAL_LABELS if f"{score}_{c}" in df.columns]
+    member = np.where(df["is_member"], "member", "non-member")
+
+    fig, axes = plt.subplots(1, len(cals), figsize=(4 * len(cals), 3.2), squeeze=False)
+    for ax, cal in zip(axes[0], cals, strict=True):
+        col = f"{score}_{cal}"
+        sns.histplot(
+            x=df[col].to_numpy(),
+            hue=member,
+            hue_order=["member", "non-member"],
+            bins=40,
+            stat="density",
+            common_norm=False,
+            element="step",
+            ax=ax,
+        )
+        ax.set_title(f"{column_label(col)} (AUC {met.loc[col, 'auc']:.3f})")
+        ax.set_xlabel(f"{SCORE_LABELS.get(score, score)} score")
+    fig.suptitle(f"{title}: {SCORE_LABELS.get(score, score)} score before/after calibration")
+    fig.tight_layout()
+    _savefig(fig, *fig1)
+    plt.close(fig)
+
+    y = df["is_member"].to_numpy()
+    fig, (ax_roc, ax_pr) = plt.subplots(1, 2, figsize=(9, 3.8))
+    palette = sns.color_palette(n_colors=len(cals))
+    for color, cal in zip(palette, cals, strict=True):
+        col = f"{score}_{cal}"
+        s = df[col].to_numpy()
+        fpr, tpr = metrics.roc_points(y, s)
+        rec, prec = metrics.pr_points(y, s)
+        lab = f"{column_label(col)} (AUC {met.loc[col, 'auc']:.3f})"
+        ax_roc.plot(fpr, tpr, color=color, label=lab)
+        ax_pr.plot(rec, prec, color=color, label=column_label(col))
+        r = met.loc[col]
+        ax_roc.plot([r["fpr_at_tau"]], [r["tpr_at_tau"]], "o", color="red", zorder=5)
+        ax_pr.plot([r["tpr_at_tau"]], [r["precision_at_tau"]], "o", color="red", zorder=5)
+    ax_roc.plot([0, 1], [0, 1], ":", color="grey")
+    ax_roc.set(xlabel="False positive rate", ylabel="True positive rate", title="ROC")
+    ax_pr.axhline(0.5, ls=":", color="grey")
+    ax_pr.set(xlabel="Recall", ylabel="Precision", title="Precision-recall", ylim=(0.3, 1.02))
+    ax_roc.legend(loc="lower right", fontsize=7)
+    ax_pr.legend(loc="upper right", fontsize=7)
+    fig.suptitle(f"{title}: red dot = accuracy-optimal tau chosen on public data")
+    fig.tight_layout()
+    _savefig(fig, *fig2)
+    plt.close(fig)

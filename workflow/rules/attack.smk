@@ -1,0 +1,20 @@
+# Attack scores (Orig / Cal / Cal-F) and metrics per split. Never retrains a model.
+
+
+rule attack:
+    input:
+        scores=rules.score.output.scores,
+        split=rules.split.output.split,
+    output:
+        attack_scores="results/{dataset}/{variant}/split{split}/attack_scores.parquet",
+        metrics="results/{dataset}/{variant}/split{split}/metrics.csv",
+    params:
+        cfg=config["attack"],
+        code=code("attack"),
+    log:
+        "logs/{dataset}/{variant}/split{split}/attack.log",
+    conda:
+        "../../envs/diffcal.yaml"
+    localrule: True
+    script:
+        "../scripts/attack.py"

@@ -1,0 +1,76 @@
+# Config validation, wildcard constraints and small helpers. No rules here.
+import re
+from pathlib import Path
+
+from snakemake.utils import validate
+
+from diffcal import config as dconf
+from diffcal.codedeps import code_digest
+
+
+validate(config, workflow.source_path("../schemas/config.schema.yaml"))
+dconf.check_config(config)
+
+DATASETS = list(config["datasets"])
+VARIANTS = sorted({v for ds in config["datasets"].values() for v in ds["variants"]})
+SRC = Path(workflow.basedir) / "src"
+
+
+wildcard_constraints:
+    dataset="|".join(map(re.escape, DATASETS)),
+    variant="|".join(map(re.escape, VARIANTS)),
+    split=r"\d+",
+    role="target|shadow",
+
+
+def code(stage):
+    """Digest of the library code a stage runs: edits there rerun the rule."""
+    return code_digest(f"diffcal.stages.{stage}", SRC)
+
+
+def ds_cfg(w, *keys):
+    """A subsection of the dataset's config (only what a rule needs, as params)."""
+    node = config["datasets"][w.dataset]
+    for k in keys:
+        node = node[k]
+    return node
+
+
+def res(key):
+    """Per-dataset resource, as a callable for `resources:` / `threads:`."""
+    return lambda w: config["datasets"][w.dataset]["resources"][key]
+
+
+def with_role(path, role):
+    """`path` with its {role} wildcard filled in, the others left open."""
+    return expand(path, role=role, allow_missing=True)[0]
+
+
+def all_outputs():
+    out = list(rules.tables.output)
+    for dataset, ds in config["datasets"].items():
+        for variant in ds["variants"]:
+            out += expand(rules.figures.output, dataset=dataset, variant=variant)
+    return out
+
+
+TABLES = {
+    "table1_target_accuracy": "Table 1",
+    "table2_auc": "Table 2",
+    "table3_acc": "Table 3",
+}
+
+
+def table_runs():
+    return [
+        {
+            "dataset": d,
+            "variant": v,
+            "split": t,
+            "label": dconf.label(config, d, v),
+            "metrics": rules.attack.output.metrics.format(dataset=d, variant=v, split=t),
+            "scores": rules.score.output.scores.format(dataset=d, variant=v, split=t),
+            "split_file": rules.split.output.split.format(dataset=d, variant=v, split=t),
+        }
+        for d, v, t in dconf.runs(config)
+    ]

@@ -1,0 +1,71 @@
+# The paper's Tables 1-3 and Figures 1-2, wrapped for `snakemake --report`.
+
+rule tables:
+    input:
+        metrics=[r["metrics"] for r in table_runs()],
+        scores=[r["scores"] for r in table_runs()],
+        splits=[r["split_file"] for r in table_runs()],
+    output:
+        **{
+            f"{name}_{ext}": report(
+                f"results/tables/{name}.{ext}",
+                caption=f"../report/{name}.rst",
+                category="Tables",
+                labels={"table": TABLES[name], "format": ext},
+            )
+            for name in TABLES
+            for ext in ("md", "csv", "tex")
+        },
+        summary=report(
+            "results/tables/metrics_summary.csv",
+            caption="../report/metrics_summary.rst",
+            category="Tables",
+            labels={"table": "All metrics", "format": "csv"},
+        ),
+    params:
+        runs=table_runs(),
+        attacks=dconf.attack_columns(config),
+        code=code("report"),
+    log:
+        "logs/tables.log",
+    conda:
+        "../../envs/diffcal.yaml"
+    localrule: True
+    script:
+        "../scripts/tables.py"
+
+
+rule figures:
+    input:
+        attack_scores=lambda w: rules.attack.output.attack_scores.format(
+            dataset=w.dataset, variant=w.variant, split=config["report"]["figure_split"]
+        ),
+        metrics=lambda w: rules.attack.output.metrics.format(
+            dataset=w.dataset, variant=w.variant, split=config["report"]["figure_split"]
+        ),
+    output:
+        fig1_png=report(
+            "results/figures/{dataset}/{variant}/fig1_score_histograms.png",
+            caption="../report/fig1.rst",
+            category="Figure 1",
+            labels={"dataset": "{dataset}", "variant": "{variant}"},
+        ),
+        fig1_pdf="results/figures/{dataset}/{variant}/fig1_score_histograms.pdf",
+        fig2_png=report(
+            "results/figures/{dataset}/{variant}/fig2_roc_pr.png",
+            caption="../report/fig2.rst",
+            category="Figure 2",
+            labels={"dataset": "{dataset}", "variant": "{variant}"},
+        ),
+        fig2_pdf="results/figures/{dataset}/{variant}/fig2_roc_pr.pdf",
+    params:
+        title=lambda w: dconf.label(config, w.dataset, w.variant),
+        score=config["report"]["figure_score"],
+        code=code("report"),
+    log:
+        "logs/{dataset}/{variant}/figures.log",
+    conda:
+        "../../envs/diffcal.yaml"
+    localrule: True
+    script:
+        "../scripts/figures.py"

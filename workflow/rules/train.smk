@@ -1,0 +1,78 @@
+# Target and shadow target, scratch references, forgetting references.
+# One job trains all K references of a kind for one split.
+
+
+rule train_base:
+    input:
+        data=rules.prepare.output.data,
+        split=rules.split.output.split,
+    output:
+        model="results/{dataset}/{variant}/split{split}/models/{role}.pt",
+    params:
+        model_cfg=lambda w: ds_cfg(w, "model"),
+        recipe=lambda w: dconf.recipe(config, w.dataset, w.variant),
+        root_seed=config["root_seed"],
+        code=code("train"),
+    log:
+        "logs/{dataset}/{variant}/split{split}/train_{role}.log",
+    conda:
+        "../../envs/diffcal.yaml"
+    threads: res("threads")
+    resources:
+        mem_mb=res("mem_mb"),
+        runtime=res("runtime"),
+        gpu=res("gpu"),
+    script:
+        "../scripts/train_base.py"
+
+
+rule train_scratch:
+    input:
+        data=rules.prepare.output.data,
+        split=rules.split.output.split,
+    output:
+        models="results/{dataset}/{variant}/split{split}/models/scratch.pt",
+    params:
+        model_cfg=lambda w: ds_cfg(w, "model"),
+        recipe=lambda w: dconf.recipe(config, w.dataset, w.variant),
+        n_models=lambda w: ds_cfg(w, "references", "scratch"),
+        size_fraction=lambda w: ds_cfg(w, "references", "size_fraction"),
+        root_seed=config["root_seed"],
+        code=code("train"),
+    log:
+        "logs/{dataset}/{variant}/split{split}/train_scratch.log",
+    conda:
+        "../../envs/diffcal.yaml"
+    threads: res("threads")
+    resources:
+        mem_mb=res("mem_mb"),
+        runtime=res("runtime"),
+        gpu=res("gpu"),
+    script:
+        "../scripts/train_scratch.py"
+
+
+rule train_forget:
+    input:
+        data=rules.prepare.output.data,
+        split=rules.split.output.split,
+        base=rules.train_base.output.model,
+    output:
+        models="results/{dataset}/{variant}/split{split}/models/forget_{role}.pt",
+    params:
+        recipe=lambda w: dconf.forget_recipe(config, w.dataset, w.variant),
+        n_models=lambda w: ds_cfg(w, "references", "forget"),
+        size_fraction=lambda w: ds_cfg(w, "references", "size_fraction"),
+        root_seed=config["root_seed"],
+        code=code("train"),
+    log:
+        "logs/{dataset}/{variant}/split{split}/train_forget_{role}.log",
+    conda:
+        "../../envs/diffcal.yaml"
+    threads: res("threads")
+    resources:
+        mem_mb=res("mem_mb"),
+        runtime=res("runtime"),
+        gpu=res("gpu"),
+    script:
+        "../scripts/train_forget.py"

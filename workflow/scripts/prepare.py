@@ -1,0 +1,11 @@
+"""Thin adapter: rule prepare -> diffcal.stages.prepare.run_prepare."""
+
+from diffcal.stages.common import setup_logging
+from diffcal.stages.prepare import run_prepare
+
+setup_logging(snakemake.log[0])
+run_prepare(
+    source=snakemake.params.source,
+    data_dir=snakemake.params.data_dir,
+    out=snakemake.output.data,
+)

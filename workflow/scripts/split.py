@@ -1,0 +1,14 @@
+"""Thin adapter: rule split -> diffcal.stages.prepare.run_split."""
+
+from diffcal.stages.common import setup_logging
+from diffcal.stages.prepare import run_split
+
+setup_logging(snakemake.log[0])
+run_split(
+    data=snakemake.input.data,
+    out=snakemake.output.split,
+    root_seed=snakemake.params.root_seed,
+    dataset=snakemake.wildcards.dataset,
+    split_index=int(snakemake.wildcards.split),
+    cfg=snakemake.params.cfg,
+)

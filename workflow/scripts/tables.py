@@ -1,0 +1,13 @@
+"""Thin adapter: rule tables -> diffcal.stages.report.run_tables."""
+
+from pathlib import Path
+
+from diffcal.stages.common import setup_logging
+from diffcal.stages.report import run_tables
+
+setup_logging(snakemake.log[0])
+run_tables(
+    runs=snakemake.params.runs,
+    out_dir=str(Path(snakemake.output.summary).parent),
+    attacks=snakemake.params.attacks,
+)

@@ -1,0 +1,20 @@
+"""Thin adapter: rule train_forget -> diffcal.stages.train.run_train_forget."""
+
+from diffcal.stages.common import setup_logging
+from diffcal.stages.train import run_train_forget
+
+setup_logging(snakemake.log[0])
+run_train_forget(
+    data=snakemake.input.data,
+    split=snakemake.input.split,
+    base=snakemake.input.base,
+    out=snakemake.output.models,
+    base_role=snakemake.wildcards.role,
+    root_seed=snakemake.params.root_seed,
+    dataset=snakemake.wildcards.dataset,
+    split_index=int(snakemake.wildcards.split),
+    recipe=snakemake.params.recipe,
+    n_models=snakemake.params.n_models,
+    size_fraction=snakemake.params.size_fraction,
+    threads=snakemake.threads,
+)

@@ -1,0 +1,19 @@
+"""Thin adapter: rule train_scratch -> diffcal.stages.train.run_train_scratch."""
+
+from diffcal.stages.common import setup_logging
+from diffcal.stages.train import run_train_scratch
+
+setup_logging(snakemake.log[0])
+run_train_scratch(
+    data=snakemake.input.data,
+    split=snakemake.input.split,
+    out=snakemake.output.models,
+    root_seed=snakemake.params.root_seed,
+    dataset=snakemake.wildcards.dataset,
+    split_index=int(snakemake.wildcards.split),
+    model_cfg=snakemake.params.model_cfg,
+    recipe=snakemake.params.recipe,
+    n_models=snakemake.params.n_models,
+    size_fraction=snakemake.params.size_fraction,
+    threads=snakemake.threads,
+)
