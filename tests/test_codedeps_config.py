@@ -1,0 +1,101 @@
+"""Code digests, config checks and the schema's agreement with the registries."""
+
+from pathlib import Path
+
+import pytest
+import yaml
+from conftest import REPO, copy_workflow, snakemake
+
+from diffcal import attacks, data, models
+from diffcal.codedeps import code_digest, module_closure
+
+SRC = REPO / "src"
+
+
+def test_module_closure_follows_imports():
+    attack = module_closure("diffcal.stages.attack", SRC)
+    assert {"diffcal.stages.attack", "diffcal.attacks", "diffcal.metrics", "diffcal.io"} <= set(
+        attack
+    )
+    assert "diffcal.train" not in attack and "diffcal.scores" not in attack
+    train = module_closure("diffcal.stages.train", SRC)
+    assert {"diffcal.train", "diffcal.models", "diffcal.data", "diffcal.splits"} <= set(train)
+    assert "diffcal.metrics" not in train
+
+
+def test_code_digest_changes_with_dependency(tmp_path):
+    wd = copy_workflow(tmp_path / "wf")
+    before = code_digest("diffcal.stages.attack", wd / "src")
+    metrics = wd / "src" / "diffcal" / "metrics.py"
+    metrics.write_text(metrics.read_text() + "\n# edit\n")
+    assert code_digest("diffcal.stages.attack", wd / "src") != before
+    train_digest = code_digest("diffcal.stages.train", wd / "src")
+    assert train_digest == code_digest("diffcal.stages.train", SRC)
+
+
+def _schema():
+    return yaml.safe_load((REPO / "workflow/schemas/config.schema.yaml").read_text())
+
+
+def test_schema_enums_match_registries():
+    ds = _schema()["properties"]["datasets"]["additionalProperties"]["properties"]
+    assert set(ds["source"]["enum"]) == set(data.SOURCES)
+    assert set(ds["model"]["properties"]["arch"]["enum"]) == set(models.MODELS)
+    att = _schema()["properties"]["attack"]["properties"]
+    assert set(att["scores"]["items"]["enum"]) == set(attacks.SCORES)
+    assert set(att["calibrations"]["items"]["enum"]) == set(attacks.CALIBRATIONS)
+
+
+def test_every_schema_key_is_described():
+    def walk(node, path):
+        if isinstance(node, dict):
+            if "properties" in node:
+                for k, v in node["properties"].items():
+                    assert "description" in v, f"{path}.{k} has no description"
+                    walk(v, f"{path}.{k}")
+            if isinstance(node.get("additionalProperties"), dict):
+                walk(node["additionalProperties"], f"{path}.*")
+
+    walk(_schema(), "config")
+
+
+BAD_CONFIGS = [
+    ("datasets: {x: {source: nope}}", ["source", "sklearn_digits"]),
+    ("datasets: {x: {source: sklearn_digits, splits: 0}}", ["splits", "minimum"]),
+    ("datasets: {x: {source: sklearn_digits, splits: two}}", ["splits", "integer"]),
+    (
+        "attack: {scores: [loss, lira]}\ndatasets: {x: {source: sklearn_digits}}",
+        ["scores", "confidence"],
+    ),
+    ("datasets: {x: {source: sklearn_digits, model: {arch: vit}}}", ["arch", "mnist_cnn"]),
+    ("datasets: {x: {source: sklearn_digits, train: {epochz: 3}}}", ["epochz"]),
+    (
+        "datasets: {x: {source: sklearn_digits, splits: 2}}\nreport: {figure_split: 4}",
+        ["report.figure_split", "splits: 2"],
+    ),
+    ("datasets: {}", ["datasets"]),
+]
+
+
+@pytest.fixture(scope="module")
+def bare_workflow(tmp_path_factory) -> Path:
+    return copy_workflow(tmp_path_factory.mktemp("bad_config"))
+
+
+@pytest.mark.parametrize("text, needles", BAD_CONFIGS)
+def test_bad_config_fails_before_any_job(bare_workflow, text, needles):
+    cfg = bare_workflow / "bad.yaml"
+    cfg.write_text(text + "\n")
+    proc = snakemake(bare_workflow, "-n", "--cores", "1", "--configfile", "bad.yaml", check=False)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode != 0
+    for needle in needles:
+        assert needle in out, f"{needle!r} not in error output:\n{out[-3000:]}"
+    assert "Job stats" not in out
+    assert not (bare_workflow / "results").exists()
+
+
+@pytest.mark.parametrize("configfile", sorted(p.name for p in (REPO / "config").glob("*.yaml")))
+def test_every_repo_config_dry_runs(bare_workflow, configfile):
+    proc = snakemake(bare_workflow, "-n", "--cores", "1", "--configfile", f"config/{configfile}")
+    assert "Job stats" in proc.stdout + proc.stderr

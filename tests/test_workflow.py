@@ -1,0 +1,150 @@
+"""End to end: a tiny real run, determinism, and what a change reruns (dry runs)."""
+
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+from conftest import copy_workflow, planned_jobs, snakemake
+
+pytestmark = pytest.mark.slow
+CFG = ("--configfile", "tests/data/tiny.yaml")
+REPORT_RULES = {"attack", "tables", "figures"}
+
+
+def _clone_run(src: Path, dest: Path) -> Path:
+    shutil.copytree(src, dest, symlinks=True)  # keeps mtimes and .snakemake metadata
+    return dest
+
+
+def _edit_config(wd: Path, edit) -> None:
+    path = wd / "tests/data/tiny.yaml"
+    cfg = yaml.safe_load(path.read_text())
+    edit(cfg)
+    path.write_text(yaml.safe_dump(cfg))
+
+
+def test_outputs_exist_and_are_sane(tiny_run):
+    tables = tiny_run / "results/tables"
+    for name in ("table1_target_accuracy", "table2_auc", "table3_acc"):
+        for ext in ("md", "csv", "tex"):
+            assert (tables / f"{name}.{ext}").stat().st_size > 0
+    t2 = (tables / "table2_auc.md").read_text()
+    assert "| Gap | Loss Orig | Loss Cal | Loss Cal-F | GN Orig" in t2
+    assert "breast_cancer" in t2 and "digits" in t2
+    for ds in ("breast_cancer", "digits"):
+        for fig in ("fig1_score_histograms", "fig2_roc_pr"):
+            for ext in ("png", "pdf"):
+                assert (tiny_run / f"results/figures/{ds}/plain/{fig}.{ext}").stat().st_size > 0
+
+    run = tiny_run / "results/breast_cancer/plain/split1"
+    scores = pd.read_parquet(run / "scores.parquet")
+    split = pd.read_parquet(run / "split.parquet")
+    assert dict(scores.dtypes.astype(str)) == {
+        "model": "string",
+        "ref": "int16",
+        "sample_id": "int32",
+        "label": "int16",
+        "pred": "int16",
+        "correct": "bool",
+        "loss": "float64",
+        "grad_norm": "float64",
+        "max_log_prob": "float64",
+    }
+    n_private = split["role"].isin(["member", "nonmember"]).sum()
+    n_thr = split["role"].isin(["shadow_in", "shadow_out"]).sum()
+    per_model = scores.groupby(["model", "ref"]).size().to_dict()
+    assert per_model == {
+        ("target", 0): n_private,
+        ("forget_target", 0): n_private,
+        ("forget_target", 1): n_private,
+        ("shadow", 0): n_thr,
+        ("forget_shadow", 0): n_thr,
+        ("forget_shadow", 1): n_thr,
+        ("scratch", 0): n_private + n_thr,
+    }
+    assert (scores["loss"] >= 0).all() and (scores["grad_norm"] >= 0).all()
+    assert (scores["max_log_prob"] <= 0).all()
+
+    m = pd.read_csv(run / "metrics.csv")
+    assert len(m) == 10
+    assert m[["auc", "acc"]].apply(lambda c: c.between(0, 1)).all().all()
+    summary = pd.read_csv(tables / "metrics_summary.csv")
+    assert set(summary["n_splits"][summary["dataset"] == "breast_cancer"]) == {2}
+
+
+def test_attack_scores_recompute_from_parquet(tiny_run):
+    """The published attack scores follow from scores.parquet by eq. 1 and eq. 5."""
+    run = tiny_run / "results/digits/plain/split0"
+    sc = pd.read_parquet(run / "scores.parquet")
+    att = pd.read_parquet(run / "attack_scores.parquet")
+    ev = att[att["set"] == "eval"].set_index("sample_id")
+    tgt = sc[sc["model"] == "target"].set_index("sample_id")["loss"]
+    ref = sc[sc["model"] == "scratch"].groupby("sample_id")["loss"].mean()
+    expected = (-tgt + ref).loc[ev.index]
+    pd.testing.assert_series_equal(ev["loss_cal"], expected, check_names=False)
+    pd.testing.assert_series_equal(ev["loss_orig"], -tgt.loc[ev.index], check_names=False)
+
+
+def test_second_invocation_plans_nothing(tiny_run):
+    assert planned_jobs(tiny_run, *CFG) == []
+
+
+def test_attack_setting_change_retrains_nothing(tiny_run, tmp_path):
+    wd = _clone_run(tiny_run, tmp_path / "wd")
+    _edit_config(wd, lambda c: c["attack"].update(fpr_levels=[0.05, 0.2]))
+    jobs = planned_jobs(wd, *CFG)
+    assert {r for r, _ in jobs} == REPORT_RULES
+    assert sum(r == "attack" for r, _ in jobs) == 3  # every split
+
+
+def test_training_change_retrains_only_that_dataset(tiny_run, tmp_path):
+    wd = _clone_run(tiny_run, tmp_path / "wd")
+    _edit_config(wd, lambda c: c["datasets"]["breast_cancer"]["train"].update(lr=0.05))
+    jobs = planned_jobs(wd, *CFG)
+    rules = {r for r, _ in jobs}
+    assert {"train_base", "train_scratch", "train_forget", "score"} <= rules
+    assert not rules & {"prepare", "split"}
+    trained = [w for r, w in jobs if r.startswith("train") or r == "score"]
+    assert trained and all(w["dataset"] == "breast_cancer" for w in trained)
+
+
+def test_forget_change_retrains_only_forgetting_models(tiny_run, tmp_path):
+    wd = _clone_run(tiny_run, tmp_path / "wd")
+    _edit_config(wd, lambda c: c["datasets"]["digits"]["forget"].update(epochs=3))
+    jobs = planned_jobs(wd, *CFG)
+    assert {r for r, _ in jobs} == {"train_forget", "score"} | REPORT_RULES
+    assert sorted(w["role"] for r, w in jobs if r == "train_forget") == ["shadow", "target"]
+
+
+@pytest.mark.parametrize(
+    "module, expected",
+    [
+        ("metrics.py", REPORT_RULES),
+        ("stages/attack.py", REPORT_RULES),
+        ("scores.py", {"score"} | REPORT_RULES),
+        ("train.py", {"train_base", "train_scratch", "train_forget", "score"} | REPORT_RULES),
+    ],
+)
+def test_library_edit_reruns_only_dependants(tiny_run, tmp_path, module, expected):
+    wd = _clone_run(tiny_run, tmp_path / "wd")
+    path = wd / "src/diffcal" / module
+    path.write_text(path.read_text() + "\n# an edit\n")
+    assert {r for r, _ in planned_jobs(wd, *CFG)} == expected
+
+
+def test_same_config_gives_byte_identical_outputs(tiny_run, tmp_path):
+    wd = copy_workflow(tmp_path / "run_b")
+    snakemake(wd, "all", "--cores", "1", *CFG)
+    compared = 0
+    for f in sorted((tiny_run / "results").rglob("*")):
+        if f.suffix in {".parquet", ".csv", ".md", ".tex", ".png", ".pdf", ".npz"}:
+            other = wd / f.relative_to(tiny_run)
+            assert f.read_bytes() == other.read_bytes(), f"{f.relative_to(tiny_run)} differs"
+            compared += 1
+    assert compared >= 30
+    # no absolute paths in the outputs
+    for f in (wd / "results").rglob("*"):
+        if f.suffix in {".csv", ".md", ".tex", ".parquet"}:
+            assert str(wd).encode() not in f.read_bytes()
