@@ -51,3 +51,24 @@ def test_dropout_is_off_when_scoring():
     b = per_sample_outputs(model, x, y)
     np.testing.assert_array_equal(a["loss"], b["loss"])
     np.testing.assert_array_equal(a["grad_norm"], b["grad_norm"])
+
+
+def test_training_is_deterministic_and_diverging_training_fails():
+    from diffcal.train import train_model
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(40, 5)).astype(np.float32)
+    y = (x[:, 0] > 0).astype(np.int64)
+    recipe = {"epochs": 3, "batch_size": 8}
+    a = train_model(build_model("mlp", (5,), 2, seed=1), x, y, recipe=recipe, seed=2)
+    b = train_model(build_model("mlp", (5,), 2, seed=1), x, y, recipe=recipe, seed=2)
+    for pa, pb in zip(a.parameters(), b.parameters(), strict=True):
+        assert torch.equal(pa, pb)
+    with pytest.raises(FloatingPointError, match="diverged"):
+        train_model(
+            build_model("mlp", (5,), 2, seed=1),
+            x * 1e30,
+            y,
+            recipe={"epochs": 2, "lr": 1e10},
+            seed=2,
+        )

@@ -107,8 +107,13 @@ def train_model(
                 opt.step()
                 if sched is not None:
                     sched.step()
-                total += float(loss) * len(idx)
+                total += float(loss.detach()) * len(idx)
                 correct += int((out.argmax(1) == yt[idx]).sum())
+            if not math.isfinite(total):
+                raise FloatingPointError(
+                    f"{name}: training diverged (non-finite loss) in epoch {epoch + 1}; "
+                    f"lower the learning rate (lr={r['lr']})"
+                )
             if (epoch + 1) % every == 0 or epoch + 1 == epochs:
                 log.info(
                     "%s epoch %d/%d loss %.4f train-acc %.4f",
