@@ -72,3 +72,17 @@ def test_training_is_deterministic_and_diverging_training_fails():
             recipe={"epochs": 2, "lr": 1e10},
             seed=2,
         )
+
+
+def test_augment_batch_is_a_shifted_possibly_flipped_crop():
+    from diffcal.seeds import torch_generator
+    from diffcal.train import augment_batch
+
+    x = torch.arange(2 * 3 * 8 * 8, dtype=torch.float32).reshape(2, 3, 8, 8) + 1
+    out = augment_batch(x, torch_generator(0))
+    assert out.shape == x.shape
+    padded = torch.nn.functional.pad(x, (4, 4, 4, 4))
+    for i in range(2):  # per-sample loop oracle: some crop (flipped or not) of the padded image
+        crops = [padded[i, :, dy : dy + 8, dx : dx + 8] for dy in range(9) for dx in range(9)]
+        assert any(torch.equal(out[i], c) or torch.equal(out[i], c.flip(2)) for c in crops)
+    np.testing.assert_array_equal(augment_batch(x, torch_generator(0)), out)

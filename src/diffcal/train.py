@@ -29,6 +29,7 @@ RECIPE_DEFAULTS: dict[str, Any] = {
     "nesterov": True,
     "weight_decay": 1e-4,
     "schedule": "constant",
+    "augment": False,
 }
 SCHEDULES = ("constant", "cosine")
 
@@ -57,6 +58,25 @@ def recipe_with_defaults(recipe: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
+def augment_batch(x: torch.Tensor, gen: torch.Generator, pad: int = 4) -> torch.Tensor:
+    """Random crop with zero padding ``pad`` and random horizontal flip, per sample.
+
+    ``x``: ``(b, C, H, W)`` -> ``(b, C, H, W)``. Written with index arithmetic
+    (torchvision's transforms work per image and draw from the global RNG).
+    """
+    b, c, h, w = x.shape
+    padded = F.pad(x, (pad, pad, pad, pad))
+    dy = torch.randint(0, 2 * pad + 1, (b,), generator=gen).to(x.device)
+    dx = torch.randint(0, 2 * pad + 1, (b,), generator=gen).to(x.device)
+    flip = (torch.rand(b, generator=gen) < 0.5).to(x.device)
+    rows = (dy[:, None] + torch.arange(h, device=x.device))[:, None, :, None]
+    cols = torch.arange(w, device=x.device).expand(b, w)
+    cols = torch.where(flip[:, None], cols.flip(1), cols) + dx[:, None]
+    bi = torch.arange(b, device=x.device)[:, None, None, None]
+    ci = torch.arange(c, device=x.device)[None, :, None, None]
+    return padded[bi, ci, rows, cols[:, None, None, :]]
+
+
 def train_model(
     model: nn.Module,
     x: np.ndarray,
@@ -77,6 +97,8 @@ def train_model(
     xt = torch.as_tensor(x, dtype=torch.float32, device=device)
     yt = torch.as_tensor(y, dtype=torch.long, device=device)
     n = len(yt)
+    if r["augment"] and xt.ndim != 4:
+        raise ValueError(f"{name}: augment needs image inputs (n, C, H, W), got {tuple(xt.shape)}")
     opt = torch.optim.SGD(
         model.parameters(),
         lr=r["lr"],
@@ -100,7 +122,8 @@ def train_model(
             total, correct = 0.0, 0
             for start in range(0, n, batch):
                 idx = order[start : start + batch]
-                out = model(xt[idx])
+                xb = augment_batch(xt[idx], gen) if r["augment"] else xt[idx]
+                out = model(xb)
                 loss = F.cross_entropy(out, yt[idx])
                 opt.zero_grad(set_to_none=True)
                 loss.backward()

@@ -68,6 +68,10 @@ def table_runs():
             "variant": v,
             "split": t,
             "label": dconf.label(config, d, v),
+            "paper_row": config["datasets"][d]["variants"][v].get(
+                "paper_row",
+                config["datasets"][d].get("paper_row") if v == "plain" else None,
+            ),
             "metrics": rules.attack.output.metrics.format(dataset=d, variant=v, split=t),
             "scores": rules.score.output.scores.format(dataset=d, variant=v, split=t),
             "split_file": rules.split.output.split.format(dataset=d, variant=v, split=t),

@@ -1,4 +1,7 @@
 # Raw data -> prepared arrays -> one split (member/non-member/public roles) per index.
+# `data_dir` is read by the script from the config but is not a param: where the raw
+# files live does not change them (their checksums are verified), so moving the data
+# directory must not rerun the workflow.
 
 
 rule prepare:
@@ -6,7 +9,6 @@ rule prepare:
         data="results/{dataset}/data.npz",
     params:
         source=lambda w: ds_cfg(w, "source"),
-        data_dir=config["data_dir"],
         code=code("prepare"),
     log:
         "logs/{dataset}/prepare.log",

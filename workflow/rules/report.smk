@@ -22,6 +22,13 @@ rule tables:
             category="Tables",
             labels={"table": "All metrics", "format": "csv"},
         ),
+        comparison_md=report(
+            "results/tables/comparison_with_paper.md",
+            caption="../report/comparison.rst",
+            category="Tables",
+            labels={"table": "Ours vs paper", "format": "md"},
+        ),
+        comparison_csv="results/tables/comparison_with_paper.csv",
     params:
         runs=table_runs(),
         attacks=dconf.attack_columns(config),

@@ -6,6 +6,6 @@ from diffcal.stages.prepare import run_prepare
 setup_logging(snakemake.log[0])
 run_prepare(
     source=snakemake.params.source,
-    data_dir=snakemake.params.data_dir,
+    data_dir=snakemake.config["data_dir"],
     out=snakemake.output.data,
 )

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from diffcal import metrics
+from diffcal import metrics, paper
 from diffcal.io import atomic_path, write_csv, write_text
 
 log = logging.getLogger("diffcal")
@@ -166,7 +166,70 @@ def run_tables(*, runs: Sequence[Mapping[str, Any]], out_dir: str, attacks: Sequ
         write_table(
             wide(summary, metric, attacks), long, f"{out_dir}/table{num}_{metric}", title, note
         )
+    write_comparison(acc_long, summary, runs, attacks, out_dir)
     log.info("wrote tables for %d rows to %s", len(t1), out_dir)
+
+
+def compare_with_paper(
+    acc_long: pd.DataFrame,
+    summary: pd.DataFrame,
+    paper_rows: Mapping[str, str],
+    attacks: Sequence[str],
+) -> pd.DataFrame:
+    """Our mean ± std next to the paper's value, per table cell.
+
+    ``paper_rows``: our row label -> the paper's row name. A cell is flagged
+    ``outside`` when |ours - paper| exceeds both our std and the paper's stated std
+    bound (Table 1 has no stated std: our std alone).
+    """
+    rows = []
+    t1, t2, t3 = paper.table1(), paper.table2_auc(), paper.table3_acc()
+    for label, prow in paper_rows.items():
+        cells = [("Table 1", m, m, acc_long, t1, None) for m in ("train_acc", "test_acc")]
+        cells += [("Table 2", a, "auc", summary, t2, "auc") for a in attacks]
+        cells += [("Table 3", a, "acc", summary, t3, "acc") for a in attacks]
+        for table, column, metric, source, ptable, bound_key in cells:
+            sel = (source["label"] == label) & (source["metric"] == metric)
+            if "attack" in source.columns:
+                sel &= source["attack"] == column
+            if not sel.any() or prow not in ptable.index or column not in ptable.columns:
+                continue
+            ours = source[sel].iloc[0]
+            pval = float(ptable.loc[prow, column])
+            diff = ours["mean"] - pval
+            bound = paper.std_bound(bound_key, prow) if bound_key else 0.0
+            tol = max(bound, ours["std"] if np.isfinite(ours["std"]) else 0.0)
+            rows.append({"table": table, "label": label, "paper_row": prow,
+                         "column": column if table == "Table 1" else column_label(column),
+                         "ours_mean": ours["mean"], "ours_std": ours["std"],
+                         "n_splits": ours["n_splits"], "paper": pval, "diff": diff,
+                         "paper_std_bound": bound if bound_key else np.nan,
+                         "outside": bool(abs(diff) > tol)})  # fmt: skip
+    return pd.DataFrame(
+        rows,
+        columns=["table", "label", "paper_row", "column", "ours_mean", "ours_std", "n_splits",
+                 "paper", "diff", "paper_std_bound", "outside"],
+    )  # fmt: skip
+
+
+def write_comparison(acc_long, summary, runs, attacks, out_dir: str) -> None:
+    paper_rows = {r["label"]: r["paper_row"] for r in runs if r.get("paper_row")}
+    cmp = compare_with_paper(acc_long, summary, paper_rows, attacks)
+    write_csv(cmp, f"{out_dir}/comparison_with_paper.csv")
+    lines = ["# Our results next to the paper's", ""]
+    if cmp.empty:
+        lines.append("No dataset in this config maps to a row of the paper (`paper_row`).")
+    for table, grp in cmp.groupby("table", sort=False):
+        lines += [f"## {table}", "", "| Dataset | Column | Ours | Paper | Diff | |",
+                  "|---|---|---|---|---|---|"]  # fmt: skip
+        for _, r in grp.iterrows():
+            flag = "outside" if r["outside"] else ""
+            lines.append(f"| {r['label']} | {r['column']} | {fmt(r['ours_mean'], r['ours_std'])}"
+                         f" | {r['paper']:.3f} | {r['diff']:+.3f} | {flag} |")  # fmt: skip
+        lines.append("")
+    lines.append("'outside': |ours - paper| exceeds both our std over splits and the std bound "
+                 "stated in the paper's caption (Tables 2-3; Table 1 states none).")  # fmt: skip
+    write_text(f"{out_dir}/comparison_with_paper.md", "\n".join(lines) + "\n")
 
 
 # --------------------------------------------------------------------------- figures

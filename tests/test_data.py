@@ -1,0 +1,139 @@
+"""Loaders on the offline copies in ../shared/data (skipped without them). No download
+is attempted: a missing file fails with a message instead."""
+
+import os
+import stat
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import REPO
+
+from diffcal import data
+from diffcal.fetch import ChecksumError, DataUnavailableError, RemoteFile, fetch, sha256sum
+
+SHARED = Path(os.environ.get("DIFFCAL_DATA_DIR") or REPO.parent / "shared" / "data")
+needs_shared = pytest.mark.skipif(
+    not (SHARED / "SHA256SUMS").is_file(),
+    reason=f"offline dataset copies not found at {SHARED} (set DIFFCAL_DATA_DIR)",
+)
+
+
+@pytest.fixture(autouse=True)
+def _no_network(monkeypatch):
+    def refuse(*args, **kwargs):
+        raise OSError("network disabled in tests")
+
+    monkeypatch.setattr("urllib.request.urlopen", refuse)
+    monkeypatch.delenv("DIFFCAL_DATA_DIR", raising=False)
+
+
+# name: (rows, feature shape, label counts, x dtype)
+EXPECTED = {
+    "german_credit": (1000, (61,), [700, 300], np.float32),
+    "hepatitis": (155, (47,), [32, 123], np.float32),
+    "adult": (48842, (108,), [37155, 11687], np.float32),
+    "mnist": (
+        70000,
+        (1, 28, 28),
+        [6903, 7877, 6990, 7141, 6824, 6313, 6876, 7293, 6825, 6958],
+        np.uint8,
+    ),
+    "cifar10_subset": (
+        5000,
+        (3, 32, 32),
+        [499, 455, 520, 487, 512, 479, 526, 487, 513, 522],
+        np.uint8,
+    ),
+}
+
+
+@needs_shared
+@pytest.mark.parametrize("source", sorted(EXPECTED))
+def test_loader_on_shared_data(source):
+    rows, shape, counts, dtype = EXPECTED[source]
+    d = data.prepare(source, str(SHARED))
+    assert d.x.shape == (rows, *shape) and d.x.dtype == dtype
+    assert np.bincount(d.y).tolist() == counts
+    feats = d.features()
+    assert np.isfinite(feats).all()
+    if dtype == np.uint8:
+        assert 0.0 <= feats.min() and feats.max() <= 1.0
+    else:  # standardised numeric columns + one-hot columns
+        assert np.isin(feats[:, -5:], [0.0, 1.0]).all()
+
+
+@needs_shared
+def test_shared_checksums_match_the_loaders():
+    sums = dict(reversed(line.split()) for line in (SHARED / "SHA256SUMS").read_text().splitlines())
+    for remote in (
+        data.GERMAN,
+        data.HEPATITIS,
+        data.ADULT_TRAIN,
+        data.ADULT_TEST,
+        data.CIFAR10_SUBSET,
+    ):
+        assert sums[f"./{remote.relpath}"] == remote.sha256
+    for name, digest in data.MNIST_FILES.items():
+        assert sums[f"./MNIST/raw/{name}"] == digest
+
+
+def test_tabular_encoding_is_documented_behaviour():
+    import pandas as pd
+
+    df = pd.DataFrame({"a": [1.0, None, 3.0, 5.0], "c": ["x", "y", None, "x"]})
+    x = data.encode_tabular(df, ["a"], ["c"])
+    # a (imputed with median 3, standardised), a-missing indicator (standardised), one-hot c
+    assert x.shape == (4, 2 + 3)
+    np.testing.assert_allclose(x[:, 0].mean(), 0, atol=1e-6)
+    np.testing.assert_array_equal(x[:, 2:], [[0, 1, 0], [0, 0, 1], [1, 0, 0], [0, 1, 0]])
+
+
+def test_missing_file_offline_names_path_and_url(tmp_path):
+    remote = RemoteFile("uci/x/x.data", "https://example.org/x.data", "0" * 64)
+    with pytest.raises(DataUnavailableError) as err:
+        fetch(remote, tmp_path)
+    msg = str(err.value)
+    assert "uci/x/x.data" in msg and str(tmp_path / "uci/x/x.data") in msg
+    assert "https://example.org/x.data" in msg
+    assert not (tmp_path / "uci/x/x.data").exists()
+
+
+def test_corrupt_file_is_never_used(tmp_path):
+    path = tmp_path / "uci/x/x.data"
+    path.parent.mkdir(parents=True)
+    path.write_text("tampered\n")
+    remote = RemoteFile("uci/x/x.data", "https://example.org/x.data", "0" * 64)
+    with pytest.raises(ChecksumError, match="does not match"):
+        fetch(remote, tmp_path)
+    good = RemoteFile("uci/x/x.data", None, sha256sum(path))
+    assert fetch(good, tmp_path) == path
+
+
+def test_read_only_directory_is_read_in_place(tmp_path):
+    path = tmp_path / "ro/uci/x/x.data"
+    path.parent.mkdir(parents=True)
+    path.write_text("1 2\n")
+    remote = RemoteFile("uci/x/x.data", "https://example.org/x.data", sha256sum(path))
+    for p in (path, path.parent, tmp_path / "ro"):
+        p.chmod(p.stat().st_mode & ~(stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH))
+    try:
+        assert fetch(remote, tmp_path / "ro") == path
+    finally:
+        for p in (tmp_path / "ro", path.parent):
+            p.chmod(p.stat().st_mode | stat.S_IWUSR)
+
+
+def test_download_is_verified_and_atomic(tmp_path, monkeypatch):
+    import io
+
+    payload = b"a,b\n1,2\n"
+    monkeypatch.setattr("urllib.request.urlopen", lambda url, timeout: io.BytesIO(payload))
+    import hashlib
+
+    good = RemoteFile("d/f.csv", "https://example.org/f.csv", hashlib.sha256(payload).hexdigest())
+    assert fetch(good, tmp_path).read_bytes() == payload
+    bad = RemoteFile("d/g.csv", "https://example.org/g.csv", "0" * 64)
+    with pytest.raises(ChecksumError):
+        fetch(bad, tmp_path)
+    assert sorted(p.name for p in (tmp_path / "d").iterdir()) == ["f.csv"]  # no temp left
