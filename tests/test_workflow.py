@@ -26,7 +26,7 @@ def _edit_config(wd: Path, edit) -> None:
 
 
 def test_outputs_exist_and_are_sane(tiny_run):
-    tables = tiny_run / "results/tables"
+    tables = tiny_run / "results/tables/default"
     for name in ("table1_target_accuracy", "table2_auc", "table3_acc"):
         for ext in ("md", "csv", "tex"):
             assert (tables / f"{name}.{ext}").stat().st_size > 0

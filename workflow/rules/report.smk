@@ -8,7 +8,7 @@ rule tables:
     output:
         **{
             f"{name}_{ext}": report(
-                f"results/tables/{name}.{ext}",
+                f"results/tables/{config['name']}/{name}.{ext}",
                 caption=f"../report/{name}.rst",
                 category="Tables",
                 labels={"table": TABLES[name], "format": ext},
@@ -17,24 +17,24 @@ rule tables:
             for ext in ("md", "csv", "tex")
         },
         summary=report(
-            "results/tables/metrics_summary.csv",
+            f"results/tables/{config['name']}/metrics_summary.csv",
             caption="../report/metrics_summary.rst",
             category="Tables",
             labels={"table": "All metrics", "format": "csv"},
         ),
         comparison_md=report(
-            "results/tables/comparison_with_paper.md",
+            f"results/tables/{config['name']}/comparison_with_paper.md",
             caption="../report/comparison.rst",
             category="Tables",
             labels={"table": "Ours vs paper", "format": "md"},
         ),
-        comparison_csv="results/tables/comparison_with_paper.csv",
+        comparison_csv=f"results/tables/{config['name']}/comparison_with_paper.csv",
     params:
         runs=table_runs(),
         attacks=dconf.attack_columns(config),
         code=code("report"),
     log:
-        "logs/tables.log",
+        f"logs/tables/{config['name']}.log",
     conda:
         "../../envs/diffcal.yaml"
     localrule: True
