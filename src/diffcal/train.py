@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 from collections.abc import Mapping
 from typing import Any
 
@@ -43,7 +44,11 @@ def setup_torch(threads: int) -> torch.device:
     """Use ``threads`` CPU threads and deterministic kernels; return the device."""
     torch.set_num_threads(max(1, int(threads)))
     torch.use_deterministic_algorithms(True, warn_only=True)
-    return pick_device()
+    device = pick_device()
+    env = {k: os.environ.get(k, "-") for k in ("SLURM_JOB_ID", "CUDA_VISIBLE_DEVICES")}
+    log.info("device %s, %d threads, %s", device, torch.get_num_threads(),
+             " ".join(f"{k}={v}" for k, v in env.items()))  # fmt: skip
+    return device
 
 
 def recipe_with_defaults(recipe: Mapping[str, Any]) -> dict[str, Any]:

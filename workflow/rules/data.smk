@@ -14,9 +14,8 @@ rule prepare:
         "logs/{dataset}/prepare.log",
     conda:
         "../../envs/diffcal.yaml"
-    resources:
-        mem_mb=4000,
-        runtime=30,
+    # Local: on a cluster, downloads need the login node's network.
+    localrule: True
     script:
         "../scripts/prepare.py"
 

@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Run the workflow through SLURM with the test profile and check what happened:
+# 1. every non-local job ran as a COMPLETED SLURM job with its rule's resources
+#    (one dataset's jobs request a GPU);
+# 2. a second invocation submits nothing;
+# 3. a training job killed with scancel mid-run is retried, and the final results
+#    are byte-identical to the uninterrupted run.
+# Needs a running cluster (.ci/slurm/start.sh) and the project venv in .venv.
+set -euo pipefail
+REPO=$(cd "$(dirname "$0")/../.." && pwd)
+PY="$REPO/.venv/bin"
+WORK=$(mktemp -d)
+CFG=(--profile .ci/slurm/profile --configfile tests/data/slurm.yaml)
+t0=$(date +%s)
+
+copy() {
+  mkdir -p "$1"
+  (cd "$REPO" && cp -r Snakefile workflow config src envs profiles --parents tests/data \
+     --parents .ci/slurm/profile "$1")
+}
+smk() { (cd "$1" && timeout -k 10 "$2" "$PY/snakemake" all "${CFG[@]}" > "$3" 2>&1); }
+
+echo "== SLURM 1/3: run through the profile"
+copy "$WORK/a"
+(cd "$WORK/a" && "$PY/snakemake" -n "${CFG[@]}" > "$WORK/plan.txt" 2>&1)
+expected=$(awk '/^Job stats/{f=1} f && /^total/{exit} f && $1 ~ /^(train_base|train_scratch|train_forget|score)$/ {n+=$2} END{print n}' "$WORK/plan.txt")
+echo "planned SLURM jobs: $expected"
+since=$(date +%Y-%m-%dT%H:%M:%S)
+smk "$WORK/a" 400 "$WORK/a.log" || { tail -50 "$WORK/a.log"; exit 1; }
+"$PY/python" "$REPO/.ci/slurm/check_jobs.py" "$since" "$REPO/tests/data/slurm.yaml" "$expected"
+grep -h "CUDA_VISIBLE_DEVICES" "$WORK"/a/logs/digits/plain/split0/train_target.log
+grep -q "CUDA_VISIBLE_DEVICES=[0-9]" "$WORK"/a/logs/digits/plain/split0/train_target.log
+grep -q "SLURM_JOB_ID=[0-9]" "$WORK"/a/logs/breast_cancer/plain/split0/train_scratch.log
+
+echo "== SLURM 2/3: a second invocation submits nothing"
+since2=$(date +%Y-%m-%dT%H:%M:%S)
+smk "$WORK/a" 120 "$WORK/a2.log"
+grep -q "Nothing to be done" "$WORK/a2.log"
+n=$(sacct -X -n -S "$since2" -o JobID | wc -l)
+[ "$n" -eq 0 ] || { echo "second invocation submitted $n jobs"; exit 1; }
+echo "ok: nothing submitted"
+
+echo "== SLURM 3/3: scancel a training job mid-run; the run must recover"
+copy "$WORK/b"
+since3=$(date +%Y-%m-%dT%H:%M:%S)
+smk "$WORK/b" 400 "$WORK/b.log" &
+smk_pid=$!
+killed=""
+for _ in $(seq 600); do
+  killed=$(squeue -h -t RUNNING -o "%i %k" | awk '$2 ~ /^rule_train_scratch/ {print $1; exit}')
+  [ -n "$killed" ] && break
+  sleep 0.2
+done
+[ -n "$killed" ] || { echo "no running training job seen"; exit 1; }
+scancel "$killed"; echo "cancelled SLURM job $killed"
+if ! wait "$smk_pid"; then
+  echo "first attempt failed; rerunning the same command"
+  smk "$WORK/b" 400 "$WORK/b2.log"
+fi
+sacct -X -n -S "$since3" -o JobID,State,Comment%50 | grep -E "CANCELLED" | head -3
+for f in $(cd "$WORK/a/results" && find . -name '*.parquet' -o -name '*.csv' -o -name '*.md'); do
+  cmp -s "$WORK/a/results/$f" "$WORK/b/results/$f" || { echo "differs: $f"; exit 1; }
+done
+echo "ok: results after the cancelled job equal the uninterrupted run"
+echo "== SLURM stage: $(( $(date +%s) - t0 )) s, $(sacct -X -n -S "$since" -o JobID | wc -l) SLURM jobs"
+rm -rf "$WORK"
