@@ -8,7 +8,6 @@ import sys
 from collections.abc import Mapping
 from typing import Any
 
-import numpy as np
 import torch
 from torch import nn
 
@@ -82,7 +81,3 @@ def load_models(
             model.to(device)
         out.append({**{k: v for k, v in entry.items() if k != "state_dict"}, "model": model})
     return payload["spec"], out
-
-
-def as_int_array(ids: Any) -> np.ndarray:
-    return np.asarray(ids, dtype=np.int64)
