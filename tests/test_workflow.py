@@ -148,3 +148,10 @@ def test_same_config_gives_byte_identical_outputs(tiny_run, tmp_path):
     for f in (wd / "results").rglob("*"):
         if f.suffix in {".csv", ".md", ".tex", ".parquet"}:
             assert str(wd).encode() not in f.read_bytes()
+
+
+def test_report_builds(tiny_run, tmp_path):
+    wd = _clone_run(tiny_run, tmp_path / "wd")
+    snakemake(wd, *CFG, "--report", "report.html")
+    html = (wd / "report.html").read_text(errors="replace")
+    assert "Table 2" in html and "Figure 1" in html
