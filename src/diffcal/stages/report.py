@@ -276,18 +276,25 @@ def run_figures(
     fig, axes = plt.subplots(1, len(cals), figsize=(4 * len(cals), 3.2), squeeze=False)
     for ax, cal in zip(axes[0], cals, strict=True):
         col = f"{score}_{cal}"
+        values = df[col].to_numpy()
+        # Scores pile up near 0 for well-fit samples: show the central 98% on a log
+        # density axis, so the tails (where members and non-members differ) show.
+        lo, hi = np.quantile(values, [0.01, 0.99])
         sns.histplot(
-            x=df[col].to_numpy(),
+            x=np.clip(values, lo, hi),
             hue=member,
             hue_order=["member", "non-member"],
-            bins=40,
+            bins=np.linspace(lo, hi, 41) if hi > lo else 40,
             stat="density",
             common_norm=False,
             element="step",
             ax=ax,
         )
+        ax.set_yscale("log")
+        if hi > lo:  # lowest visible density: half of one sample in one bin
+            ax.set_ylim(bottom=0.5 / (len(values) * (hi - lo) / 40))
         ax.set_title(f"{column_label(col)} (AUC {met.loc[col, 'auc']:.3f})")
-        ax.set_xlabel(f"{SCORE_LABELS.get(score, score)} score")
+        ax.set_xlabel(f"{SCORE_LABELS.get(score, score)} score (1-99% quantile range)")
     fig.suptitle(f"{title}: {SCORE_LABELS.get(score, score)} score before/after calibration")
     fig.tight_layout()
     _savefig(fig, *fig1)
