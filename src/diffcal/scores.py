@@ -11,11 +11,15 @@ For each sample (x, y) and model h (in eval mode):
 
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 import torch
 from torch import nn
 from torch.func import functional_call, grad, vmap
 from torch.nn import functional as F
+
+log = logging.getLogger("diffcal")
 
 
 def per_sample_outputs(
@@ -45,7 +49,11 @@ def per_sample_outputs(
     out: dict[str, list[np.ndarray]] = {
         k: [] for k in ("loss", "grad_norm", "max_log_prob", "pred")
     }
-    for start in range(0, len(y), batch_size):
+    n_batches = -(-len(y) // batch_size)
+    every = max(1, n_batches // 10)
+    for b, start in enumerate(range(0, len(y), batch_size)):
+        if b and b % every == 0:
+            log.info("  per-sample gradients: %d/%d samples", start, len(y))
         xb = torch.as_tensor(x[start : start + batch_size], dtype=torch.float32, device=device)
         yb = torch.as_tensor(y[start : start + batch_size], dtype=torch.long, device=device)
         with torch.no_grad():
