@@ -36,6 +36,11 @@ def ds_cfg(w, *keys):
     return node
 
 
+def seed_key(w):
+    """Name that seeds derive from: the dataset's `seed_key`, else its name."""
+    return config["datasets"][w.dataset].get("seed_key", w.dataset)
+
+
 def res(key):
     """Per-dataset resource, as a callable for `resources:` / `threads:`."""
     return lambda w: config["datasets"][w.dataset]["resources"][key]

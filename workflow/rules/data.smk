@@ -28,6 +28,7 @@ rule split:
     params:
         cfg=lambda w: dconf.split_config(config, w.dataset, w.variant),
         root_seed=config["root_seed"],
+        seed_key=seed_key,
         code=code("prepare"),
     log:
         "logs/{dataset}/{variant}/split{split}/split.log",

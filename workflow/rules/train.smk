@@ -12,6 +12,7 @@ rule train_base:
         model_cfg=lambda w: ds_cfg(w, "model"),
         recipe=lambda w: dconf.recipe(config, w.dataset, w.variant),
         root_seed=config["root_seed"],
+        seed_key=seed_key,
         code=code("train"),
     log:
         "logs/{dataset}/{variant}/split{split}/train_{role}.log",
@@ -38,6 +39,7 @@ rule train_scratch:
         n_models=lambda w: ds_cfg(w, "references", "scratch"),
         size_fraction=lambda w: ds_cfg(w, "references", "size_fraction"),
         root_seed=config["root_seed"],
+        seed_key=seed_key,
         code=code("train"),
     log:
         "logs/{dataset}/{variant}/split{split}/train_scratch.log",
@@ -64,6 +66,7 @@ rule train_forget:
         n_models=lambda w: ds_cfg(w, "references", "forget"),
         size_fraction=lambda w: ds_cfg(w, "references", "size_fraction"),
         root_seed=config["root_seed"],
+        seed_key=seed_key,
         code=code("train"),
     log:
         "logs/{dataset}/{variant}/split{split}/train_forget_{role}.log",

@@ -8,7 +8,7 @@ run_split(
     data=snakemake.input.data,
     out=snakemake.output.split,
     root_seed=snakemake.params.root_seed,
-    dataset=snakemake.wildcards.dataset,
+    dataset=snakemake.params.seed_key,
     split_index=int(snakemake.wildcards.split),
     cfg=snakemake.params.cfg,
 )

@@ -10,7 +10,7 @@ run_train_base(
     out=snakemake.output.model,
     role=snakemake.wildcards.role,
     root_seed=snakemake.params.root_seed,
-    dataset=snakemake.wildcards.dataset,
+    dataset=snakemake.params.seed_key,
     split_index=int(snakemake.wildcards.split),
     model_cfg=snakemake.params.model_cfg,
     recipe=snakemake.params.recipe,

@@ -11,7 +11,7 @@ run_train_forget(
     out=snakemake.output.models,
     base_role=snakemake.wildcards.role,
     root_seed=snakemake.params.root_seed,
-    dataset=snakemake.wildcards.dataset,
+    dataset=snakemake.params.seed_key,
     split_index=int(snakemake.wildcards.split),
     recipe=snakemake.params.recipe,
     n_models=snakemake.params.n_models,

@@ -9,7 +9,7 @@ run_train_scratch(
     split=snakemake.input.split,
     out=snakemake.output.models,
     root_seed=snakemake.params.root_seed,
-    dataset=snakemake.wildcards.dataset,
+    dataset=snakemake.params.seed_key,
     split_index=int(snakemake.wildcards.split),
     model_cfg=snakemake.params.model_cfg,
     recipe=snakemake.params.recipe,
