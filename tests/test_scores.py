@@ -86,3 +86,15 @@ def test_augment_batch_is_a_shifted_possibly_flipped_crop():
         crops = [padded[i, :, dy : dy + 8, dx : dx + 8] for dy in range(9) for dx in range(9)]
         assert any(torch.equal(out[i], c) or torch.equal(out[i], c.flip(2)) for c in crops)
     np.testing.assert_array_equal(augment_batch(x, torch_generator(0)), out)
+
+
+@pytest.mark.parametrize(
+    "arch, shape", [("mlp", (61,)), ("mnist_cnn", (1, 28, 28)), ("cifar_cnn", (3, 32, 32)),
+                    ("resnet18_gn", (3, 64, 64))],
+)  # fmt: skip
+def test_models_have_no_batchnorm_and_give_logits(arch, shape):
+    model = build_model(arch, shape, 7, seed=0).eval()
+    assert not any(isinstance(m, torch.nn.modules.batchnorm._BatchNorm) for m in model.modules())
+    assert model(torch.zeros(2, *shape)).shape == (2, 7)
+    if arch == "mlp":  # paper: one hidden layer of 2m units
+        assert model[1].out_features == 2 * 61
