@@ -54,7 +54,7 @@ class Prepared:
     def features(self, idx: np.ndarray | None = None) -> np.ndarray:
         """float32 features of rows ``idx`` (all rows if None), scaled."""
         x = self.x if idx is None else self.x[idx]
-        return (x.astype(np.float32) / np.float32(self.x_scale)).astype(np.float32)
+        return x.astype(np.float32) / np.float32(self.x_scale)
 
 
 def standardize(x: np.ndarray) -> np.ndarray:

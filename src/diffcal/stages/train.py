@@ -26,7 +26,7 @@ from diffcal.data import load_prepared
 from diffcal.seeds import derive_seed
 from diffcal.splits import ids_with_role, subsample
 from diffcal.stages.common import load_models, model_spec, new_model, save_models
-from diffcal.train import accuracy, recipe_with_defaults, setup_torch, train_model
+from diffcal.train import accuracy, setup_torch, train_model
 
 log = logging.getLogger("diffcal")
 
@@ -86,7 +86,7 @@ def run_train_base(
         d,
         ids_with_role(sp, train_role),
         ids_with_role(sp, test_role),
-        recipe=recipe_with_defaults(recipe),
+        recipe=recipe,
         seed=seed,
         device=device,
         name=role,
@@ -125,7 +125,7 @@ def run_train_scratch(
             d,
             ids,
             held_out,
-            recipe=recipe_with_defaults(recipe),
+            recipe=recipe,
             seed=seed,
             device=device,
             name=f"scratch{k}",
@@ -170,7 +170,7 @@ def run_train_forget(
             d,
             ids,
             held_out,
-            recipe=recipe_with_defaults(recipe),
+            recipe=recipe,
             seed=seed,
             device=device,
             name=f"forget_{base_role}{k}",
