@@ -60,8 +60,8 @@ def test_training_is_deterministic_and_diverging_training_fails():
     x = rng.normal(size=(40, 5)).astype(np.float32)
     y = (x[:, 0] > 0).astype(np.int64)
     recipe = {"epochs": 3, "batch_size": 8}
-    a = train_model(build_model("mlp", (5,), 2, seed=1), x, y, recipe=recipe, seed=2)
-    b = train_model(build_model("mlp", (5,), 2, seed=1), x, y, recipe=recipe, seed=2)
+    a = train_model(build_model("mlp", (5,), 2, seed=1), x, y, recipe=recipe, seed=2).model
+    b = train_model(build_model("mlp", (5,), 2, seed=1), x, y, recipe=recipe, seed=2).model
     for pa, pb in zip(a.parameters(), b.parameters(), strict=True):
         assert torch.equal(pa, pb)
     with pytest.raises(FloatingPointError, match="diverged"):

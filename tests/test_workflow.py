@@ -112,10 +112,42 @@ def test_training_change_retrains_only_that_dataset(tiny_run, tmp_path):
 
 def test_forget_change_retrains_only_forgetting_models(tiny_run, tmp_path):
     wd = _clone_run(tiny_run, tmp_path / "wd")
-    _edit_config(wd, lambda c: c["datasets"]["digits"]["forget"].update(epochs=3))
+    _edit_config(wd, lambda c: c["datasets"]["breast_cancer"]["forget"].update(epochs=3))
     jobs = planned_jobs(wd, *CFG)
     assert {r for r, _ in jobs} == {"train_forget", "score"} | REPORT_RULES
-    assert sorted(w["role"] for r, w in jobs if r == "train_forget") == ["shadow", "target"]
+    assert sorted(w["role"] for r, w in jobs if r == "train_forget") == ["shadow"] * 2 + ["target"] * 2
+    # with a tuning grid, the tuning reruns too, and nothing else is retrained
+    _edit_config(wd, lambda c: c["datasets"]["digits"]["forget_tuning"].update(lr=[0.02]))
+    jobs = planned_jobs(wd, *CFG)
+    tuned = {(r, w["dataset"]) for r, w in jobs if r in ("tune_forget", "train_forget")}
+    assert ("tune_forget", "digits") in tuned and ("train_base", "digits") not in tuned
+    assert {r for r, _ in jobs} == {"tune_forget", "train_forget", "score"} | REPORT_RULES
+
+
+def test_forget_tuning_and_early_stopping_outputs(tiny_run):
+    from diffcal.stages.common import load_models
+
+    split = tiny_run / "results/digits/plain/split0"
+    table = pd.read_csv(split / "forget_tuning.csv")
+    chosen = yaml.safe_load((split / "forget_tuning.json").read_text())
+    assert len(table) == 4 and table["chosen"].sum() == 1  # 2 lr x 2 epochs
+    row = table[table["chosen"]].iloc[0]
+    assert row["distance"] == table["distance"].min()
+    assert chosen["chosen"] == {"lr": row["lr"], "epochs": int(row["epochs"])}
+    assert list(table.columns[:2]) == ["epochs", "lr"]  # grid keys in sorted order
+    goal = chosen["goal"]
+    _, (shadow,) = load_models(split / "models/shadow.pt")
+    assert goal == {"train_acc": shadow["train_acc"], "test_acc": shadow["test_acc"]}
+    for kind in ("forget_target", "forget_shadow"):
+        _, entries = load_models(split / f"models/{kind}.pt")
+        for e in entries:
+            assert {k: e["recipe"][k] for k in chosen["chosen"]} == chosen["chosen"]
+            assert 0 <= e["best_epoch"] <= e["epochs_run"] <= chosen["chosen"]["epochs"]
+    _, scratch = load_models(split / "models/scratch.pt")
+    assert all(0 <= e["best_epoch"] <= e["epochs_run"] <= 4 for e in scratch)
+    # breast cancer has no early stopping: no best_epoch recorded
+    _, (bc,) = load_models(tiny_run / "results/breast_cancer/plain/split0/models/scratch.pt")
+    assert "best_epoch" not in bc
 
 
 @pytest.mark.parametrize(
@@ -124,7 +156,10 @@ def test_forget_change_retrains_only_forgetting_models(tiny_run, tmp_path):
         ("metrics.py", REPORT_RULES),
         ("stages/attack.py", REPORT_RULES),
         ("scores.py", {"score"} | REPORT_RULES),
-        ("train.py", {"train_base", "train_scratch", "train_forget", "score"} | REPORT_RULES),
+        (
+            "train.py",
+            {"train_base", "train_scratch", "tune_forget", "train_forget", "score"} | REPORT_RULES,
+        ),
     ],
 )
 def test_library_edit_reruns_only_dependants(tiny_run, tmp_path, module, expected):

@@ -6,10 +6,12 @@ function of (data, recipe, seed). On CPU, deterministic algorithms are enforced.
 
 from __future__ import annotations
 
+import copy
 import logging
 import math
 import os
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -82,6 +84,17 @@ def augment_batch(x: torch.Tensor, gen: torch.Generator, pad: int = 4) -> torch.
     return padded[bi, ci, rows, cols[:, None, None, :]]
 
 
+@dataclass(frozen=True)
+class TrainResult:
+    """What :func:`train_model` did. ``best_epoch``/``best_val_acc`` are set only
+    with early stopping (``best_epoch`` counts from 1; 0 = the starting weights)."""
+
+    model: nn.Module
+    epochs_run: int
+    best_epoch: int | None = None
+    best_val_acc: float | None = None
+
+
 def train_model(
     model: nn.Module,
     x: np.ndarray,
@@ -91,12 +104,25 @@ def train_model(
     seed: int,
     device: torch.device | None = None,
     name: str = "model",
-) -> nn.Module:
+    val: tuple[np.ndarray, np.ndarray] | None = None,
+    patience: int | None = None,
+) -> TrainResult:
     """Train ``model`` in place on ``x``: ``(n, ...)`` float32, ``y``: ``(n,)`` int64.
+
+    Early stopping (paper section 4.1: reference models "were trained until their
+    validation accuracy reached its maximum value"): with ``val = (x_val, y_val)``
+    the validation accuracy is measured before training and after every epoch, the
+    weights of the first epoch with the highest accuracy are kept and restored at
+    the end, and training stops after ``patience`` epochs without improvement
+    (``None``: run all ``recipe["epochs"]``). The batch order and learning-rate
+    schedule are those of the full run, so stopping early never changes the
+    weights of the epochs before it.
 
     Logs one progress line per tenth of the epochs (loss, train accuracy).
     """
     r = recipe_with_defaults(recipe)
+    if patience is not None and val is None:
+        raise ValueError(f"{name}: patience needs a validation set")
     device = device or pick_device()
     model.to(device)
     xt = torch.as_tensor(x, dtype=torch.float32, device=device)
@@ -119,6 +145,11 @@ def train_model(
         sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs * steps_per_epoch)
     gen = torch_generator(seed)
     every = max(1, epochs // 10)
+    best_epoch, best_acc, best_state = None, -1.0, None
+    if val is not None:
+        best_epoch, best_acc = 0, accuracy(model, *val)
+        best_state = copy.deepcopy(model.state_dict())
+    epochs_run = 0
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)  # dropout masks
         for epoch in range(epochs):
@@ -151,8 +182,20 @@ def train_model(
                     total / n,
                     correct / n,
                 )
+            epochs_run = epoch + 1
+            if val is not None:
+                acc = accuracy(model, *val)
+                if acc > best_acc:
+                    best_epoch, best_acc = epoch + 1, acc
+                    best_state = copy.deepcopy(model.state_dict())
+                elif patience is not None and epoch + 1 - best_epoch >= patience:
+                    log.info("%s: no validation gain for %d epochs, stopping", name, patience)
+                    break
+    if best_state is not None:
+        model.load_state_dict(best_state)
+        log.info("%s: kept epoch %d of %d (val-acc %.4f)", name, best_epoch, epochs_run, best_acc)
     model.eval()
-    return model
+    return TrainResult(model, epochs_run, best_epoch, None if val is None else best_acc)
 
 
 @torch.no_grad()

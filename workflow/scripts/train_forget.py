@@ -16,5 +16,8 @@ run_train_forget(
     recipe=snakemake.params.recipe,
     n_models=snakemake.params.n_models,
     size_fraction=snakemake.params.size_fraction,
+    tuning=snakemake.input.tuning or None,
+    early_stopping=snakemake.params.early_stopping,
+    patience=snakemake.params.patience,
     threads=snakemake.threads,
 )

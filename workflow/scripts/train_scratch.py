@@ -15,5 +15,7 @@ run_train_scratch(
     recipe=snakemake.params.recipe,
     n_models=snakemake.params.n_models,
     size_fraction=snakemake.params.size_fraction,
+    early_stopping=snakemake.params.early_stopping,
+    patience=snakemake.params.patience,
     threads=snakemake.threads,
 )
