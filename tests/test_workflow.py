@@ -115,7 +115,9 @@ def test_forget_change_retrains_only_forgetting_models(tiny_run, tmp_path):
     _edit_config(wd, lambda c: c["datasets"]["breast_cancer"]["forget"].update(epochs=3))
     jobs = planned_jobs(wd, *CFG)
     assert {r for r, _ in jobs} == {"train_forget", "score"} | REPORT_RULES
-    assert sorted(w["role"] for r, w in jobs if r == "train_forget") == ["shadow"] * 2 + ["target"] * 2
+    assert (
+        sorted(w["role"] for r, w in jobs if r == "train_forget") == ["shadow"] * 2 + ["target"] * 2
+    )
     # with a tuning grid, the tuning reruns too, and nothing else is retrained
     _edit_config(wd, lambda c: c["datasets"]["digits"]["forget_tuning"].update(lr=[0.02]))
     jobs = planned_jobs(wd, *CFG)
@@ -142,9 +144,9 @@ def test_forget_tuning_and_early_stopping_outputs(tiny_run):
         _, entries = load_models(split / f"models/{kind}.pt")
         for e in entries:
             assert {k: e["recipe"][k] for k in chosen["chosen"]} == chosen["chosen"]
-            assert 0 <= e["best_epoch"] <= e["epochs_run"] <= chosen["chosen"]["epochs"]
+            assert 1 <= e["best_epoch"] <= e["epochs_run"] <= chosen["chosen"]["epochs"]
     _, scratch = load_models(split / "models/scratch.pt")
-    assert all(0 <= e["best_epoch"] <= e["epochs_run"] <= 4 for e in scratch)
+    assert all(1 <= e["best_epoch"] <= e["epochs_run"] <= 4 for e in scratch)
     # breast cancer has no early stopping: no best_epoch recorded
     _, (bc,) = load_models(tiny_run / "results/breast_cancer/plain/split0/models/scratch.pt")
     assert "best_epoch" not in bc

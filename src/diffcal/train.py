@@ -86,8 +86,8 @@ def augment_batch(x: torch.Tensor, gen: torch.Generator, pad: int = 4) -> torch.
 
 @dataclass(frozen=True)
 class TrainResult:
-    """What :func:`train_model` did. ``best_epoch``/``best_val_acc`` are set only
-    with early stopping (``best_epoch`` counts from 1; 0 = the starting weights)."""
+    """What :func:`train_model` did. ``best_epoch`` (counted from 1) and
+    ``best_val_acc`` are set only with early stopping."""
 
     model: nn.Module
     epochs_run: int
@@ -111,12 +111,13 @@ def train_model(
 
     Early stopping (paper section 4.1: reference models "were trained until their
     validation accuracy reached its maximum value"): with ``val = (x_val, y_val)``
-    the validation accuracy is measured before training and after every epoch, the
-    weights of the first epoch with the highest accuracy are kept and restored at
-    the end, and training stops after ``patience`` epochs without improvement
-    (``None``: run all ``recipe["epochs"]``). The batch order and learning-rate
-    schedule are those of the full run, so stopping early never changes the
-    weights of the epochs before it.
+    the validation accuracy is measured after every epoch, the weights of the first
+    epoch with the highest accuracy are kept and restored at the end, and training
+    stops after ``patience`` epochs without improvement (``None``: run all
+    ``recipe["epochs"]``). The starting weights are never kept: a warm-started
+    forgetting reference that kept them would be the target itself. The batch
+    order and learning-rate schedule are those of the full run, so stopping early
+    never changes the weights of the epochs before it.
 
     Logs one progress line per tenth of the epochs (loss, train accuracy).
     """
@@ -145,10 +146,7 @@ def train_model(
         sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs * steps_per_epoch)
     gen = torch_generator(seed)
     every = max(1, epochs // 10)
-    best_epoch, best_acc, best_state = None, -1.0, None
-    if val is not None:
-        best_epoch, best_acc = 0, accuracy(model, *val)
-        best_state = copy.deepcopy(model.state_dict())
+    best_epoch, best_acc, best_state = 0, -1.0, None
     epochs_run = 0
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)  # dropout masks
@@ -195,7 +193,9 @@ def train_model(
         model.load_state_dict(best_state)
         log.info("%s: kept epoch %d of %d (val-acc %.4f)", name, best_epoch, epochs_run, best_acc)
     model.eval()
-    return TrainResult(model, epochs_run, best_epoch, None if val is None else best_acc)
+    if val is None:
+        return TrainResult(model, epochs_run)
+    return TrainResult(model, epochs_run, best_epoch, best_acc)
 
 
 @torch.no_grad()

@@ -46,6 +46,13 @@ def res(key):
     return lambda w: config["datasets"][w.dataset]["resources"][key]
 
 
+def forget_tuning_input(w):
+    """The tuning result of the split when the dataset has a forget_tuning grid."""
+    if not ds_cfg(w, "forget_tuning"):
+        return []
+    return rules.tune_forget.output.chosen
+
+
 def with_role(path, role):
     """`path` with its {role} wildcard filled in, the others left open."""
     return expand(path, role=role, allow_missing=True)[0]

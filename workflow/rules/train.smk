@@ -86,13 +86,6 @@ rule tune_forget:
         "../scripts/tune_forget.py"
 
 
-def forget_tuning_input(w):
-    """The tuning result when the dataset has a forget_tuning grid."""
-    if not ds_cfg(w, "forget_tuning"):
-        return []
-    return rules.tune_forget.output.chosen
-
-
 rule train_forget:
     input:
         data=rules.prepare.output.data,
