@@ -74,6 +74,14 @@ BAD_CONFIGS = [
         ["report.figure_split", "splits: 2"],
     ),
     ("datasets: {}", ["datasets"]),
+    (
+        "datasets: {x: {source: imagenet, source_kwargs: {sise: 8}}}",
+        ["datasets.x.source_kwargs.sise", "max_per_class"],
+    ),
+    (
+        "datasets: {x: {source: sklearn_digits, forget_tuning: {lr: []}}}",
+        ["forget_tuning", "lr"],
+    ),
 ]
 
 

@@ -137,3 +137,38 @@ def test_download_is_verified_and_atomic(tmp_path, monkeypatch):
     with pytest.raises(ChecksumError):
         fetch(bad, tmp_path)
     assert sorted(p.name for p in (tmp_path / "d").iterdir()) == ["f.csv"]  # no temp left
+
+
+def _write_image(path, array):
+    from PIL import Image
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(array).save(path)
+
+
+def test_imagenet_imagefolder_tree(tmp_path, monkeypatch):
+    """A synthetic ImageFolder tree: sorted classes -> labels, sorted files,
+    shorter side resized then centre-cropped, uint8 (n, 3, size, size)."""
+    monkeypatch.delenv("DIFFCAL_DATA_DIR", raising=False)
+    root = tmp_path / "imagenet/train"
+    rng = np.random.default_rng(0)
+    # a 16x32 (h x w) image, 200 in the middle and 0 near the left/right edges:
+    # resized to 8x16 and centre-cropped to 8x8 (source columns 8..24) it keeps
+    # only the middle (the margin covers the resize filter's support)
+    wide = np.zeros((16, 32, 3), dtype=np.uint8)
+    wide[:, 4:28] = 200
+    _write_image(root / "n02/b.png", wide)
+    _write_image(root / "n02/a.png", rng.integers(0, 255, (20, 20, 3), dtype=np.uint8))
+    _write_image(root / "n01/z.png", rng.integers(0, 255, (9, 30, 3), dtype=np.uint8))
+    (root / "n01/notes.txt").write_text("not an image")
+    (root / "n03").mkdir()  # an empty class still gets its label
+    d = data.prepare("imagenet", str(tmp_path), size=8)
+    assert d.x.shape == (3, 3, 8, 8) and d.x.dtype == np.uint8
+    assert d.y.tolist() == [0, 1, 1] and d.num_classes == 3 and d.x_scale == 255.0
+    assert (d.x[2] == 200).all()  # n02/b.png is third (after n01/z, n02/a); centre only
+    capped = data.prepare("imagenet", str(tmp_path), size=8, max_per_class=1)
+    assert capped.y.tolist() == [0, 1]
+    with pytest.raises(ValueError, match=r"no option\(s\) \['sise'\]"):
+        data.prepare("imagenet", str(tmp_path), sise=8)
+    with pytest.raises(data.DataUnavailableError, match="image-net.org"):
+        data.prepare("imagenet", str(tmp_path / "nowhere"))

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from diffcal.attacks import CALIBRATIONS, SCORES
-from diffcal.data import SOURCES
+from diffcal.data import SOURCES, source_options
 from diffcal.models import MODELS
 from diffcal.train import RECIPE_DEFAULTS
 
@@ -56,6 +56,14 @@ def check_config(config: Mapping[str, Any]) -> None:
             f"{key}.source",
             f"unknown source {ds['source']!r}; allowed: {sorted(SOURCES)}",
         )
+        if ds["source"] in SOURCES:
+            allowed = source_options(ds["source"])
+            for k in ds.get("source_kwargs", {}):
+                _require(
+                    k in allowed,
+                    f"{key}.source_kwargs.{k}",
+                    f"unknown option of source {ds['source']!r}; allowed: {allowed}",
+                )
         _require(
             ds["model"]["arch"] in MODELS,
             f"{key}.model.arch",

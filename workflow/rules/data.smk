@@ -9,6 +9,7 @@ rule prepare:
         data="results/{dataset}/data.npz",
     params:
         source=lambda w: ds_cfg(w, "source"),
+        source_kwargs=lambda w: ds_cfg(w, "source_kwargs"),
         code=code("prepare"),
     log:
         "logs/{dataset}/prepare.log",

@@ -6,6 +6,7 @@ from diffcal.stages.prepare import run_prepare
 setup_logging(snakemake.log[0])
 run_prepare(
     source=snakemake.params.source,
+    source_kwargs=snakemake.params.source_kwargs,
     data_dir=snakemake.config["data_dir"],
     out=snakemake.output.data,
 )

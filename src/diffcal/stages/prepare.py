@@ -16,8 +16,10 @@ from diffcal.splits import ROLES, make_split
 log = logging.getLogger("diffcal")
 
 
-def run_prepare(*, source: str, data_dir: str | None, out: str) -> None:
-    data = prepare(source, data_dir)
+def run_prepare(
+    *, source: str, data_dir: str | None, out: str, source_kwargs: Mapping[str, Any] | None = None
+) -> None:
+    data = prepare(source, data_dir, **(source_kwargs or {}))
     log.info(
         "prepared %s: %d samples, x %s, %d classes, label counts %s",
         source,
