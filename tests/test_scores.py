@@ -23,13 +23,21 @@ def _loop_oracle(model, x, y):
     return np.array(losses), np.array(norms), np.array(conf)
 
 
+NORM = {"input_mean": [0.5, 0.4, 0.3], "input_std": [0.2, 0.25, 0.3]}
+
+
 @pytest.mark.parametrize(
-    "arch, shape, classes",
-    [("mlp", (7,), 3), ("mnist_cnn", (1, 28, 28), 10), ("cifar_cnn", (3, 32, 32), 4)],
+    "arch, shape, classes, kwargs",
+    [
+        ("mlp", (7,), 3, {}),
+        ("mnist_cnn", (1, 28, 28), 10, {}),
+        ("cifar_cnn", (3, 32, 32), 4, {}),
+        ("cifar_cnn", (3, 32, 32), 4, NORM),  # buffers go through functional_call
+    ],
 )
-def test_outputs_match_per_sample_backward_loop(arch, shape, classes):
+def test_outputs_match_per_sample_backward_loop(arch, shape, classes, kwargs):
     torch.manual_seed(0)
-    model = build_model(arch, shape, classes, seed=1).double().float()
+    model = build_model(arch, shape, classes, seed=1, **kwargs).double().float()
     rng = np.random.default_rng(0)
     x = rng.normal(size=(9, *shape)).astype(np.float32)
     y = rng.integers(0, classes, size=9)
@@ -98,3 +106,16 @@ def test_models_have_no_batchnorm_and_give_logits(arch, shape):
     assert model(torch.zeros(2, *shape)).shape == (2, 7)
     if arch == "mlp":  # paper: one hidden layer of 2m units
         assert model[1].out_features == 2 * 61
+
+
+@pytest.mark.parametrize("arch, shape", [("cifar_cnn", (3, 32, 32)), ("resnet18_gn", (3, 32, 32))])
+def test_input_normalisation_is_a_fixed_per_channel_standardisation(arch, shape):
+    plain = build_model(arch, shape, 5, seed=0).eval()
+    normed = build_model(arch, shape, 5, seed=0, **NORM).eval()
+    assert not any(n.endswith(("mean", "std")) for n, _ in normed.named_parameters())
+    x = torch.rand(3, *shape)
+    mean = torch.tensor(NORM["input_mean"]).view(1, 3, 1, 1)
+    std = torch.tensor(NORM["input_std"]).view(1, 3, 1, 1)
+    torch.testing.assert_close(normed(x), plain((x - mean) / std), rtol=1e-5, atol=1e-5)
+    with pytest.raises(ValueError, match="one value per channel"):
+        build_model(arch, shape, 5, seed=0, input_mean=[0.5], input_std=[0.2])

@@ -44,11 +44,47 @@ def mnist_cnn(input_shape: tuple[int, ...], num_classes: int) -> nn.Module:
     )
 
 
-def cifar_cnn(input_shape: tuple[int, ...], num_classes: int) -> nn.Module:
+class Normalize(nn.Module):
+    """Fixed per-channel standardisation ``(x - mean) / std`` of ``(b, C, H, W)``
+    inputs. Mean and std are buffers (saved with the model, never trained)."""
+
+    def __init__(self, mean: list[float], std: list[float]) -> None:
+        super().__init__()
+        if len(mean) != len(std) or min(std) <= 0:
+            raise ValueError(f"need as many means as positive stds, got {mean}, {std}")
+        self.register_buffer("mean", torch.tensor(mean, dtype=torch.float32).view(1, -1, 1, 1))
+        self.register_buffer("std", torch.tensor(std, dtype=torch.float32).view(1, -1, 1, 1))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return (x - self.mean) / self.std
+
+
+def _input_norm(
+    input_shape: tuple[int, ...], mean: list[float] | None, std: list[float] | None
+) -> list[nn.Module]:
+    if mean is None and std is None:
+        return []
+    if mean is None or std is None or len(mean) != input_shape[0]:
+        raise ValueError(
+            f"input_mean and input_std need one value per channel ({input_shape[0]}), "
+            f"got {mean}, {std}"
+        )
+    return [Normalize(mean, std)]
+
+
+def cifar_cnn(
+    input_shape: tuple[int, ...],
+    num_classes: int,
+    *,
+    input_mean: list[float] | None = None,
+    input_std: list[float] | None = None,
+) -> nn.Module:
     """4 conv layers (32, 64, 64, 128 channels, kernel 3) each followed by ReLU and
-    2x2 average pooling, then a linear head."""
+    2x2 average pooling, then a linear head. With ``input_mean``/``input_std``
+    (per channel), inputs are standardised first: without it, training from [0, 1]
+    pixels stalled at chance for some seeds (docs/reproduction.md, CIFAR subset)."""
     c, h, w = input_shape
-    layers: list[nn.Module] = []
+    layers: list[nn.Module] = _input_norm(input_shape, input_mean, input_std)
     for out in (32, 64, 64, 128):
         layers += [nn.Conv2d(c, out, 3, padding=1), nn.ReLU(), nn.AvgPool2d(2)]
         c = out
@@ -58,11 +94,19 @@ def cifar_cnn(input_shape: tuple[int, ...], num_classes: int) -> nn.Module:
     return nn.Sequential(feat, nn.Linear(n_feat, num_classes))
 
 
-def resnet18_gn(input_shape: tuple[int, ...], num_classes: int) -> nn.Module:
-    """torchvision ResNet18 with GroupNorm(32 groups) instead of BatchNorm."""
+def resnet18_gn(
+    input_shape: tuple[int, ...],
+    num_classes: int,
+    *,
+    input_mean: list[float] | None = None,
+    input_std: list[float] | None = None,
+) -> nn.Module:
+    """torchvision ResNet18 with GroupNorm(32 groups) instead of BatchNorm, with an
+    optional per-channel input standardisation (as :func:`cifar_cnn`)."""
     from torchvision.models import resnet18
 
-    return resnet18(num_classes=num_classes, norm_layer=lambda ch: nn.GroupNorm(32, ch))
+    net = resnet18(num_classes=num_classes, norm_layer=lambda ch: nn.GroupNorm(32, ch))
+    return nn.Sequential(*_input_norm(input_shape, input_mean, input_std), net)
 
 
 #: Registry: architecture name -> builder(input_shape, num_classes, **kwargs).
