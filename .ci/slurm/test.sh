@@ -23,7 +23,7 @@ smk() { (cd "$1" && timeout -k 10 "$2" "$PY/snakemake" all "${CFG[@]}" > "$3" 2>
 echo "== SLURM 1/3: run through the profile"
 copy "$WORK/a"
 (cd "$WORK/a" && "$PY/snakemake" -n "${CFG[@]}" > "$WORK/plan.txt" 2>&1)
-expected=$(awk '/^Job stats/{f=1} f && /^total/{exit} f && $1 ~ /^(train_base|train_scratch|train_forget|score)$/ {n+=$2} END{print n}' "$WORK/plan.txt")
+expected=$(awk '/^Job stats/{f=1} f && /^total/{exit} f && $1 ~ /^(train_base|train_scratch|tune_forget|train_forget|score)$/ {n+=$2} END{print n}' "$WORK/plan.txt")
 echo "planned SLURM jobs: $expected"
 since=$(date +%Y-%m-%dT%H:%M:%S)
 smk "$WORK/a" 400 "$WORK/a.log" || { tail -50 "$WORK/a.log"; exit 1; }
