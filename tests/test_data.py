@@ -168,6 +168,8 @@ def test_imagenet_imagefolder_tree(tmp_path, monkeypatch):
     assert (d.x[2] == 200).all()  # n02/b.png is third (after n01/z, n02/a); centre only
     capped = data.prepare("imagenet", str(tmp_path), size=8, max_per_class=1)
     assert capped.y.tolist() == [0, 1]
+    elsewhere = data.prepare("imagenet", None, root=str(root), size=8)  # a tree the user names
+    np.testing.assert_array_equal(elsewhere.x, d.x)
     with pytest.raises(ValueError, match=r"no option\(s\) \['sise'\]"):
         data.prepare("imagenet", str(tmp_path), sise=8)
     with pytest.raises(data.DataUnavailableError, match="image-net.org"):

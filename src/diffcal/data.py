@@ -330,13 +330,13 @@ def load_imagefolder(root: str | os.PathLike, *, size: int = 64, max_per_class: 
     return Prepared(x=x, y=y, num_classes=len(classes), x_scale=255.0)
 
 
-def load_imagenet(data_dir: str | None = None, *, size: int = 64,
+def load_imagenet(data_dir: str | None = None, *, root: str | None = None, size: int = 64,
                   max_per_class: int | None = None) -> Prepared:  # fmt: skip
     """ImageNet (ILSVRC2012) train set, 1,281,167 images of 1,000 classes, read as an
-    ImageFolder tree from ``<data_dir>/imagenet/train`` (see
+    ImageFolder tree from ``root`` if given, else ``<data_dir>/imagenet/train`` (see
     :func:`load_imagefolder`). It cannot be downloaded; the tree is read in place."""
-    root = os.path.join(resolve_data_dir(data_dir), IMAGENET_TRAIN)
-    return load_imagefolder(root, size=size, max_per_class=max_per_class)
+    tree = root or os.path.join(resolve_data_dir(data_dir), IMAGENET_TRAIN)
+    return load_imagefolder(tree, size=size, max_per_class=max_per_class)
 
 
 #: Registry: source name -> loader. Keep in sync with the config schema's enum
