@@ -31,7 +31,7 @@ import yaml
 from diffcal.data import Prepared, prepare
 from diffcal.io import write_csv
 from diffcal.seeds import derive_seed
-from diffcal.splits import ids_with_role, make_split
+from diffcal.splits import ids_with_role, split_of
 from diffcal.stages.common import model_spec, new_model
 from diffcal.train import RECIPE_DEFAULTS, accuracy, setup_torch, train_model
 from diffcal.tune import accuracy_distance, recipe_grid
@@ -124,7 +124,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     seed_key = ds.get("seed_key", args.dataset)
     root_seed = int(config.get("root_seed", 0))
     splits = [
-        make_split(data.n, seed=derive_seed(root_seed, seed_key, t, "split"), **ds.get("split", {}))
+        split_of(
+            data.n, root_seed=root_seed, dataset=seed_key, split_index=t, **ds.get("split", {})
+        )
         for t in range(int(ds.get("splits", 1)))
     ]
     runs = search(

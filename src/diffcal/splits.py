@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from diffcal.seeds import numpy_rng
+from diffcal.seeds import derive_seed, numpy_rng
 
 ROLES: tuple[str, ...] = ("member", "nonmember", "reference", "shadow_in", "shadow_out")
 
@@ -79,6 +79,16 @@ def make_split(
     return pd.DataFrame(
         {"sample_id": np.arange(n, dtype=np.int32), "role": pd.array(roles, dtype="string")}
     )
+
+
+def split_of(
+    n: int, *, root_seed: int, dataset: str, split_index: int, **fractions
+) -> pd.DataFrame:
+    """Split ``split_index`` of ``dataset`` (its seed key): :func:`make_split` with the
+    seed ``derive_seed(root_seed, dataset, split_index, "split")``. The workflow's
+    ``split`` rule and :mod:`diffcal.recipe_search` both draw their splits here."""
+    seed = derive_seed(root_seed, dataset, split_index, "split")
+    return make_split(n, seed=seed, **fractions)
 
 
 def ids_with_role(split: pd.DataFrame, *roles: str) -> np.ndarray:

@@ -10,8 +10,7 @@ import numpy as np
 
 from diffcal.data import load_prepared, prepare, save_prepared
 from diffcal.io import write_parquet
-from diffcal.seeds import derive_seed
-from diffcal.splits import ROLES, make_split
+from diffcal.splits import ROLES, split_of
 
 log = logging.getLogger("diffcal")
 
@@ -36,8 +35,7 @@ def run_split(
 ) -> None:
     """``cfg``: the dataset's ``split`` section plus the variant's ``train_size``."""
     n = load_prepared(data).n
-    seed = derive_seed(root_seed, dataset, split_index, "split")
-    df = make_split(n, seed=seed, **cfg)
+    df = split_of(n, root_seed=root_seed, dataset=dataset, split_index=split_index, **cfg)
     counts = df["role"].value_counts()
     log.info("split %d: %s", split_index, {r: int(counts.get(r, 0)) for r in ROLES})
     write_parquet(df, out)
