@@ -1,4 +1,4 @@
-"""Per-sample outputs against a per-sample backward loop."""
+"""Per-sample outputs (Opacus per-sample norms) against a per-sample backward loop."""
 
 import numpy as np
 import pytest
@@ -32,7 +32,8 @@ NORM = {"input_mean": [0.5, 0.4, 0.3], "input_std": [0.2, 0.25, 0.3]}
         ("mlp", (7,), 3, {}),
         ("mnist_cnn", (1, 28, 28), 10, {}),
         ("cifar_cnn", (3, 32, 32), 4, {}),
-        ("cifar_cnn", (3, 32, 32), 4, NORM),  # buffers go through functional_call
+        ("cifar_cnn", (3, 32, 32), 4, NORM),  # buffers (Normalize) stay out of the norms
+        ("resnet18_gn", (3, 32, 32), 5, {}),  # GroupNorm: per-layer per-sample gradients
     ],
 )
 def test_outputs_match_per_sample_backward_loop(arch, shape, classes, kwargs):

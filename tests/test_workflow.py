@@ -38,10 +38,18 @@ def test_outputs_exist_and_are_sane(tiny_run):
             for ext in ("png", "pdf"):
                 assert (tiny_run / f"results/figures/{ds}/plain/{fig}.{ext}").stat().st_size > 0
 
-    run = tiny_run / "results/breast_cancer/plain/split1"
-    scores = pd.read_parquet(run / "scores.parquet")
-    split = pd.read_parquet(run / "split.parquet")
+    # breast cancer's 2 splits share one part (one job per stage), digits has 1
+    assert sorted(p.name for p in (tiny_run / "results/breast_cancer/plain").iterdir()) == [
+        "split0-1"
+    ]
+    run = tiny_run / "results/breast_cancer/plain/split0-1"
+    scores_all = pd.read_parquet(run / "scores.parquet")
+    split_all = pd.read_parquet(run / "split.parquet")
+    assert sorted(scores_all["split"].unique()) == sorted(split_all["split"].unique()) == [0, 1]
+    scores = scores_all[scores_all["split"] == 1]
+    split = split_all[split_all["split"] == 1]
     assert dict(scores.dtypes.astype(str)) == {
+        "split": "int16",
         "model": "string",
         "ref": "int16",
         "sample_id": "int32",
@@ -67,8 +75,9 @@ def test_outputs_exist_and_are_sane(tiny_run):
     assert (scores["loss"] >= 0).all() and (scores["grad_norm"] >= 0).all()
     assert (scores["max_log_prob"] <= 0).all()
 
-    m = pd.read_csv(run / "metrics.csv")
-    assert len(m) == 10
+    m_all = pd.read_csv(run / "metrics.csv")
+    m = m_all[m_all["split"] == 1]
+    assert len(m) == 10 and len(m_all) == 20
     assert m[["auc", "acc"]].apply(lambda c: c.between(0, 1)).all().all()
     summary = pd.read_csv(tables / "metrics_summary.csv")
     assert set(summary["n_splits"][summary["dataset"] == "breast_cancer"]) == {2}
@@ -96,7 +105,7 @@ def test_attack_setting_change_retrains_nothing(tiny_run, tmp_path):
     _edit_config(wd, lambda c: c["attack"].update(fpr_levels=[0.05, 0.2]))
     jobs = planned_jobs(wd, *CFG)
     assert {r for r, _ in jobs} == REPORT_RULES
-    assert sum(r == "attack" for r, _ in jobs) == 3  # every split
+    assert sum(r == "attack" for r, _ in jobs) == 2  # every part (of 3 splits)
 
 
 def test_training_change_retrains_only_that_dataset(tiny_run, tmp_path):
@@ -115,9 +124,7 @@ def test_forget_change_retrains_only_forgetting_models(tiny_run, tmp_path):
     _edit_config(wd, lambda c: c["datasets"]["breast_cancer"]["forget"].update(epochs=3))
     jobs = planned_jobs(wd, *CFG)
     assert {r for r, _ in jobs} == {"train_forget", "score"} | REPORT_RULES
-    assert (
-        sorted(w["role"] for r, w in jobs if r == "train_forget") == ["shadow"] * 2 + ["target"] * 2
-    )
+    assert [w["part"] for r, w in jobs if r == "train_forget"] == ["0-1"]  # both splits, one job
     # with a tuning grid, the tuning reruns too, and nothing else is retrained
     _edit_config(wd, lambda c: c["datasets"]["digits"]["forget_tuning"].update(lr=[0.02]))
     jobs = planned_jobs(wd, *CFG)
@@ -131,12 +138,12 @@ def test_forget_tuning_and_early_stopping_outputs(tiny_run):
 
     split = tiny_run / "results/digits/plain/split0"
     table = pd.read_csv(split / "forget_tuning.csv")
-    chosen = yaml.safe_load((split / "forget_tuning.json").read_text())
+    chosen = yaml.safe_load((split / "forget_tuning.json").read_text())["0"]
     assert len(table) == 4 and table["chosen"].sum() == 1  # 2 lr x 2 epochs
     row = table[table["chosen"]].iloc[0]
     assert row["distance"] == table["distance"].min()
     assert chosen["chosen"] == {"lr": row["lr"], "epochs": int(row["epochs"])}
-    assert list(table.columns[:2]) == ["epochs", "lr"]  # grid keys in sorted order
+    assert list(table.columns[:3]) == ["split", "epochs", "lr"]  # grid keys in sorted order
     goal = chosen["goal"]
     _, (shadow,) = load_models(split / "models/shadow.pt")
     assert goal == {"train_acc": shadow["train_acc"], "test_acc": shadow["test_acc"]}
@@ -148,8 +155,8 @@ def test_forget_tuning_and_early_stopping_outputs(tiny_run):
     _, scratch = load_models(split / "models/scratch.pt")
     assert all(1 <= e["best_epoch"] <= e["epochs_run"] <= 4 for e in scratch)
     # breast cancer has no early stopping: no best_epoch recorded
-    _, (bc,) = load_models(tiny_run / "results/breast_cancer/plain/split0/models/scratch.pt")
-    assert "best_epoch" not in bc
+    _, bc = load_models(tiny_run / "results/breast_cancer/plain/split0-1/models/scratch.pt")
+    assert [e["split"] for e in bc] == [0, 1] and all("best_epoch" not in e for e in bc)
 
 
 @pytest.mark.parametrize(

@@ -28,8 +28,8 @@ echo "planned SLURM jobs: $expected"
 since=$(date +%Y-%m-%dT%H:%M:%S)
 smk "$WORK/a" 400 "$WORK/a.log" || { tail -50 "$WORK/a.log"; exit 1; }
 "$PY/python" "$REPO/.ci/slurm/check_jobs.py" "$since" "$REPO/tests/data/slurm.yaml" "$expected"
-grep -h "CUDA_VISIBLE_DEVICES" "$WORK"/a/logs/digits/plain/split0/train_target.log
-grep -q "CUDA_VISIBLE_DEVICES=[0-9]" "$WORK"/a/logs/digits/plain/split0/train_target.log
+grep -h "CUDA_VISIBLE_DEVICES" "$WORK"/a/logs/digits/plain/split0/train_base.log
+grep -q "CUDA_VISIBLE_DEVICES=[0-9]" "$WORK"/a/logs/digits/plain/split0/train_base.log
 grep -q "SLURM_JOB_ID=[0-9]" "$WORK"/a/logs/breast_cancer/plain/split0/train_scratch.log
 
 echo "== SLURM 2/3: a second invocation submits nothing"

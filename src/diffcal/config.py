@@ -8,7 +8,7 @@ names the offending key and the allowed values, and is raised before any job run
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from diffcal.attacks import CALIBRATIONS, SCORES
@@ -124,6 +124,36 @@ def runs(config: Mapping[str, Any]) -> list[tuple[str, str, int]]:
         for variant in ds["variants"]
         for t in range(ds["splits"])
     ]
+
+
+def parts(config: Mapping[str, Any], dataset: str) -> list[str]:
+    """Labels of the parts of ``dataset``: consecutive runs of ``splits_per_job``
+    splits (all T when it is null), e.g. ``["0-4"]`` or ``["0", "1", "2"]``."""
+    ds = config["datasets"][dataset]
+    t, per = ds["splits"], ds.get("splits_per_job") or ds["splits"]
+    return [part_label(range(s, min(s + per, t))) for s in range(0, t, per)]
+
+
+def part_label(splits: Sequence[int]) -> str:
+    """``"3"`` for split 3 alone, ``"0-4"`` for splits 0..4 (consecutive)."""
+    splits = list(splits)
+    if not splits or splits != list(range(splits[0], splits[0] + len(splits))):
+        raise ValueError(f"a part is a non-empty run of consecutive splits, got {splits}")
+    return str(splits[0]) if len(splits) == 1 else f"{splits[0]}-{splits[-1]}"
+
+
+def part_splits(label: str) -> list[int]:
+    """Inverse of :func:`part_label`: ``"0-4"`` -> ``[0, 1, 2, 3, 4]``."""
+    first, _, last = label.partition("-")
+    return list(range(int(first), int(last or first) + 1))
+
+
+def part_of(config: Mapping[str, Any], dataset: str, split: int) -> str:
+    """Label of the part of ``dataset`` that holds split ``split``."""
+    for label in parts(config, dataset):
+        if split in part_splits(label):
+            return label
+    raise ValueError(f"{dataset} has no split {split}")
 
 
 def attack_columns(config: Mapping[str, Any]) -> list[str]:

@@ -105,7 +105,25 @@ def resnet18_gn(
     optional per-channel input standardisation (as :func:`cifar_cnn`)."""
     from torchvision.models import resnet18
 
+    from torchvision.models.resnet import BasicBlock
+
+    class _Block(BasicBlock):
+        """torchvision's block without its in-place ops (same maths, same weights):
+        in-place ReLU and ``out += identity`` modify outputs of Opacus' backward
+        hooks (per-sample gradient norms, DP-SGD), which autograd forbids."""
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            out = self.relu(self.bn1(self.conv1(x)))
+            out = self.bn2(self.conv2(out))
+            identity = x if self.downsample is None else self.downsample(x)
+            return self.relu(out + identity)
+
     net = resnet18(num_classes=num_classes, norm_layer=lambda ch: nn.GroupNorm(32, ch))
+    for m in net.modules():
+        if isinstance(m, nn.ReLU):
+            m.inplace = False
+        elif type(m) is BasicBlock:
+            m.__class__ = _Block
     return nn.Sequential(*_input_norm(input_shape, input_mean, input_std), net)
 
 

@@ -4,7 +4,9 @@ For each sample (x, y) and model h (in eval mode):
 
 - ``loss``: cross-entropy ``-log h(x)_y``;
 - ``grad_norm``: ``||grad_theta loss(h(x), y)||_2`` over all trainable parameters,
-  computed with ``torch.func`` (``vmap`` over ``grad``), one gradient per sample;
+  from Opacus' per-sample norm machinery (:func:`per_sample_grad_norms`): one
+  batched forward and backward pass, ghost norms for linear layers (no per-sample
+  gradient is ever built), per-layer per-sample gradients for the others;
 - ``max_log_prob``: ``max_i log h(x)_i``;
 - ``pred``: ``argmax_i h(x)_i``; ``correct``: ``pred == y``.
 """
@@ -16,10 +18,54 @@ import logging
 import numpy as np
 import torch
 from torch import nn
-from torch.func import functional_call, grad, vmap
 from torch.nn import functional as F
 
 log = logging.getLogger("diffcal")
+
+
+def per_sample_grad_norms(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """``||grad_theta CE(model(x_i), y_i)||_2`` for each sample, with ``model`` in
+    eval-mode behaviour.
+
+    Args:
+        model: a classifier returning logits ``(b, C)``.
+        x: ``(b, ...)`` inputs on the model's device.
+        y: ``(b,)`` int64 labels.
+
+    Returns:
+        ``(b,)`` float32 norms.
+
+    Opacus' ``GradSampleModuleFastGradientClipping`` records activations in
+    forward hooks and turns them, with the backpropagated gradients, into
+    per-sample gradient norms: for ``nn.Linear`` without building the per-sample
+    gradients ("ghost" norms, ``||a_i||*||g_i||``), for other layers (conv,
+    GroupNorm) from per-layer per-sample gradients. Two details matter here
+    (both checked against a per-sample backward loop in the tests): its hooks
+    only record in training mode, so the model is put in train mode with every
+    dropout layer switched back to eval (the scores are eval-mode outputs; the
+    architectures have no BatchNorm, so nothing else depends on the mode); and
+    the loss is summed, because with ``loss_reduction="mean"`` the norms come out
+    divided by the batch size.
+    """
+    from opacus.grad_sample import GradSampleModuleFastGradientClipping
+
+    was_training = model.training
+    gsm = GradSampleModuleFastGradientClipping(
+        model, loss_reduction="sum", use_ghost_clipping=True, strict=False
+    )
+    try:
+        model.train()
+        for m in model.modules():
+            if isinstance(m, nn.Dropout | nn.Dropout2d):
+                m.eval()
+        with torch.enable_grad():
+            loss = F.cross_entropy(gsm(x), y, reduction="sum")
+            loss.backward()
+        return gsm.get_norm_sample().detach()
+    finally:
+        gsm._close()
+        model.zero_grad(set_to_none=True)
+        model.train(was_training)
 
 
 def per_sample_outputs(
@@ -38,14 +84,6 @@ def per_sample_outputs(
     """
     model.eval()
     device = next(model.parameters()).device
-    params = {k: v.detach() for k, v in model.named_parameters() if v.requires_grad}
-    buffers = {k: v.detach() for k, v in model.named_buffers()}
-
-    def sample_loss(p, b, xi, yi):
-        logits = functional_call(model, (p, b), (xi.unsqueeze(0),))
-        return F.cross_entropy(logits, yi.unsqueeze(0))
-
-    per_sample_grad = vmap(grad(sample_loss), in_dims=(None, None, 0, 0))
     out: dict[str, list[np.ndarray]] = {
         k: [] for k in ("loss", "grad_norm", "max_log_prob", "pred")
     }
@@ -53,17 +91,17 @@ def per_sample_outputs(
     every = max(1, n_batches // 10)
     for b, start in enumerate(range(0, len(y), batch_size)):
         if b and b % every == 0:
-            log.info("  per-sample gradients: %d/%d samples", start, len(y))
+            log.info("  per-sample gradient norms: %d/%d samples", start, len(y))
         xb = torch.as_tensor(x[start : start + batch_size], dtype=torch.float32, device=device)
         yb = torch.as_tensor(y[start : start + batch_size], dtype=torch.long, device=device)
         with torch.no_grad():
             logp = F.log_softmax(model(xb), dim=1)
-        grads = per_sample_grad(params, buffers, xb, yb)
-        sq = sum(g.reshape(len(yb), -1).pow(2).sum(1) for g in grads.values())
+        norms = per_sample_grad_norms(model, xb, yb)
         out["loss"].append((-logp.gather(1, yb[:, None]).squeeze(1)).double().cpu().numpy())
-        out["grad_norm"].append(sq.sqrt().double().cpu().numpy())
+        out["grad_norm"].append(norms.double().cpu().numpy())
         out["max_log_prob"].append(logp.max(1).values.double().cpu().numpy())
         out["pred"].append(logp.argmax(1).cpu().numpy().astype(np.int64))
+    model.eval()
     res = {k: np.concatenate(v) for k, v in out.items()}
     res["correct"] = res["pred"] == np.asarray(y)
     return res

@@ -104,3 +104,13 @@ def subsample(ids: np.ndarray, size: int, *, seed: int) -> np.ndarray:
     if size == len(ids):
         return np.sort(ids)
     return np.sort(numpy_rng(seed).choice(ids, size=size, replace=False))
+
+
+def read_splits(path) -> dict[int, pd.DataFrame]:
+    """The splits of a part's ``split.parquet`` (see ``diffcal.stages.prepare``):
+    split index -> frame with ``sample_id`` and ``role``, in split order."""
+    df = pd.read_parquet(path)
+    return {
+        int(t): g.drop(columns="split").reset_index(drop=True)
+        for t, g in df.groupby("split", sort=True)
+    }

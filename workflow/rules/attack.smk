@@ -1,4 +1,4 @@
-# Attack scores (Orig / Cal / Cal-F) and metrics per split. Never retrains a model.
+# Attack scores (Orig / Cal / Cal-F) and metrics of every split of a part. Never retrains a model.
 
 
 rule attack:
@@ -6,13 +6,13 @@ rule attack:
         scores=rules.score.output.scores,
         split=rules.split.output.split,
     output:
-        attack_scores="results/{dataset}/{variant}/split{split}/attack_scores.parquet",
-        metrics="results/{dataset}/{variant}/split{split}/metrics.csv",
+        attack_scores="results/{dataset}/{variant}/split{part}/attack_scores.parquet",
+        metrics="results/{dataset}/{variant}/split{part}/metrics.csv",
     params:
         cfg=config["attack"],
         code=code("attack"),
     log:
-        "logs/{dataset}/{variant}/split{split}/attack.log",
+        "logs/{dataset}/{variant}/split{part}/attack.log",
     conda:
         "../../envs/diffcal.yaml"
     localrule: True

@@ -19,8 +19,7 @@ SRC = Path(workflow.basedir) / "src"
 wildcard_constraints:
     dataset="|".join(map(re.escape, DATASETS)),
     variant="|".join(map(re.escape, VARIANTS)),
-    split=r"\d+",
-    role="target|shadow",
+    part=r"\d+(-\d+)?",
 
 
 def code(stage):
@@ -53,11 +52,6 @@ def forget_tuning_input(w):
     return rules.tune_forget.output.chosen
 
 
-def with_role(path, role):
-    """`path` with its {role} wildcard filled in, the others left open."""
-    return expand(path, role=role, allow_missing=True)[0]
-
-
 def all_outputs():
     out = list(rules.tables.output)
     for dataset, ds in config["datasets"].items():
@@ -73,20 +67,36 @@ TABLES = {
 }
 
 
+def part_of(dataset, split):
+    """Label of the part (e.g. "0-4") whose jobs handle split ``split``."""
+    return dconf.part_of(config, dataset, split)
+
+
+def part_file(rule_output, w, split):
+    """``rule_output`` for the part of dataset ``w.dataset`` holding ``split``."""
+    return rule_output.format(
+        dataset=w.dataset, variant=w.variant, part=part_of(w.dataset, split)
+    )
+
+
 def table_runs():
-    return [
-        {
-            "dataset": d,
-            "variant": v,
-            "split": t,
-            "label": dconf.label(config, d, v),
-            "paper_row": config["datasets"][d]["variants"][v].get(
-                "paper_row",
-                config["datasets"][d].get("paper_row") if v == "plain" else None,
-            ),
-            "metrics": rules.attack.output.metrics.format(dataset=d, variant=v, split=t),
-            "scores": rules.score.output.scores.format(dataset=d, variant=v, split=t),
-            "split_file": rules.split.output.split.format(dataset=d, variant=v, split=t),
-        }
-        for d, v, t in dconf.runs(config)
-    ]
+    """One entry per (dataset, variant, split), with the files of its part."""
+    runs = []
+    for d, v, t in dconf.runs(config):
+        files = dict(dataset=d, variant=v, part=part_of(d, t))
+        runs.append(
+            {
+                "dataset": d,
+                "variant": v,
+                "split": t,
+                "label": dconf.label(config, d, v),
+                "paper_row": config["datasets"][d]["variants"][v].get(
+                    "paper_row",
+                    config["datasets"][d].get("paper_row") if v == "plain" else None,
+                ),
+                "metrics": rules.attack.output.metrics.format(**files),
+                "scores": rules.score.output.scores.format(**files),
+                "split_file": rules.split.output.split.format(**files),
+            }
+        )
+    return runs

@@ -1,4 +1,4 @@
-# Raw data -> prepared arrays -> one split (member/non-member/public roles) per index.
+# Raw data -> prepared arrays -> the splits (member/non-member/public roles) of a part.
 # `data_dir` is read by the script from the config but is not a param: where the raw
 # files live does not change them (their checksums are verified), so moving the data
 # directory must not rerun the workflow.
@@ -25,14 +25,14 @@ rule split:
     input:
         data=rules.prepare.output.data,
     output:
-        split="results/{dataset}/{variant}/split{split}/split.parquet",
+        split="results/{dataset}/{variant}/split{part}/split.parquet",
     params:
         cfg=lambda w: dconf.split_config(config, w.dataset, w.variant),
         root_seed=config["root_seed"],
         seed_key=seed_key,
         code=code("prepare"),
     log:
-        "logs/{dataset}/{variant}/split{split}/split.log",
+        "logs/{dataset}/{variant}/split{part}/split.log",
     conda:
         "../../envs/diffcal.yaml"
     localrule: True

@@ -44,11 +44,11 @@ rule tables:
 
 rule figures:
     input:
-        attack_scores=lambda w: rules.attack.output.attack_scores.format(
-            dataset=w.dataset, variant=w.variant, split=config["report"]["figure_split"]
+        attack_scores=lambda w: part_file(
+            rules.attack.output.attack_scores, w, config["report"]["figure_split"]
         ),
-        metrics=lambda w: rules.attack.output.metrics.format(
-            dataset=w.dataset, variant=w.variant, split=config["report"]["figure_split"]
+        metrics=lambda w: part_file(
+            rules.attack.output.metrics, w, config["report"]["figure_split"]
         ),
     output:
         fig1_png=report(
@@ -68,6 +68,7 @@ rule figures:
     params:
         title=lambda w: dconf.label(config, w.dataset, w.variant),
         score=config["report"]["figure_score"],
+        split=config["report"]["figure_split"],
         code=code("report"),
     log:
         "logs/{dataset}/{variant}/figures.log",

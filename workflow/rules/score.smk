@@ -5,18 +5,18 @@ rule score:
     input:
         data=rules.prepare.output.data,
         split=rules.split.output.split,
-        target=with_role(rules.train_base.output.model, "target"),
-        shadow=with_role(rules.train_base.output.model, "shadow"),
+        target=rules.train_base.output.target,
+        shadow=rules.train_base.output.shadow,
         scratch=rules.train_scratch.output.models,
-        forget_target=with_role(rules.train_forget.output.models, "target"),
-        forget_shadow=with_role(rules.train_forget.output.models, "shadow"),
+        forget_target=rules.train_forget.output.forget_target,
+        forget_shadow=rules.train_forget.output.forget_shadow,
     output:
-        scores="results/{dataset}/{variant}/split{split}/scores.parquet",
+        scores="results/{dataset}/{variant}/split{part}/scores.parquet",
     params:
         batch_size=lambda w: ds_cfg(w, "score", "batch_size"),
         code=code("score"),
     log:
-        "logs/{dataset}/{variant}/split{split}/score.log",
+        "logs/{dataset}/{variant}/split{part}/score.log",
     conda:
         "../../envs/diffcal.yaml"
     threads: res("threads")

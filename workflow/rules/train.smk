@@ -1,5 +1,5 @@
 # Target and shadow target, scratch references, forgetting references.
-# One job trains all K references of a kind for one split.
+# One job trains all models of a kind for every split of a part (`splits_per_job`).
 
 
 rule train_base:
@@ -7,7 +7,8 @@ rule train_base:
         data=rules.prepare.output.data,
         split=rules.split.output.split,
     output:
-        model="results/{dataset}/{variant}/split{split}/models/{role}.pt",
+        target="results/{dataset}/{variant}/split{part}/models/target.pt",
+        shadow="results/{dataset}/{variant}/split{part}/models/shadow.pt",
     params:
         model_cfg=lambda w: ds_cfg(w, "model"),
         recipe=lambda w: dconf.recipe(config, w.dataset, w.variant),
@@ -15,7 +16,7 @@ rule train_base:
         seed_key=seed_key,
         code=code("train"),
     log:
-        "logs/{dataset}/{variant}/split{split}/train_{role}.log",
+        "logs/{dataset}/{variant}/split{part}/train_base.log",
     conda:
         "../../envs/diffcal.yaml"
     threads: res("threads")
@@ -32,7 +33,7 @@ rule train_scratch:
         data=rules.prepare.output.data,
         split=rules.split.output.split,
     output:
-        models="results/{dataset}/{variant}/split{split}/models/scratch.pt",
+        models="results/{dataset}/{variant}/split{part}/models/scratch.pt",
     params:
         model_cfg=lambda w: ds_cfg(w, "model"),
         recipe=lambda w: dconf.recipe(config, w.dataset, w.variant),
@@ -44,7 +45,7 @@ rule train_scratch:
         seed_key=seed_key,
         code=code("train"),
     log:
-        "logs/{dataset}/{variant}/split{split}/train_scratch.log",
+        "logs/{dataset}/{variant}/split{part}/train_scratch.log",
     conda:
         "../../envs/diffcal.yaml"
     threads: res("threads")
@@ -60,10 +61,10 @@ rule tune_forget:
     input:
         data=rules.prepare.output.data,
         split=rules.split.output.split,
-        shadow=with_role(rules.train_base.output.model, "shadow"),
+        shadow=rules.train_base.output.shadow,
     output:
-        chosen="results/{dataset}/{variant}/split{split}/forget_tuning.json",
-        table="results/{dataset}/{variant}/split{split}/forget_tuning.csv",
+        chosen="results/{dataset}/{variant}/split{part}/forget_tuning.json",
+        table="results/{dataset}/{variant}/split{part}/forget_tuning.csv",
     params:
         recipe=lambda w: dconf.forget_recipe(config, w.dataset, w.variant),
         grid=lambda w: dict(sorted(ds_cfg(w, "forget_tuning").items())),  # canonical order
@@ -74,7 +75,7 @@ rule tune_forget:
         seed_key=seed_key,
         code=code("train"),
     log:
-        "logs/{dataset}/{variant}/split{split}/tune_forget.log",
+        "logs/{dataset}/{variant}/split{part}/tune_forget.log",
     conda:
         "../../envs/diffcal.yaml"
     threads: res("threads")
@@ -90,10 +91,12 @@ rule train_forget:
     input:
         data=rules.prepare.output.data,
         split=rules.split.output.split,
-        base=rules.train_base.output.model,
+        target=rules.train_base.output.target,
+        shadow=rules.train_base.output.shadow,
         tuning=forget_tuning_input,
     output:
-        models="results/{dataset}/{variant}/split{split}/models/forget_{role}.pt",
+        forget_target="results/{dataset}/{variant}/split{part}/models/forget_target.pt",
+        forget_shadow="results/{dataset}/{variant}/split{part}/models/forget_shadow.pt",
     params:
         recipe=lambda w: dconf.forget_recipe(config, w.dataset, w.variant),
         n_models=lambda w: ds_cfg(w, "references", "forget"),
@@ -104,7 +107,7 @@ rule train_forget:
         seed_key=seed_key,
         code=code("train"),
     log:
-        "logs/{dataset}/{variant}/split{split}/train_forget_{role}.log",
+        "logs/{dataset}/{variant}/split{part}/train_forget.log",
     conda:
         "../../envs/diffcal.yaml"
     threads: res("threads")

@@ -11,4 +11,5 @@ run_figures(
     fig1=(snakemake.output.fig1_png, snakemake.output.fig1_pdf),
     fig2=(snakemake.output.fig2_png, snakemake.output.fig2_pdf),
     score=snakemake.params.score,
+    split=snakemake.params.split,
 )

@@ -1,5 +1,6 @@
 """Thin adapter: rule split -> diffcal.stages.prepare.run_split."""
 
+from diffcal.config import part_splits
 from diffcal.stages.common import setup_logging
 from diffcal.stages.prepare import run_split
 
@@ -9,6 +10,6 @@ run_split(
     out=snakemake.output.split,
     root_seed=snakemake.params.root_seed,
     dataset=snakemake.params.seed_key,
-    split_index=int(snakemake.wildcards.split),
+    splits=part_splits(snakemake.wildcards.part),
     cfg=snakemake.params.cfg,
 )

@@ -10,7 +10,6 @@ run_train_scratch(
     out=snakemake.output.models,
     root_seed=snakemake.params.root_seed,
     dataset=snakemake.params.seed_key,
-    split_index=int(snakemake.wildcards.split),
     model_cfg=snakemake.params.model_cfg,
     recipe=snakemake.params.recipe,
     n_models=snakemake.params.n_models,

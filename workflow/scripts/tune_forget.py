@@ -12,7 +12,6 @@ run_tune_forget(
     out_csv=snakemake.output.table,
     root_seed=snakemake.params.root_seed,
     dataset=snakemake.params.seed_key,
-    split_index=int(snakemake.wildcards.split),
     recipe=snakemake.params.recipe,
     grid=snakemake.params.grid,
     size_fraction=snakemake.params.size_fraction,

@@ -1,4 +1,5 @@
-"""Stage ``attack``: scores.parquet + split.parquet -> attack_scores.parquet, metrics.csv.
+"""Stage ``attack``: scores.parquet + split.parquet -> attack_scores.parquet, metrics.csv,
+for every split of a part (both outputs carry a ``split`` column).
 
 Two attack settings are built from the same per-sample outputs:
 
@@ -10,7 +11,8 @@ Two attack settings are built from the same per-sample outputs:
   same ``scratch`` references or the ``forget_shadow`` references, on
   ``shadow_in`` (members) vs ``shadow_out`` (non-members).
 
-attack_scores.parquet: one row per (set, sample): ``set`` (string), ``sample_id``
+attack_scores.parquet: one row per (split, set, sample): ``split`` (int16), ``set``
+(string), ``sample_id``
 (int32), ``role`` (string), ``is_member`` (bool), then one float64 column per
 attack (``gap``, ``loss_orig``, ``loss_cal``, ``loss_calf``, ``gn_*``,
 ``confidence_*``). Higher = more likely a member, in every column.
@@ -28,6 +30,7 @@ import pandas as pd
 from diffcal import metrics
 from diffcal.attacks import GAP_THRESHOLD, SCORES, attack_names, calibrate, gap_score
 from diffcal.io import write_csv, write_parquet
+from diffcal.splits import read_splits
 
 log = logging.getLogger("diffcal")
 
@@ -129,9 +132,23 @@ def attack_metrics(
 def run_attack(
     *, scores: str, split: str, out_scores: str, out_metrics: str, cfg: Mapping[str, Any]
 ) -> None:
-    """``cfg``: the config's ``attack`` section."""
-    sc = pd.read_parquet(scores)
-    sp = pd.read_parquet(split)
+    """``cfg``: the config's ``attack`` section. Every split of the part is attacked
+    on its own (its own threshold, its own metrics)."""
+    sc_all = pd.read_parquet(scores)
+    score_frames, metric_frames = [], []
+    for t, sp in read_splits(split).items():
+        att, met = attack_split(sc_all[sc_all["split"] == t], sp, cfg, split_index=t)
+        score_frames.append(att.assign(split=np.int16(t))[["split", *att.columns]])
+        metric_frames.append(met.assign(split=t)[["split", *met.columns]])
+    write_parquet(pd.concat(score_frames, ignore_index=True), out_scores)
+    write_csv(pd.concat(metric_frames, ignore_index=True), out_metrics)
+
+
+def attack_split(
+    sc: pd.DataFrame, sp: pd.DataFrame, cfg: Mapping[str, Any], *, split_index: int = 0
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Attack scores (one row per set and sample) and metrics (one row per attack)
+    of one split: ``sc`` its rows of scores.parquet, ``sp`` its roles."""
     names = attack_names(list(cfg["scores"]), list(cfg["calibrations"]), bool(cfg["gap"]))
     frames, per_set = [], {}
     for set_name, (tmodel, fmodel, in_role, out_role) in SETTINGS.items():
@@ -158,7 +175,6 @@ def run_attack(
         for name in names:
             frame[name] = att[name]
         frames.append(frame)
-    write_parquet(pd.concat(frames, ignore_index=True), out_scores)
 
     rows = []
     (em, ea), (tm, ta) = per_set["eval"], per_set["threshold"]
@@ -179,5 +195,6 @@ def run_attack(
         )
         row["n_members"], row["n_nonmembers"] = int(em.sum()), int((~em).sum())
         rows.append(row)
-        log.info("%s: auc %.4f acc %.4f tau %.4g", name, row["auc"], row["acc"], row["tau"])
-    write_csv(pd.DataFrame(rows), out_metrics)
+        log.info("split %d %s: auc %.4f acc %.4f tau %.4g", split_index, name, row["auc"],
+                 row["acc"], row["tau"])  # fmt: skip
+    return pd.concat(frames, ignore_index=True), pd.DataFrame(rows)

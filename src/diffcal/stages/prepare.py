@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from diffcal.data import load_prepared, prepare, save_prepared
 from diffcal.io import write_parquet
@@ -31,11 +32,22 @@ def run_prepare(
 
 
 def run_split(
-    *, data: str, out: str, root_seed: int, dataset: str, split_index: int, cfg: Mapping[str, Any]
+    *,
+    data: str,
+    out: str,
+    root_seed: int,
+    dataset: str,
+    splits: Sequence[int],
+    cfg: Mapping[str, Any],
 ) -> None:
-    """``cfg``: the dataset's ``split`` section plus the variant's ``train_size``."""
+    """Write the splits ``splits`` of one part to ``out``: columns ``split`` (int16),
+    ``sample_id`` (int32), ``role`` (string), sorted by split then sample id.
+    ``cfg``: the dataset's ``split`` section plus the variant's ``train_size``."""
     n = load_prepared(data).n
-    df = split_of(n, root_seed=root_seed, dataset=dataset, split_index=split_index, **cfg)
-    counts = df["role"].value_counts()
-    log.info("split %d: %s", split_index, {r: int(counts.get(r, 0)) for r in ROLES})
-    write_parquet(df, out)
+    frames = []
+    for t in splits:
+        df = split_of(n, root_seed=root_seed, dataset=dataset, split_index=t, **cfg)
+        counts = df["role"].value_counts()
+        log.info("split %d: %s", t, {r: int(counts.get(r, 0)) for r in ROLES})
+        frames.append(df.assign(split=np.int16(t))[["split", "sample_id", "role"]])
+    write_parquet(pd.concat(frames, ignore_index=True), out)

@@ -44,24 +44,39 @@ def mean_std(values: pd.Series) -> tuple[float, float, int]:
 
 
 def collect(runs: Sequence[Mapping[str, Any]]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Read per-split files. ``runs``: dicts with dataset, variant, label, split,
-    metrics (csv path), scores (parquet path).
+    """Read the part files of every split. ``runs``: dicts with dataset, variant,
+    label, split, and the paths of its part's metrics (csv), scores (parquet) and
+    split file; each file holds a ``split`` column and may serve several runs.
 
     Returns the per-split attack metrics and per-split target accuracies.
     """
+    cache: dict[tuple[str, str], pd.DataFrame] = {}
+
+    def rows_of(path: str, kind: str, t: int) -> pd.DataFrame:
+        if (path, kind) not in cache:
+            if kind == "metrics":
+                cache[path, kind] = pd.read_csv(path)
+            elif kind == "scores":
+                cols = ["split", "model", "sample_id", "correct"]
+                cache[path, kind] = pd.read_parquet(path, columns=cols)
+            else:
+                cache[path, kind] = pd.read_parquet(path)
+        df = cache[path, kind]
+        return df[df["split"] == t].drop(columns="split")
+
     m_frames, acc_rows = [], []
     for run in runs:
         keys = {k: run[k] for k in ("dataset", "variant", "label", "split")}
-        m = pd.read_csv(run["metrics"])
-        m_frames.append(m.assign(**keys))
-        sc = pd.read_parquet(run["scores"], columns=["model", "sample_id", "correct"])
-        roles = pd.read_parquet(run["split_file"])
-        t = sc[sc["model"] == "target"].merge(roles, on="sample_id")
+        t = int(run["split"])
+        m_frames.append(rows_of(run["metrics"], "metrics", t).assign(**keys))
+        sc = rows_of(run["scores"], "scores", t)
+        roles = rows_of(run["split_file"], "split", t)
+        tgt = sc[sc["model"] == "target"].merge(roles, on="sample_id")
         acc_rows.append(
             {
                 **keys,
-                "train_acc": float(t.loc[t["role"] == "member", "correct"].mean()),
-                "test_acc": float(t.loc[t["role"] == "nonmember", "correct"].mean()),
+                "train_acc": float(tgt.loc[tgt["role"] == "member", "correct"].mean()),
+                "test_acc": float(tgt.loc[tgt["role"] == "nonmember", "correct"].mean()),
             }
         )
     return pd.concat(m_frames, ignore_index=True), pd.DataFrame(acc_rows)
@@ -256,10 +271,12 @@ def run_figures(
     fig1: Sequence[str],
     fig2: Sequence[str],
     score: str = "loss",
+    split: int = 0,
 ) -> None:
     """Figure 1 (histograms before/after calibration) and Figure 2 (ROC and
     precision-recall curves with the selected threshold) for ``score``.
-    ``fig1``/``fig2``: (png path, pdf path)."""
+    ``fig1``/``fig2``: (png path, pdf path); ``split``: the split drawn (the
+    files hold every split of its part)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -268,8 +285,9 @@ def run_figures(
 
     sns.set_theme(style="whitegrid", context="paper")
     df = pd.read_parquet(attack_scores)
-    df = df[df["set"] == "eval"]
-    met = pd.read_csv(metrics_csv).set_index("attack")
+    df = df[(df["set"] == "eval") & (df["split"] == split)]
+    met = pd.read_csv(metrics_csv)
+    met = met[met["split"] == split].set_index("attack")
     cals = [c for c in CAL_LABELS if f"{score}_{c}" in df.columns]
     member = np.where(df["is_member"], "member", "non-member")
 

@@ -1,9 +1,11 @@
-"""Stage ``score``: per-sample outputs of every model of a split -> scores.parquet.
+"""Stage ``score``: per-sample outputs of every model of a part -> scores.parquet.
 
-Schema (one row per (model, ref, sample); sorted by model order, ref, sample_id):
+Schema (one row per (split, model, ref, sample); sorted by split, model order, ref,
+sample_id):
 
 | column        | dtype   | meaning                                              |
 |---------------|---------|------------------------------------------------------|
+| split         | int16   | split index t                                        |
 | model         | string  | target, shadow, scratch, forget_target, forget_shadow |
 | ref           | int16   | reference index k (0 for target and shadow)          |
 | sample_id     | int32   | row of the dataset's data.npz, stable across models  |
@@ -30,7 +32,7 @@ import pandas as pd
 from diffcal.data import load_prepared
 from diffcal.io import write_parquet
 from diffcal.scores import per_sample_outputs
-from diffcal.splits import ids_with_role
+from diffcal.splits import ids_with_role, read_splits
 from diffcal.stages.common import load_models
 from diffcal.train import setup_torch
 
@@ -57,39 +59,35 @@ def run_score(
     batch_size: int = 256,
     threads: int = 1,
 ) -> None:
-    """``models``: model name (a key of :data:`SCORED_ROLES`) -> model file."""
+    """``models``: model name (a key of :data:`SCORED_ROLES`) -> model file of the
+    part; every split of ``split`` is scored."""
     device = setup_torch(threads)
     d = load_prepared(data)
-    sp = pd.read_parquet(split)
+    loaded = {name: load_models(models[name], device=device)[1] for name in MODEL_ORDER
+              if name in models}  # fmt: skip
     frames = []
-    for name in MODEL_ORDER:
-        if name not in models:
-            continue
-        ids = ids_with_role(sp, *SCORED_ROLES[name])
-        x, y = d.features(ids), d.y[ids]
-        _, entries = load_models(models[name], device=device)
-        for entry in entries:
-            o = per_sample_outputs(entry["model"], x, y, batch_size=batch_size)
-            log.info(
-                "scored %s%d on %d samples (acc %.4f)",
-                name,
-                entry["index"],
-                len(ids),
-                o["correct"].mean(),
-            )
-            frames.append(
-                pd.DataFrame(
-                    {
-                        "model": pd.array([name] * len(ids), dtype="string"),
-                        "ref": np.full(len(ids), entry["index"], dtype=np.int16),
-                        "sample_id": ids.astype(np.int32),
-                        "label": y.astype(np.int16),
-                        "pred": o["pred"].astype(np.int16),
-                        "correct": o["correct"].astype(bool),
-                        "loss": o["loss"],
-                        "grad_norm": o["grad_norm"],
-                        "max_log_prob": o["max_log_prob"],
-                    }
+    for t, sp in read_splits(split).items():
+        for name, entries in loaded.items():
+            ids = ids_with_role(sp, *SCORED_ROLES[name])
+            x, y = d.features(ids), d.y[ids]
+            for entry in (e for e in entries if int(e["split"]) == t):
+                o = per_sample_outputs(entry["model"], x, y, batch_size=batch_size)
+                log.info("split %d: scored %s%d on %d samples (acc %.4f)", t, name,
+                         entry["index"], len(ids), o["correct"].mean())  # fmt: skip
+                frames.append(
+                    pd.DataFrame(
+                        {
+                            "split": np.full(len(ids), t, dtype=np.int16),
+                            "model": pd.array([name] * len(ids), dtype="string"),
+                            "ref": np.full(len(ids), entry["index"], dtype=np.int16),
+                            "sample_id": ids.astype(np.int32),
+                            "label": y.astype(np.int16),
+                            "pred": o["pred"].astype(np.int16),
+                            "correct": o["correct"].astype(bool),
+                            "loss": o["loss"],
+                            "grad_norm": o["grad_norm"],
+                            "max_log_prob": o["max_log_prob"],
+                        }
+                    )
                 )
-            )
     write_parquet(pd.concat(frames, ignore_index=True), out)

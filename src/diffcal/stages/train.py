@@ -1,5 +1,12 @@
 """Stages that train models: target/shadow, scratch references, forgetting references.
 
+Every stage handles one *part*: the splits listed in its ``split.parquet`` (all T
+splits of a small dataset, or one split of a large one; ``splits_per_job``). The
+models of one kind for every split of the part train together where they can
+(:mod:`diffcal.stacked`); each model keeps its own seed, derived from (root seed,
+dataset, split, role, index) exactly as when every split had its own job, and its
+file entry records its ``split``.
+
 Roles and their training data (see :mod:`diffcal.splits`):
 
 - ``target``: trained from scratch on ``member``; tested on ``nonmember``.
@@ -30,7 +37,7 @@ from __future__ import annotations
 
 import copy
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -39,9 +46,10 @@ import pandas as pd
 from diffcal.data import Prepared, load_prepared
 from diffcal.io import read_json, write_csv, write_json
 from diffcal.seeds import derive_seed
-from diffcal.splits import ids_with_role, subsample
+from diffcal.splits import ids_with_role, read_splits, subsample
+from diffcal.stacked import FitTask, train_together
 from diffcal.stages.common import load_models, model_spec, new_model, save_models
-from diffcal.train import accuracy, setup_torch, train_model
+from diffcal.train import accuracy, setup_torch
 from diffcal.tune import accuracy_distance, pick_closest, recipe_grid
 
 log = logging.getLogger("diffcal")
@@ -50,32 +58,47 @@ log = logging.getLogger("diffcal")
 BASE_ROLES = {"target": ("member", "nonmember"), "shadow": ("shadow_in", "shadow_out")}
 
 
-def _fit(
-    model, data: Prepared, train_ids, test_ids, *, recipe, seed, device, name,
-    val_ids=None, patience=None,
-) -> dict[str, Any]:  # fmt: skip
-    x_train = data.features(train_ids)
-    val = None if val_ids is None else (data.features(val_ids), data.y[val_ids])
-    result = train_model(
-        model, x_train, data.y[train_ids], recipe=recipe, seed=seed, device=device, name=name,
-        val=val, patience=patience,
-    )  # fmt: skip
-    train_acc = accuracy(model, x_train, data.y[train_ids])
-    test_acc = accuracy(model, data.features(test_ids), data.y[test_ids])
-    log.info(
-        "%s: train-acc %.4f test-acc %.4f (n_train=%d)", name, train_acc, test_acc, len(train_ids)
-    )
-    entry = {
-        "model": model,
-        "seed": seed,
-        "train_ids": np.asarray(train_ids, dtype=np.int64),
-        "train_acc": train_acc,
-        "test_acc": test_acc,
-        "recipe": dict(recipe),
-    }
-    if val_ids is not None:
-        entry.update(best_epoch=result.best_epoch, epochs_run=result.epochs_run)
-    return entry
+def _fit_all(
+    d: Prepared,
+    jobs: Sequence[Mapping[str, Any]],
+    *,
+    recipe: Mapping[str, Any],
+    device,
+    patience: int | None = None,
+) -> list[dict[str, Any]]:
+    """Train the models of ``jobs`` together and return their file entries.
+
+    Each job: ``model``, ``train_ids``, ``test_ids``, ``seed``, ``name``, optional
+    ``val_ids`` (early stopping), and ``meta`` (split, role, index) copied into
+    the entry.
+    """
+    tasks = [
+        FitTask(
+            j["model"], d.features(j["train_ids"]), d.y[j["train_ids"]], j["seed"], j["name"],
+            None if j.get("val_ids") is None else (d.features(j["val_ids"]), d.y[j["val_ids"]]),
+        )  # fmt: skip
+        for j in jobs
+    ]
+    results = train_together(tasks, recipe=recipe, device=device, patience=patience)
+    entries = []
+    for j, task, result in zip(jobs, tasks, results, strict=True):
+        train_acc = accuracy(task.model, task.x, task.y)
+        test_acc = accuracy(task.model, d.features(j["test_ids"]), d.y[j["test_ids"]])
+        log.info("%s: train-acc %.4f test-acc %.4f (n_train=%d)", j["name"], train_acc,
+                 test_acc, len(task.y))  # fmt: skip
+        entry = {
+            **j["meta"],
+            "model": task.model,
+            "seed": j["seed"],
+            "train_ids": np.asarray(j["train_ids"], dtype=np.int64),
+            "train_acc": train_acc,
+            "test_acc": test_acc,
+            "recipe": dict(recipe),
+        }
+        if j.get("val_ids") is not None:
+            entry.update(best_epoch=result.best_epoch, epochs_run=result.epochs_run)
+        entries.append(entry)
+    return entries
 
 
 def _reference_ids(split: pd.DataFrame, size_fraction: float, seed: int) -> np.ndarray:
@@ -84,46 +107,44 @@ def _reference_ids(split: pd.DataFrame, size_fraction: float, seed: int) -> np.n
     return subsample(pool, size, seed=seed)
 
 
+def _val_ids(sp: pd.DataFrame, early_stopping: bool, *roles: str) -> np.ndarray | None:
+    """Validation samples for early stopping on the ``roles`` samples, or None."""
+    return ids_with_role(sp, *roles) if early_stopping else None
+
+
 def run_train_base(
     *,
     data: str,
     split: str,
-    out: str,
-    role: str,
+    out: Mapping[str, str],
     root_seed: int,
     dataset: str,
-    split_index: int,
     model_cfg: Mapping[str, Any],
     recipe: Mapping[str, Any],
     threads: int = 1,
 ) -> None:
-    """Train the ``target`` or ``shadow`` model of one split."""
-    if role not in BASE_ROLES:
-        raise ValueError(f"role must be one of {sorted(BASE_ROLES)}, got {role!r}")
+    """Train the ``target`` and the ``shadow`` model of every split of the part.
+
+    ``out``: role (``target``, ``shadow``) -> model file.
+    """
     device = setup_torch(threads)
     d = load_prepared(data)
-    sp = pd.read_parquet(split)
-    train_role, test_role = BASE_ROLES[role]
+    sps = read_splits(split)
     spec = model_spec(d, model_cfg)
-    seed = derive_seed(root_seed, dataset, split_index, role, 0)
-    entry = _fit(
-        new_model(spec, seed),
-        d,
-        ids_with_role(sp, train_role),
-        ids_with_role(sp, test_role),
-        recipe=recipe,
-        seed=seed,
-        device=device,
-        name=role,
-    )
-    save_models(out, spec, [{**entry, "role": role, "index": 0}])
-
-
-def _stopping(sp: pd.DataFrame, early_stopping: bool, patience, *roles: str) -> dict:
-    """Keyword arguments of :func:`_fit` for early stopping on the ``roles`` samples."""
-    if not early_stopping:
-        return {}
-    return {"val_ids": ids_with_role(sp, *roles), "patience": patience}
+    for role, path in out.items():
+        if role not in BASE_ROLES:
+            raise ValueError(f"role must be one of {sorted(BASE_ROLES)}, got {role!r}")
+        train_role, test_role = BASE_ROLES[role]
+        jobs = []
+        for t, sp in sps.items():
+            seed = derive_seed(root_seed, dataset, t, role, 0)
+            jobs.append({
+                "model": new_model(spec, seed), "seed": seed, "name": f"split{t} {role}",
+                "train_ids": ids_with_role(sp, train_role),
+                "test_ids": ids_with_role(sp, test_role),
+                "meta": {"split": t, "role": role, "index": 0},
+            })  # fmt: skip
+        save_models(path, spec, _fit_all(d, jobs, recipe=recipe, device=device))
 
 
 def run_train_scratch(
@@ -133,7 +154,6 @@ def run_train_scratch(
     out: str,
     root_seed: int,
     dataset: str,
-    split_index: int,
     model_cfg: Mapping[str, Any],
     recipe: Mapping[str, Any],
     n_models: int,
@@ -142,31 +162,25 @@ def run_train_scratch(
     patience: int | None = None,
     threads: int = 1,
 ) -> None:
-    """Train ``n_models`` reference models from scratch on public data."""
+    """Train ``n_models`` reference models from scratch on public data, per split."""
     device = setup_torch(threads)
     d = load_prepared(data)
-    sp = pd.read_parquet(split)
     spec = model_spec(d, model_cfg)
-    held_out = ids_with_role(sp, "shadow_in", "shadow_out")
-    stopping = _stopping(sp, early_stopping, patience, "shadow_in", "shadow_out")
-    entries = []
-    for k in range(n_models):
-        ids = _reference_ids(
-            sp, size_fraction, derive_seed(root_seed, dataset, split_index, "reference_subset", k)
-        )
-        seed = derive_seed(root_seed, dataset, split_index, "scratch", k)
-        entry = _fit(
-            new_model(spec, seed),
-            d,
-            ids,
-            held_out,
-            recipe=recipe,
-            seed=seed,
-            device=device,
-            name=f"scratch{k}",
-            **stopping,
-        )
-        entries.append({**entry, "role": "scratch", "index": k})
+    jobs = []
+    for t, sp in read_splits(split).items():
+        held_out = ids_with_role(sp, "shadow_in", "shadow_out")
+        for k in range(n_models):
+            seed = derive_seed(root_seed, dataset, t, "scratch", k)
+            jobs.append({
+                "model": new_model(spec, seed), "seed": seed, "name": f"split{t} scratch{k}",
+                "train_ids": _reference_ids(
+                    sp, size_fraction, derive_seed(root_seed, dataset, t, "reference_subset", k)
+                ),
+                "test_ids": held_out,
+                "val_ids": _val_ids(sp, early_stopping, "shadow_in", "shadow_out"),
+                "meta": {"split": t, "role": "scratch", "index": k},
+            })  # fmt: skip
+    entries = _fit_all(d, jobs, recipe=recipe, device=device, patience=patience)
     save_models(out, spec, entries)
 
 
@@ -178,11 +192,17 @@ def _forget_ids(sp, root_seed, dataset, split_index, size_fraction, k) -> np.nda
     )
 
 
-def tuned_recipe(recipe: Mapping[str, Any], tuning: str | None) -> dict[str, Any]:
-    """``recipe`` with the choice of a :func:`run_tune_forget` JSON file applied."""
+def tuned_recipe(recipe: Mapping[str, Any], tuning: str | None, split: int) -> dict[str, Any]:
+    """``recipe`` with the choice of a :func:`run_tune_forget` JSON file for split
+    ``split`` applied."""
     if tuning is None:
         return dict(recipe)
-    return {**recipe, **read_json(tuning)["chosen"]}
+    return {**recipe, **read_json(tuning)[str(split)]["chosen"]}
+
+
+def _by_split(entries: list[dict]) -> dict[int, dict]:
+    """Entries of single-model files (target, shadow) keyed by split."""
+    return {int(e["split"]): e for e in entries}
 
 
 def run_tune_forget(
@@ -194,7 +214,6 @@ def run_tune_forget(
     out_csv: str,
     root_seed: int,
     dataset: str,
-    split_index: int,
     recipe: Mapping[str, Any],
     grid: Mapping[str, list],
     size_fraction: float,
@@ -202,52 +221,66 @@ def run_tune_forget(
     patience: int | None = None,
     threads: int = 1,
 ) -> None:
-    """Tune the forgetting recipe of one split on public data (module docstring).
+    """Tune the forgetting recipe of every split of the part on public data
+    (module docstring).
 
-    Writes ``out_csv`` (one row per candidate: its grid values, accuracies,
-    distance, chosen flag) and ``out_json`` (``chosen``: the grid values picked;
-    ``goal``: the shadow's train / test accuracy).
+    Writes ``out_csv`` (one row per split and candidate: ``split``, its grid
+    values, accuracies, distance, chosen flag) and ``out_json`` (split -> ``chosen``:
+    the grid values picked; ``goal``: the shadow's train / test accuracy).
     """
     device = setup_torch(threads)
     d = load_prepared(data)
-    sp = pd.read_parquet(split)
-    _, (base,) = load_models(shadow, device=device)
-    ids = _forget_ids(sp, root_seed, dataset, split_index, size_fraction, 0)
-    test_ids = ids_with_role(sp, "shadow_out")
-    stopping = _stopping(sp, early_stopping, patience, "shadow_out")
-    seed = derive_seed(root_seed, dataset, split_index, "forget_tune", 0)
+    sps = read_splits(split)
+    _, shadow_entries = load_models(shadow, device=device)
+    bases = _by_split(shadow_entries)
     candidates = recipe_grid(grid)
-    rows = []
+    accs: dict[tuple[int, int], dict] = {}
     for i, cand in enumerate(candidates):
         log.info("candidate %d/%d: %s", i + 1, len(candidates), cand)
-        entry = _fit(
-            copy.deepcopy(base["model"]), d, ids, test_ids, recipe={**recipe, **cand},
-            seed=seed, device=device, name=f"tune{i}", **stopping,
-        )  # fmt: skip
-        rows.append({**cand, "train_acc": entry["train_acc"], "test_acc": entry["test_acc"],
-                     "best_epoch": entry.get("best_epoch")})  # fmt: skip
-    table = pd.DataFrame(rows)
-    goal = {"train_acc": float(base["train_acc"]), "test_acc": float(base["test_acc"])}
-    table["distance"] = accuracy_distance(
-        table["train_acc"], table["test_acc"], goal["train_acc"], goal["test_acc"]
-    )
-    best = pick_closest(table["train_acc"], table["test_acc"], goal["train_acc"], goal["test_acc"])
-    table["chosen"] = np.arange(len(table)) == best
-    log.info("shadow goal %s; chosen %s", goal, candidates[best])
-    write_csv(table, out_csv)
-    write_json(out_json, {"chosen": candidates[best], "goal": goal})
+        jobs = []
+        for t, sp in sps.items():
+            jobs.append({
+                "model": copy.deepcopy(bases[t]["model"]),
+                "seed": derive_seed(root_seed, dataset, t, "forget_tune", 0),
+                "name": f"split{t} tune{i}",
+                "train_ids": _forget_ids(sp, root_seed, dataset, t, size_fraction, 0),
+                "test_ids": ids_with_role(sp, "shadow_out"),
+                "val_ids": _val_ids(sp, early_stopping, "shadow_out"),
+                "meta": {"split": t},
+            })  # fmt: skip
+        for e in _fit_all(d, jobs, recipe={**recipe, **cand}, device=device, patience=patience):
+            accs[e["split"], i] = e
+    tables, chosen = [], {}
+    for t in sps:
+        table = pd.DataFrame([
+            {"split": t, **cand, "train_acc": accs[t, i]["train_acc"],
+             "test_acc": accs[t, i]["test_acc"], "best_epoch": accs[t, i].get("best_epoch")}
+            for i, cand in enumerate(candidates)
+        ])  # fmt: skip
+        base = bases[t]
+        goal = {"train_acc": float(base["train_acc"]), "test_acc": float(base["test_acc"])}
+        table["distance"] = accuracy_distance(
+            table["train_acc"], table["test_acc"], goal["train_acc"], goal["test_acc"]
+        )
+        best = pick_closest(
+            table["train_acc"], table["test_acc"], goal["train_acc"], goal["test_acc"]
+        )
+        table["chosen"] = np.arange(len(table)) == best
+        log.info("split %d: shadow goal %s; chosen %s", t, goal, candidates[best])
+        tables.append(table)
+        chosen[str(t)] = {"chosen": candidates[best], "goal": goal}
+    write_csv(pd.concat(tables, ignore_index=True), out_csv)
+    write_json(out_json, chosen)
 
 
 def run_train_forget(
     *,
     data: str,
     split: str,
-    base: str,
-    out: str,
-    base_role: str,
+    base: Mapping[str, str],
+    out: Mapping[str, str],
     root_seed: int,
     dataset: str,
-    split_index: int,
     recipe: Mapping[str, Any],
     n_models: int,
     size_fraction: float,
@@ -256,30 +289,37 @@ def run_train_forget(
     patience: int | None = None,
     threads: int = 1,
 ) -> None:
-    """Calibration via forgetting: copy the ``base_role`` model and train it further
-    on public data, ``n_models`` times with different seeds and subsets, with the
-    recipe chosen by :func:`run_tune_forget` when ``tuning`` is given."""
+    """Calibration via forgetting: copy each split's target and shadow and train
+    them further on public data, ``n_models`` times with different seeds and
+    subsets, with the recipe :func:`run_tune_forget` chose for the split when
+    ``tuning`` is given.
+
+    ``base``: role (``target``, ``shadow``) -> model file; ``out``: role -> file of
+    its forgetting references.
+    """
     device = setup_torch(threads)
     d = load_prepared(data)
-    sp = pd.read_parquet(split)
-    spec, (base_entry,) = load_models(base, device=device)
-    held_out = ids_with_role(sp, *BASE_ROLES[base_role][1:])
-    stopping = _stopping(sp, early_stopping, patience, "shadow_out")
-    recipe = tuned_recipe(recipe, tuning)
-    entries = []
-    for k in range(n_models):
-        ids = _forget_ids(sp, root_seed, dataset, split_index, size_fraction, k)
-        seed = derive_seed(root_seed, dataset, split_index, f"forget_{base_role}", k)
-        entry = _fit(
-            copy.deepcopy(base_entry["model"]),
-            d,
-            ids,
-            held_out,
-            recipe=recipe,
-            seed=seed,
-            device=device,
-            name=f"forget_{base_role}{k}",
-            **stopping,
-        )
-        entries.append({**entry, "role": f"forget_{base_role}", "index": k})
-    save_models(out, spec, entries)
+    sps = read_splits(split)
+    spec = None
+    for base_role, path in out.items():
+        spec, base_entries = load_models(base[base_role], device=device)
+        bases = _by_split(base_entries)
+        by_recipe: dict[str, tuple[dict, list]] = {}  # models of one recipe train together
+        for t, sp in sps.items():
+            r = tuned_recipe(recipe, tuning, t)
+            held_out = ids_with_role(sp, BASE_ROLES[base_role][1])
+            for k in range(n_models):
+                by_recipe.setdefault(repr(sorted(r.items())), (r, []))[1].append({
+                    "model": copy.deepcopy(bases[t]["model"]),
+                    "seed": derive_seed(root_seed, dataset, t, f"forget_{base_role}", k),
+                    "name": f"split{t} forget_{base_role}{k}",
+                    "train_ids": _forget_ids(sp, root_seed, dataset, t, size_fraction, k),
+                    "test_ids": held_out,
+                    "val_ids": _val_ids(sp, early_stopping, "shadow_out"),
+                    "meta": {"split": t, "role": f"forget_{base_role}", "index": k},
+                })  # fmt: skip
+        entries = []
+        for r, jobs in by_recipe.values():
+            entries += _fit_all(d, jobs, recipe=r, device=device, patience=patience)
+        entries.sort(key=lambda e: (e["split"], e["index"]))
+        save_models(path, spec, entries)
