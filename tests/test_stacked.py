@@ -25,8 +25,14 @@ def _data(k, n=60, m=9, classes=3, n_val=30, seed=0):
 
 def _tasks(data, with_val, arch="mlp"):
     return [
-        FitTask(build_model(arch, (9,), 3, seed=10 + k), x, y, seed=100 + k, name=f"m{k}",
-                val=v if with_val else None)  # fmt: skip
+        FitTask(
+            build_model(arch, (9,), 3, seed=10 + k),
+            x,
+            y,
+            seed=100 + k,
+            name=f"m{k}",
+            val=v if with_val else None,
+        )  # fmt: skip
         for k, (x, y, v) in enumerate(data)
     ]
 

@@ -8,12 +8,13 @@ names the offending key and the allowed values, and is raised before any job run
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 from diffcal.attacks import CALIBRATIONS, SCORES
 from diffcal.data import SOURCES, source_options
 from diffcal.models import MODELS
+from diffcal.splits import part_label, part_splits
 from diffcal.train import RECIPE_DEFAULTS
 
 
@@ -132,20 +133,6 @@ def parts(config: Mapping[str, Any], dataset: str) -> list[str]:
     ds = config["datasets"][dataset]
     t, per = ds["splits"], ds.get("splits_per_job") or ds["splits"]
     return [part_label(range(s, min(s + per, t))) for s in range(0, t, per)]
-
-
-def part_label(splits: Sequence[int]) -> str:
-    """``"3"`` for split 3 alone, ``"0-4"`` for splits 0..4 (consecutive)."""
-    splits = list(splits)
-    if not splits or splits != list(range(splits[0], splits[0] + len(splits))):
-        raise ValueError(f"a part is a non-empty run of consecutive splits, got {splits}")
-    return str(splits[0]) if len(splits) == 1 else f"{splits[0]}-{splits[-1]}"
-
-
-def part_splits(label: str) -> list[int]:
-    """Inverse of :func:`part_label`: ``"0-4"`` -> ``[0, 1, 2, 3, 4]``."""
-    first, _, last = label.partition("-")
-    return list(range(int(first), int(last or first) + 1))
 
 
 def part_of(config: Mapping[str, Any], dataset: str, split: int) -> str:

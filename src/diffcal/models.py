@@ -104,7 +104,6 @@ def resnet18_gn(
     """torchvision ResNet18 with GroupNorm(32 groups) instead of BatchNorm, with an
     optional per-channel input standardisation (as :func:`cifar_cnn`)."""
     from torchvision.models import resnet18
-
     from torchvision.models.resnet import BasicBlock
 
     class _Block(BasicBlock):

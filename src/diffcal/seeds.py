@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 
 import numpy as np
-import torch
 
 
 def derive_seed(root_seed: int, *parts: object) -> int:
@@ -31,8 +30,12 @@ def numpy_rng(seed: int) -> np.random.Generator:
     return np.random.default_rng(seed)
 
 
-def torch_generator(seed: int) -> torch.Generator:
-    """A CPU torch Generator seeded with ``seed``."""
+def torch_generator(seed: int):
+    """A CPU torch Generator seeded with ``seed``. (torch is imported here, not at
+    module level: the split, attack and report jobs use this module and should not
+    pay torch's 2-3 s import.)"""
+    import torch
+
     g = torch.Generator(device="cpu")
     g.manual_seed(seed)
     return g

@@ -16,6 +16,8 @@ model reads its own training rows from it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import pandas as pd
 
@@ -114,3 +116,17 @@ def read_splits(path) -> dict[int, pd.DataFrame]:
         int(t): g.drop(columns="split").reset_index(drop=True)
         for t, g in df.groupby("split", sort=True)
     }
+
+
+def part_label(splits: Sequence[int]) -> str:
+    """``"3"`` for split 3 alone, ``"0-4"`` for splits 0..4 (consecutive)."""
+    splits = list(splits)
+    if not splits or splits != list(range(splits[0], splits[0] + len(splits))):
+        raise ValueError(f"a part is a non-empty run of consecutive splits, got {splits}")
+    return str(splits[0]) if len(splits) == 1 else f"{splits[0]}-{splits[-1]}"
+
+
+def part_splits(label: str) -> list[int]:
+    """Inverse of :func:`part_label`: ``"0-4"`` -> ``[0, 1, 2, 3, 4]``."""
+    first, _, last = label.partition("-")
+    return list(range(int(first), int(last or first) + 1))

@@ -189,9 +189,11 @@ def _train_stack(
             xb, yb = xs[rows, idx], ys[rows, idx]
             hidden = torch.relu(torch.baddbmm(b1.unsqueeze(1), xb, w1.transpose(1, 2)))
             out = torch.baddbmm(b2.unsqueeze(1), hidden, w2.transpose(1, 2))  # (K, b, c)
-            losses = F.cross_entropy(
-                out.reshape(-1, out.shape[2]), yb.reshape(-1), reduction="none"
-            ).view(k_models, -1).mean(1)
+            losses = (
+                F.cross_entropy(out.reshape(-1, out.shape[2]), yb.reshape(-1), reduction="none")
+                .view(k_models, -1)
+                .mean(1)
+            )
             opt.zero_grad(set_to_none=True)
             losses.sum().backward()
             opt.step()

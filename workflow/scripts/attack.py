@@ -1,7 +1,7 @@
 """Thin adapter: rule attack -> diffcal.stages.attack.run_attack."""
 
+from diffcal.logs import setup_logging
 from diffcal.stages.attack import run_attack
-from diffcal.stages.common import setup_logging
 
 setup_logging(snakemake.log[0])
 run_attack(

@@ -1,6 +1,6 @@
 """Thin adapter: rule train_base -> diffcal.stages.train.run_train_base."""
 
-from diffcal.stages.common import setup_logging
+from diffcal.logs import setup_logging
 from diffcal.stages.train import run_train_base
 
 setup_logging(snakemake.log[0])

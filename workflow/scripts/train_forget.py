@@ -1,6 +1,6 @@
 """Thin adapter: rule train_forget -> diffcal.stages.train.run_train_forget."""
 
-from diffcal.stages.common import setup_logging
+from diffcal.logs import setup_logging
 from diffcal.stages.train import run_train_forget
 
 setup_logging(snakemake.log[0])

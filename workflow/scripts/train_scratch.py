@@ -1,6 +1,6 @@
 """Thin adapter: rule train_scratch -> diffcal.stages.train.run_train_scratch."""
 
-from diffcal.stages.common import setup_logging
+from diffcal.logs import setup_logging
 from diffcal.stages.train import run_train_scratch
 
 setup_logging(snakemake.log[0])

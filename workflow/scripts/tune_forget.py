@@ -1,6 +1,6 @@
 """Thin adapter: rule tune_forget -> diffcal.stages.train.run_tune_forget."""
 
-from diffcal.stages.common import setup_logging
+from diffcal.logs import setup_logging
 from diffcal.stages.train import run_tune_forget
 
 setup_logging(snakemake.log[0])

@@ -1,10 +1,8 @@
-"""Helpers shared by the stage modules: logging, model files."""
+"""Helpers shared by the training and scoring stages: model files."""
 
 from __future__ import annotations
 
-import logging
 import os
-import sys
 from collections.abc import Mapping
 from typing import Any
 
@@ -13,23 +11,8 @@ from torch import nn
 
 from diffcal.data import Prepared
 from diffcal.io import atomic_path
+from diffcal.logs import setup_logging  # noqa: F401  (re-exported)
 from diffcal.models import build_model
-
-
-def setup_logging(log_path: str | os.PathLike | None = None) -> logging.Logger:
-    """Send the ``diffcal`` logger to ``log_path`` (or stderr), one line per event."""
-    logger = logging.getLogger("diffcal")
-    logger.handlers.clear()
-    handler: logging.Handler
-    if log_path is None:
-        handler = logging.StreamHandler(sys.stderr)
-    else:
-        handler = logging.FileHandler(log_path, mode="w", encoding="utf-8")
-    handler.setFormatter(logging.Formatter("%(levelname)s %(message)s"))
-    logger.addHandler(handler)
-    logger.setLevel(logging.INFO)
-    logger.propagate = False
-    return logger
 
 
 def model_spec(data: Prepared, model_cfg: Mapping[str, Any]) -> dict[str, Any]:

@@ -74,7 +74,11 @@ def _fit_all(
     """
     tasks = [
         FitTask(
-            j["model"], d.features(j["train_ids"]), d.y[j["train_ids"]], j["seed"], j["name"],
+            j["model"],
+            d.features(j["train_ids"]),
+            d.y[j["train_ids"]],
+            j["seed"],
+            j["name"],
             None if j.get("val_ids") is None else (d.features(j["val_ids"]), d.y[j["val_ids"]]),
         )  # fmt: skip
         for j in jobs
