@@ -14,6 +14,7 @@ For each sample (x, y) and model h (in eval mode):
 from __future__ import annotations
 
 import logging
+import warnings
 
 import numpy as np
 import torch
@@ -58,7 +59,10 @@ def per_sample_grad_norms(model: nn.Module, x: torch.Tensor, y: torch.Tensor) ->
         for m in model.modules():
             if isinstance(m, nn.Dropout | nn.Dropout2d):
                 m.eval()
-        with torch.enable_grad():
+        with torch.enable_grad(), warnings.catch_warnings():
+            # The hooks fire on module outputs because the inputs need no gradient;
+            # that is what we want, and torch warns about it.
+            warnings.filterwarnings("ignore", "Full backward hook is firing")
             loss = F.cross_entropy(gsm(x), y, reduction="sum")
             loss.backward()
         return gsm.get_norm_sample().detach()
