@@ -63,8 +63,9 @@ def run_score(
     part; every split of ``split`` is scored."""
     device = setup_torch(threads)
     d = load_prepared(data)
-    loaded = {name: load_models(models[name], device=device)[1] for name in MODEL_ORDER
-              if name in models}  # fmt: skip
+    loaded = {
+        name: load_models(models[name], device=device)[1] for name in MODEL_ORDER if name in models
+    }
     frames = []
     for t, sp in read_splits(split).items():
         for name, entries in loaded.items():
