@@ -1,0 +1,74 @@
+"""Training K models of one kind together (diffcal.stacked) against one after
+another (diffcal.train.train_model), for K = 1, 4, 10 and 50 (5 splits x 10
+references, as one job of the K = 10 ablation trains them).
+
+Tabular MLP at Credit size (61 inputs, 250 training rows, batch 64) and the MNIST
+CNN (``mnist_cnn``, which has dropout and is not stacked: its ratio shows the
+fallback costs nothing). Every model has its own data, seed and batch order, as
+the workflow's references do. Prints the ratio (one by one / together), both
+measured in this run.
+
+    python benchmarks/train_together.py [--epochs 40] [--threads 1]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+import torch
+
+from diffcal.models import build_model
+from diffcal.stacked import FitTask, train_together
+
+CASES = {  # name: (arch, input shape, classes, n, batch size, epochs scale)
+    "mlp (Credit size)": ("mlp", (61,), 2, 250, 64, 1.0),
+    "mnist_cnn": ("mnist_cnn", (1, 28, 28), 10, 512, 128, 0.05),
+}
+
+
+def tasks(arch, shape, classes, n, k):
+    rng = np.random.default_rng(k)
+    return [
+        FitTask(
+            build_model(arch, shape, classes, seed=i),
+            rng.normal(size=(n, *shape)).astype(np.float32),
+            rng.integers(0, classes, size=n),
+            seed=100 + i,
+            name=f"m{i}",
+        )  # fmt: skip
+        for i in range(k)
+    ]
+
+
+def timed(ts, recipe, stack):
+    t0 = time.perf_counter()
+    train_together(ts, recipe=recipe, device=torch.device("cpu"), stack=stack)
+    return time.perf_counter() - t0
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--epochs", type=int, default=40)
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--ks", type=int, nargs="*", default=[1, 4, 10, 50])
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    # warm-up: the first optimizer step of a process imports lazily (~1-2 s)
+    timed(tasks("mlp", (5,), 2, 16, 1), {"epochs": 1, "batch_size": 8}, False)
+    print(f"threads={args.threads}")
+    print(f"{'model':<20} {'K':>3} {'epochs':>6} {'one by one s':>12} {'together s':>10} "
+          f"{'ratio':>6}")  # fmt: skip
+    for name, (arch, shape, classes, n, batch, scale) in CASES.items():
+        epochs = max(1, int(args.epochs * scale))
+        recipe = {"epochs": epochs, "batch_size": batch, "lr": 0.01}
+        for k in args.ks:
+            loop = timed(tasks(arch, shape, classes, n, k), recipe, stack=False)
+            together = timed(tasks(arch, shape, classes, n, k), recipe, stack=True)
+            print(f"{name:<20} {k:>3} {epochs:>6} {loop:>12.3f} {together:>10.3f} "
+                  f"{loop / together:>6.2f}")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
