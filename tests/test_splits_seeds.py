@@ -72,3 +72,27 @@ def test_subsample_and_ids_with_role():
     np.testing.assert_array_equal(subsample(pool, len(pool), seed=1), np.sort(pool))
     with pytest.raises(ValueError, match="cannot draw"):
         subsample(pool, len(pool) + 1, seed=0)
+
+
+def test_parts_cover_every_split_once():
+    from diffcal.config import part_of, parts
+    from diffcal.splits import part_label, part_splits
+
+    def cfg(t, per):
+        return {"datasets": {"d": {"splits": t, "splits_per_job": per}}}
+
+    assert parts(cfg(5, None), "d") == ["0-4"]
+    assert parts(cfg(5, 1), "d") == ["0", "1", "2", "3", "4"]
+    assert parts(cfg(5, 2), "d") == ["0-1", "2-3", "4"]
+    assert parts(cfg(1, None), "d") == ["0"]
+    for t in range(1, 8):
+        for per in (None, 1, 2, 3, 10):
+            labels = parts(cfg(t, per), "d")
+            covered = [s for lab in labels for s in part_splits(lab)]
+            assert covered == list(range(t))
+            assert all(part_label(part_splits(lab)) == lab for lab in labels)
+            assert all(s in part_splits(part_of(cfg(t, per), "d", s)) for s in range(t))
+    with pytest.raises(ValueError, match="consecutive"):
+        part_label([0, 2])
+    with pytest.raises(ValueError, match="no split 5"):
+        part_of(cfg(5, None), "d", 5)

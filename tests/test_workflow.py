@@ -199,3 +199,19 @@ def test_report_builds(tiny_run, tmp_path):
     snakemake(wd, *CFG, "--report", "report.html")
     html = (wd / "report.html").read_text(errors="replace")
     assert "Table 2" in html and "Figure 1" in html
+
+
+def test_splits_per_job_plans_one_job_per_part(tmp_path):
+    """splits_per_job: 1 gives one job per split and stage; the default, one per dataset."""
+    wd = copy_workflow(tmp_path / "wd")
+    jobs = planned_jobs(wd, *CFG)
+    per_rule = {}
+    for r, w in jobs:
+        if r in {"split", "train_base", "train_scratch", "train_forget", "score", "attack"}:
+            per_rule.setdefault(r, []).append((w["dataset"], w["part"]))
+    for r, parts in per_rule.items():
+        assert sorted(parts) == [("breast_cancer", "0-1"), ("digits", "0")], r
+    _edit_config(wd, lambda c: c["datasets"]["breast_cancer"].update(splits_per_job=1))
+    jobs = planned_jobs(wd, *CFG)
+    parts = sorted(w["part"] for r, w in jobs if r == "train_base" and w["dataset"] != "digits")
+    assert parts == ["0", "1"]
