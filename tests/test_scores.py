@@ -123,3 +123,15 @@ def test_input_normalisation_is_a_fixed_per_channel_standardisation(arch, shape)
     torch.testing.assert_close(normed(x), plain((x - mean) / std), rtol=1e-5, atol=1e-5)
     with pytest.raises(ValueError, match="one value per channel"):
         build_model(arch, shape, 5, seed=0, input_mean=[0.5], input_std=[0.2])
+
+
+def test_channels_last_model_scores_like_default():
+    """A model trained in channels-last layout (diffcal.train) scores as in default layout."""
+    model = build_model("mnist_cnn", (1, 28, 28), 10, seed=4)
+    x = np.random.default_rng(2).normal(size=(6, 1, 28, 28)).astype(np.float32)
+    y = np.arange(6)
+    a = per_sample_outputs(model, x, y)
+    model.to(memory_format=torch.channels_last)
+    b = per_sample_outputs(model, x, y)
+    np.testing.assert_allclose(a["grad_norm"], b["grad_norm"], rtol=1e-5)
+    np.testing.assert_allclose(a["loss"], b["loss"], rtol=1e-5)

@@ -29,7 +29,7 @@ class PerSampleGradNorms:
     logits of the same pass, with ``model`` behaving as in eval mode. Use as a
     context manager around the batches of one model::
 
-        with GRAD_NORM_METHODS[method](model) as psg:
+        with PerSampleGradNorms(model) as psg:
             logits, norms = psg(xb, yb)  # (b, C), (b,)
 
     Opacus' ``GradSampleModuleFastGradientClipping`` records activations in
@@ -143,6 +143,10 @@ def per_sample_outputs(
     """
     model.eval()
     device = next(model.parameters()).device
+    # Default (contiguous) layout: Opacus' per-sample conv gradients come out wrong
+    # for channels-last activations (tests/test_scores.py catches it), so a model
+    # trained channels-last (diffcal.train.image_layout) is converted back.
+    model.to(memory_format=torch.contiguous_format)
     out: dict[str, list[np.ndarray]] = {
         k: [] for k in ("loss", "grad_norm", "max_log_prob", "pred")
     }

@@ -53,6 +53,24 @@ def setup_torch(threads: int) -> torch.device:
     return device
 
 
+def image_layout(model: nn.Module, ndim: int) -> None:
+    """Put ``model`` in channels-last memory layout if its inputs are image batches
+    (``ndim == 4``); :func:`image_batch` converts the batches to match.
+
+    Same maths, other memory order: on CPU, oneDNN's convolutions run ~1.4x faster
+    on channels-last tensors (mnist_cnn, one thread, batch 128; issue 8). Results
+    can differ from the default layout in float32 rounding only. Model files are
+    saved contiguous (``save_models``), so they do not depend on the layout.
+    """
+    if ndim == 4:
+        model.to(memory_format=torch.channels_last)
+
+
+def image_batch(x: torch.Tensor) -> torch.Tensor:
+    """``x`` in channels-last layout if it is an image batch ``(b, C, H, W)``."""
+    return x.contiguous(memory_format=torch.channels_last) if x.ndim == 4 else x
+
+
 def recipe_with_defaults(recipe: Mapping[str, Any]) -> dict[str, Any]:
     unknown = set(recipe) - set(RECIPE_DEFAULTS)
     if unknown:
@@ -131,6 +149,7 @@ def train_model(
     n = len(yt)
     if r["augment"] and xt.ndim != 4:
         raise ValueError(f"{name}: augment needs image inputs (n, C, H, W), got {tuple(xt.shape)}")
+    image_layout(model, xt.ndim)  # before the optimizer holds the parameters
     opt = torch.optim.SGD(
         model.parameters(),
         lr=r["lr"],
@@ -157,7 +176,7 @@ def train_model(
             for start in range(0, n, batch):
                 idx = order[start : start + batch]
                 xb = augment_batch(xt[idx], gen) if r["augment"] else xt[idx]
-                out = model(xb)
+                out = model(image_batch(xb))
                 loss = F.cross_entropy(out, yt[idx])
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
@@ -203,9 +222,10 @@ def accuracy(model: nn.Module, x: np.ndarray, y: np.ndarray, batch_size: int = 1
     """Top-1 accuracy of ``model`` (eval mode) on ``x``: ``(n, ...)``, ``y``: ``(n,)``."""
     model.eval()
     device = next(model.parameters()).device
+    image_layout(model, np.ndim(x))
     correct = 0
     for start in range(0, len(y), batch_size):
         xb = torch.as_tensor(x[start : start + batch_size], dtype=torch.float32, device=device)
-        pred = model(xb).argmax(1).cpu().numpy()
+        pred = model(image_batch(xb)).argmax(1).cpu().numpy()
         correct += int(np.sum(pred == y[start : start + batch_size]))
     return correct / len(y)

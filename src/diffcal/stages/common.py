@@ -41,7 +41,11 @@ def save_models(path: str | os.PathLike, spec: Mapping[str, Any], entries: list[
         "models": [
             {
                 **{k: v for k, v in e.items() if k != "model"},
-                "state_dict": {k: t.detach().cpu() for k, t in e["model"].state_dict().items()},
+                "state_dict": {
+                    # contiguous: the file does not depend on the training memory layout
+                    k: t.detach().cpu().contiguous()
+                    for k, t in e["model"].state_dict().items()
+                },
             }
             for e in entries
         ],
