@@ -11,7 +11,6 @@ from torch import nn
 
 from diffcal.data import Prepared
 from diffcal.io import atomic_path
-from diffcal.logs import setup_logging  # noqa: F401  (re-exported)
 from diffcal.models import build_model
 
 
