@@ -55,12 +55,18 @@ def test_loader_on_shared_data(source):
     d = data.prepare(source, str(SHARED))
     assert d.x.shape == (rows, *shape) and d.x.dtype == dtype
     assert np.bincount(d.y).tolist() == counts
+    assert data.SOURCE_SIZES[source] == rows  # what the config check assumes
     feats = d.features()
     assert np.isfinite(feats).all()
     if dtype == np.uint8:
         assert 0.0 <= feats.min() and feats.max() <= 1.0
     else:  # standardised numeric columns + one-hot columns
         assert np.isin(feats[:, -5:], [0.0, 1.0]).all()
+
+
+@pytest.mark.parametrize("source", ["sklearn_breast_cancer", "sklearn_digits"])
+def test_source_sizes_of_sklearn_sets(source):
+    assert data.prepare(source).n == data.SOURCE_SIZES[source]
 
 
 @needs_shared

@@ -51,7 +51,14 @@ def test_train_size_variant_keeps_balance():
     df = make_split(1000, seed=3, train_size=100)
     counts = df["role"].value_counts().to_dict()
     assert counts["member"] == counts["nonmember"] == 100
-    assert counts["unused"] == 300
+    # the attacker's models train on as many samples as the target
+    assert counts["reference"] == counts["shadow_in"] == counts["shadow_out"] == 100
+    assert counts["unused"] == 1000 - 5 * 100
+    full = make_split(1000, seed=3)
+    kept = df["role"] != "unused"
+    assert (df["role"][kept] == full["role"][kept]).all()  # a subset of the full split
+    big = make_split(1000, seed=3, train_size=200)["role"].value_counts()
+    assert big["member"] == big["reference"] == 200 and big["shadow_in"] == 125
     with pytest.raises(ValueError, match="train_size=300 exceeds"):
         make_split(1000, seed=3, train_size=300)
 

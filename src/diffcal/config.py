@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from diffcal.attacks import CALIBRATIONS, SCORES
-from diffcal.data import SOURCES, source_options
+from diffcal.data import SOURCE_SIZES, SOURCES, source_options
 from diffcal.models import MODELS
 from diffcal.splits import part_label, part_splits
 from diffcal.train import RECIPE_DEFAULTS
@@ -88,12 +88,158 @@ def check_config(config: Mapping[str, Any]) -> None:
                     f"unknown training key; allowed: {sorted(RECIPE_DEFAULTS)}",
                 )
         for vname, var in ds["variants"].items():
-            for k in var.get("train", {}):
-                _require(
-                    k in RECIPE_DEFAULTS,
-                    f"{key}.variants.{vname}.train.{k}",
-                    f"unknown training key; allowed: {sorted(RECIPE_DEFAULTS)}",
-                )
+            _check_variant(config, name, vname, var)
+    _check_ablations(config)
+
+
+REFERENCE_KEYS = ("scratch", "forget", "size_fraction", "early_stopping", "patience")
+
+
+def member_pool(config: Mapping[str, Any], dataset: str) -> int | None:
+    """Members of a split of ``dataset`` without ``train_size`` (None: size unknown
+    before loading). Same rounding as :func:`diffcal.splits.make_split`."""
+    ds = config["datasets"][dataset]
+    n = SOURCE_SIZES.get(ds["source"])
+    if n is None or ds.get("source_kwargs"):
+        return None
+    sp = ds["split"]
+    return int(round(int(round(n * sp["private_fraction"])) * sp["member_fraction"]))
+
+
+def _check_variant(config, name: str, vname: str, var: Mapping[str, Any]) -> None:
+    key = f"datasets.{name}.variants.{vname}"
+    for k in var.get("train", {}):
+        _require(
+            k in RECIPE_DEFAULTS,
+            f"{key}.train.{k}",
+            f"unknown training key; allowed: {sorted(RECIPE_DEFAULTS)}",
+        )
+    for k, v in var.get("references", {}).items():
+        _require(
+            k in REFERENCE_KEYS,
+            f"{key}.references.{k}",
+            f"unknown key; allowed: {list(REFERENCE_KEYS)}",
+        )
+        if k in ("scratch", "forget"):
+            _require(
+                isinstance(v, int) and v >= 1,
+                f"{key}.references.{k}",
+                f"must be an integer >= 1, got {v!r}",
+            )
+        if k == "size_fraction":
+            _require(0 < v <= 1, f"{key}.references.{k}", f"must lie in (0, 1], got {v!r}")
+    variants = config["datasets"][name]["variants"]
+    base = var.get("targets_from")
+    if base is not None:
+        _require(
+            base in variants and base != vname and not variants[base].get("targets_from"),
+            f"{key}.targets_from",
+            f"{base!r} is not another variant of {name} that trains its own target; "
+            f"variants: {sorted(variants)}",
+        )
+        for k in ("train", "train_size", "dp"):
+            _require(
+                not var.get(k),
+                f"{key}.{k}",
+                f"a variant with targets_from uses the target of {base!r}; it cannot set {k}",
+            )
+    size = var.get("train_size")
+    if size is not None:
+        pool = member_pool(config, name)
+        _require(
+            isinstance(size, int) and size >= 2 and (pool is None or size <= pool),
+            f"{key}.train_size",
+            f"must be an integer between 2 and the {pool} members of a split, got {size!r}"
+            if pool is not None
+            else f"must be an integer >= 2, got {size!r}",
+        )
+    if "dp" in var:
+        from diffcal.dp import DP_REFERENCES
+
+        dp = var["dp"]
+        eps = dp.get("epsilon")
+        _require(
+            isinstance(eps, int | float) and not isinstance(eps, bool) and 0 < eps < float("inf"),
+            f"{key}.dp.epsilon",
+            f"must be a number > 0, got {eps!r}",
+        )
+        _require(
+            0 < dp.get("delta", 1e-5) < 1,
+            f"{key}.dp.delta",
+            f"must lie in (0, 1), got {dp.get('delta')!r}",
+        )
+        _require(
+            dp.get("max_grad_norm", 1.0) > 0,
+            f"{key}.dp.max_grad_norm",
+            f"must be > 0, got {dp.get('max_grad_norm')!r}",
+        )
+        _require(
+            dp.get("references", "nonprivate") in DP_REFERENCES,
+            f"{key}.dp.references",
+            f"must be one of {list(DP_REFERENCES)}, got {dp.get('references')!r}",
+        )
+        _require(
+            not recipe(config, name, vname)["augment"],
+            f"{key}.train.augment",
+            "augmentation is not supported with dp",
+        )
+
+
+def _check_family(config, family: str, mapping: Mapping[str, Any]) -> None:
+    """``mapping``: dataset -> list of variants, all defined."""
+    for ds, variants in mapping.items():
+        key = f"ablations.{family}.{ds}"
+        _require(
+            ds in config["datasets"],
+            key,
+            f"unknown dataset; datasets: {sorted(config['datasets'])}",
+        )
+        defined = config["datasets"][ds]["variants"]
+        _require(
+            isinstance(variants, list) and len(variants) > 0, key, "must list at least one variant"
+        )
+        for v in variants:
+            _require(
+                v in defined, key, f"unknown variant {v!r}; variants of {ds}: {sorted(defined)}"
+            )
+
+
+def _check_ablations(config: Mapping[str, Any]) -> None:
+    abl = config.get("ablations") or {}
+    _check_family(config, "train_size", abl.get("train_size", {}))
+    ratio = abl.get("ratio", {})
+    for r in ratio.get("ratios", []):
+        _require(
+            isinstance(r, int | float) and 0 < r <= 1,
+            "ablations.ratio.ratios",
+            f"a ratio is members per non-member and must lie in (0, 1], got {r!r}",
+        )
+    _check_family(config, "ratio.datasets", ratio.get("datasets", {}))
+    refs = abl.get("references", {})
+    _check_family(config, "references.datasets", refs.get("datasets", {}))
+    max_k = refs.get("max_k", 10)
+    _require(
+        isinstance(max_k, int) and max_k >= 1,
+        "ablations.references.max_k",
+        f"must be an integer >= 1, got {max_k!r}",
+    )
+    for ds, variants in refs.get("datasets", {}).items():
+        for v in variants:
+            have = references(config, ds, v)
+            n = min(have["scratch"], have["forget"])
+            _require(
+                max_k <= n,
+                "ablations.references.max_k",
+                f"K = {max_k} is more than the {n} references of {ds} variant {v} "
+                f"(scratch {have['scratch']}, forget {have['forget']})",
+            )
+    _check_family(config, "dp", abl.get("dp", {}))
+    for ds, variants in abl.get("dp", {}).items():
+        _require(
+            any("dp" in config["datasets"][ds]["variants"][v] for v in variants),
+            f"ablations.dp.{ds}",
+            "lists no variant with a dp section",
+        )
 
 
 def recipe(config: Mapping[str, Any], dataset: str, variant: str) -> dict[str, Any]:
@@ -105,6 +251,25 @@ def recipe(config: Mapping[str, Any], dataset: str, variant: str) -> dict[str, A
 def forget_recipe(config: Mapping[str, Any], dataset: str, variant: str) -> dict[str, Any]:
     """Recipe of the forgetting references: the target's recipe with overrides."""
     return {**recipe(config, dataset, variant), **config["datasets"][dataset]["forget"]}
+
+
+def references(config: Mapping[str, Any], dataset: str, variant: str) -> dict[str, Any]:
+    """The dataset's ``references`` with the variant's overrides."""
+    ds = config["datasets"][dataset]
+    return {**ds["references"], **ds["variants"][variant].get("references", {})}
+
+
+def model_variant(config: Mapping[str, Any], dataset: str, variant: str) -> str:
+    """The variant whose split, target and shadow ``variant`` uses (``targets_from``)."""
+    return config["datasets"][dataset]["variants"][variant].get("targets_from") or variant
+
+
+def dp(config: Mapping[str, Any], dataset: str, variant: str) -> dict[str, Any] | None:
+    """The variant's DP settings with defaults, or None for a non-private target."""
+    from diffcal.dp import DP_DEFAULTS
+
+    var = config["datasets"][dataset]["variants"][variant]
+    return {**DP_DEFAULTS, **var["dp"]} if "dp" in var else None
 
 
 def split_config(config: Mapping[str, Any], dataset: str, variant: str) -> dict[str, Any]:

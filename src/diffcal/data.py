@@ -354,6 +354,22 @@ SOURCES: dict[str, Callable[..., Prepared]] = {
     "imagenet": load_imagenet,
 }
 
+#: Number of samples each source yields (``tests/test_data.py`` checks the ones
+#: it can load), so that the config check can reject a ``train_size`` larger than
+#: the member pool before any job runs. Sources whose size depends on options
+#: (imagenet) are left out and checked when their split is drawn.
+SOURCE_SIZES: dict[str, int] = {
+    "sklearn_breast_cancer": 569,
+    "sklearn_digits": 1797,
+    "german_credit": 1000,
+    "hepatitis": 155,
+    "adult": 48842,
+    "mnist": 70000,
+    "cifar10_subset": 5000,
+    "cifar10": 60000,
+    "cifar100": 60000,
+}
+
 
 def source_options(source: str) -> list[str]:
     """Names of the options (keyword-only arguments) of a source's loader."""

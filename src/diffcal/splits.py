@@ -46,7 +46,9 @@ def make_split(
         reference_fraction: share of the public samples in the reference pool; the
             rest is split in half into ``shadow_in`` / ``shadow_out``.
         train_size: if set, keep only this many members and this many non-members
-            (training-set-size ablation); the other private samples get role
+            (training-set-size ablation, Figure 3), and at most this many samples
+            in each public role, so that the shadow and the references train on
+            as many samples as the target; the samples left out get role
             ``unused``.
 
     Returns:
@@ -71,8 +73,8 @@ def make_split(
     for role, idx in zip(ROLES, parts, strict=True):
         roles[idx] = role
     if train_size is not None:
-        for role, idx in zip(ROLES[:2], parts[:2], strict=True):
-            if train_size > len(idx):
+        for role, idx in zip(ROLES, parts, strict=True):
+            if role in ("member", "nonmember") and train_size > len(idx):
                 raise ValueError(f"train_size={train_size} exceeds the {len(idx)} {role}s")
             roles[idx[train_size:]] = "unused"
     sizes = {r: int(np.sum(roles == r)) for r in ROLES}

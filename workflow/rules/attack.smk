@@ -4,7 +4,7 @@
 rule attack:
     input:
         scores=rules.score.output.scores,
-        split=rules.split.output.split,
+        split=from_model_variant(rules.split.output.split),
     output:
         attack_scores="results/{dataset}/{variant}/split{part}/attack_scores.parquet",
         metrics="results/{dataset}/{variant}/split{part}/metrics.csv",

@@ -45,6 +45,22 @@ def res(key):
     return lambda w: config["datasets"][w.dataset]["resources"][key]
 
 
+def refs(w, key):
+    """The variant's ``references`` setting ``key`` (dataset's, with overrides)."""
+    return dconf.references(config, w.dataset, w.variant)[key]
+
+
+def from_model_variant(rule_output):
+    """Input function: ``rule_output`` of the variant whose split, target and shadow
+    this variant uses (itself, or its ``targets_from``)."""
+
+    def f(w):
+        mv = dconf.model_variant(config, w.dataset, w.variant)
+        return rule_output.format(dataset=w.dataset, variant=mv, part=w.part)
+
+    return f
+
+
 def forget_tuning_input(w):
     """The tuning result of the split when the dataset has a forget_tuning grid."""
     if not ds_cfg(w, "forget_tuning"):
@@ -57,7 +73,7 @@ def all_outputs():
     for dataset, ds in config["datasets"].items():
         for variant in ds["variants"]:
             out += expand(rules.figures.output, dataset=dataset, variant=variant)
-    return out
+    return out + ablation_outputs()
 
 
 TABLES = {
@@ -96,7 +112,9 @@ def table_runs():
                 ),
                 "metrics": rules.attack.output.metrics.format(**files),
                 "scores": rules.score.output.scores.format(**files),
-                "split_file": rules.split.output.split.format(**files),
+                "split_file": rules.split.output.split.format(
+                    **{**files, "variant": dconf.model_variant(config, d, v)}
+                ),
             }
         )
     return runs

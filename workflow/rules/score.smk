@@ -4,9 +4,9 @@
 rule score:
     input:
         data=rules.prepare.output.data,
-        split=rules.split.output.split,
-        target=rules.train_base.output.target,
-        shadow=rules.train_base.output.shadow,
+        split=from_model_variant(rules.split.output.split),
+        target=from_model_variant(rules.train_base.output.target),
+        shadow=from_model_variant(rules.train_base.output.shadow),
         scratch=rules.train_scratch.output.models,
         forget_target=rules.train_forget.output.forget_target,
         forget_shadow=rules.train_forget.output.forget_shadow,

@@ -12,6 +12,7 @@ rule train_base:
     params:
         model_cfg=lambda w: ds_cfg(w, "model"),
         recipe=lambda w: dconf.recipe(config, w.dataset, w.variant),
+        dp=lambda w: dconf.dp(config, w.dataset, w.variant),
         root_seed=config["root_seed"],
         seed_key=seed_key,
         code=code("train"),
@@ -31,16 +32,17 @@ rule train_base:
 rule train_scratch:
     input:
         data=rules.prepare.output.data,
-        split=rules.split.output.split,
+        split=from_model_variant(rules.split.output.split),
     output:
         models="results/{dataset}/{variant}/split{part}/models/scratch.pt",
     params:
         model_cfg=lambda w: ds_cfg(w, "model"),
         recipe=lambda w: dconf.recipe(config, w.dataset, w.variant),
-        n_models=lambda w: ds_cfg(w, "references", "scratch"),
-        size_fraction=lambda w: ds_cfg(w, "references", "size_fraction"),
-        early_stopping=lambda w: ds_cfg(w, "references", "early_stopping"),
-        patience=lambda w: ds_cfg(w, "references", "patience"),
+        n_models=lambda w: refs(w, "scratch"),
+        size_fraction=lambda w: refs(w, "size_fraction"),
+        early_stopping=lambda w: refs(w, "early_stopping"),
+        patience=lambda w: refs(w, "patience"),
+        dp=lambda w: dconf.dp(config, w.dataset, w.variant),
         root_seed=config["root_seed"],
         seed_key=seed_key,
         code=code("train"),
@@ -60,17 +62,17 @@ rule train_scratch:
 rule tune_forget:
     input:
         data=rules.prepare.output.data,
-        split=rules.split.output.split,
-        shadow=rules.train_base.output.shadow,
+        split=from_model_variant(rules.split.output.split),
+        shadow=from_model_variant(rules.train_base.output.shadow),
     output:
         chosen="results/{dataset}/{variant}/split{part}/forget_tuning.json",
         table="results/{dataset}/{variant}/split{part}/forget_tuning.csv",
     params:
         recipe=lambda w: dconf.forget_recipe(config, w.dataset, w.variant),
         grid=lambda w: dict(sorted(ds_cfg(w, "forget_tuning").items())),  # canonical order
-        size_fraction=lambda w: ds_cfg(w, "references", "size_fraction"),
-        early_stopping=lambda w: ds_cfg(w, "references", "early_stopping"),
-        patience=lambda w: ds_cfg(w, "references", "patience"),
+        size_fraction=lambda w: refs(w, "size_fraction"),
+        early_stopping=lambda w: refs(w, "early_stopping"),
+        patience=lambda w: refs(w, "patience"),
         root_seed=config["root_seed"],
         seed_key=seed_key,
         code=code("train"),
@@ -90,19 +92,19 @@ rule tune_forget:
 rule train_forget:
     input:
         data=rules.prepare.output.data,
-        split=rules.split.output.split,
-        target=rules.train_base.output.target,
-        shadow=rules.train_base.output.shadow,
+        split=from_model_variant(rules.split.output.split),
+        target=from_model_variant(rules.train_base.output.target),
+        shadow=from_model_variant(rules.train_base.output.shadow),
         tuning=forget_tuning_input,
     output:
         forget_target="results/{dataset}/{variant}/split{part}/models/forget_target.pt",
         forget_shadow="results/{dataset}/{variant}/split{part}/models/forget_shadow.pt",
     params:
         recipe=lambda w: dconf.forget_recipe(config, w.dataset, w.variant),
-        n_models=lambda w: ds_cfg(w, "references", "forget"),
-        size_fraction=lambda w: ds_cfg(w, "references", "size_fraction"),
-        early_stopping=lambda w: ds_cfg(w, "references", "early_stopping"),
-        patience=lambda w: ds_cfg(w, "references", "patience"),
+        n_models=lambda w: refs(w, "forget"),
+        size_fraction=lambda w: refs(w, "size_fraction"),
+        early_stopping=lambda w: refs(w, "early_stopping"),
+        patience=lambda w: refs(w, "patience"),
         root_seed=config["root_seed"],
         seed_key=seed_key,
         code=code("train"),

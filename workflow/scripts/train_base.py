@@ -12,5 +12,6 @@ run_train_base(
     dataset=snakemake.params.seed_key,
     model_cfg=snakemake.params.model_cfg,
     recipe=snakemake.params.recipe,
+    dp=snakemake.params.dp,
     threads=snakemake.threads,
 )

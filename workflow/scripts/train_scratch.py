@@ -12,6 +12,7 @@ run_train_scratch(
     dataset=snakemake.params.seed_key,
     model_cfg=snakemake.params.model_cfg,
     recipe=snakemake.params.recipe,
+    dp=snakemake.params.dp,
     n_models=snakemake.params.n_models,
     size_fraction=snakemake.params.size_fraction,
     early_stopping=snakemake.params.early_stopping,

@@ -65,13 +65,18 @@ def _fit_all(
     recipe: Mapping[str, Any],
     device,
     patience: int | None = None,
+    dp: Mapping[str, Any] | None = None,
 ) -> list[dict[str, Any]]:
     """Train the models of ``jobs`` together and return their file entries.
 
     Each job: ``model``, ``train_ids``, ``test_ids``, ``seed``, ``name``, optional
     ``val_ids`` (early stopping), and ``meta`` (split, role, index) copied into
-    the entry.
+    the entry. With ``dp`` (a variant's DP settings) every model trains alone
+    with DP-SGD (:func:`diffcal.dp.train_dp`; no early stopping) and its entry
+    records the requested and spent epsilon.
     """
+    if dp is not None:
+        return _fit_all_dp(d, jobs, recipe=recipe, device=device, dp=dp)
     tasks = [
         FitTask(
             j["model"],
@@ -105,6 +110,29 @@ def _fit_all(
     return entries
 
 
+def _fit_all_dp(d: Prepared, jobs, *, recipe, device, dp) -> list[dict[str, Any]]:
+    from diffcal.dp import train_dp
+
+    entries = []
+    for j in jobs:
+        if j.get("val_ids") is not None:
+            log.info("%s: DP-SGD trains every epoch (no early stopping)", j["name"])
+        x, y = d.features(j["train_ids"]), d.y[j["train_ids"]]
+        res = train_dp(j["model"], x, y, recipe=recipe, dp=dp, seed=j["seed"], device=device,
+                       name=j["name"])  # fmt: skip
+        train_acc = accuracy(j["model"], x, y)
+        test_acc = accuracy(j["model"], d.features(j["test_ids"]), d.y[j["test_ids"]])
+        log.info("%s: train-acc %.4f test-acc %.4f (n_train=%d)", j["name"], train_acc,
+                 test_acc, len(y))  # fmt: skip
+        entries.append({
+            **j["meta"], "model": j["model"], "seed": j["seed"],
+            "train_ids": np.asarray(j["train_ids"], dtype=np.int64),
+            "train_acc": train_acc, "test_acc": test_acc, "recipe": dict(recipe),
+            **res.as_dict(),
+        })  # fmt: skip
+    return entries
+
+
 def _reference_ids(split: pd.DataFrame, size_fraction: float, seed: int) -> np.ndarray:
     pool = ids_with_role(split, "reference")
     size = max(1, int(round(size_fraction * len(pool))))
@@ -125,11 +153,14 @@ def run_train_base(
     dataset: str,
     model_cfg: Mapping[str, Any],
     recipe: Mapping[str, Any],
+    dp: Mapping[str, Any] | None = None,
     threads: int = 1,
 ) -> None:
     """Train the ``target`` and the ``shadow`` model of every split of the part.
 
-    ``out``: role (``target``, ``shadow``) -> model file.
+    ``out``: role (``target``, ``shadow``) -> model file. ``dp``: the variant's
+    DP settings: the target trains with DP-SGD, the shadow too when
+    ``dp["references"] == "private"``.
     """
     device = setup_torch(threads)
     d = load_prepared(data)
@@ -148,7 +179,13 @@ def run_train_base(
                 "test_ids": ids_with_role(sp, test_role),
                 "meta": {"split": t, "role": role, "index": 0},
             })  # fmt: skip
-        save_models(path, spec, _fit_all(d, jobs, recipe=recipe, device=device))
+        private = dp if role == "target" or _private_refs(dp) else None
+        save_models(path, spec, _fit_all(d, jobs, recipe=recipe, device=device, dp=private))
+
+
+def _private_refs(dp: Mapping[str, Any] | None) -> bool:
+    """Whether the attacker's shadow and scratch references train with DP too."""
+    return dp is not None and dp.get("references") == "private"
 
 
 def run_train_scratch(
@@ -164,9 +201,11 @@ def run_train_scratch(
     size_fraction: float,
     early_stopping: bool = False,
     patience: int | None = None,
+    dp: Mapping[str, Any] | None = None,
     threads: int = 1,
 ) -> None:
-    """Train ``n_models`` reference models from scratch on public data, per split."""
+    """Train ``n_models`` reference models from scratch on public data, per split
+    (with DP-SGD when the variant's ``dp`` asks for private references)."""
     device = setup_torch(threads)
     d = load_prepared(data)
     spec = model_spec(d, model_cfg)
@@ -184,7 +223,8 @@ def run_train_scratch(
                 "val_ids": _val_ids(sp, early_stopping, "shadow_in", "shadow_out"),
                 "meta": {"split": t, "role": "scratch", "index": k},
             })  # fmt: skip
-    entries = _fit_all(d, jobs, recipe=recipe, device=device, patience=patience)
+    private = dp if _private_refs(dp) else None
+    entries = _fit_all(d, jobs, recipe=recipe, device=device, patience=patience, dp=private)
     save_models(out, spec, entries)
 
 
