@@ -82,6 +82,34 @@ BAD_CONFIGS = [
         "datasets: {x: {source: sklearn_digits, forget_tuning: {lr: []}}}",
         ["forget_tuning", "lr"],
     ),
+    # ablations (issue 9): epsilon <= 0, a ratio outside (0, 1], K above the
+    # references trained, a training size above the member pool
+    (
+        "datasets: {x: {source: sklearn_digits, variants: {e: {dp: {epsilon: 0}}}}}",
+        ["datasets.x.variants.e.dp.epsilon", "> 0"],
+    ),
+    (
+        "ablations: {ratio: {ratios: [0.5, 1.5], datasets: {x: [plain]}}}\n"
+        "datasets: {x: {source: sklearn_digits}}",
+        ["ablations.ratio.ratios", "(0, 1]", "1.5"],
+    ),
+    (
+        "ablations: {references: {max_k: 4, datasets: {x: [plain]}}}\n"
+        "datasets: {x: {source: sklearn_digits, references: {scratch: 3, forget: 5}}}",
+        ["ablations.references.max_k", "K = 4", "scratch 3"],
+    ),
+    (
+        "datasets: {x: {source: sklearn_digits, variants: {n: {train_size: 500}}}}",
+        ["datasets.x.variants.n.train_size", "449 members"],
+    ),
+    (
+        "datasets: {x: {source: sklearn_digits, variants: {r: {targets_from: nope}}}}",
+        ["datasets.x.variants.r.targets_from", "nope"],
+    ),
+    (
+        "ablations: {dp: {x: [plain]}}\ndatasets: {x: {source: sklearn_digits}}",
+        ["ablations.dp.x", "no variant with a dp section"],
+    ),
 ]
 
 

@@ -133,7 +133,9 @@ def precision_on_grid(
     return best_from[np.minimum(idx, len(rec) - 1)]
 
 
-def tpr_on_grid(is_member: np.ndarray, score: np.ndarray, grid: np.ndarray = FPR_GRID) -> np.ndarray:
+def tpr_on_grid(
+    is_member: np.ndarray, score: np.ndarray, grid: np.ndarray = FPR_GRID
+) -> np.ndarray:
     """ROC curve on a grid: for each FPR level ``f`` of ``grid`` (``(g,)``), the
     largest TPR of any threshold with FPR <= ``f`` (as
     :func:`diffcal.metrics.tpr_at_fpr`). Returns ``(g,)``."""

@@ -118,3 +118,71 @@ def table_runs():
             }
         )
     return runs
+
+
+# Ablations (workflow/rules/ablations.smk)
+ABL = f"results/ablations/{config['name']}"
+
+
+def abl(family):
+    """dataset -> variants of an ablation family (``ratio``/``references``: their
+    ``datasets``)."""
+    node = config["ablations"].get(family, {})
+    return node.get("datasets", {}) if family in ("ratio", "references") else node
+
+
+def per_variant(rule_output, dataset, variants, model_variant=False):
+    """variant -> ``rule_output`` of every part of the variant (of its
+    ``targets_from`` variant with ``model_variant``)."""
+    out = {}
+    for v in variants:
+        fv = dconf.model_variant(config, dataset, v) if model_variant else v
+        out[v] = [
+            rule_output.format(dataset=dataset, variant=fv, part=p)
+            for p in dconf.parts(config, dataset)
+        ]
+    return out
+
+
+def flat(mapping):
+    return [p for paths in mapping.values() for p in paths]
+
+
+def fig_title(w):
+    return config["datasets"][w.dataset].get("label", w.dataset)
+
+
+def ablation_outputs():
+    out = ablation_figures()
+    if out:
+        out += list(rules.ablations_doc.output)
+    return out
+
+
+def ablation_outputs_png():
+    return [p for p in ablation_figures() if p.endswith(".png")]
+
+
+def ablation_figures():
+    out = []
+    for ds in abl("train_size"):
+        out += expand(rules.fig_train_size.output, dataset=ds)
+    for ds, variants in abl("ratio").items():
+        out += expand(rules.fig_ratio.output, dataset=ds, variant=variants)
+    for ds in abl("references"):
+        out += expand(rules.fig_references.output, dataset=ds)
+    for ds in abl("dp"):
+        out += expand(rules.fig_dp.output, dataset=ds)
+    return out
+
+
+def ablation_csvs(rule, family, key="csv", variant_wise=False):
+    """dataset (or dataset/variant) -> the CSV of a figure rule."""
+    out = {}
+    for ds, variants in abl(family).items():
+        if variant_wise:
+            for v in variants:
+                out[f"{ds}/{v}"] = getattr(rule.output, key).format(dataset=ds, variant=v)
+        else:
+            out[ds] = getattr(rule.output, key).format(dataset=ds)
+    return out

@@ -1,0 +1,275 @@
+"""Ablations (paper section 4.3): the maths against independent oracles, DP-SGD's
+privacy accounting, and the workflow's guarantees (the ratio sweep and the K
+curve retrain nothing, a targets_from variant trains no target)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+from conftest import REPO, copy_workflow, planned_jobs, snakemake
+from sklearn.metrics import average_precision_score, roc_auc_score
+
+from diffcal import ablations as ab
+from diffcal import metrics
+from diffcal.attacks import calibrate
+
+ABL_TINY = "tests/data/ablations_tiny.yaml"
+SHARED = Path(os.environ.get("DIFFCAL_DATA_DIR") or REPO.parent / "shared" / "data")
+
+
+def _toy(n_in=300, n_out=500, seed=0, shift=0.7):
+    rng = np.random.default_rng(seed)
+    y = np.r_[np.ones(n_in, bool), np.zeros(n_out, bool)]
+    s = rng.normal(size=len(y)) + shift * y
+    return y, s
+
+
+# ------------------------------------------------------------------- maths
+
+
+@pytest.mark.parametrize("ratio", [1.0, 0.5, 0.2, 0.1])
+def test_subsample_members_keeps_every_nonmember_and_the_ratio(ratio):
+    y, _ = _toy(600, 500)
+    keep = ab.subsample_members(y, ratio, seed=1)
+    assert keep[~y].all()  # non-members untouched
+    assert keep[y].sum() == round(ratio * 500)
+    assert (keep == ab.subsample_members(y, ratio, seed=1)).all()  # seeded
+    assert not (keep == ab.subsample_members(y, ratio, seed=2)).all() or ratio == 1.0
+
+
+def test_subsample_members_with_fewer_members_than_nonmembers():
+    y, _ = _toy(224, 225)
+    keep = ab.subsample_members(y, 1.0, seed=0)
+    assert keep[y].all() and keep[~y].sum() == 224  # exact 1:1 by dropping non-members
+
+
+@pytest.mark.parametrize("ratio", [0.0, -0.5, 1.5])
+def test_subsample_members_rejects_ratio_outside_unit_interval(ratio):
+    with pytest.raises(ValueError, match="ratio must lie in"):
+        ab.subsample_members(np.array([1, 0], bool), ratio, seed=0)
+
+
+def test_ratio_metrics_against_sklearn_and_a_loop():
+    y, s = _toy(seed=3)
+    ty, ts = _toy(seed=4)
+    row = ab.ratio_metrics(y, s, ty, ts, 0.2, seed_eval=5, seed_thr=6, recall_levels=[0.1])
+    keep = ab.subsample_members(y, 0.2, seed=5)
+    yk, sk = y[keep], s[keep]
+    assert row["n_members"] == 100 and row["n_nonmembers"] == 500
+    assert row["auc"] == pytest.approx(roc_auc_score(yk, sk))
+    assert row["avg_precision"] == pytest.approx(average_precision_score(yk, sk))
+    # tau at 1:1 from the full threshold set; tau at the ratio from its subsample
+    assert row["tau_balanced"] == metrics.best_threshold(ty, ts)[0]
+    tk = ab.subsample_members(ty, 0.2, seed=6)
+    assert row["tau_matched"] == metrics.best_threshold(ty[tk], ts[tk])[0]
+    for key, tau in (
+        ("acc_balanced_tau", row["tau_balanced"]),
+        ("acc_matched_tau", row["tau_matched"]),
+    ):
+        loop = sum((si > tau) == yi for si, yi in zip(sk, yk, strict=True)) / len(yk)
+        assert row[key] == pytest.approx(loop)
+    assert row["acc_all_nonmember"] == pytest.approx(500 / 600)
+    # with a 1:5 prior the matched threshold predicts fewer members: higher accuracy
+    assert row["acc_matched_tau"] >= row["acc_balanced_tau"]
+
+
+def test_curves_on_grid_match_the_pointwise_metrics():
+    y, s = _toy(seed=7)
+    prec = ab.precision_on_grid(y, s)
+    tpr = ab.tpr_on_grid(y, s)
+    for r, p in zip(ab.RECALL_GRID[::10], prec[::10], strict=True):
+        assert p == pytest.approx(metrics.precision_at_recall(y, s, r))
+    for f, t in zip(ab.FPR_GRID[::8], tpr[::8], strict=True):
+        assert t == pytest.approx(metrics.tpr_at_fpr(y, s, f))
+    assert np.all(np.diff(prec) <= 1e-12) and np.all(np.diff(tpr) >= 0)
+
+
+def test_k_curve_uses_the_first_k_references():
+    rng = np.random.default_rng(0)
+    y, target = _toy(100, 100, seed=1)
+    refs = rng.normal(size=(5, 200))
+    ty, tt = _toy(80, 80, seed=2)
+    trefs = rng.normal(size=(5, 160))
+    rows = ab.k_curve(y, target, refs, ty, tt, trefs, [1, 3, 5])
+    assert [r["k"] for r in rows] == [1, 3, 5]
+    for r in rows:
+        k = r["k"]
+        s = target - refs[:k].mean(0)  # independent: the first k, by hand
+        assert r["auc"] == pytest.approx(roc_auc_score(y, s))
+        tau = metrics.best_threshold(ty, tt - trefs[:k].mean(0))[0]
+        assert r["tau"] == tau
+        assert r["acc"] == pytest.approx(np.mean((s > tau) == y))
+    # sign: per-sample difficulty d hides a membership shift of +0.5 in the raw
+    # score; references that see d (not membership) remove it, so Cal > Orig
+    d = rng.normal(size=200)
+    s_orig = d + 0.5 * y + 0.3 * rng.normal(size=200)
+    refs_d = d[None] + 0.3 * rng.normal(size=(3, 200))
+    assert roc_auc_score(y, calibrate(s_orig, refs_d)) > roc_auc_score(y, s_orig) + 0.1
+    with pytest.raises(ValueError, match="K = 6"):
+        ab.k_curve(y, target, refs, ty, tt, trefs, [6])
+
+
+# ------------------------------------------------------------------- DP-SGD
+
+
+@pytest.mark.parametrize("epsilon", [1.0, 10.0, 100.0, 1000.0])
+def test_dp_spends_the_requested_epsilon(epsilon):
+    from diffcal.dp import train_dp
+    from diffcal.models import build_model
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(400, 8)).astype(np.float32)
+    y = (x[:, 0] > 0).astype(np.int64)
+    model = build_model("mlp", (8,), 2, seed=1, hidden_mult=1)
+    res = train_dp(model, x, y, recipe={"epochs": 2, "batch_size": 32, "lr": 0.1},
+                   dp={"epsilon": epsilon}, seed=3)  # fmt: skip
+    assert abs(res.epsilon_spent - epsilon) <= 0.01 * epsilon
+    assert res.epsilon_spent <= epsilon + 1e-9  # never more than asked for
+    assert res.noise_multiplier > 0 and res.steps == 2 * 13
+
+
+def test_dp_training_is_deterministic_and_rejects_bad_epsilon():
+    import torch
+
+    from diffcal.dp import train_dp
+    from diffcal.models import build_model
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(200, 6)).astype(np.float32)
+    y = (x[:, 0] > 0).astype(np.int64)
+    states = []
+    for _ in range(2):
+        m = build_model("mlp", (6,), 2, seed=1, hidden_mult=1)
+        train_dp(m, x, y, recipe={"epochs": 1, "batch_size": 32}, dp={"epsilon": 5}, seed=9)
+        states.append(m.state_dict())
+    assert all(torch.equal(states[0][k], states[1][k]) for k in states[0])
+    with pytest.raises(ValueError, match="dp.epsilon"):
+        train_dp(m, x, y, recipe={"epochs": 1}, dp={"epsilon": 0}, seed=9)
+
+
+# ------------------------------------------------------------------- workflow
+
+
+@pytest.fixture(scope="module")
+def abl_run(tmp_path_factory) -> Path:
+    wd = copy_workflow(tmp_path_factory.mktemp("abl"))
+    snakemake(wd, "all", "--cores", "2", "--configfile", ABL_TINY)
+    return wd
+
+
+def test_ablation_outputs_exist(abl_run):
+    out = abl_run / "results/ablations/ablations_tiny"
+    for f in ["digits/fig3_train_size", "digits/plain/fig4_ratio", "digits/fig5_references",
+              "digits/fig6_dp"]:  # fmt: skip
+        for ext in ("png", "pdf", "csv"):
+            assert (out / f"{f}.{ext}").stat().st_size > 0
+    fig3 = pd.read_csv(out / "digits/fig3_train_size.csv")
+    assert sorted(set(fig3["train_size"])) == [100, 200, 449]
+    assert {"auc_mean", "auc_std", "acc_mean", "acc_std", "n_splits"} <= set(fig3.columns)
+    fig5 = pd.read_csv(out / "digits/fig5_references.csv")
+    assert sorted(set(fig5["k"])) == [1, 2, 3] and set(fig5["attack"]) == {"loss_cal", "loss_calf"}
+    md = (out / "ablations.md").read_text()
+    assert "| 4 | digits/plain |" in md and "holds" in md
+
+
+def test_fig3_numbers_recompute_from_metrics(abl_run):
+    fig3 = pd.read_csv(abl_run / "results/ablations/ablations_tiny/digits/fig3_train_size.csv")
+    m = pd.read_csv(abl_run / "results/digits/n100/split0-1/metrics.csv")
+    row = fig3[(fig3["train_size"] == 100) & (fig3["attack"] == "loss_cal")].iloc[0]
+    auc = m.loc[m["attack"] == "loss_cal", "auc"]
+    assert row["auc_mean"] == pytest.approx(auc.mean())
+    assert row["auc_std"] == pytest.approx(auc.std(ddof=1))
+
+
+def test_dp_models_spent_their_epsilon_and_shadow_is_not_private(abl_run):
+    from diffcal.stages.common import load_models
+
+    for eps in (1, 100):
+        base = abl_run / f"results/digits/eps{eps}/split0-1/models"
+        targets = load_models(base / "target.pt")[1]
+        assert len(targets) == 2
+        for e in targets:
+            assert abs(e["dp_epsilon_spent"] - eps) <= 0.01 * eps
+        # dp.references defaults to nonprivate: the attacker's shadow has no DP
+        assert all("dp_epsilon" not in e for e in load_models(base / "shadow.pt")[1])
+
+
+def test_targets_from_variant_trains_no_target(abl_run):
+    ref = abl_run / "results/digits/ref30/split0-1"
+    assert not (ref / "models/target.pt").exists() and not (ref / "split.parquet").exists()
+    assert (ref / "models/scratch.pt").exists()
+    sc = pd.read_parquet(ref / "scores.parquet", columns=["model", "ref", "loss"])
+    plain = pd.read_parquet(abl_run / "results/digits/plain/split0-1/scores.parquet",
+                            columns=["model", "ref", "loss"])  # fmt: skip
+    # the same target (plain's) is scored in both
+    a, b = sc[sc["model"] == "target"]["loss"], plain[plain["model"] == "target"]["loss"]
+    assert np.array_equal(a.to_numpy(), b.to_numpy())
+
+
+def test_second_invocation_plans_nothing(abl_run):
+    assert planned_jobs(abl_run, "all", "--configfile", ABL_TINY) == []
+
+
+def _variant_cfg(wd: Path, edit) -> str:
+    cfg = yaml.safe_load((wd / ABL_TINY).read_text())
+    edit(cfg)
+    (wd / "edited.yaml").write_text(yaml.safe_dump(cfg))
+    return "edited.yaml"
+
+
+def test_adding_a_ratio_retrains_and_rescores_nothing(abl_run):
+    cfg = _variant_cfg(
+        abl_run, lambda c: c["ablations"]["ratio"].update(ratios=[1.0, 0.5, 0.2, 0.1])
+    )
+    jobs = {rule for rule, _ in planned_jobs(abl_run, "all", "--configfile", cfg)}
+    assert jobs == {"fig_ratio", "ablations_doc"}
+
+
+def test_changing_k_retrains_nothing(abl_run):
+    cfg = _variant_cfg(abl_run, lambda c: c["ablations"]["references"].update(max_k=2))
+    jobs = {rule for rule, _ in planned_jobs(abl_run, "all", "--configfile", cfg)}
+    assert jobs == {"fig_references", "ablations_doc"}
+
+
+@pytest.mark.skipif(not (SHARED / "cifar10-subset").exists(), reason="no CIFAR-10 subset")
+def test_cifar10_ablations_smoke_on_the_subset(tmp_path):
+    """config/ablations_cifar10.yaml, shrunk to one split, 1-2 epochs and small sizes,
+    on the 5,000-image subset: every rule of every figure runs."""
+    wd = copy_workflow(tmp_path)
+    cfg = yaml.safe_load((REPO / "config/ablations_cifar10.yaml").read_text())
+    ds = cfg["datasets"].pop("cifar10")
+    ds.update(source="cifar10_subset", splits=1, splits_per_job=1)
+    ds["train"].update(epochs=1, batch_size=64)
+    ds["forget"].update(epochs=1)
+    ds["forget_tuning"] = {"lr": [0.01]}
+    ds["resources"] = {"threads": 1, "mem_mb": 2000, "runtime": 10, "gpu": 0}
+    sizes = {"n1500": 150, "n3000": 300, "n7500": 600}
+    for v, n in sizes.items():
+        ds["variants"][v]["train_size"] = n
+    for v in ("k10_s10", "k10_s30", "k10_s100"):
+        ds["variants"][v]["references"].update(scratch=2, forget=2)
+    for v in ("eps1", "eps10", "eps100", "eps1000"):
+        ds["variants"][v]["train_size"] = 300
+    ds["variants"]["plain"]["train_size"] = 1200
+    cfg["datasets"] = {"cifar10_subset": ds}
+    cfg["ablations"] = {
+        "train_size": {"cifar10_subset": cfg["ablations"]["train_size"]["cifar10"]},
+        "ratio": {**cfg["ablations"]["ratio"], "datasets": {"cifar10_subset": ["plain"]}},
+        "references": {"max_k": 2, "datasets": {"cifar10_subset": ["k10_s10", "k10_s100"]}},
+        "dp": {"cifar10_subset": ["plain", "eps1", "eps1000"]},
+    }
+    cfg.update(name="ablations_smoke", data_dir=str(SHARED))
+    (wd / "smoke.yaml").write_text(yaml.safe_dump(cfg))
+    snakemake(wd, "all", "--cores", "2", "--configfile", "smoke.yaml", timeout=1500)
+    out = wd / "results/ablations/ablations_smoke"
+    assert (out / "ablations.md").exists()
+    fig6 = pd.read_csv(out / "cifar10_subset/fig6_dp.csv")
+    spent = fig6.dropna(subset=["epsilon_spent_mean"])
+    spent = spent[np.isfinite(spent["epsilon_mean"])]
+    assert len(spent) and (abs(spent["epsilon_spent_mean"] - spent["epsilon_mean"])
+                           <= 0.01 * spent["epsilon_mean"]).all()  # fmt: skip
