@@ -20,7 +20,7 @@ def copy_workflow(dest: Path) -> Path:
     """Copy what the workflow needs (not results) into ``dest``."""
     dest.mkdir(parents=True, exist_ok=True)
     shutil.copy2(REPO / "Snakefile", dest / "Snakefile")
-    for d in ("workflow", "config", "src", "envs", "tests/data"):
+    for d in ("workflow", "config", "src", "envs", "tests/data", "profiles"):
         shutil.copytree(
             REPO / d, dest / d, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info")
         )

@@ -238,8 +238,9 @@ def test_changing_k_retrains_nothing(abl_run):
 
 @pytest.mark.skipif(not (SHARED / "cifar10-subset").exists(), reason="no CIFAR-10 subset")
 def test_cifar10_ablations_smoke_on_the_subset(tmp_path):
-    """config/ablations_cifar10.yaml, shrunk to one split, 1-2 epochs and small sizes,
-    on the 5,000-image subset: every rule of every figure runs."""
+    """config/ablations_cifar10.yaml shrunk to one split, one epoch, a few hundred
+    samples and one variant per family member, on the 5,000-image subset: every
+    rule of every figure runs (DP-SGD on the CIFAR CNN included)."""
     wd = copy_workflow(tmp_path)
     cfg = yaml.safe_load((REPO / "config/ablations_cifar10.yaml").read_text())
     ds = cfg["datasets"].pop("cifar10")
@@ -247,21 +248,20 @@ def test_cifar10_ablations_smoke_on_the_subset(tmp_path):
     ds["train"].update(epochs=1, batch_size=64)
     ds["forget"].update(epochs=1)
     ds["forget_tuning"] = {"lr": [0.01]}
+    ds["score"] = {"batch_size": 256}
     ds["resources"] = {"threads": 1, "mem_mb": 2000, "runtime": 10, "gpu": 0}
-    sizes = {"n1500": 150, "n3000": 300, "n7500": 600}
-    for v, n in sizes.items():
-        ds["variants"][v]["train_size"] = n
-    for v in ("k10_s10", "k10_s30", "k10_s100"):
-        ds["variants"][v]["references"].update(scratch=2, forget=2)
-    for v in ("eps1", "eps10", "eps100", "eps1000"):
-        ds["variants"][v]["train_size"] = 300
-    ds["variants"]["plain"]["train_size"] = 1200
+    keep = {"plain": 200, "n1500": 100, "k10_s10": None, "eps1": 200}
+    ds["variants"] = {v: ds["variants"][v] for v in keep}
+    for v, n in keep.items():
+        if n is not None:
+            ds["variants"][v]["train_size"] = n
+    ds["variants"]["k10_s10"]["references"].update(scratch=2, forget=2)
     cfg["datasets"] = {"cifar10_subset": ds}
     cfg["ablations"] = {
-        "train_size": {"cifar10_subset": cfg["ablations"]["train_size"]["cifar10"]},
+        "train_size": {"cifar10_subset": ["n1500", "plain"]},
         "ratio": {**cfg["ablations"]["ratio"], "datasets": {"cifar10_subset": ["plain"]}},
-        "references": {"max_k": 2, "datasets": {"cifar10_subset": ["k10_s10", "k10_s100"]}},
-        "dp": {"cifar10_subset": ["plain", "eps1", "eps1000"]},
+        "references": {"max_k": 2, "datasets": {"cifar10_subset": ["k10_s10"]}},
+        "dp": {"cifar10_subset": ["plain", "eps1"]},
     }
     cfg.update(name="ablations_smoke", data_dir=str(SHARED))
     (wd / "smoke.yaml").write_text(yaml.safe_dump(cfg))
@@ -273,3 +273,19 @@ def test_cifar10_ablations_smoke_on_the_subset(tmp_path):
     spent = spent[np.isfinite(spent["epsilon_mean"])]
     assert len(spent) and (abs(spent["epsilon_spent_mean"] - spent["epsilon_mean"])
                            <= 0.01 * spent["epsilon_mean"]).all()  # fmt: skip
+
+
+@pytest.mark.skipif(not (REPO / "docs/ablations").exists(), reason="no committed ablations")
+def test_docs_ablations_regenerate_from_their_csvs(tmp_path):
+    """docs/ablations/ablations.md is what rule ablations_doc writes from the CSVs
+    committed next to it (copied from the run docs/ablations.md names)."""
+    import shutil
+
+    from diffcal.stages.ablations import doc_inputs_from_dir, run_ablations_doc
+
+    copy = tmp_path / "abl"
+    shutil.copytree(REPO / "docs/ablations", copy)
+    committed = (copy / "ablations.md").read_text()
+    name = committed.splitlines()[0].split("`")[1]
+    run_ablations_doc(name=name, out_md=str(copy / "ablations.md"), **doc_inputs_from_dir(copy))
+    assert (copy / "ablations.md").read_text() == committed

@@ -110,6 +110,25 @@ BAD_CONFIGS = [
         "ablations: {dp: {x: [plain]}}\ndatasets: {x: {source: sklearn_digits}}",
         ["ablations.dp.x", "no variant with a dp section"],
     ),
+    # issue 12.2: errors that used to pass the dry run and fail inside a job
+    (
+        "datasets: {x: {source: sklearn_digits, model: {kwargs: {hidden_mul: 2}}}}",
+        ["datasets.x.model.kwargs.hidden_mul", "hidden_mult"],
+    ),
+    (
+        "datasets: {x: {source: sklearn_digits, split: {private_fraction: 0.001}}}",
+        ["datasets.x.split", "too small"],
+    ),
+    ("datasets: {x: {source: sklearn_digits, train: {epochs: 0}}}", ["train.epochs", "minimum"]),
+    (
+        "attack: {fpr_levels: [0.01, 0.01]}\ndatasets: {x: {source: sklearn_digits}}",
+        ["attack.fpr_levels", "non-unique"],
+    ),
+    # issue 12.5: one line naming the key, not the schema
+    (
+        "datasets: {x: {source: sklearn_digits, trian: {}}}",
+        ["datasets.x", "'trian' was unexpected"],
+    ),
 ]
 
 
@@ -129,6 +148,26 @@ def test_bad_config_fails_before_any_job(bare_workflow, text, needles):
         assert needle in out, f"{needle!r} not in error output:\n{out[-3000:]}"
     assert "Job stats" not in out
     assert not (bare_workflow / "results").exists()
+    # issue 12.5: the error is one line that names the key, not a schema dump
+    line = next(ln for ln in out.splitlines() if ln.startswith("config key '"))
+    assert needles[0] in line
+    assert "$schema" not in out and len(out.splitlines()) < 40, out[-3000:]
+
+
+def test_nested_config_override_is_typed(bare_workflow):
+    """Issue 12.4: nested --config values are YAML-typed like a config file's."""
+    proc = snakemake(bare_workflow, "-n", "--cores", "1", "all", "--config",
+                     "datasets={digits: {source: sklearn_digits, splits: 2}}")  # fmt: skip
+    assert "Job stats" in proc.stdout + proc.stderr
+
+
+def test_tiny_threshold_set_warns(bare_workflow):
+    (bare_workflow / "warn.yaml").write_text(
+        "datasets: {x: {source: sklearn_breast_cancer, split: {private_fraction: 0.95}}}\n"
+    )
+    proc = snakemake(bare_workflow, "-n", "--cores", "1", "--configfile", "warn.yaml")
+    assert "WARNING: config key 'datasets.x.split'" in proc.stderr
+    assert "Job stats" in proc.stdout + proc.stderr
 
 
 @pytest.mark.parametrize("configfile", sorted(p.name for p in (REPO / "config").glob("*.yaml")))

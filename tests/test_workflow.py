@@ -1,6 +1,11 @@
 """End to end: a tiny real run, determinism, and what a change reruns (dry runs)."""
 
+import os
 import shutil
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -183,11 +188,12 @@ def test_same_config_gives_byte_identical_outputs(tiny_run, tmp_path):
     snakemake(wd, "all", "--cores", "1", *CFG)
     compared = 0
     for f in sorted((tiny_run / "results").rglob("*")):
-        if f.suffix in {".parquet", ".csv", ".md", ".tex", ".png", ".pdf", ".npz"}:
+        if f.suffix in {".parquet", ".csv", ".md", ".tex", ".png", ".pdf", ".npz", ".pt", ".json"}:
             other = wd / f.relative_to(tiny_run)
             assert f.read_bytes() == other.read_bytes(), f"{f.relative_to(tiny_run)} differs"
             compared += 1
     assert compared >= 30
+    assert any(f.suffix == ".pt" for f in (tiny_run / "results").rglob("*"))  # issue 12.6
     # no absolute paths in the outputs
     for f in (wd / "results").rglob("*"):
         if f.suffix in {".csv", ".md", ".tex", ".parquet"}:
@@ -215,3 +221,31 @@ def test_splits_per_job_plans_one_job_per_part(tmp_path):
     jobs = planned_jobs(wd, *CFG)
     parts = sorted(w["part"] for r, w in jobs if r == "train_base" and w["dataset"] != "digits")
     assert parts == ["0", "1"]
+
+
+def test_resume_after_kill_9_as_documented(tiny_run, tmp_path):
+    """Issue 12.3: SIGKILL a run mid-job, then resume as the README says
+    (`snakemake --unlock`, then the same command): the outputs equal an
+    uninterrupted run's, byte for byte."""
+    wd = copy_workflow(tmp_path / "killed")
+    cmd = [sys.executable, "-m", "snakemake", "all", "--cores", "1", *CFG]
+    proc = subprocess.Popen(cmd, cwd=wd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)  # fmt: skip
+    started = wd / "logs/breast_cancer/plain/split0-1/train_scratch.log"
+    deadline = time.time() + 300
+    while not started.exists() and time.time() < deadline and proc.poll() is None:
+        time.sleep(0.2)
+    assert started.exists() and proc.poll() is None, "run ended before the kill point"
+    time.sleep(1.0)  # inside the job
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert not (wd / "results/tables/default/table2_auc.md").exists()
+    snakemake(wd, "--unlock", *CFG)
+    snakemake(wd, *cmd[3:])  # the same command again
+    compared = 0
+    for f in sorted((tiny_run / "results").rglob("*")):
+        if f.is_file():
+            other = wd / f.relative_to(tiny_run)
+            assert f.read_bytes() == other.read_bytes(), f"{f.relative_to(tiny_run)} differs"
+            compared += 1
+    assert compared >= 30

@@ -27,6 +27,60 @@ def _require(cond: bool, key: str, msg: str) -> None:
         raise ConfigError(f"config key '{key}': {msg}")
 
 
+def check_schema(config: Mapping[str, Any], schema_path) -> None:
+    """Raise :class:`ConfigError` with one line (key path, value, what is allowed)
+    for the most relevant JSON-schema violation; Snakemake's own ``validate`` (run
+    after this, to fill the defaults) prints the whole schema on an unknown key."""
+    import yaml
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import best_match
+
+    with open(schema_path, encoding="utf-8") as f:
+        schema = yaml.safe_load(f)
+    err = best_match(Draft202012Validator(schema).iter_errors(config))
+    if err is None:
+        return
+    path = ".".join(str(p) for p in err.absolute_path) or "(top level)"
+    msg = err.message if len(err.message) <= 300 else err.message[:300] + "..."
+    if err.validator == "enum":
+        msg = f"{err.instance!r} is not allowed; allowed: {err.validator_value}"
+    raise ConfigError(f"config key '{path}': {msg}")
+
+
+def parse_nested_overrides(config: dict[str, Any], overrides: Mapping[str, Any]) -> None:
+    """Give nested ``--config`` values their YAML types, in place.
+
+    ``snakemake --config 'datasets={digits: {splits: 2}}'`` parses the nested value
+    with YAML's BaseLoader, which keeps every leaf a string (``'2'``); top-level
+    values are typed. Each string leaf of a nested override is re-read as a YAML
+    scalar (``'2'`` -> 2, ``'true'`` -> True, ``'credit'`` stays a string) and
+    written back at its path in ``config``.
+    """
+    import yaml
+
+    def retype(node):
+        if isinstance(node, dict):
+            return {k: retype(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [retype(v) for v in node]
+        if isinstance(node, str):
+            try:
+                value = yaml.safe_load(node)
+            except yaml.YAMLError:
+                return node
+            return value if isinstance(value, int | float | bool) or value is None else node
+        return node
+
+    def apply(target, override):
+        for k, v in override.items():
+            if isinstance(v, dict) and isinstance(target.get(k), dict):
+                apply(target[k], v)
+            else:  # every leaf here is nested (top-level values are typed already)
+                target[k] = retype(v)
+
+    apply(config, {k: v for k, v in overrides.items() if isinstance(v, dict | list)})
+
+
 def check_config(config: Mapping[str, Any]) -> None:
     """Raise :class:`ConfigError` on the first invalid value (defaults already filled)."""
     datasets = config.get("datasets")
@@ -70,6 +124,22 @@ def check_config(config: Mapping[str, Any]) -> None:
             f"{key}.model.arch",
             f"unknown architecture {ds['model']['arch']!r}; allowed: {sorted(MODELS)}",
         )
+        allowed_kwargs = model_options(ds["model"]["arch"])
+        for k in ds["model"].get("kwargs", {}):
+            _require(
+                k in allowed_kwargs,
+                f"{key}.model.kwargs.{k}",
+                f"unknown option of architecture {ds['model']['arch']!r}; "
+                f"allowed: {allowed_kwargs}",
+            )
+        n = SOURCE_SIZES.get(ds["source"])
+        if n is not None and not ds.get("source_kwargs"):
+            from diffcal.splits import make_split
+
+            try:
+                make_split(n, seed=0, **ds["split"])
+            except ValueError as e:
+                raise ConfigError(f"config key '{key}.split': {e}") from None
         _require(
             isinstance(ds["splits"], int) and ds["splits"] >= 1,
             f"{key}.splits",
@@ -90,6 +160,45 @@ def check_config(config: Mapping[str, Any]) -> None:
         for vname, var in ds["variants"].items():
             _check_variant(config, name, vname, var)
     _check_ablations(config)
+
+
+def model_options(arch: str) -> list[str]:
+    """Keyword options of an architecture (its builder's keyword-only arguments)."""
+    import inspect
+
+    params = inspect.signature(MODELS[arch]).parameters.values()
+    return [p.name for p in params if p.kind is inspect.Parameter.KEYWORD_ONLY]
+
+
+#: Fewer threshold-selection members (or non-members) than this makes tau noisy.
+MIN_THRESHOLD_SAMPLES = 20
+
+
+def config_warnings(config: Mapping[str, Any]) -> list[str]:
+    """Settings that run but probably give meaningless numbers (printed, not fatal)."""
+    out = []
+    for name, ds in config["datasets"].items():
+        n = SOURCE_SIZES.get(ds["source"])
+        if n is None or ds.get("source_kwargs"):
+            continue
+        from diffcal.splits import make_split
+
+        for vname, var in ds["variants"].items():
+            if var.get("targets_from"):
+                continue
+            try:
+                sp = make_split(n, seed=0, **ds["split"], train_size=var.get("train_size"))
+            except ValueError:
+                continue  # reported as an error by check_config
+            counts = sp["role"].value_counts()
+            small = min(counts.get("shadow_in", 0), counts.get("shadow_out", 0))
+            if small < MIN_THRESHOLD_SAMPLES:
+                out.append(
+                    f"config key 'datasets.{name}.split' (variant {vname}): only {small} "
+                    f"threshold-selection members / non-members per split; tau will be noisy "
+                    f"(at least {MIN_THRESHOLD_SAMPLES} advised)"
+                )
+    return out
 
 
 REFERENCE_KEYS = ("scratch", "forget", "size_fraction", "early_stopping", "patience")
@@ -240,6 +349,15 @@ def _check_ablations(config: Mapping[str, Any]) -> None:
             f"ablations.dp.{ds}",
             "lists no variant with a dp section",
         )
+
+
+def canonical(node: Any) -> Any:
+    """``node`` with every mapping's keys sorted (lists keep their order)."""
+    if isinstance(node, Mapping):
+        return {k: canonical(node[k]) for k in sorted(node)}
+    if isinstance(node, list):
+        return [canonical(v) for v in node]
+    return node
 
 
 def recipe(config: Mapping[str, Any], dataset: str, variant: str) -> dict[str, Any]:

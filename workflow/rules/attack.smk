@@ -9,7 +9,7 @@ rule attack:
         attack_scores="results/{dataset}/{variant}/split{part}/attack_scores.parquet",
         metrics="results/{dataset}/{variant}/split{part}/metrics.csv",
     params:
-        cfg=config["attack"],
+        cfg=dconf.canonical(config["attack"]),
         code=code("attack"),
     log:
         "logs/{dataset}/{variant}/split{part}/attack.log",

@@ -1,5 +1,6 @@
 # Config validation, wildcard constraints and small helpers. No rules here.
 import re
+import sys
 from pathlib import Path
 
 from snakemake.utils import validate
@@ -8,8 +9,12 @@ from diffcal import config as dconf
 from diffcal.codedeps import code_digest
 
 
-validate(config, workflow.source_path("../schemas/config.schema.yaml"))
+dconf.parse_nested_overrides(config, workflow.config_settings.overwrite_config or {})
+dconf.check_schema(config, Path(workflow.basedir) / "workflow/schemas/config.schema.yaml")
+validate(config, workflow.source_path("../schemas/config.schema.yaml"))  # fills defaults
 dconf.check_config(config)
+for warning in dconf.config_warnings(config):
+    print(f"WARNING: {warning}", file=sys.stderr)
 
 DATASETS = list(config["datasets"])
 VARIANTS = sorted({v for ds in config["datasets"].values() for v in ds["variants"]})
@@ -28,11 +33,13 @@ def code(stage):
 
 
 def ds_cfg(w, *keys):
-    """A subsection of the dataset's config (only what a rule needs, as params)."""
+    """A subsection of the dataset's config (only what a rule needs, as params), its
+    keys sorted: Snakemake compares params by their text, so the same settings
+    written in another order must not rerun a job."""
     node = config["datasets"][w.dataset]
     for k in keys:
         node = node[k]
-    return node
+    return dconf.canonical(node)
 
 
 def seed_key(w):

@@ -12,7 +12,9 @@ column; see :mod:`diffcal.stages.attack`).
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -622,8 +624,14 @@ def run_ablations_doc(
     figure_files: Sequence[str],
     out_md: str,
 ) -> None:
-    """Markdown summary of the ablations: the claims table and, per figure, its CSV
-    as a table. Paths in it are relative to the repository root."""
+    """Markdown summary of the ablations: the claims table and, per figure, the
+    figure and its CSV as a table. Paths in it are relative to the directory of
+    ``out_md`` (the figures sit next to it), so a copy of that directory renders."""
+    here = os.path.dirname(os.path.abspath(out_md))
+
+    def rel(path: str) -> str:
+        return os.path.relpath(os.path.abspath(path), here)
+
     lines = [
         f"# Ablations (paper section 4.3), config `{name}`",
         "",
@@ -642,7 +650,8 @@ def run_ablations_doc(
             f"| **{c['verdict']}** | {c['evidence']} |"
         )
     lines += ["", "## Figures", ""]
-    lines += [f"- `{p}`" for p in figure_files]
+    for p in figure_files:
+        lines += [f"![{rel(p)}]({rel(p)})", ""]
     for title, files, cols in [
         ("Figure 3: training-set size", fig3, ["train_size", "attack", "auc", "acc"]),
         (
@@ -679,7 +688,7 @@ def run_ablations_doc(
     ]:
         for ds, path in files.items():
             s = pd.read_csv(path)
-            lines += ["", f"### {title} ({ds})", "", f"Source: `{path}`", ""]
+            lines += ["", f"### {title} ({ds})", "", f"Source: `{rel(path)}`", ""]
             shown = [c for c in cols if c in s.columns or f"{c}_mean" in s.columns]
             if "k" in shown:
                 s = s[s["k"].isin(sorted({1, 2, 5, int(s["k"].max())}))]
@@ -701,3 +710,31 @@ def run_ablations_doc(
                         cells.append(_fmt(r[f"{c}_mean"], r[f"{c}_std"]))
                 lines.append("| " + " | ".join(cells) + " |")
     write_text(out_md, "\n".join(lines) + "\n")
+
+
+def doc_inputs_from_dir(root: str) -> dict[str, Any]:
+    """The arguments of :func:`run_ablations_doc` for a copy of an ablations output
+    directory (``<dataset>/fig3_train_size.csv``, ``<dataset>/<variant>/fig4_ratio.csv``,
+    ...), datasets and variants in sorted order: lets ``docs/ablations/`` be checked
+    against the CSVs committed next to it."""
+    from pathlib import Path
+
+    base = Path(root)
+
+    def find(pattern: str, depth: int) -> dict[str, str]:
+        return {
+            "/".join(p.relative_to(base).parts[:depth]): str(p) for p in sorted(base.glob(pattern))
+        }
+
+    out = {
+        "fig3": find("*/fig3_train_size.csv", 1),
+        "fig4": find("*/*/fig4_ratio.csv", 2),
+        "fig5": find("*/fig5_references.csv", 1),
+        "fig6": find("*/fig6_dp.csv", 1),
+    }
+    pngs = []
+    for key, stem in (("fig3", "fig3_train_size"), ("fig4", "fig4_ratio"),
+                      ("fig5", "fig5_references"), ("fig6", "fig6_dp")):  # fmt: skip
+        pngs += [str(Path(p).with_name(f"{stem}.png")) for p in out[key].values()]
+    out["figure_files"] = pngs
+    return out

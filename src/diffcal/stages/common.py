@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 from collections.abc import Mapping
 from typing import Any
@@ -49,8 +50,14 @@ def save_models(path: str | os.PathLike, spec: Mapping[str, Any], entries: list[
             for e in entries
         ],
     }
+    # Serialise in memory: torch.save names the zip archive's records after the
+    # file it writes to, so saving to the temporary file would put its random name
+    # into the bytes (two identical runs would differ). A buffer's records are
+    # always named "archive/".
+    buf = io.BytesIO()
+    torch.save(payload, buf)
     with atomic_path(path) as tmp:
-        torch.save(payload, tmp)
+        tmp.write_bytes(buf.getvalue())
 
 
 def load_models(
