@@ -12,7 +12,6 @@ import pandas as pd
 import pytest
 import yaml
 from conftest import REPO, copy_workflow, planned_jobs, snakemake
-from sklearn.metrics import average_precision_score, roc_auc_score
 
 from diffcal import ablations as ab
 from diffcal import metrics
@@ -20,6 +19,26 @@ from diffcal.attacks import calibrate
 
 ABL_TINY = "tests/data/ablations_tiny.yaml"
 SHARED = Path(os.environ.get("DIFFCAL_DATA_DIR") or REPO.parent / "shared" / "data")
+
+
+def roc_auc_score(y, s):
+    """Pair-counting AUC: P(member score > non-member score) + ties / 2 (the oracle
+    for diffcal.metrics.auc, which wraps scikit-learn)."""
+    y, s = np.asarray(y, bool), np.asarray(s, float)
+    sm, sn = s[y][:, None], s[~y][None, :]
+    return float(np.mean((sm > sn) + 0.5 * (sm == sn)))
+
+
+def average_precision_score(y, s):
+    """Average precision by a loop over thresholds from the top (no ties):
+    sum over members ranked k of precision@k / n_members."""
+    order = np.argsort(-np.asarray(s, float), kind="stable")
+    hits, total = 0, 0.0
+    for rank, i in enumerate(order, start=1):
+        if y[i]:
+            hits += 1
+            total += hits / rank
+    return total / np.sum(y)
 
 
 def _toy(n_in=300, n_out=500, seed=0, shift=0.7):

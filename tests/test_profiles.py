@@ -29,3 +29,20 @@ def test_every_real_profile_key_is_commented():
         if line and not line.startswith((" ", "#")) and ":" in line:
             above = lines[i - 1] if i else ""
             assert above.startswith("#") or "#" in line, f"uncommented key: {line}"
+
+
+def test_short_profile_name_resolves_after_the_readme_setup(tmp_path):
+    """Issue 12.8: `--profile slurm` finds profiles/slurm once the README's setup
+    line has run (in a private XDG config dir here)."""
+    import os
+    import subprocess
+    import sys
+
+    readme = (REPO / "README.md").read_text()
+    line = next(ln for ln in readme.splitlines() if ln.startswith("mkdir -p ") and "slurm" in ln)
+    env = {**os.environ, "XDG_CONFIG_HOME": str(tmp_path / "xdg")}
+    subprocess.run(["bash", "-c", line], cwd=REPO, env=env, check=True)
+    code = "from snakemake.cli import get_profile_dir; print(get_profile_dir('slurm')[1])"
+    out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, check=True,
+                         capture_output=True, text=True).stdout.strip()  # fmt: skip
+    assert os.path.realpath(out) == str((REPO / "profiles/slurm/config.yaml").resolve())

@@ -86,8 +86,14 @@ def test_training_without_validation_is_unchanged_by_the_feature():
     recipe = {"epochs": 5, "batch_size": 8, "lr": 0.05}
     plain = train_model(build_model("mlp", (6,), 2, seed=1), x, y, recipe=recipe, seed=2)
     assert plain.best_epoch is None and plain.epochs_run == 5
-    # with validation but the best epoch being the last, weights are the plain run's
+    # with validation, the kept weights are those of a plain run of best_epoch
+    # epochs (same batch order, constant schedule): validation changes nothing else
     res = train_model(build_model("mlp", (6,), 2, seed=1), x, y, recipe=recipe, seed=2, val=(x, y))
+    assert 1 <= res.best_epoch <= 5
+    short = train_model(build_model("mlp", (6,), 2, seed=1), x, y,
+                        recipe={**recipe, "epochs": res.best_epoch}, seed=2)  # fmt: skip
+    for p, q in zip(_params(res.model), _params(short.model), strict=True):
+        assert torch.equal(p, q)
     if res.best_epoch == 5:
         for p, q in zip(_params(res.model), _params(plain.model), strict=True):
             assert torch.equal(p, q)

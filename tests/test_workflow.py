@@ -134,7 +134,7 @@ def test_forget_change_retrains_only_forgetting_models(tiny_run, tmp_path):
     _edit_config(wd, lambda c: c["datasets"]["digits"]["forget_tuning"].update(lr=[0.02]))
     jobs = planned_jobs(wd, *CFG)
     tuned = {(r, w["dataset"]) for r, w in jobs if r in ("tune_forget", "train_forget")}
-    assert ("tune_forget", "digits") in tuned and ("train_base", "digits") not in tuned
+    assert ("tune_forget", "digits") in tuned
     assert {r for r, _ in jobs} == {"tune_forget", "train_forget", "score"} | REPORT_RULES
 
 

@@ -10,7 +10,11 @@ set -euo pipefail
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
 PY="$REPO/.venv/bin"
 WORK=$(mktemp -d)
-CFG=(--profile .ci/slurm/profile --configfile tests/data/slurm.yaml)
+# The short form users type (README): the profile installed under the name "slurm"
+# by the README's command, into a private XDG config dir (never the user's own).
+export XDG_CONFIG_HOME="$WORK/xdg"
+mkdir -p "${XDG_CONFIG_HOME:-$HOME/.config}/snakemake" && ln -sfn "$REPO/.ci/slurm/profile" "${XDG_CONFIG_HOME:-$HOME/.config}/snakemake/slurm"
+CFG=(--profile slurm --configfile tests/data/slurm.yaml)
 t0=$(date +%s)
 
 copy() {
