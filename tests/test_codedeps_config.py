@@ -174,3 +174,29 @@ def test_tiny_threshold_set_warns(bare_workflow):
 def test_every_repo_config_dry_runs(bare_workflow, configfile):
     proc = snakemake(bare_workflow, "-n", "--cores", "1", "--configfile", f"config/{configfile}")
     assert "Job stats" in proc.stdout + proc.stderr
+
+
+@pytest.mark.parametrize("configfile", ["config/paper.yaml", "config/ablations.yaml"])
+def test_load_config_fills_defaults_as_snakemake_does(configfile):
+    """Issue 12.11: one config path. The library's loader (used by recipe_search)
+    gives the config Snakemake's own validate(set_default=True) gives."""
+    from snakemake.utils import validate
+
+    from diffcal.config import SCHEMA, load_config
+
+    ours = load_config(REPO / configfile)
+    theirs = yaml.safe_load((REPO / configfile).read_text())
+    validate(theirs, str(SCHEMA), set_default=True)
+    assert ours == theirs
+
+
+def test_load_config_defaults_match_the_schema(tmp_path):
+    from diffcal.config import load_config
+    from diffcal.train import RECIPE_DEFAULTS
+
+    (tmp_path / "c.yaml").write_text("datasets: {x: {source: sklearn_digits}}\n")
+    cfg = load_config(tmp_path / "c.yaml")
+    assert cfg["root_seed"] == 20220425 and cfg["datasets"]["x"]["splits"] == 5
+    # the library's recipe defaults are the schema's (not a second copy that drifts)
+    assert {**RECIPE_DEFAULTS, **cfg["datasets"]["x"]["train"]} == RECIPE_DEFAULTS
+    assert cfg["datasets"]["x"]["train"] == RECIPE_DEFAULTS

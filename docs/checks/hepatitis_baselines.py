@@ -11,9 +11,11 @@ import numpy as np
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.linear_model import LogisticRegression
 
+from diffcal.config import load_config, split_config
 from diffcal.data import prepare
-from diffcal.seeds import derive_seed
-from diffcal.splits import ids_with_role, make_split
+from diffcal.splits import ids_with_role, split_of
+
+cfg = load_config("config/paper.yaml")  # the workflow's splits, through its own config path
 
 d = prepare("hepatitis", sys.argv[1] if len(sys.argv) > 1 else "../shared/data")
 print("majority share", np.bincount(d.y).max() / d.n)
@@ -25,7 +27,8 @@ for name, mk in [
     accs = []
     maj = []
     for t in range(5):
-        sp = make_split(d.n, seed=derive_seed(20220425, "hepatitis", t, "split"))
+        sp = split_of(d.n, root_seed=cfg["root_seed"], dataset="hepatitis", split_index=t,
+                      **split_config(cfg, "hepatitis", "plain"))  # fmt: skip
         a = ids_with_role(sp, "reference")
         b = ids_with_role(sp, "shadow_in", "shadow_out")
         m = mk().fit(d.x[a], d.y[a])

@@ -8,7 +8,9 @@ names the offending key and the allowed values, and is raised before any job run
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from diffcal.attacks import CALIBRATIONS, SCORES
@@ -27,17 +29,72 @@ def _require(cond: bool, key: str, msg: str) -> None:
         raise ConfigError(f"config key '{key}': {msg}")
 
 
-def check_schema(config: Mapping[str, Any], schema_path) -> None:
+#: The config schema (in the repository; the library is used from a checkout).
+SCHEMA = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "config.schema.yaml"
+
+
+def _schema(schema_path=None) -> dict:
+    import yaml
+
+    path = Path(schema_path or SCHEMA)
+    if not path.exists():
+        raise ConfigError(f"config schema not found at {path} (run from a diffcal checkout)")
+    with open(path, encoding="utf-8") as f:
+        return yaml.safe_load(f)
+
+
+def fill_defaults(config: dict[str, Any], schema_path=None) -> None:
+    """Fill the schema's defaults into ``config`` in place (nested objects too: an
+    object's default is set before its own properties are visited), as Snakemake's
+    ``validate(..., set_default=True)`` does; the workflow and the command-line
+    tools (:mod:`diffcal.recipe_search`) both go through :func:`load_config` /
+    :func:`prepare_config`, so they see the same config."""
+    from jsonschema import Draft202012Validator, validators
+
+    base = Draft202012Validator.VALIDATORS["properties"]
+
+    def set_defaults(validator, properties, instance, schema):
+        if isinstance(instance, dict):
+            for name, sub in properties.items():
+                if "default" in sub and name not in instance:
+                    instance[name] = copy.deepcopy(sub["default"])
+        yield from base(validator, properties, instance, schema)
+
+    filler = validators.extend(Draft202012Validator, {"properties": set_defaults})
+    for err in filler(_schema(schema_path)).iter_errors(config):
+        raise ConfigError(f"config key '{'.'.join(map(str, err.absolute_path))}': {err.message}")
+
+
+def prepare_config(config: dict[str, Any], schema_path=None) -> dict[str, Any]:
+    """Validate ``config`` (one-line errors), fill its defaults, check it: the one
+    path every config takes (the Snakefile and :func:`load_config`)."""
+    check_schema(config, schema_path)
+    fill_defaults(config, schema_path)
+    check_config(config)
+    return config
+
+
+def load_config(path, schema_path=None) -> dict[str, Any]:
+    """Read a config file and :func:`prepare_config` it."""
+    import yaml
+
+    if not Path(path).is_file():
+        raise ConfigError(f"config file {path} does not exist")
+    with open(path, encoding="utf-8") as f:
+        config = yaml.safe_load(f)
+    if not isinstance(config, dict):
+        raise ConfigError(f"config file {path} must hold a mapping of keys, got {type(config)}")
+    return prepare_config(config, schema_path)
+
+
+def check_schema(config: Mapping[str, Any], schema_path=None) -> None:
     """Raise :class:`ConfigError` with one line (key path, value, what is allowed)
     for the most relevant JSON-schema violation; Snakemake's own ``validate`` (run
     after this, to fill the defaults) prints the whole schema on an unknown key."""
-    import yaml
     from jsonschema import Draft202012Validator
     from jsonschema.exceptions import best_match
 
-    with open(schema_path, encoding="utf-8") as f:
-        schema = yaml.safe_load(f)
-    err = best_match(Draft202012Validator(schema).iter_errors(config))
+    err = best_match(Draft202012Validator(_schema(schema_path)).iter_errors(config))
     if err is None:
         return
     path = ".".join(str(p) for p in err.absolute_path) or "(top level)"

@@ -7,10 +7,14 @@ both need per-sample independence, so the ResNet uses GroupNorm.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
 
 import torch
 from torch import nn
+
+if TYPE_CHECKING:
+    from diffcal.data import Prepared
 
 
 def mlp(input_shape: tuple[int, ...], num_classes: int, *, hidden_mult: float = 2.0) -> nn.Module:
@@ -146,3 +150,19 @@ def build_model(
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         return builder(tuple(input_shape), num_classes, **kwargs)
+
+
+def model_spec(data: Prepared, model_cfg: Mapping[str, Any]) -> dict[str, Any]:
+    """What is needed to rebuild an architecture: name, kwargs, shapes."""
+    return {
+        "arch": model_cfg["arch"],
+        "kwargs": dict(model_cfg.get("kwargs") or {}),
+        "input_shape": list(data.x.shape[1:]),
+        "num_classes": data.num_classes,
+    }
+
+
+def new_model(spec: Mapping[str, Any], seed: int) -> nn.Module:
+    return build_model(
+        spec["arch"], tuple(spec["input_shape"]), spec["num_classes"], seed=seed, **spec["kwargs"]
+    )

@@ -28,11 +28,12 @@ from typing import Any
 import pandas as pd
 import yaml
 
+from diffcal.config import ConfigError, load_config, recipe, split_config
 from diffcal.data import Prepared, prepare
 from diffcal.io import write_csv
+from diffcal.models import model_spec, new_model
 from diffcal.seeds import derive_seed
 from diffcal.splits import ids_with_role, split_of
-from diffcal.stages.common import model_spec, new_model
 from diffcal.train import RECIPE_DEFAULTS, accuracy, setup_torch, train_model
 from diffcal.tune import accuracy_distance, recipe_grid
 
@@ -113,26 +114,29 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = p.parse_args(argv)
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s", stream=sys.stderr)
-    with open(args.config, encoding="utf-8") as fh:
-        config = yaml.safe_load(fh)
-    if args.dataset not in config.get("datasets", {}):
+    try:  # the workflow's own path: schema, defaults, checks (one config path)
+        config = load_config(args.config)
+    except ConfigError as e:
+        raise SystemExit(str(e)) from None
+    if args.dataset not in config["datasets"]:
         raise SystemExit(f"dataset {args.dataset!r} is not in {args.config}")
     ds = config["datasets"][args.dataset]
     grid = _parse_grid(args.grid)
     setup_torch(1)
-    data = prepare(ds["source"], args.data_dir or config.get("data_dir"))
+    data = prepare(ds["source"], args.data_dir or config["data_dir"], **ds["source_kwargs"])
     seed_key = ds.get("seed_key", args.dataset)
-    root_seed = int(config.get("root_seed", 0))
+    root_seed = int(config["root_seed"])
+    variant = "plain" if "plain" in ds["variants"] else next(iter(ds["variants"]))
     splits = [
         split_of(
-            data.n, root_seed=root_seed, dataset=seed_key, split_index=t, **ds.get("split", {})
+            data.n, root_seed=root_seed, dataset=seed_key, split_index=t,
+            **split_config(config, args.dataset, variant),
         )
-        for t in range(int(ds.get("splits", 1)))
-    ]
+        for t in range(int(ds["splits"]))
+    ]  # fmt: skip
     runs = search(
-        data, splits, model_cfg={"kwargs": {}, **ds.get("model", {"arch": "mlp"})},
-        base_recipe={**RECIPE_DEFAULTS, **ds.get("train", {})}, grid=grid, seeds=args.seeds,
-        root_seed=root_seed, seed_key=seed_key,
+        data, splits, model_cfg=ds["model"], base_recipe=recipe(config, args.dataset, variant),
+        grid=grid, seeds=args.seeds, root_seed=root_seed, seed_key=seed_key,
     )  # fmt: skip
     if args.out:
         write_csv(runs, args.out)

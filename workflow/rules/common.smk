@@ -3,16 +3,14 @@ import re
 import sys
 from pathlib import Path
 
-from snakemake.utils import validate
-
 from diffcal import config as dconf
 from diffcal.codedeps import code_digest
 
 
 dconf.parse_nested_overrides(config, workflow.config_settings.overwrite_config or {})
-dconf.check_schema(config, Path(workflow.basedir) / "workflow/schemas/config.schema.yaml")
-validate(config, workflow.source_path("../schemas/config.schema.yaml"))  # fills defaults
-dconf.check_config(config)
+# Schema (one-line errors), defaults, registry and cross-field checks: the same path
+# as the command-line tools (diffcal.config.load_config).
+dconf.prepare_config(config, Path(workflow.basedir) / "workflow/schemas/config.schema.yaml")
 for warning in dconf.config_warnings(config):
     print(f"WARNING: {warning}", file=sys.stderr)
 

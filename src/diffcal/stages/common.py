@@ -8,27 +8,11 @@ from collections.abc import Mapping
 from typing import Any
 
 import torch
-from torch import nn
 
-from diffcal.data import Prepared
 from diffcal.io import atomic_path
-from diffcal.models import build_model
+from diffcal.models import model_spec, new_model
 
-
-def model_spec(data: Prepared, model_cfg: Mapping[str, Any]) -> dict[str, Any]:
-    """What is needed to rebuild an architecture: name, kwargs, shapes."""
-    return {
-        "arch": model_cfg["arch"],
-        "kwargs": dict(model_cfg.get("kwargs") or {}),
-        "input_shape": list(data.x.shape[1:]),
-        "num_classes": data.num_classes,
-    }
-
-
-def new_model(spec: Mapping[str, Any], seed: int) -> nn.Module:
-    return build_model(
-        spec["arch"], tuple(spec["input_shape"]), spec["num_classes"], seed=seed, **spec["kwargs"]
-    )
+__all__ = ["load_models", "model_spec", "new_model", "save_models"]
 
 
 def save_models(path: str | os.PathLike, spec: Mapping[str, Any], entries: list[dict]) -> None:
