@@ -18,9 +18,13 @@ def test_module_closure_follows_imports():
         attack
     )
     assert "diffcal.train" not in attack and "diffcal.scores" not in attack
-    train = module_closure("diffcal.stages.train", SRC)
-    assert {"diffcal.train", "diffcal.models", "diffcal.data", "diffcal.splits"} <= set(train)
+    train = module_closure("diffcal.stages.train_base", SRC)
+    assert {"diffcal.train", "diffcal.models", "diffcal.prepared", "diffcal.splits"} <= set(train)
     assert "diffcal.metrics" not in train
+    # issue 12.9: a rule's digest covers what it runs, not the other rules or loaders
+    assert "diffcal.stages.tune_forget" not in train
+    assert not any(m.startswith("diffcal.sources") for m in train)
+    assert "diffcal.data" not in train
 
 
 def test_code_digest_changes_with_dependency(tmp_path):
@@ -29,8 +33,8 @@ def test_code_digest_changes_with_dependency(tmp_path):
     metrics = wd / "src" / "diffcal" / "metrics.py"
     metrics.write_text(metrics.read_text() + "\n# edit\n")
     assert code_digest("diffcal.stages.attack", wd / "src") != before
-    train_digest = code_digest("diffcal.stages.train", wd / "src")
-    assert train_digest == code_digest("diffcal.stages.train", SRC)
+    train_digest = code_digest("diffcal.stages.train_base", wd / "src")
+    assert train_digest == code_digest("diffcal.stages.train_base", SRC)
 
 
 def _schema():

@@ -11,6 +11,7 @@ from conftest import REPO
 
 from diffcal import data
 from diffcal.fetch import ChecksumError, DataUnavailableError, RemoteFile, fetch, sha256sum
+from diffcal.sources.tabular import encode_tabular
 
 SHARED = Path(os.environ.get("DIFFCAL_DATA_DIR") or REPO.parent / "shared" / "data")
 needs_shared = pytest.mark.skipif(
@@ -72,15 +73,17 @@ def test_source_sizes_of_sklearn_sets(source):
 @needs_shared
 def test_shared_checksums_match_the_loaders():
     sums = dict(reversed(line.split()) for line in (SHARED / "SHA256SUMS").read_text().splitlines())
+    from diffcal.sources import adult, cifar, german_credit, hepatitis, mnist
+
     for remote in (
-        data.GERMAN,
-        data.HEPATITIS,
-        data.ADULT_TRAIN,
-        data.ADULT_TEST,
-        data.CIFAR10_SUBSET,
+        german_credit.GERMAN,
+        hepatitis.HEPATITIS,
+        adult.ADULT_TRAIN,
+        adult.ADULT_TEST,
+        cifar.CIFAR10_SUBSET,
     ):
         assert sums[f"./{remote.relpath}"] == remote.sha256
-    for name, digest in data.MNIST_FILES.items():
+    for name, digest in mnist.MNIST_FILES.items():
         assert sums[f"./MNIST/raw/{name}"] == digest
 
 
@@ -88,7 +91,7 @@ def test_tabular_encoding_is_documented_behaviour():
     import pandas as pd
 
     df = pd.DataFrame({"a": [1.0, None, 3.0, 5.0], "c": ["x", "y", None, "x"]})
-    x = data.encode_tabular(df, ["a"], ["c"])
+    x = encode_tabular(df, ["a"], ["c"])
     # a (imputed with median 3, standardised), a-missing indicator (standardised), one-hot c
     assert x.shape == (4, 2 + 3)
     np.testing.assert_allclose(x[:, 0].mean(), 0, atol=1e-6)
@@ -178,5 +181,5 @@ def test_imagenet_imagefolder_tree(tmp_path, monkeypatch):
     np.testing.assert_array_equal(elsewhere.x, d.x)
     with pytest.raises(ValueError, match=r"no option\(s\) \['sise'\]"):
         data.prepare("imagenet", str(tmp_path), sise=8)
-    with pytest.raises(data.DataUnavailableError, match="image-net.org"):
+    with pytest.raises(DataUnavailableError, match="image-net.org"):
         data.prepare("imagenet", str(tmp_path / "nowhere"))

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from diffcal.data import Prepared
+from diffcal.prepared import Prepared
 from diffcal.recipe_search import _parse_grid, search, summarise
 from diffcal.splits import ids_with_role, make_split
 

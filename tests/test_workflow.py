@@ -174,6 +174,9 @@ def test_forget_tuning_and_early_stopping_outputs(tiny_run):
             "train.py",
             {"train_base", "train_scratch", "tune_forget", "train_forget", "score"} | REPORT_RULES,
         ),
+        # issue 12.9: one rule's function reruns that rule (and what reads its output)
+        ("stages/tune_forget.py", {"tune_forget", "train_forget", "score"} | REPORT_RULES),
+        ("stages/train_scratch.py", {"train_scratch", "score"} | REPORT_RULES),
     ],
 )
 def test_library_edit_reruns_only_dependants(tiny_run, tmp_path, module, expected):
@@ -249,3 +252,13 @@ def test_resume_after_kill_9_as_documented(tiny_run, tmp_path):
             assert f.read_bytes() == other.read_bytes(), f"{f.relative_to(tiny_run)} differs"
             compared += 1
     assert compared >= 30
+
+
+def test_loader_edit_reruns_only_that_dataset(tiny_run, tmp_path):
+    """Issue 12.9: editing the digits loader reruns digits' jobs, not breast_cancer's."""
+    wd = _clone_run(tiny_run, tmp_path / "wd")
+    path = wd / "src/diffcal/sources/digits.py"
+    path.write_text(path.read_text() + "\n# an edit\n")
+    jobs = planned_jobs(wd, *CFG)
+    assert ("prepare", {"dataset": "digits"}) in jobs
+    assert {w.get("dataset") for r, w in jobs if r not in ("tables",)} == {"digits"}

@@ -14,7 +14,7 @@ import torch
 from torch import nn
 
 if TYPE_CHECKING:
-    from diffcal.data import Prepared
+    from diffcal.prepared import Prepared
 
 
 def mlp(input_shape: tuple[int, ...], num_classes: int, *, hidden_mult: float = 2.0) -> nn.Module:

@@ -30,6 +30,14 @@ def code(stage):
     return code_digest(f"diffcal.stages.{stage}", SRC)
 
 
+def source_code(source):
+    """Digest of the prepare stage and of the one loader module of ``source``:
+    editing another dataset's loader does not rerun this dataset."""
+    from diffcal.data import source_module
+
+    return code("prepare") + code_digest(source_module(source), SRC)
+
+
 def ds_cfg(w, *keys):
     """A subsection of the dataset's config (only what a rule needs, as params), its
     keys sorted: Snakemake compares params by their text, so the same settings

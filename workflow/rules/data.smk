@@ -10,7 +10,7 @@ rule prepare:
     params:
         source=lambda w: ds_cfg(w, "source"),
         source_kwargs=lambda w: ds_cfg(w, "source_kwargs"),
-        code=code("prepare"),
+        code=lambda w: source_code(ds_cfg(w, "source")),
     log:
         "logs/{dataset}/prepare.log",
     conda:

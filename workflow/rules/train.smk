@@ -15,7 +15,7 @@ rule train_base:
         dp=lambda w: dconf.dp(config, w.dataset, w.variant),
         root_seed=config["root_seed"],
         seed_key=seed_key,
-        code=code("train"),
+        code=code("train_base"),
     log:
         "logs/{dataset}/{variant}/split{part}/train_base.log",
     conda:
@@ -45,7 +45,7 @@ rule train_scratch:
         dp=lambda w: dconf.dp(config, w.dataset, w.variant),
         root_seed=config["root_seed"],
         seed_key=seed_key,
-        code=code("train"),
+        code=code("train_scratch"),
     log:
         "logs/{dataset}/{variant}/split{part}/train_scratch.log",
     conda:
@@ -75,7 +75,7 @@ rule tune_forget:
         patience=lambda w: refs(w, "patience"),
         root_seed=config["root_seed"],
         seed_key=seed_key,
-        code=code("train"),
+        code=code("tune_forget"),
     log:
         "logs/{dataset}/{variant}/split{part}/tune_forget.log",
     conda:
@@ -107,7 +107,7 @@ rule train_forget:
         patience=lambda w: refs(w, "patience"),
         root_seed=config["root_seed"],
         seed_key=seed_key,
-        code=code("train"),
+        code=code("train_forget"),
     log:
         "logs/{dataset}/{variant}/split{part}/train_forget.log",
     conda:

@@ -1,7 +1,7 @@
-"""Thin adapter: rule train_base -> diffcal.stages.train.run_train_base."""
+"""Thin adapter: rule train_base -> diffcal.stages.train_base.run_train_base."""
 
 from diffcal.logs import setup_logging
-from diffcal.stages.train import run_train_base
+from diffcal.stages.train_base import run_train_base
 
 setup_logging(snakemake.log[0])
 run_train_base(

@@ -1,7 +1,7 @@
-"""Thin adapter: rule train_forget -> diffcal.stages.train.run_train_forget."""
+"""Thin adapter: rule train_forget -> diffcal.stages.train_forget.run_train_forget."""
 
 from diffcal.logs import setup_logging
-from diffcal.stages.train import run_train_forget
+from diffcal.stages.train_forget import run_train_forget
 
 setup_logging(snakemake.log[0])
 run_train_forget(

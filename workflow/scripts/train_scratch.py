@@ -1,7 +1,7 @@
-"""Thin adapter: rule train_scratch -> diffcal.stages.train.run_train_scratch."""
+"""Thin adapter: rule train_scratch -> diffcal.stages.train_scratch.run_train_scratch."""
 
 from diffcal.logs import setup_logging
-from diffcal.stages.train import run_train_scratch
+from diffcal.stages.train_scratch import run_train_scratch
 
 setup_logging(snakemake.log[0])
 run_train_scratch(

@@ -1,7 +1,7 @@
-"""Thin adapter: rule tune_forget -> diffcal.stages.train.run_tune_forget."""
+"""Thin adapter: rule tune_forget -> diffcal.stages.tune_forget.run_tune_forget."""
 
 from diffcal.logs import setup_logging
-from diffcal.stages.train import run_tune_forget
+from diffcal.stages.tune_forget import run_tune_forget
 
 setup_logging(snakemake.log[0])
 run_tune_forget(

@@ -29,8 +29,8 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from diffcal.data import load_prepared
 from diffcal.io import write_parquet
+from diffcal.prepared import load_prepared
 from diffcal.scores import per_sample_outputs
 from diffcal.splits import ids_with_role, read_splits
 from diffcal.stages.common import load_models

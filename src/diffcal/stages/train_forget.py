@@ -1,0 +1,76 @@
+"""Stage ``train_forget``: calibration via forgetting (warm start from target and shadow)."""
+
+from __future__ import annotations
+
+import copy
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from diffcal.prepared import load_prepared
+from diffcal.seeds import derive_seed
+from diffcal.splits import ids_with_role, read_splits
+from diffcal.stages.common import load_models, save_models
+from diffcal.stages.fit import (
+    BASE_ROLES,
+    by_split,
+    fit_all,
+    forget_ids,
+    tuned_recipe,
+    val_ids,
+)
+from diffcal.train import setup_torch
+
+log = logging.getLogger("diffcal")
+
+
+def run_train_forget(
+    *,
+    data: str,
+    split: str,
+    base: Mapping[str, str],
+    out: Mapping[str, str],
+    root_seed: int,
+    dataset: str,
+    recipe: Mapping[str, Any],
+    n_models: int,
+    size_fraction: float,
+    tuning: str | None = None,
+    early_stopping: bool = False,
+    patience: int | None = None,
+    threads: int = 1,
+) -> None:
+    """Calibration via forgetting: copy each split's target and shadow and train
+    them further on public data, ``n_models`` times with different seeds and
+    subsets, with the recipe :func:`run_tune_forget` chose for the split when
+    ``tuning`` is given.
+
+    ``base``: role (``target``, ``shadow``) -> model file; ``out``: role -> file of
+    its forgetting references.
+    """
+    device = setup_torch(threads)
+    d = load_prepared(data)
+    sps = read_splits(split)
+    spec = None
+    for base_role, path in out.items():
+        spec, base_entries = load_models(base[base_role], device=device)
+        bases = by_split(base_entries)
+        by_recipe: dict[str, tuple[dict, list]] = {}  # models of one recipe train together
+        for t, sp in sps.items():
+            r = tuned_recipe(recipe, tuning, t)
+            held_out = ids_with_role(sp, BASE_ROLES[base_role][1])
+            for k in range(n_models):
+                by_recipe.setdefault(repr(sorted(r.items())), (r, []))[1].append({
+                    "model": copy.deepcopy(bases[t]["model"]),
+                    "seed": derive_seed(root_seed, dataset, t, f"forget_{base_role}", k),
+                    "name": f"split{t} forget_{base_role}{k}",
+                    "train_ids": forget_ids(sp, root_seed, dataset, t, size_fraction, k),
+                    "test_ids": held_out,
+                    "val_ids": val_ids(sp, early_stopping, "shadow_out"),
+                    "meta": {"split": t, "role": f"forget_{base_role}", "index": k},
+                })  # fmt: skip
+        entries = []
+        for r, jobs in by_recipe.values():
+            entries += fit_all(d, jobs, recipe=r, device=device, patience=patience)
+        entries.sort(key=lambda e: (e["split"], e["index"]))
+        save_models(path, spec, entries)

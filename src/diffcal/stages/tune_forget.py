@@ -1,0 +1,95 @@
+"""Stage ``tune_forget``: the forgetting recipe chosen per split on public data."""
+
+from __future__ import annotations
+
+import copy
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from diffcal.io import write_csv, write_json
+from diffcal.prepared import load_prepared
+from diffcal.seeds import derive_seed
+from diffcal.splits import ids_with_role, read_splits
+from diffcal.stages.common import load_models
+from diffcal.stages.fit import (
+    by_split,
+    fit_all,
+    forget_ids,
+    val_ids,
+)
+from diffcal.train import setup_torch
+from diffcal.tune import accuracy_distance, pick_closest, recipe_grid
+
+log = logging.getLogger("diffcal")
+
+
+def run_tune_forget(
+    *,
+    data: str,
+    split: str,
+    shadow: str,
+    out_json: str,
+    out_csv: str,
+    root_seed: int,
+    dataset: str,
+    recipe: Mapping[str, Any],
+    grid: Mapping[str, list],
+    size_fraction: float,
+    early_stopping: bool = False,
+    patience: int | None = None,
+    threads: int = 1,
+) -> None:
+    """Tune the forgetting recipe of every split of the part on public data
+    (module docstring).
+
+    Writes ``out_csv`` (one row per split and candidate: ``split``, its grid
+    values, accuracies, distance, chosen flag) and ``out_json`` (split -> ``chosen``:
+    the grid values picked; ``goal``: the shadow's train / test accuracy).
+    """
+    device = setup_torch(threads)
+    d = load_prepared(data)
+    sps = read_splits(split)
+    _, shadow_entries = load_models(shadow, device=device)
+    bases = by_split(shadow_entries)
+    candidates = recipe_grid(grid)
+    accs: dict[tuple[int, int], dict] = {}
+    for i, cand in enumerate(candidates):
+        log.info("candidate %d/%d: %s", i + 1, len(candidates), cand)
+        jobs = []
+        for t, sp in sps.items():
+            jobs.append({
+                "model": copy.deepcopy(bases[t]["model"]),
+                "seed": derive_seed(root_seed, dataset, t, "forget_tune", 0),
+                "name": f"split{t} tune{i}",
+                "train_ids": forget_ids(sp, root_seed, dataset, t, size_fraction, 0),
+                "test_ids": ids_with_role(sp, "shadow_out"),
+                "val_ids": val_ids(sp, early_stopping, "shadow_out"),
+                "meta": {"split": t},
+            })  # fmt: skip
+        for e in fit_all(d, jobs, recipe={**recipe, **cand}, device=device, patience=patience):
+            accs[e["split"], i] = e
+    tables, chosen = [], {}
+    for t in sps:
+        table = pd.DataFrame([
+            {"split": t, **cand, "train_acc": accs[t, i]["train_acc"],
+             "test_acc": accs[t, i]["test_acc"], "best_epoch": accs[t, i].get("best_epoch")}
+            for i, cand in enumerate(candidates)
+        ])  # fmt: skip
+        base = bases[t]
+        goal = {"train_acc": float(base["train_acc"]), "test_acc": float(base["test_acc"])}
+        table["distance"] = accuracy_distance(
+            table["train_acc"], table["test_acc"], goal["train_acc"], goal["test_acc"]
+        )
+        best = pick_closest(
+            table["train_acc"], table["test_acc"], goal["train_acc"], goal["test_acc"]
+        )
+        table["chosen"] = np.arange(len(table)) == best
+        log.info("split %d: shadow goal %s; chosen %s", t, goal, candidates[best])
+        tables.append(table)
+        chosen[str(t)] = {"chosen": candidates[best], "goal": goal}
+    write_csv(pd.concat(tables, ignore_index=True), out_csv)
+    write_json(out_json, chosen)
