@@ -237,7 +237,7 @@ def test_second_invocation_plans_nothing(abl_run):
 def _variant_cfg(wd: Path, edit) -> str:
     cfg = yaml.safe_load((wd / ABL_TINY).read_text())
     edit(cfg)
-    (wd / "edited.yaml").write_text(yaml.safe_dump(cfg))
+    (wd / "edited.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))  # same row order
     return "edited.yaml"
 
 

@@ -24,3 +24,19 @@ def test_snakemake_lint():
     proc = _run(*SNAKEMAKE, "--lint")
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0 and "Lints for" not in out, out
+
+
+def test_rules_and_scripts_stay_thin():
+    """Issue 12.12: no script forwards its rule's params one by one (they go through
+    diffcal.stages.rule_params), and the training resources are declared once."""
+    import re
+
+    for script in sorted((REPO / "workflow/scripts").glob("*.py")):
+        n = len(re.findall(r"snakemake\.params\.\w+", script.read_text()))
+        assert n <= 3, f"{script.name} forwards {n} params one by one"
+    rules = "".join(p.read_text() for p in (REPO / "workflow/rules").glob("*.smk"))
+    assert rules.count('mem_mb=res("mem_mb")') == 1
+    for stage in ("train_base", "train_scratch", "tune_forget", "train_forget"):
+        text = (REPO / f"src/diffcal/stages/{stage}.py").read_text()
+        signature = text[text.index(f"def run_{stage}(") : text.index(") -> None:")]
+        assert "root_seed" not in signature and "early_stopping" not in signature

@@ -142,7 +142,9 @@ rule fig_dp:
         curves=f"{ABL}/{{dataset}}/fig6_curves.csv",
     params:
         attack_scores=lambda w: per_variant(rules.attack.output.attack_scores, w.dataset, abl("dp")[w.dataset]),
-        metrics=lambda w: per_variant(rules.attack.output.metrics, w.dataset, abl("dp")[w.dataset]),
+        metrics_files=lambda w: per_variant(
+            rules.attack.output.metrics, w.dataset, abl("dp")[w.dataset]
+        ),
         targets=lambda w: per_variant(
             rules.train_base.output.target, w.dataset, abl("dp")[w.dataset], True
         ),
@@ -180,7 +182,7 @@ rule ablations_doc:
         fig4=ablation_csvs(rules.fig_ratio, "ratio", variant_wise=True),
         fig5=ablation_csvs(rules.fig_references, "references"),
         fig6=ablation_csvs(rules.fig_dp, "dp"),
-        figures=[p for p in ablation_outputs_png()],
+        figure_files=ablation_outputs_png(),
         code=code("ablations"),
     log:
         f"logs/ablations/{config['name']}/ablations_doc.log",

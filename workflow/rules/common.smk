@@ -63,6 +63,21 @@ def refs(w, key):
     return dconf.references(config, w.dataset, w.variant)[key]
 
 
+def seeds(w):
+    """The split key every seed of a model derives from: the root seed and the
+    dataset's seed key (see diffcal.seeds)."""
+    return {"root_seed": config["root_seed"], "key": seed_key(w)}
+
+
+def refs_cfg(w):
+    """The variant's whole ``references`` section (one param, keys sorted)."""
+    return dconf.canonical(dconf.references(config, w.dataset, w.variant))
+
+
+#: Resources of every training and scoring job: the dataset's `resources` section.
+TRAIN_RESOURCES = dict(mem_mb=res("mem_mb"), runtime=res("runtime"), gpu=res("gpu"))
+
+
 def from_model_variant(rule_output):
     """Input function: ``rule_output`` of the variant whose split, target and shadow
     this variant uses (itself, or its ``targets_from``)."""
@@ -78,7 +93,7 @@ def forget_tuning_input(w):
     """The tuning result of the split when the dataset has a forget_tuning grid."""
     if not ds_cfg(w, "forget_tuning"):
         return []
-    return rules.tune_forget.output.chosen
+    return rules.tune_forget.output.out_json
 
 
 def all_outputs():

@@ -7,7 +7,7 @@ rule score:
         split=from_model_variant(rules.split.output.split),
         target=from_model_variant(rules.train_base.output.target),
         shadow=from_model_variant(rules.train_base.output.shadow),
-        scratch=rules.train_scratch.output.models,
+        scratch=rules.train_scratch.output.out,
         forget_target=rules.train_forget.output.forget_target,
         forget_shadow=rules.train_forget.output.forget_shadow,
     output:
@@ -21,8 +21,6 @@ rule score:
         "../../envs/diffcal.yaml"
     threads: res("threads")
     resources:
-        mem_mb=res("mem_mb"),
-        runtime=res("runtime"),
-        gpu=res("gpu"),
+        **TRAIN_RESOURCES,
     script:
         "../scripts/score.py"

@@ -1,5 +1,7 @@
 # Target and shadow target, scratch references, forgetting references.
 # One job trains all models of a kind for every split of a part (`splits_per_job`).
+# Shared pieces (common.smk): `seeds` (the split key every seed derives from),
+# `refs_cfg` (the variant's `references` section), TRAIN_RESOURCES.
 
 
 rule train_base:
@@ -13,8 +15,7 @@ rule train_base:
         model_cfg=lambda w: ds_cfg(w, "model"),
         recipe=lambda w: dconf.recipe(config, w.dataset, w.variant),
         dp=lambda w: dconf.dp(config, w.dataset, w.variant),
-        root_seed=config["root_seed"],
-        seed_key=seed_key,
+        seeds=seeds,
         code=code("train_base"),
     log:
         "logs/{dataset}/{variant}/split{part}/train_base.log",
@@ -22,9 +23,7 @@ rule train_base:
         "../../envs/diffcal.yaml"
     threads: res("threads")
     resources:
-        mem_mb=res("mem_mb"),
-        runtime=res("runtime"),
-        gpu=res("gpu"),
+        **TRAIN_RESOURCES,
     script:
         "../scripts/train_base.py"
 
@@ -34,17 +33,13 @@ rule train_scratch:
         data=rules.prepare.output.data,
         split=from_model_variant(rules.split.output.split),
     output:
-        models="results/{dataset}/{variant}/split{part}/models/scratch.pt",
+        out="results/{dataset}/{variant}/split{part}/models/scratch.pt",
     params:
         model_cfg=lambda w: ds_cfg(w, "model"),
         recipe=lambda w: dconf.recipe(config, w.dataset, w.variant),
-        n_models=lambda w: refs(w, "scratch"),
-        size_fraction=lambda w: refs(w, "size_fraction"),
-        early_stopping=lambda w: refs(w, "early_stopping"),
-        patience=lambda w: refs(w, "patience"),
+        refs=refs_cfg,
         dp=lambda w: dconf.dp(config, w.dataset, w.variant),
-        root_seed=config["root_seed"],
-        seed_key=seed_key,
+        seeds=seeds,
         code=code("train_scratch"),
     log:
         "logs/{dataset}/{variant}/split{part}/train_scratch.log",
@@ -52,9 +47,7 @@ rule train_scratch:
         "../../envs/diffcal.yaml"
     threads: res("threads")
     resources:
-        mem_mb=res("mem_mb"),
-        runtime=res("runtime"),
-        gpu=res("gpu"),
+        **TRAIN_RESOURCES,
     script:
         "../scripts/train_scratch.py"
 
@@ -65,16 +58,13 @@ rule tune_forget:
         split=from_model_variant(rules.split.output.split),
         shadow=from_model_variant(rules.train_base.output.shadow),
     output:
-        chosen="results/{dataset}/{variant}/split{part}/forget_tuning.json",
-        table="results/{dataset}/{variant}/split{part}/forget_tuning.csv",
+        out_json="results/{dataset}/{variant}/split{part}/forget_tuning.json",
+        out_csv="results/{dataset}/{variant}/split{part}/forget_tuning.csv",
     params:
         recipe=lambda w: dconf.forget_recipe(config, w.dataset, w.variant),
-        grid=lambda w: dict(sorted(ds_cfg(w, "forget_tuning").items())),  # canonical order
-        size_fraction=lambda w: refs(w, "size_fraction"),
-        early_stopping=lambda w: refs(w, "early_stopping"),
-        patience=lambda w: refs(w, "patience"),
-        root_seed=config["root_seed"],
-        seed_key=seed_key,
+        grid=lambda w: ds_cfg(w, "forget_tuning"),
+        refs=refs_cfg,
+        seeds=seeds,
         code=code("tune_forget"),
     log:
         "logs/{dataset}/{variant}/split{part}/tune_forget.log",
@@ -82,9 +72,7 @@ rule tune_forget:
         "../../envs/diffcal.yaml"
     threads: res("threads")
     resources:
-        mem_mb=res("mem_mb"),
-        runtime=res("runtime"),
-        gpu=res("gpu"),
+        **TRAIN_RESOURCES,
     script:
         "../scripts/tune_forget.py"
 
@@ -101,12 +89,8 @@ rule train_forget:
         forget_shadow="results/{dataset}/{variant}/split{part}/models/forget_shadow.pt",
     params:
         recipe=lambda w: dconf.forget_recipe(config, w.dataset, w.variant),
-        n_models=lambda w: refs(w, "forget"),
-        size_fraction=lambda w: refs(w, "size_fraction"),
-        early_stopping=lambda w: refs(w, "early_stopping"),
-        patience=lambda w: refs(w, "patience"),
-        root_seed=config["root_seed"],
-        seed_key=seed_key,
+        refs=refs_cfg,
+        seeds=seeds,
         code=code("train_forget"),
     log:
         "logs/{dataset}/{variant}/split{part}/train_forget.log",
@@ -114,8 +98,6 @@ rule train_forget:
         "../../envs/diffcal.yaml"
     threads: res("threads")
     resources:
-        mem_mb=res("mem_mb"),
-        runtime=res("runtime"),
-        gpu=res("gpu"),
+        **TRAIN_RESOURCES,
     script:
         "../scripts/train_forget.py"

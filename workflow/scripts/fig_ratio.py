@@ -1,18 +1,15 @@
 """Thin adapter: rule fig_ratio -> diffcal.stages.ablations.run_fig_ratio."""
 
 from diffcal.logs import setup_logging
+from diffcal.stages import rule_params
 from diffcal.stages.ablations import run_fig_ratio
 
 setup_logging(snakemake.log[0])
 run_fig_ratio(
     attack_scores=list(snakemake.input),
-    ratios=snakemake.params.ratios,
-    root_seed=snakemake.params.root_seed,
-    seed_key=snakemake.params.seed_key,
-    title=snakemake.params.title,
-    recall_levels=snakemake.params.recall_levels,
     out_csv=snakemake.output.csv,
     out_curves=snakemake.output.curves,
     out_png=snakemake.output.png,
     out_pdf=snakemake.output.pdf,
+    **rule_params(snakemake.params),
 )

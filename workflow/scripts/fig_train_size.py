@@ -1,13 +1,13 @@
 """Thin adapter: rule fig_train_size -> diffcal.stages.ablations.run_fig_train_size."""
 
 from diffcal.logs import setup_logging
+from diffcal.stages import rule_params
 from diffcal.stages.ablations import run_fig_train_size
 
 setup_logging(snakemake.log[0])
 run_fig_train_size(
-    metrics_files=snakemake.params.metrics_files,
-    title=snakemake.params.title,
     out_csv=snakemake.output.csv,
     out_png=snakemake.output.png,
     out_pdf=snakemake.output.pdf,
+    **rule_params(snakemake.params),
 )

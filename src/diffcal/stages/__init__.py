@@ -7,3 +7,9 @@ rules of the ablations share :mod:`~diffcal.stages.ablations`) lets
 another rule's does; the ``prepare`` rule's digest also covers only its dataset's
 loader (:mod:`diffcal.sources`).
 """
+
+
+def rule_params(params) -> dict:
+    """A rule's ``params`` as keyword arguments of its stage function: all but
+    ``code`` (the code digest, there only to rerun the rule when its code changes)."""
+    return {k: v for k, v in params.items() if k != "code"}

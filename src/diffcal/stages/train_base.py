@@ -26,8 +26,7 @@ def run_train_base(
     data: str,
     split: str,
     out: Mapping[str, str],
-    root_seed: int,
-    dataset: str,
+    seeds: Mapping[str, Any],
     model_cfg: Mapping[str, Any],
     recipe: Mapping[str, Any],
     dp: Mapping[str, Any] | None = None,
@@ -35,11 +34,13 @@ def run_train_base(
 ) -> None:
     """Train the ``target`` and the ``shadow`` model of every split of the part.
 
-    ``out``: role (``target``, ``shadow``) -> model file. ``dp``: the variant's
-    DP settings: the target trains with DP-SGD, the shadow too when
+    ``out``: role (``target``, ``shadow``) -> model file. ``seeds``: the split
+    key, ``root_seed`` and ``key`` (the dataset's seed key) every seed derives
+    from. ``dp``: the variant's DP settings: the target trains with DP-SGD, the shadow too when
     ``dp["references"] == "private"``.
     """
     device = setup_torch(threads)
+    root_seed, dataset = seeds["root_seed"], seeds["key"]
     d = load_prepared(data)
     sps = read_splits(split)
     spec = model_spec(d, model_cfg)

@@ -30,14 +30,10 @@ def run_train_forget(
     split: str,
     base: Mapping[str, str],
     out: Mapping[str, str],
-    root_seed: int,
-    dataset: str,
+    seeds: Mapping[str, Any],
     recipe: Mapping[str, Any],
-    n_models: int,
-    size_fraction: float,
+    refs: Mapping[str, Any],
     tuning: str | None = None,
-    early_stopping: bool = False,
-    patience: int | None = None,
     threads: int = 1,
 ) -> None:
     """Calibration via forgetting: copy each split's target and shadow and train
@@ -49,6 +45,9 @@ def run_train_forget(
     its forgetting references.
     """
     device = setup_torch(threads)
+    root_seed, dataset = seeds["root_seed"], seeds["key"]
+    n_models, size_fraction = refs["forget"], refs["size_fraction"]
+    early_stopping, patience = refs["early_stopping"], refs["patience"]
     d = load_prepared(data)
     sps = read_splits(split)
     spec = None

@@ -26,20 +26,19 @@ def run_train_scratch(
     data: str,
     split: str,
     out: str,
-    root_seed: int,
-    dataset: str,
+    seeds: Mapping[str, Any],
     model_cfg: Mapping[str, Any],
     recipe: Mapping[str, Any],
-    n_models: int,
-    size_fraction: float,
-    early_stopping: bool = False,
-    patience: int | None = None,
+    refs: Mapping[str, Any],
     dp: Mapping[str, Any] | None = None,
     threads: int = 1,
 ) -> None:
-    """Train ``n_models`` reference models from scratch on public data, per split
+    """Train ``refs["scratch"]`` reference models from scratch on public data, per split
     (with DP-SGD when the variant's ``dp`` asks for private references)."""
     device = setup_torch(threads)
+    root_seed, dataset = seeds["root_seed"], seeds["key"]
+    n_models, size_fraction = refs["scratch"], refs["size_fraction"]
+    early_stopping, patience = refs["early_stopping"], refs["patience"]
     d = load_prepared(data)
     spec = model_spec(d, model_cfg)
     jobs = []

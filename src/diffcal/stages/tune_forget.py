@@ -34,13 +34,10 @@ def run_tune_forget(
     shadow: str,
     out_json: str,
     out_csv: str,
-    root_seed: int,
-    dataset: str,
+    seeds: Mapping[str, Any],
     recipe: Mapping[str, Any],
     grid: Mapping[str, list],
-    size_fraction: float,
-    early_stopping: bool = False,
-    patience: int | None = None,
+    refs: Mapping[str, Any],
     threads: int = 1,
 ) -> None:
     """Tune the forgetting recipe of every split of the part on public data
@@ -51,6 +48,12 @@ def run_tune_forget(
     the grid values picked; ``goal``: the shadow's train / test accuracy).
     """
     device = setup_torch(threads)
+    root_seed, dataset = seeds["root_seed"], seeds["key"]
+    size_fraction, early_stopping, patience = (
+        refs["size_fraction"],
+        refs["early_stopping"],
+        refs["patience"],
+    )
     d = load_prepared(data)
     sps = read_splits(split)
     _, shadow_entries = load_models(shadow, device=device)
