@@ -566,9 +566,11 @@ def claims(
             add(
                 "5",
                 ds,
-                f"{column_label(attack)}: gain from K = 1 to 10 is up to 0.05 AUC",
-                None if kmax < 10 else bool(0 < best[1] <= 0.06),
-                f"largest AUC gain {best[1]:+.3f} ({best[0]} samples)",
+                f"{column_label(attack)}: the AUC gain from K = 1 to 10 is positive at every "
+                "shadow-set size and at least 0.03 at one (paper: up to 0.05)",
+                None if kmax < 10 else bool(all(g[1] > 0 for g in gains) and best[1] >= 0.03),
+                f"largest AUC gain {best[1]:+.3f} ({best[0]} samples); "
+                + ", ".join(f"{v}: {ga:+.3f}" for v, ga, _ in gains),
             )
     for ds, path in fig6.items():
         s = pd.read_csv(path)
