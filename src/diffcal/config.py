@@ -261,17 +261,6 @@ def config_warnings(config: Mapping[str, Any]) -> list[str]:
 REFERENCE_KEYS = ("scratch", "forget", "size_fraction", "early_stopping", "patience")
 
 
-def member_pool(config: Mapping[str, Any], dataset: str) -> int | None:
-    """Members of a split of ``dataset`` without ``train_size`` (None: size unknown
-    before loading). Same rounding as :func:`diffcal.splits.make_split`."""
-    ds = config["datasets"][dataset]
-    n = SOURCE_SIZES.get(ds["source"])
-    if n is None or ds.get("source_kwargs"):
-        return None
-    sp = ds["split"]
-    return int(round(int(round(n * sp["private_fraction"])) * sp["member_fraction"]))
-
-
 def _check_variant(config, name: str, vname: str, var: Mapping[str, Any]) -> None:
     key = f"datasets.{name}.variants.{vname}"
     for k in var.get("train", {}):
@@ -311,39 +300,28 @@ def _check_variant(config, name: str, vname: str, var: Mapping[str, Any]) -> Non
             )
     size = var.get("train_size")
     if size is not None:
-        pool = member_pool(config, name)
         _require(
-            isinstance(size, int) and size >= 2 and (pool is None or size <= pool),
+            isinstance(size, int) and size >= 2,
             f"{key}.train_size",
-            f"must be an integer between 2 and the {pool} members of a split, got {size!r}"
-            if pool is not None
-            else f"must be an integer >= 2, got {size!r}",
+            f"must be an integer >= 2, got {size!r}",
         )
-    if "dp" in var:
-        from diffcal.dp import DP_REFERENCES
+        ds = config["datasets"][name]
+        n = SOURCE_SIZES.get(ds["source"])
+        if n is not None and not ds.get("source_kwargs"):
+            from diffcal.splits import make_split
 
-        dp = var["dp"]
-        eps = dp.get("epsilon")
-        _require(
-            isinstance(eps, int | float) and not isinstance(eps, bool) and 0 < eps < float("inf"),
-            f"{key}.dp.epsilon",
-            f"must be a number > 0, got {eps!r}",
-        )
-        _require(
-            0 < dp.get("delta", 1e-5) < 1,
-            f"{key}.dp.delta",
-            f"must lie in (0, 1), got {dp.get('delta')!r}",
-        )
-        _require(
-            dp.get("max_grad_norm", 1.0) > 0,
-            f"{key}.dp.max_grad_norm",
-            f"must be > 0, got {dp.get('max_grad_norm')!r}",
-        )
-        _require(
-            dp.get("references", "nonprivate") in DP_REFERENCES,
-            f"{key}.dp.references",
-            f"must be one of {list(DP_REFERENCES)}, got {dp.get('references')!r}",
-        )
+            try:  # the split itself says whether the member pool is large enough
+                make_split(n, seed=0, **ds["split"], train_size=size)
+            except ValueError as e:
+                raise ConfigError(f"config key '{key}.train_size': {e}") from None
+    if "dp" in var:
+        from diffcal.dp import check_dp
+
+        try:  # the checks train_dp itself applies, named by key
+            check_dp(var["dp"])
+        except ValueError as e:
+            field, _, msg = str(e).partition(" ")
+            raise ConfigError(f"config key '{key}.{field}': {msg}") from None
         _require(
             not recipe(config, name, vname)["augment"],
             f"{key}.train.augment",

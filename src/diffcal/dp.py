@@ -63,10 +63,16 @@ class DPResult:
 
 
 def check_dp(dp: Mapping[str, Any]) -> dict[str, Any]:
-    """``dp`` with defaults; ValueError naming the key on a bad value."""
+    """``dp`` with defaults. A bad value raises ValueError whose message starts with
+    the key (``dp.<key> ...``): the config check re-raises it under the full key."""
     out = {**DP_DEFAULTS, **dp}
     eps = out["epsilon"]
-    if eps is None or not (isinstance(eps, int | float) and math.isfinite(eps) and eps > 0):
+    if not (
+        isinstance(eps, int | float)
+        and not isinstance(eps, bool)
+        and math.isfinite(eps)
+        and eps > 0
+    ):
         raise ValueError(f"dp.epsilon must be a finite number > 0, got {eps!r}")
     if not 0 < out["delta"] < 1:
         raise ValueError(f"dp.delta must lie in (0, 1), got {out['delta']!r}")
@@ -98,7 +104,7 @@ def train_dp(
     import torch.nn.functional as F
     from opacus import PrivacyEngine
 
-    from diffcal.train import pick_device, recipe_with_defaults
+    from diffcal.train import pick_device, recipe_with_defaults, sgd
 
     r = recipe_with_defaults(recipe)
     d = check_dp(dp)
@@ -116,13 +122,7 @@ def train_dp(
         batch_size=int(r["batch_size"]),
         generator=torch_generator(derive_seed(seed, "dp_batches")),
     )
-    opt = torch.optim.SGD(
-        model.parameters(),
-        lr=r["lr"],
-        momentum=r["momentum"],
-        nesterov=bool(r["nesterov"]) and r["momentum"] > 0,
-        weight_decay=r["weight_decay"],
-    )
+    opt = sgd(model.parameters(), r)
     with warnings.catch_warnings():
         # Opacus warns that secure_mode is off: our noise is seeded on purpose, so
         # that the same config gives the same model (not for a real deployment).

@@ -45,7 +45,14 @@ from torch import nn
 from torch.nn import functional as F
 
 from diffcal.seeds import torch_generator
-from diffcal.train import TrainResult, accuracy, pick_device, recipe_with_defaults, train_model
+from diffcal.train import (
+    TrainResult,
+    accuracy,
+    pick_device,
+    recipe_with_defaults,
+    sgd,
+    train_model,
+)
 
 log = logging.getLogger("diffcal")
 
@@ -145,14 +152,8 @@ def _train_stack(
     xs = xs.reshape(k_models, xs.shape[1], -1)  # Flatten
     ys = torch.stack([torch.as_tensor(t.y, dtype=torch.long) for t in tasks]).to(device)
     n = ys.shape[1]
-    opt = torch.optim.SGD(
-        params,
-        lr=r["lr"],
-        momentum=r["momentum"],
-        nesterov=bool(r["nesterov"]) and r["momentum"] > 0,
-        weight_decay=r["weight_decay"],
-        foreach=True,  # one fused call for the four stacked tensors; same elementwise maths
-    )
+    # foreach: one fused call for the four stacked tensors; same elementwise maths
+    opt = sgd(params, r, foreach=True)
     epochs, batch = int(r["epochs"]), int(r["batch_size"])
     sched = None
     if r["schedule"] == "cosine" and epochs > 0:

@@ -102,6 +102,20 @@ def augment_batch(x: torch.Tensor, gen: torch.Generator, pad: int = 4) -> torch.
     return padded[bi, ci, rows, cols[:, None, None, :]]
 
 
+def sgd(params, recipe: Mapping[str, Any], **kwargs: Any) -> torch.optim.SGD:
+    """The recipe's SGD optimiser (momentum, Nesterov, weight decay) over ``params``;
+    ``kwargs`` go to :class:`torch.optim.SGD` (e.g. ``foreach``). ``recipe`` has
+    every key (:func:`recipe_with_defaults`)."""
+    return torch.optim.SGD(
+        params,
+        lr=recipe["lr"],
+        momentum=recipe["momentum"],
+        nesterov=bool(recipe["nesterov"]) and recipe["momentum"] > 0,
+        weight_decay=recipe["weight_decay"],
+        **kwargs,
+    )
+
+
 @dataclass(frozen=True)
 class TrainResult:
     """What :func:`train_model` did. ``best_epoch`` (counted from 1) and
@@ -150,13 +164,7 @@ def train_model(
     if r["augment"] and xt.ndim != 4:
         raise ValueError(f"{name}: augment needs image inputs (n, C, H, W), got {tuple(xt.shape)}")
     image_layout(model, xt.ndim)  # before the optimizer holds the parameters
-    opt = torch.optim.SGD(
-        model.parameters(),
-        lr=r["lr"],
-        momentum=r["momentum"],
-        nesterov=bool(r["nesterov"]) and r["momentum"] > 0,
-        weight_decay=r["weight_decay"],
-    )
+    opt = sgd(model.parameters(), r)
     epochs = int(r["epochs"])
     batch = int(r["batch_size"])
     steps_per_epoch = math.ceil(n / batch)
