@@ -283,6 +283,21 @@ def _check_variant(config, name: str, vname: str, var: Mapping[str, Any]) -> Non
             )
         if k == "size_fraction":
             _require(0 < v <= 1, f"{key}.references.{k}", f"must lie in (0, 1], got {v!r}")
+    lo = label_only(config, name, vname)
+    allowed_lo = sorted(config["datasets"][name]["label_only"])
+    for k, v in var.get("label_only", {}).items():
+        _require(k in allowed_lo, f"{key}.label_only.{k}", f"unknown key; allowed: {allowed_lo}")
+        _require(
+            isinstance(v, bool) if k == "enabled" else isinstance(v, int) and v >= 1,
+            f"{key}.label_only.{k}",
+            f"must be {'true or false' if k == 'enabled' else 'an integer >= 1'}, got {v!r}",
+        )
+    from diffcal.attacks import check_budget
+
+    try:
+        check_budget(*(lo[k] for k in ("max_iter", "max_eval", "init_eval", "init_size")))
+    except ValueError as e:
+        raise ConfigError(f"config key 'datasets.{name}.label_only': {e}") from None
     variants = config["datasets"][name]["variants"]
     base = var.get("targets_from")
     if base is not None:
@@ -410,6 +425,12 @@ def references(config: Mapping[str, Any], dataset: str, variant: str) -> dict[st
     """The dataset's ``references`` with the variant's overrides."""
     ds = config["datasets"][dataset]
     return {**ds["references"], **ds["variants"][variant].get("references", {})}
+
+
+def label_only(config: Mapping[str, Any], dataset: str, variant: str) -> dict[str, Any]:
+    """The dataset's ``label_only`` section with the variant's overrides."""
+    ds = config["datasets"][dataset]
+    return {**ds["label_only"], **ds["variants"][variant].get("label_only", {})}
 
 
 def model_variant(config: Mapping[str, Any], dataset: str, variant: str) -> str:

@@ -5,6 +5,7 @@ rule attack:
     input:
         scores=rules.score.output.scores,
         split=from_model_variant(rules.split.output.split),
+        label_only=label_only_input,
     output:
         attack_scores="results/{dataset}/{variant}/split{part}/attack_scores.parquet",
         metrics="results/{dataset}/{variant}/split{part}/metrics.csv",

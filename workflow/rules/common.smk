@@ -74,6 +74,20 @@ def refs_cfg(w):
     return dconf.canonical(dconf.references(config, w.dataset, w.variant))
 
 
+def label_only_cfg(w):
+    """The variant's label-only points and query budget (one param, keys sorted;
+    ``enabled`` left out: it decides whether the job exists, not what it does)."""
+    lo = dconf.label_only(config, w.dataset, w.variant)
+    return dconf.canonical({k: v for k, v in lo.items() if k != "enabled"})
+
+
+def label_only_input(w):
+    """The part's label_only.parquet when the variant runs the label-only attack."""
+    if not dconf.label_only(config, w.dataset, w.variant)["enabled"]:
+        return []
+    return rules.label_only.output.out
+
+
 #: Resources of every training and scoring job: the dataset's `resources` section.
 TRAIN_RESOURCES = dict(mem_mb=res("mem_mb"), runtime=res("runtime"), gpu=res("gpu"))
 
@@ -108,6 +122,7 @@ TABLES = {
     "table1_target_accuracy": "Table 1",
     "table2_auc": "Table 2",
     "table3_acc": "Table 3",
+    "table4_label_only": "Table 4",
 }
 
 

@@ -10,4 +10,5 @@ run_attack(
     out_scores=snakemake.output.attack_scores,
     out_metrics=snakemake.output.metrics,
     cfg=snakemake.params.cfg,
+    label_only=snakemake.input.get("label_only") or None,
 )

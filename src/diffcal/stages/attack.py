@@ -16,6 +16,13 @@ attack_scores.parquet: one row per (split, set, sample): ``split`` (int16), ``se
 (int32), ``role`` (string), ``is_member`` (bool), then one float64 column per
 attack (``gap``, ``loss_orig``, ``loss_cal``, ``loss_calf``, ``gn_*``,
 ``confidence_*``). Higher = more likely a member, in every column.
+
+With a label_only.parquet (stage ``label_only``), the label-only attack's columns
+``boundary_orig`` / ``boundary_cal`` / ``boundary_calf`` are added: the boundary
+distance of the target, minus the mean distance of the scratch (Cal) or forgetting
+(Cal-F) references, each reference from its own attack run. They are NaN for the
+samples the label-only stage did not attack; its metrics rows use the attacked
+samples only (their ``n_members`` / ``n_nonmembers`` say how many).
 """
 
 from __future__ import annotations
@@ -28,7 +35,15 @@ import numpy as np
 import pandas as pd
 
 from diffcal import metrics
-from diffcal.attacks import GAP_THRESHOLD, SCORES, attack_names, calibrate, gap_score
+from diffcal.attacks import (
+    GAP_THRESHOLD,
+    LABEL_ONLY,
+    SCORES,
+    attack_names,
+    boundary_score,
+    calibrate,
+    gap_score,
+)
 from diffcal.io import write_csv, write_parquet
 from diffcal.splits import read_splits
 
@@ -42,14 +57,16 @@ SETTINGS = {
 }
 
 
-def model_outputs(scores: pd.DataFrame, model: str, ids: np.ndarray) -> dict[str, np.ndarray]:
+def model_outputs(
+    scores: pd.DataFrame, model: str, ids: np.ndarray, columns: Sequence[str] = OUTPUT_COLUMNS
+) -> dict[str, np.ndarray]:
     """Outputs of all models named ``model`` on samples ``ids``: dict of ``(k, n)``
     arrays (k = number of such models), columns aligned with ``ids``."""
     rows = scores[scores["model"] == model]
     if rows.empty:
         raise ValueError(f"scores hold no rows for model {model!r}")
     out = {}
-    for col in OUTPUT_COLUMNS:
+    for col in columns:
         wide = rows.pivot(index="ref", columns="sample_id", values=col).sort_index()
         missing = np.setdiff1d(ids, wide.columns.to_numpy())
         if len(missing):
@@ -129,15 +146,53 @@ def attack_metrics(
     return row
 
 
+def label_only_attacks(
+    lo: pd.DataFrame, sp: pd.DataFrame, cfg: Mapping[str, Any]
+) -> dict[str, tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]]:
+    """The label-only attack of one split: set name -> (sample ids, is_member,
+    attack name -> ``(n,)`` scores). ``lo``: the split's rows of label_only.parquet."""
+    out = {}
+    cals = [c for c in cfg["calibrations"]]
+    for set_name, (tmodel, fmodel, in_role, out_role) in SETTINGS.items():
+        attacked = lo.loc[lo["model"] == tmodel, "sample_id"].to_numpy()
+        part = sp[sp["sample_id"].isin(attacked)].sort_values("sample_id")
+        ids = part["sample_id"].to_numpy().astype(np.int64)
+        is_member = (part["role"] == in_role).to_numpy()
+        if not (part["role"].isin([in_role, out_role])).all():
+            raise ValueError(f"label_only.parquet: {tmodel} was attacked on samples outside "
+                             f"{in_role}/{out_role}")  # fmt: skip
+        target = boundary_score(model_outputs(lo, tmodel, ids, ["distance"]))[0]
+        refs = {"cal": "scratch", "calf": fmodel}
+        att = {}
+        for cal in cals:
+            name = f"{LABEL_ONLY}_{cal}"
+            if cal == "orig":
+                att[name] = target
+            else:
+                ref = boundary_score(model_outputs(lo, refs[cal], ids, ["distance"]))
+                att[name] = calibrate(target, ref)
+        out[set_name] = (ids, is_member, att)
+    return out
+
+
 def run_attack(
-    *, scores: str, split: str, out_scores: str, out_metrics: str, cfg: Mapping[str, Any]
+    *,
+    scores: str,
+    split: str,
+    out_scores: str,
+    out_metrics: str,
+    cfg: Mapping[str, Any],
+    label_only: str | None = None,
 ) -> None:
     """``cfg``: the config's ``attack`` section. Every split of the part is attacked
-    on its own (its own threshold, its own metrics)."""
+    on its own (its own threshold, its own metrics). ``label_only``: the part's
+    label_only.parquet, if the label-only attack is on."""
     sc_all = pd.read_parquet(scores)
+    lo_all = pd.read_parquet(label_only) if label_only else None
     score_frames, metric_frames = [], []
     for t, sp in read_splits(split).items():
-        att, met = attack_split(sc_all[sc_all["split"] == t], sp, cfg, split_index=t)
+        lo = None if lo_all is None else lo_all[lo_all["split"] == t]
+        att, met = attack_split(sc_all[sc_all["split"] == t], sp, cfg, split_index=t, lo=lo)
         score_frames.append(att.assign(split=np.int16(t))[["split", *att.columns]])
         metric_frames.append(met.assign(split=t)[["split", *met.columns]])
     write_parquet(pd.concat(score_frames, ignore_index=True), out_scores)
@@ -145,10 +200,16 @@ def run_attack(
 
 
 def attack_split(
-    sc: pd.DataFrame, sp: pd.DataFrame, cfg: Mapping[str, Any], *, split_index: int = 0
+    sc: pd.DataFrame,
+    sp: pd.DataFrame,
+    cfg: Mapping[str, Any],
+    *,
+    split_index: int = 0,
+    lo: pd.DataFrame | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Attack scores (one row per set and sample) and metrics (one row per attack)
-    of one split: ``sc`` its rows of scores.parquet, ``sp`` its roles."""
+    of one split: ``sc`` its rows of scores.parquet, ``sp`` its roles, ``lo`` its
+    rows of label_only.parquet (None: no label-only attack)."""
     names = attack_names(list(cfg["scores"]), list(cfg["calibrations"]), bool(cfg["gap"]))
     frames, per_set = [], {}
     for set_name, (tmodel, fmodel, in_role, out_role) in SETTINGS.items():
@@ -163,7 +224,7 @@ def attack_split(
             calibrations=cfg["calibrations"],
             gap=cfg["gap"],
         )
-        per_set[set_name] = (is_member, att)
+        per_set[set_name] = (is_member, att, ids)
         frame = pd.DataFrame(
             {
                 "set": pd.array([set_name] * len(ids), dtype="string"),
@@ -176,17 +237,32 @@ def attack_split(
             frame[name] = att[name]
         frames.append(frame)
 
+    (em0, ea0, _), (tm0, ta0, _) = per_set["eval"], per_set["threshold"]
+    evaluated = {name: ((em0, ea0[name]), (tm0, ta0[name])) for name in names}
+    if lo is not None:
+        lab = label_only_attacks(lo, sp, cfg)
+        for frame, set_name in zip(frames, SETTINGS, strict=True):
+            ids, is_member, att = lab[set_name]
+            pos = np.searchsorted(per_set[set_name][2], ids)
+            for name, values in att.items():
+                col = np.full(len(frame), np.nan)
+                col[pos] = values
+                frame[name] = col
+        for name in lab["eval"][2]:
+            evaluated[name] = ((lab["eval"][1], lab["eval"][2][name]),
+                               (lab["threshold"][1], lab["threshold"][2][name]))  # fmt: skip
+        names = [*names, *lab["eval"][2]]
     rows = []
-    (em, ea), (tm, ta) = per_set["eval"], per_set["threshold"]
     for name in names:
+        (em, ea), (tm, ta) = evaluated[name]
         score, _, cal = name.partition("_")
         row = {"attack": name, "score": score, "calibration": cal or "none"}
         row.update(
             attack_metrics(
                 em,
-                ea[name],
+                ea,
                 tm,
-                ta[name],
+                ta,
                 calibrated=cal in ("cal", "calf"),
                 is_gap=name == "gap",
                 fpr_levels=cfg["fpr_levels"],

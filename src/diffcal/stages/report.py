@@ -11,11 +11,12 @@ import numpy as np
 import pandas as pd
 
 from diffcal import metrics, paper
+from diffcal.attacks import LABEL_ONLY
 from diffcal.io import atomic_path, write_csv, write_text
 
 log = logging.getLogger("diffcal")
 
-SCORE_LABELS = {"loss": "Loss", "gn": "GN", "confidence": "Conf"}
+SCORE_LABELS = {"loss": "Loss", "gn": "GN", "confidence": "Conf", "boundary": "Boundary"}
 CAL_LABELS = {"orig": "Orig", "cal": "Cal", "calf": "Cal-F"}
 
 
@@ -181,8 +182,44 @@ def run_tables(*, runs: Sequence[Mapping[str, Any]], out_dir: str, attacks: Sequ
         write_table(
             wide(summary, metric, attacks), long, f"{out_dir}/table{num}_{metric}", title, note
         )
+    write_table4(summary, f"{out_dir}/table4_label_only", note)
     write_comparison(acc_long, summary, runs, attacks, out_dir)
     log.info("wrote tables for %d rows to %s", len(t1), out_dir)
+
+
+def label_only_attacks(summary: pd.DataFrame) -> list[str]:
+    """The label-only attacks present (``boundary_orig``, ...), in calibration order."""
+    present = set(summary["attack"]) if len(summary) else set()
+    return [f"{LABEL_ONLY}_{c}" for c in CAL_LABELS if f"{LABEL_ONLY}_{c}" in present]
+
+
+def write_table4(summary: pd.DataFrame, prefix: str, note: str) -> None:
+    """Table 4: AUC and accuracy of the label-only attack, rows = the datasets that
+    ran it (an empty table with a line saying so when none did)."""
+    cols = label_only_attacks(summary)
+    long = summary[summary["attack"].isin(cols) & summary["metric"].isin(["auc", "acc"])]
+    long = long.reset_index(drop=True)
+    labels = list(dict.fromkeys(long["label"]))
+    data = {}
+    for metric, head in (("auc", "AUC"), ("acc", "Acc.")):
+        for att in cols:
+            cells = []
+            for lab in labels:
+                sel = (long["label"] == lab) & (long["attack"] == att)
+                r = long[sel & (long["metric"] == metric)]
+                cells.append(fmt(r["mean"].iloc[0], r["std"].iloc[0]) if len(r) else "")
+            data[f"{head} {CAL_LABELS[att.partition('_')[2]]}"] = cells
+    df = pd.DataFrame(data, index=pd.Index(labels, name="Dataset"))
+    if not labels:
+        note = "No dataset in this config runs the label-only attack (`label_only.enabled`)."
+    else:
+        n = summary[(summary["attack"] == cols[0]) & (summary["metric"] == "n_members")]
+        note += (" Label-only attack (HopSkipJump boundary distance); members attacked per "
+                 "split (as many non-members): "
+                 + ", ".join(f"{r['label']} {r['mean']:.0f}" for _, r in n.iterrows())
+                 + ".")  # fmt: skip
+    write_table(df, long, prefix,
+                "Table 4: label-only attack (HopSkipJump boundary distance)", note)  # fmt: skip
 
 
 def compare_with_paper(
@@ -199,23 +236,33 @@ def compare_with_paper(
     """
     rows = []
     t1, t2, t3 = paper.table1(), paper.table2_auc(), paper.table3_acc()
+    # Table 4's columns are auc_orig, ..., acc_calf: keyed by metric and calibration.
+    t4 = paper.table4_label_only()
+    t4 = t4.rename(columns=lambda c: f"{c.partition('_')[2]}/{c.partition('_')[0]}")
     for label, prow in paper_rows.items():
         cells = [("Table 1", m, m, acc_long, t1, None) for m in ("train_acc", "test_acc")]
         cells += [("Table 2", a, "auc", summary, t2, "auc") for a in attacks]
         cells += [("Table 3", a, "acc", summary, t3, "acc") for a in attacks]
+        cells += [("Table 4", a, m, summary, t4, None)
+                  for m in ("auc", "acc") for a in label_only_attacks(summary)]  # fmt: skip
         for table, column, metric, source, ptable, bound_key in cells:
             sel = (source["label"] == label) & (source["metric"] == metric)
             if "attack" in source.columns:
                 sel &= source["attack"] == column
-            if not sel.any() or prow not in ptable.index or column not in ptable.columns:
+            pcol = column
+            if table == "Table 4":  # boundary_cal + auc -> "cal/auc"
+                pcol = f"{column.partition('_')[2]}/{metric}"
+            if not sel.any() or prow not in ptable.index or pcol not in ptable.columns:
                 continue
             ours = source[sel].iloc[0]
-            pval = float(ptable.loc[prow, column])
+            pval = float(ptable.loc[prow, pcol])
             diff = ours["mean"] - pval
             bound = paper.std_bound(bound_key, prow) if bound_key else 0.0
             tol = max(bound, ours["std"] if np.isfinite(ours["std"]) else 0.0)
             rows.append({"table": table, "label": label, "paper_row": prow,
-                         "column": column if table == "Table 1" else column_label(column),
+                         "column": (column if table == "Table 1" else column_label(column)
+                                    if table != "Table 4"
+                                    else f"{metric.upper()} {column_label(column)}"),
                          "ours_mean": ours["mean"], "ours_std": ours["std"],
                          "n_splits": ours["n_splits"], "paper": pval, "diff": diff,
                          "paper_std_bound": bound if bound_key else np.nan,
@@ -242,8 +289,10 @@ def write_comparison(acc_long, summary, runs, attacks, out_dir: str) -> None:
             lines.append(f"| {r['label']} | {r['column']} | {fmt(r['ours_mean'], r['ours_std'])}"
                          f" | {r['paper']:.3f} | {r['diff']:+.3f} | {flag} |")  # fmt: skip
         lines.append("")
-    lines.append("'outside': |ours - paper| exceeds both our std over splits and the std bound "
-                 "stated in the paper's caption (Tables 2-3; Table 1 states none).")  # fmt: skip
+    lines.append(
+        "'outside': |ours - paper| exceeds both our std over splits and the std bound "
+        "stated in the paper's caption (Tables 2-3; Tables 1 and 4 state none)."
+    )
     write_text(f"{out_dir}/comparison_with_paper.md", "\n".join(lines) + "\n")
 
 

@@ -1,0 +1,18 @@
+"""Thin adapter: rule label_only -> diffcal.stages.label_only.run_label_only."""
+
+from diffcal.logs import setup_logging
+from diffcal.stages import rule_params
+from diffcal.stages.label_only import run_label_only
+
+setup_logging(snakemake.log[0])
+run_label_only(
+    data=snakemake.input.data,
+    split=snakemake.input.split,
+    models={
+        name: snakemake.input[name]
+        for name in ("target", "shadow", "scratch", "forget_target", "forget_shadow")
+    },
+    out=snakemake.output.out,
+    threads=snakemake.threads,
+    **rule_params(snakemake.params),
+)
