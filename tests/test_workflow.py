@@ -262,3 +262,38 @@ def test_loader_edit_reruns_only_that_dataset(tiny_run, tmp_path):
     jobs = planned_jobs(wd, *CFG)
     assert ("prepare", {"dataset": "digits"}) in jobs
     assert {w.get("dataset") for r, w in jobs if r not in ("tables",)} == {"digits"}
+
+
+def test_label_only_attack_trains_and_scores_nothing(tiny_run, tmp_path):
+    """Issue 10: turning the label-only attack on plans label_only jobs and the
+    report, never a training or scoring job; its metrics join metrics.csv and
+    Table 4; its attack scores recompute from label_only.parquet; a rerun of the
+    job gives the same bytes."""
+    wd = _clone_run(tiny_run, tmp_path / "wd")
+    lo = {"enabled": True, "points": 25, "max_iter": 4, "max_eval": 200, "init_eval": 50}
+    _edit_config(wd, lambda c: c["datasets"]["breast_cancer"].update(label_only=lo))
+    jobs = planned_jobs(wd, *CFG)
+    assert {r for r, _ in jobs} == {"label_only"} | REPORT_RULES
+    assert {w["dataset"] for r, w in jobs if r in ("label_only", "attack")} == {"breast_cancer"}
+    snakemake(wd, "all", "--cores", "2", *CFG)
+    part = wd / "results/breast_cancer/plain/split0-1"
+    met = pd.read_csv(part / "metrics.csv").set_index(["split", "attack"])
+    for t in (0, 1):
+        for cal in ("orig", "cal", "calf"):
+            row = met.loc[(t, f"boundary_{cal}")]
+            assert row["n_members"] == row["n_nonmembers"] == 25 and 0 <= row["auc"] <= 1
+    t4 = (wd / "results/tables/default/table4_label_only.md").read_text()
+    assert "| breast_cancer |" in t4 and "Digits" not in t4 and "digits" not in t4
+    lab = pd.read_parquet(part / "label_only.parquet")
+    att = pd.read_parquet(part / "attack_scores.parquet")
+    ev = att[(att["split"] == 0) & (att["set"] == "eval")].set_index("sample_id")
+    got = ev["boundary_cal"].dropna()
+    assert len(got) == 50
+    d = lab[lab["split"] == 0].pivot_table(index="sample_id", columns="model", values="distance")
+    pd.testing.assert_series_equal(
+        got, (d["target"] - d["scratch"]).loc[got.index], check_names=False
+    )
+    before = (part / "label_only.parquet").read_bytes()
+    snakemake(wd, "all", "--cores", "2", *CFG, "--forcerun", "label_only")
+    assert (part / "label_only.parquet").read_bytes() == before
+    assert planned_jobs(wd, *CFG) == []

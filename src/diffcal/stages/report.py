@@ -182,7 +182,7 @@ def run_tables(*, runs: Sequence[Mapping[str, Any]], out_dir: str, attacks: Sequ
         write_table(
             wide(summary, metric, attacks), long, f"{out_dir}/table{num}_{metric}", title, note
         )
-    write_table4(summary, f"{out_dir}/table4_label_only", note)
+    write_table4(summary, f"{out_dir}/table4_label_only")
     write_comparison(acc_long, summary, runs, attacks, out_dir)
     log.info("wrote tables for %d rows to %s", len(t1), out_dir)
 
@@ -193,7 +193,7 @@ def label_only_attacks(summary: pd.DataFrame) -> list[str]:
     return [f"{LABEL_ONLY}_{c}" for c in CAL_LABELS if f"{LABEL_ONLY}_{c}" in present]
 
 
-def write_table4(summary: pd.DataFrame, prefix: str, note: str) -> None:
+def write_table4(summary: pd.DataFrame, prefix: str) -> None:
     """Table 4: AUC and accuracy of the label-only attack, rows = the datasets that
     ran it (an empty table with a line saying so when none did)."""
     cols = label_only_attacks(summary)
@@ -214,6 +214,11 @@ def write_table4(summary: pd.DataFrame, prefix: str, note: str) -> None:
         note = "No dataset in this config runs the label-only attack (`label_only.enabled`)."
     else:
         n = summary[(summary["attack"] == cols[0]) & (summary["metric"] == "n_members")]
+        note = (
+            "Mean ± sample standard deviation (ddof=1) over splits; splits per row: "
+            + ", ".join(f"{r['label']} {r['n_splits']}" for _, r in n.iterrows())
+            + "."
+        )
         note += (" Label-only attack (HopSkipJump boundary distance); members attacked per "
                  "split (as many non-members): "
                  + ", ".join(f"{r['label']} {r['mean']:.0f}" for _, r in n.iterrows())
