@@ -156,21 +156,23 @@ def _gradient(oracle, cur, cls, idx, delta, num_eval, clip, gen) -> torch.Tensor
         e = min(n, s + chunk)
         m = e - s
         u = torch.randn((m, num_eval, d), dtype=cur.dtype, generator=gen)
-        u /= u.norm(dim=2, keepdim=True)
         base = cur[s:e].reshape(m, 1, d)
-        dl = delta[s:e].view(m, 1, 1)
-        z = (base + dl * u).clamp_(*clip)
-        u = (z - base) / dl
+        # z = clip(cur + delta * u / ||u||), in place: the tensors are the largest here
+        z = torch.addcmul(base, u, delta[s:e].view(m, 1, 1) / u.norm(dim=2, keepdim=True))
+        del u
+        z.clamp_(*clip)
         sat = oracle.adversarial(
             z.view(m * num_eval, *shape),
             cls[s:e].repeat_interleave(num_eval),
             idx[s:e].repeat_interleave(num_eval),
-        ).view(m, num_eval, 1)
+        ).view(m, 1, num_eval)
         f = sat.to(cur.dtype) * 2 - 1
-        mean_f = f.mean(dim=1, keepdim=True)
+        mean_f = f.mean(dim=2, keepdim=True)
         # All +1 or all -1: ART uses the plain (signed) mean direction.
         weight = torch.where(mean_f.abs() == 1, f, f - mean_f)
-        grad = (weight * u).mean(dim=1)
+        # sum_e weight_e * (z_e - cur); ART's 1 / (num_eval * delta) is a positive
+        # factor per point, removed by the normalisation below.
+        grad = torch.bmm(weight, z.sub_(base)).view(m, d)
         out[s:e] = grad / grad.norm(dim=1, keepdim=True).clamp_min(1e-30)
     return out.view(n, *shape)
 
@@ -197,7 +199,8 @@ def boundary_distance(
         clip: (min, max) of the input domain; queries are clipped to it.
         seed: seed of the random starts and directions.
         max_iter, max_eval, init_eval, init_size: the query budget (ART's names).
-        progress: called with a one-line status after each iteration.
+        progress: called with a one-line status after the first iteration and
+            after every fifth of them.
 
     Returns:
         :class:`HSJResult`. A point the model misclassifies gets distance 0 and no
@@ -257,7 +260,7 @@ def boundary_distance(
                 nxt[p[sat]] = cand[sat]
                 pending[p[sat]] = False
             cur = nxt.clamp(lo, hi)
-            if progress is not None:
+            if progress is not None and ((t + 1) % max(1, max_iter // 5) == 0 or t == 0):
                 progress(f"iteration {t + 1}/{max_iter}: {num_eval} directions, median "
                          f"distance {float(dist.median()):.4g}")  # fmt: skip
         if len(keep):
