@@ -133,6 +133,23 @@ BAD_CONFIGS = [
         "datasets: {x: {source: sklearn_digits, trian: {}}}",
         ["datasets.x", "'trian' was unexpected"],
     ),
+    # issue 10: a label-only query budget of 0 or below, inconsistent, or overridden
+    (
+        "datasets: {x: {source: sklearn_digits, label_only: {enabled: true, max_iter: 0}}}",
+        ["datasets.x.label_only.max_iter", "minimum"],
+    ),
+    (
+        "datasets: {x: {source: sklearn_digits, label_only: {max_eval: -3}}}",
+        ["datasets.x.label_only.max_eval", "minimum"],
+    ),
+    (
+        "datasets: {x: {source: sklearn_digits, label_only: {init_eval: 500, max_eval: 100}}}",
+        ["datasets.x.label_only", "init_eval (500) exceeds max_eval (100)"],
+    ),
+    (
+        "datasets: {x: {source: sklearn_digits, variants: {v: {label_only: {points: 0}}}}}",
+        ["datasets.x.variants.v.label_only.points", "integer >= 1"],
+    ),
 ]
 
 

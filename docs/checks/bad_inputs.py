@@ -57,6 +57,14 @@ CASES: list[tuple[str, str | list[str]]] = [
     ),
     ("ablation of unknown variant", "ablations: {train_size: {x: [nope]}}\n" + D % ""),
     ("dp figure without dp variant", "ablations: {dp: {x: [plain]}}\n" + D % ""),
+    ("label-only max_iter 0", D % ", label_only: {enabled: true, max_iter: 0}"),
+    ("label-only max_eval negative", D % ", label_only: {enabled: true, max_eval: -1}"),
+    (
+        "label-only init_eval above max_eval",
+        D % ", label_only: {enabled: true, init_eval: 500, max_eval: 100}",
+    ),  # fmt: skip
+    ("label-only points 0", D % ", label_only: {enabled: true, points: 0}"),
+    ("label-only variant override 0", D % ", variants: {v: {label_only: {max_iter: 0}}}"),
     ("not a mapping", "- a\n- b\n"),
     ("YAML syntax error", "datasets: {x: [\n"),
     ("missing --configfile", ["--configfile", "does_not_exist.yaml"]),

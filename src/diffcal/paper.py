@@ -51,7 +51,7 @@ CIFAR10 (aug.)  0.602 0.609 0.626 0.625 0.610 0.610 0.651 0.562 0.542 0.558
 CIFAR100 (aug.) 0.784 0.785 0.765 0.775 0.788 0.793 0.789 0.647 0.641 0.621
 """
 
-# Table 4: HopSkipJump label-only attack (not implemented here; kept for reference).
+# Table 4: HopSkipJump label-only attack (boundary_orig / _cal / _calf here).
 _TABLE4 = """row,auc_orig,auc_cal,auc_calf,acc_orig,acc_cal,acc_calf
 Credit,0.552,0.640,0.599,0.616,0.620,0.638
 Hep.,0.547,0.585,0.594,0.596,0.588,0.591
