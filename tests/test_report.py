@@ -47,3 +47,44 @@ def test_compare_with_paper_flags_cells_outside_both_stds():
     assert cell.loc[("Table 2", "Loss Cal"), "outside"]  # 0.710 vs 0.648, std 0.01
     assert cell.loc[("Table 2", "Loss Cal"), "diff"] == pytest.approx(0.710 - 0.648)
     assert cell.loc[("Table 1", "test_acc"), "paper"] == 0.751
+
+
+def test_table4_label_only_rows_and_comparison(tmp_path):
+    """Table 4 holds only the datasets that ran the label-only attack, and the
+    comparison pairs boundary_<cal> AUC / accuracy with the paper's Table 4."""
+    from diffcal.stages.report import write_table4
+
+    per_split = pd.DataFrame({
+        "dataset": ["credit"] * 6 + ["mnist"] * 2, "variant": "plain",
+        "label": ["Credit"] * 6 + ["MNIST"] * 2,
+        "attack": ["boundary_orig", "boundary_cal", "boundary_calf"] * 2 + ["loss_orig"] * 2,
+        "auc": [0.55, 0.64, 0.60, 0.57, 0.66, 0.58, 0.51, 0.52],
+        "acc": [0.60, 0.62, 0.63, 0.62, 0.62, 0.65, 0.50, 0.50],
+        "n_members": [250] * 8,
+    })  # fmt: skip
+    summary = summarise(per_split, ["auc", "acc", "n_members"],
+                        ["dataset", "variant", "label", "attack"])  # fmt: skip
+    write_table4(summary, str(tmp_path / "t4"))
+    md = (tmp_path / "t4.md").read_text()
+    assert "| Credit | 0.560 ± 0.014 | 0.650 ± 0.014 | 0.590 ± 0.014 |" in md
+    assert "MNIST" not in md and "Credit 250" in md
+    acc = summarise(pd.DataFrame({"dataset": ["credit"] * 2, "variant": "plain",
+                                  "label": "Credit", "train_acc": [0.92, 0.93],
+                                  "test_acc": [0.75, 0.76]}),
+                    ["train_acc", "test_acc"], ["dataset", "variant", "label"])  # fmt: skip
+    cmp = compare_with_paper(acc, summary, {"Credit": "Credit"}, []).set_index(["table", "column"])
+    assert cmp.loc[("Table 4", "AUC Boundary Cal"), "paper"] == 0.640
+    assert cmp.loc[("Table 4", "ACC Boundary Cal-F"), "paper"] == 0.638
+    assert cmp.loc[("Table 4", "AUC Boundary Orig"), "ours_mean"] == pytest.approx(0.56)
+    assert len(cmp.loc["Table 4"]) == 6
+
+
+def test_empty_table4_says_why(tmp_path):
+    from diffcal.stages.report import write_table4
+
+    per_split = pd.DataFrame({"dataset": "x", "variant": "plain", "label": "X",
+                              "attack": ["loss_orig"] * 2, "auc": [0.5, 0.6]})  # fmt: skip
+    write_table4(summarise(per_split, ["auc"], ["dataset", "variant", "label", "attack"]),
+                 str(tmp_path / "t4"))  # fmt: skip
+    text = (tmp_path / "t4.md").read_text()
+    assert "No dataset in this config runs the label-only attack" in text
