@@ -205,3 +205,37 @@ def test_matches_art_hopskipjump_at_equal_budget():
     assert (adv_pred[ours.found] != y.numpy()[ours.found]).all()
     assert ours.found[~mis].all()
     assert np.median(ours.distance[~mis]) <= 1.05 * np.median(theirs[~mis])
+
+
+def test_label_only_stage_writes_nothing_on_non_finite_logits(tmp_path):
+    """A model whose logits are NaN stops the stage with one line, and no file
+    (not even a partial one) is left under the output name."""
+    from diffcal.io import write_parquet
+    from diffcal.models import new_model
+    from diffcal.prepared import Prepared, save_prepared
+    from diffcal.splits import make_split
+    from diffcal.stages.common import save_models
+    from diffcal.stages.label_only import run_label_only
+
+    rng = np.random.default_rng(0)
+    data = Prepared(x=rng.normal(size=(80, 4)).astype(np.float32),
+                    y=rng.integers(0, 2, 80), num_classes=2)  # fmt: skip
+    save_prepared(data, tmp_path / "data.npz")
+    write_parquet(make_split(80, seed=0).assign(split=np.int16(0)), tmp_path / "split.parquet")
+    spec = {"arch": "mlp", "kwargs": {"hidden_mult": 1}, "input_shape": [4], "num_classes": 2}
+    models = {}
+    for name in ("target", "shadow", "scratch", "forget_target", "forget_shadow"):
+        model = new_model(spec, seed=0)
+        with torch.no_grad():
+            for p in model.parameters():
+                p.fill_(float("nan") if name == "scratch" else 0.1)
+        save_models(tmp_path / f"{name}.pt", spec, [{"model": model, "split": 0, "index": 0}])
+        models[name] = str(tmp_path / f"{name}.pt")
+    out = tmp_path / "label_only.parquet"
+    with pytest.raises(ValueError, match="non-finite logits") as e:
+        run_label_only(data=str(tmp_path / "data.npz"), split=str(tmp_path / "split.parquet"),
+                       models=models, out=str(out), seeds={"root_seed": 1, "key": "x"},
+                       cfg={"points": 5, "max_iter": 2, "max_eval": 50, "init_eval": 10,
+                            "init_size": 5})  # fmt: skip
+    assert "\n" not in str(e.value)
+    assert not out.exists() and not list(tmp_path.glob(".label_only*"))
