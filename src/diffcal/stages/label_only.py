@@ -49,7 +49,7 @@ from diffcal.prepared import load_prepared
 from diffcal.seeds import derive_seed
 from diffcal.splits import ids_with_role, read_splits, subsample
 from diffcal.stages.common import load_models
-from diffcal.stages.score import MODEL_ORDER, SCORED_ROLES
+from diffcal.stages.score import MODEL_ORDER, SCORED_ROLES, key_columns
 from diffcal.train import image_batch, image_layout, setup_torch
 
 log = logging.getLogger("diffcal")
@@ -128,11 +128,7 @@ def run_label_only(
                 frames.append(
                     pd.DataFrame(
                         {
-                            "split": np.full(len(ids), t, dtype=np.int16),
-                            "model": pd.array([name] * len(ids), dtype="string"),
-                            "ref": np.full(len(ids), entry["index"], dtype=np.int16),
-                            "sample_id": ids.astype(np.int32),
-                            "label": y.astype(np.int16),
+                            **key_columns(t, name, entry["index"], ids, y),
                             "misclassified": res.misclassified.astype(bool),
                             "found": res.found.astype(bool),
                             "distance": dist.astype(np.float64),

@@ -50,6 +50,21 @@ SCORED_ROLES = {
 }
 
 
+def key_columns(
+    t: int, model: str, ref: int, ids: np.ndarray, y: np.ndarray
+) -> dict[str, np.ndarray]:
+    """The leading columns of a per-model frame (split, model, ref, sample_id,
+    label) for samples ``ids`` with labels ``y`` (both ``(n,)``)."""
+    n = len(ids)
+    return {
+        "split": np.full(n, t, dtype=np.int16),
+        "model": pd.array([model] * n, dtype="string"),
+        "ref": np.full(n, ref, dtype=np.int16),
+        "sample_id": ids.astype(np.int32),
+        "label": y.astype(np.int16),
+    }
+
+
 def run_score(
     *,
     data: str,
@@ -78,11 +93,7 @@ def run_score(
                 frames.append(
                     pd.DataFrame(
                         {
-                            "split": np.full(len(ids), t, dtype=np.int16),
-                            "model": pd.array([name] * len(ids), dtype="string"),
-                            "ref": np.full(len(ids), entry["index"], dtype=np.int16),
-                            "sample_id": ids.astype(np.int32),
-                            "label": y.astype(np.int16),
+                            **key_columns(t, name, entry["index"], ids, y),
                             "pred": o["pred"].astype(np.int16),
                             "correct": o["correct"].astype(bool),
                             "loss": o["loss"],
