@@ -297,3 +297,14 @@ def test_label_only_attack_trains_and_scores_nothing(tiny_run, tmp_path):
     snakemake(wd, "all", "--cores", "2", *CFG, "--forcerun", "label_only")
     assert (part / "label_only.parquet").read_bytes() == before
     assert planned_jobs(wd, *CFG) == []
+    # code edits: the HopSkipJump module reruns the label-only jobs (and what reads
+    # them); the score stage's module does not, nor the score maths
+    for module, expected in [
+        ("hsj.py", {"label_only"} | REPORT_RULES),
+        ("stages/score.py", {"score"} | REPORT_RULES),
+        ("attacks.py", REPORT_RULES),
+    ]:
+        trial = _clone_run(wd, tmp_path / module.replace("/", "_"))
+        path = trial / "src/diffcal" / module
+        path.write_text(path.read_text() + "\n# an edit\n")
+        assert {r for r, _ in planned_jobs(trial, *CFG)} == expected, module

@@ -292,7 +292,7 @@ def _check_variant(config, name: str, vname: str, var: Mapping[str, Any]) -> Non
             f"{key}.label_only.{k}",
             f"must be {'true or false' if k == 'enabled' else 'an integer >= 1'}, got {v!r}",
         )
-    from diffcal.attacks import check_budget
+    from diffcal.hsj import check_budget
 
     try:
         check_budget(*(lo[k] for k in ("max_iter", "max_eval", "init_eval", "init_size")))

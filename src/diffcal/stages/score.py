@@ -34,35 +34,10 @@ from diffcal.prepared import load_prepared
 from diffcal.scores import per_sample_outputs
 from diffcal.splits import ids_with_role, read_splits
 from diffcal.stages.common import load_models
+from diffcal.stages.per_model import MODEL_ORDER, SCORED_ROLES, key_columns
 from diffcal.train import setup_torch
 
 log = logging.getLogger("diffcal")
-
-MODEL_ORDER = ("target", "shadow", "scratch", "forget_target", "forget_shadow")
-PRIVATE = ("member", "nonmember")
-THRESHOLD = ("shadow_in", "shadow_out")
-SCORED_ROLES = {
-    "target": PRIVATE,
-    "forget_target": PRIVATE,
-    "shadow": THRESHOLD,
-    "forget_shadow": THRESHOLD,
-    "scratch": PRIVATE + THRESHOLD,
-}
-
-
-def key_columns(
-    t: int, model: str, ref: int, ids: np.ndarray, y: np.ndarray
-) -> dict[str, np.ndarray]:
-    """The leading columns of a per-model frame (split, model, ref, sample_id,
-    label) for samples ``ids`` with labels ``y`` (both ``(n,)``)."""
-    n = len(ids)
-    return {
-        "split": np.full(n, t, dtype=np.int16),
-        "model": pd.array([model] * n, dtype="string"),
-        "ref": np.full(n, ref, dtype=np.int16),
-        "sample_id": ids.astype(np.int32),
-        "label": y.astype(np.int16),
-    }
 
 
 def run_score(
