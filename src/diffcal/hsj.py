@@ -78,9 +78,9 @@ class HSJResult:
 class _Oracle:
     """Label queries to ``model`` with a per-point query counter."""
 
-    def __init__(self, model: Callable[[torch.Tensor], torch.Tensor], n: int, clip):
+    def __init__(self, model: Callable[[torch.Tensor], torch.Tensor], n: int, clip, device):
         self.model, self.clip = model, clip
-        self.queries = torch.zeros(n, dtype=torch.int64)
+        self.queries = torch.zeros(n, dtype=torch.int64, device=device)
 
     def labels(self, z: torch.Tensor) -> torch.Tensor:
         with torch.inference_mode():
@@ -107,8 +107,8 @@ def _binary_search(oracle, x, adv, cls, idx, threshold: float) -> torch.Tensor:
     adversarial, until the blend factor is known within ``threshold``. Fixed step
     count (every point starts at [0, 1]), so all points move together."""
     n = x.shape[0]
-    lo = torch.zeros(n, dtype=x.dtype)
-    hi = torch.ones(n, dtype=x.dtype)
+    lo = torch.zeros(n, dtype=x.dtype, device=x.device)
+    hi = torch.ones(n, dtype=x.dtype, device=x.device)
     view = (n,) + (1,) * (x.ndim - 1)
     for _ in range(max(1, math.ceil(math.log2(1.0 / threshold)))):
         mid = (lo + hi) / 2
@@ -128,13 +128,13 @@ def _initial(oracle, x, cls, idx, init_size, clip, gen, pool_x, pool_pred):
     n, shape = x.shape[0], x.shape[1:]
     d = int(np.prod(shape))
     start = x.clone()
-    found = torch.zeros(n, dtype=torch.bool)
+    found = torch.zeros(n, dtype=torch.bool, device=x.device)
     per_round = max(1, min(init_size, QUERY_ELEMENTS // max(1, n * d)))
     tried = 0
     while tried < init_size and not found.all():
         r = min(per_round, init_size - tried)
         todo = (~found).nonzero().squeeze(1)
-        cand = torch.empty((r, len(todo), *shape), dtype=x.dtype)
+        cand = torch.empty((r, len(todo), *shape), dtype=x.dtype, device=x.device)
         cand.uniform_(clip[0], clip[1], generator=gen)
         sat = oracle.adversarial(
             cand.reshape(r * len(todo), *shape), cls[todo].repeat(r), idx[todo].repeat(r)
@@ -150,7 +150,7 @@ def _initial(oracle, x, cls, idx, init_size, clip, gen, pool_x, pool_pred):
         gaps = torch.cdist(x[lost].reshape(len(lost), d), pool_x.reshape(len(pool_x), d))
         gaps[pool_pred.view(1, -1) == cls[lost].view(-1, 1)] = float("inf")
         near = gaps.argmin(dim=1)
-        has = torch.isfinite(gaps[torch.arange(len(lost)), near])
+        has = torch.isfinite(gaps[torch.arange(len(lost), device=x.device), near])
         start[lost[has]] = pool_x[near[has]]
         found[lost[has]] = True
     ok = found.nonzero().squeeze(1)
@@ -166,11 +166,11 @@ def _gradient(oracle, cur, cls, idx, delta, num_eval, clip, gen) -> torch.Tensor
     n, shape = cur.shape[0], cur.shape[1:]
     d = int(np.prod(shape))
     chunk = max(1, QUERY_ELEMENTS // (num_eval * d))
-    out = torch.empty((n, d), dtype=cur.dtype)
+    out = torch.empty((n, d), dtype=cur.dtype, device=cur.device)
     for s in range(0, n, chunk):
         e = min(n, s + chunk)
         m = e - s
-        u = torch.randn((m, num_eval, d), dtype=cur.dtype, generator=gen)
+        u = torch.randn((m, num_eval, d), dtype=cur.dtype, device=cur.device, generator=gen)
         base = cur[s:e].reshape(m, 1, d)
         # z = clip(cur + delta * u / ||u||), in place: the tensors are the largest here
         z = torch.addcmul(base, u, delta[s:e].view(m, 1, 1) / u.norm(dim=2, keepdim=True))
@@ -204,6 +204,7 @@ def boundary_distance(
     init_eval: int = HSJ_DEFAULTS["init_eval"],
     init_size: int = HSJ_DEFAULTS["init_size"],
     progress: Callable[[str], None] | None = None,
+    device: str | torch.device = "cpu",
 ) -> HSJResult:
     """Untargeted L2 HopSkipJump against the labels of ``model``, all points at once.
 
@@ -216,6 +217,9 @@ def boundary_distance(
         max_iter, max_eval, init_eval, init_size: the query budget (ART's names).
         progress: called with a one-line status after the first iteration and
             after every fifth of them.
+        device: where the points, queries and random numbers live (the model must
+            accept batches on it). Distances are deterministic per device; a GPU
+            draws other random numbers than the CPU for the same seed.
 
     Returns:
         :class:`HSJResult`. A point the model misclassifies gets distance 0 and no
@@ -223,8 +227,9 @@ def boundary_distance(
         classified differently from ``y``.
     """
     check_budget(max_iter, max_eval, init_eval, init_size)
-    x = torch.as_tensor(x, dtype=torch.float32).cpu()
-    y = torch.as_tensor(y, dtype=torch.int64).cpu()
+    device = torch.device(device)
+    x = torch.as_tensor(x, dtype=torch.float32).to(device)
+    y = torch.as_tensor(y, dtype=torch.int64).to(device)
     if x.shape[0] == 0:
         raise ValueError("HopSkipJump needs at least one point, got an empty set")
     if x.shape[0] != y.shape[0]:
@@ -235,16 +240,16 @@ def boundary_distance(
     n, shape = x.shape[0], x.shape[1:]
     d = int(np.prod(shape))
     theta = 0.01 / math.sqrt(d)
-    gen = torch.Generator().manual_seed(int(seed))
-    oracle = _Oracle(model, n, (lo, hi))
-    all_idx = torch.arange(n)
+    gen = torch.Generator(device=device).manual_seed(int(seed))
+    oracle = _Oracle(model, n, (lo, hi), device)
+    all_idx = torch.arange(n, device=device)
 
     pred = oracle.labels(x)
     oracle.queries += 1
     mis = pred != y
-    distance = torch.zeros(n, dtype=torch.float64)
+    distance = torch.zeros(n, dtype=torch.float64, device=device)
     x_adv = x.clone()
-    found = torch.zeros(n, dtype=torch.bool)
+    found = torch.zeros(n, dtype=torch.bool, device=device)
 
     act = (~mis).nonzero().squeeze(1)
     if len(act):
@@ -264,7 +269,7 @@ def boundary_distance(
             dist = _rows((cur - xa).reshape(len(keep), d))
             eps = 2.0 * dist / math.sqrt(t + 1)
             nxt = cur.clone()
-            pending = torch.ones(len(keep), dtype=torch.bool)
+            pending = torch.ones(len(keep), dtype=torch.bool, device=device)
             for _ in range(MAX_HALVINGS):
                 eps = torch.where(pending, eps / 2, eps)
                 p = pending.nonzero().squeeze(1)
@@ -287,9 +292,9 @@ def boundary_distance(
             del view
         distance[act[~ok]] = float("nan")
     return HSJResult(
-        distance=distance.numpy(),
-        x_adv=x_adv.numpy(),
-        found=found.numpy(),
-        misclassified=mis.numpy(),
-        queries=oracle.queries.numpy(),
+        distance=distance.cpu().numpy(),
+        x_adv=x_adv.cpu().numpy(),
+        found=found.cpu().numpy(),
+        misclassified=mis.cpu().numpy(),
+        queries=oracle.queries.cpu().numpy(),
     )

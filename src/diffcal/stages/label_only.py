@@ -108,7 +108,7 @@ def run_label_only(
                 image_layout(model, x.ndim)  # forward passes only: the faster layout
                 start = time.perf_counter()
                 res = boundary_distance(
-                    lambda z, m=model: m(image_batch(z.to(device))).cpu(),
+                    lambda z, m=model: m(image_batch(z)),
                     x,
                     y,
                     clip=clip,
@@ -116,6 +116,7 @@ def run_label_only(
                     progress=lambda msg, tag=f"split {t}: {name}{entry['index']}": log.info(
                         "%s, %s", tag, msg
                     ),
+                    device=device,
                     **budget,
                 )
                 dist = np.where(res.found | res.misclassified, res.distance, diameter)
