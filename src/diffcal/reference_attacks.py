@@ -1,0 +1,145 @@
+"""Attacks that followed difficulty calibration, on the same per-sample outputs:
+LiRA (Carlini et al., S&P 2022) and RMIA (Zarifzadeh et al., ICML 2024).
+
+Pure numpy/scipy. Sign convention as everywhere in diffcal: a higher score means
+"more likely a member". Shapes: ``n`` target samples, ``m`` reference models,
+``k`` population samples. A membership matrix ``is_in`` ``(m, n)`` says which
+reference trained on which sample (LiRA online and RMIA online need IN models).
+
+Written here because no maintained library exposes these tests as functions of
+per-sample outputs (ML Privacy Meter bundles them with its own training loop and
+data handling); the formulas follow the papers and are checked against per-sample
+loops and a Gaussian toy case in tests/test_reference_attacks.py.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import stats
+from scipy.special import logsumexp
+
+#: Floor of a per-sample standard deviation (LiRA with few references).
+MIN_STD = 1e-6
+
+
+def logit_confidence(logits: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """LiRA's statistic ``log(p_y / (1 - p_y))`` from logits, computed stably as
+    ``z_y - logsumexp_{j != y} z_j`` (no softmax, so no 1 - 1 = 0 for confident
+    samples).
+
+    Args:
+        logits: ``(..., n, C)`` logits.
+        labels: ``(n,)`` true labels.
+
+    Returns:
+        ``(..., n)`` float64.
+
+    >>> logit_confidence(np.array([[0.0, 0.0]]), np.array([0]))
+    array([0.])
+    """
+    z = np.asarray(logits, dtype=np.float64)
+    y = np.asarray(labels, dtype=np.int64)
+    zy = np.take_along_axis(z, np.broadcast_to(y[:, None], z.shape[:-1] + (1,)), -1)[..., 0]
+    others = z.copy()
+    np.put_along_axis(others, np.broadcast_to(y[:, None], z.shape[:-1] + (1,)), -np.inf, -1)
+    return zy - logsumexp(others, axis=-1)
+
+
+def _masked_stats(values: np.ndarray, mask: np.ndarray, global_variance: bool):
+    """Per-sample mean and std of ``values[:, i]`` over references where ``mask``
+    (``(m, n)`` both); the std pooled over all samples with ``global_variance``."""
+    v = np.asarray(values, dtype=np.float64)
+    w = np.asarray(mask, dtype=bool)
+    count = w.sum(axis=0)
+    if (count == 0).any():
+        raise ValueError(f"{int((count == 0).sum())} samples have no reference of this kind")
+    mean = np.where(w, v, 0.0).sum(axis=0) / count
+    dev2 = np.where(w, (v - mean) ** 2, 0.0)
+    if global_variance:
+        std = np.full(v.shape[1], np.sqrt(dev2.sum() / w.sum()))
+    else:
+        std = np.sqrt(dev2.sum(axis=0) / count)
+    return mean, np.maximum(std, MIN_STD)
+
+
+def lira_online(
+    target: np.ndarray, refs: np.ndarray, is_in: np.ndarray, *, global_variance: bool = False
+) -> np.ndarray:
+    """Online LiRA: the log-likelihood ratio of the target's statistic under
+    Gaussians fitted to the IN and to the OUT references of each sample.
+
+    Args:
+        target: ``(n,)`` target statistic (:func:`logit_confidence`).
+        refs: ``(m, n)`` the references' statistics on the same samples.
+        is_in: ``(m, n)`` bool, reference j trained on sample i.
+        global_variance: one variance per kind (IN / OUT) for all samples (the
+            paper's choice with few references) instead of one per sample.
+
+    Returns:
+        ``(n,)`` ``log N(t; mu_in, s_in) - log N(t; mu_out, s_out)``.
+    """
+    is_in = np.asarray(is_in, dtype=bool)
+    mu_in, s_in = _masked_stats(refs, is_in, global_variance)
+    mu_out, s_out = _masked_stats(refs, ~is_in, global_variance)
+    t = np.asarray(target, dtype=np.float64)
+    return stats.norm.logpdf(t, mu_in, s_in) - stats.norm.logpdf(t, mu_out, s_out)
+
+
+def lira_offline(
+    target: np.ndarray, refs: np.ndarray, is_in: np.ndarray, *, global_variance: bool = False
+) -> np.ndarray:
+    """Offline LiRA: a one-sided test against the OUT Gaussian only,
+    ``log Pr[Z < t]`` for ``Z ~ N(mu_out, s_out)`` (higher: the target's statistic
+    is unusually high for a model that did not train on the sample).
+
+    Shapes as :func:`lira_online`; only the OUT references (``~is_in``) are used.
+    """
+    mu_out, s_out = _masked_stats(refs, ~np.asarray(is_in, dtype=bool), global_variance)
+    return stats.norm.logcdf(np.asarray(target, dtype=np.float64), mu_out, s_out)
+
+
+def rmia_marginal(ref_probs: np.ndarray, is_in: np.ndarray | None, *, a: float) -> np.ndarray:
+    """RMIA's ``Pr(x)``: the mean probability of the true label over references.
+
+    Online (``is_in`` given: the references include IN models of the samples): the
+    mean over all references. Offline (``is_in`` None: ``ref_probs`` come from OUT
+    references only): the paper's linear correction for the missing IN models,
+    ``((1 + a) * mean_out + (1 - a)) / 2``.
+
+    Args:
+        ref_probs: ``(m, n)`` probability of the true label under each reference.
+        is_in: ``(m, n)`` bool membership of the references, or None (all OUT).
+        a: the offline interpolation parameter in [0, 1] (RMIA's ``a``); ignored
+            online.
+    """
+    p = np.asarray(ref_probs, dtype=np.float64)
+    if is_in is None:
+        return ((1.0 + a) * p.mean(axis=0) + (1.0 - a)) / 2.0
+    return p.mean(axis=0)
+
+
+def rmia(
+    target_x: np.ndarray,
+    marginal_x: np.ndarray,
+    target_z: np.ndarray,
+    marginal_z: np.ndarray,
+    *,
+    gamma: float = 1.0,
+) -> np.ndarray:
+    """RMIA's score: the share of population samples ``z`` that ``x`` dominates,
+    ``Pr_z[ (p(x|theta) / Pr(x)) / (p(z|theta) / Pr(z)) >= gamma ]``.
+
+    Args:
+        target_x: ``(n,)`` target probability of the true label of each sample.
+        marginal_x: ``(n,)`` its ``Pr(x)`` (:func:`rmia_marginal`).
+        target_z, marginal_z: ``(k,)`` the same for the population samples.
+        gamma: the likelihood-ratio threshold (RMIA's gamma; 1 by default).
+
+    Returns:
+        ``(n,)`` scores in [0, 1].
+    """
+    ratio_x = np.asarray(target_x, dtype=np.float64) / np.asarray(marginal_x, dtype=np.float64)
+    ratio_z = np.asarray(target_z, dtype=np.float64) / np.asarray(marginal_z, dtype=np.float64)
+    # ratio_x / ratio_z >= gamma  <=>  ratio_z <= ratio_x / gamma: count by sorting.
+    sorted_z = np.sort(ratio_z)
+    return np.searchsorted(sorted_z, ratio_x / gamma, side="right") / len(sorted_z)
