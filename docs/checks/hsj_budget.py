@@ -44,7 +44,7 @@ def main() -> None:
              "key": cfg["datasets"][args.dataset].get("seed_key", args.dataset)}  # fmt: skip
     print("| budget (max_iter, max_eval) | wall s | median target distance | "
           "AUC Orig | AUC Cal | AUC Cal-F | Acc. Orig | Acc. Cal | Acc. Cal-F |")  # fmt: skip
-    print("|---" * 10 + "|")
+    print("|---" * 9 + "|")
     for budget in args.budgets:
         it, ev = (int(v) for v in budget.split(","))
         rows, medians, wall = [], [], 0.0
