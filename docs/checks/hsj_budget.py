@@ -37,6 +37,7 @@ def main() -> None:
     ap.add_argument("--config", default="config/paper.yaml")
     ap.add_argument("--variant", default="plain")
     ap.add_argument("--budgets", nargs="+", default=["10,1000", "20,2000", "64,10000"])
+    ap.add_argument("--splits", type=int, default=None, help="only the first N splits")
     args = ap.parse_args()
     cfg = dconf.load_config(args.config)
     lo = dconf.label_only(cfg, args.dataset, args.variant)
@@ -52,10 +53,16 @@ def main() -> None:
             base = args.run_dir / "results" / args.dataset / args.variant / f"split{part}"
             with tempfile.TemporaryDirectory() as tmp:
                 out = Path(tmp) / "label_only.parquet"
+                split = pd.read_parquet(base / "split.parquet")
+                if args.splits is not None:
+                    split = split[split["split"] < args.splits]
+                    if split.empty:
+                        continue
+                split.to_parquet(Path(tmp) / "split.parquet", index=False)
                 t0 = time.perf_counter()
                 run_label_only(
                     data=str(args.run_dir / "results" / args.dataset / "data.npz"),
-                    split=str(base / "split.parquet"),
+                    split=str(Path(tmp) / "split.parquet"),
                     models={m: str(base / "models" / f"{m}.pt") for m in MODELS},
                     out=str(out),
                     cfg={**lo, "max_iter": it, "max_eval": ev},
@@ -65,6 +72,8 @@ def main() -> None:
                 wall += time.perf_counter() - t0
                 lab = pd.read_parquet(out)
             for t, sp in read_splits(base / "split.parquet").items():
+                if args.splits is not None and t >= args.splits:
+                    continue
                 one = lab[lab["split"] == t]
                 medians.append(one.loc[one["model"] == "target", "distance"].median())
                 res = label_only_attacks(one, sp, {"calibrations": ["orig", "cal", "calf"]})
