@@ -74,7 +74,7 @@ def test_table4_label_only_rows_and_comparison(tmp_path):
                     ["train_acc", "test_acc"], ["dataset", "variant", "label"])  # fmt: skip
     cmp = compare_with_paper(acc, summary, {"Credit": "Credit"}, []).set_index(["table", "column"])
     assert cmp.loc[("Table 4", "AUC Boundary Cal"), "paper"] == 0.640
-    assert cmp.loc[("Table 4", "ACC Boundary Cal-F"), "paper"] == 0.638
+    assert cmp.loc[("Table 4", "Acc. Boundary Cal-F"), "paper"] == 0.638
     assert cmp.loc[("Table 4", "AUC Boundary Orig"), "ours_mean"] == pytest.approx(0.56)
     assert len(cmp.loc["Table 4"]) == 6
 

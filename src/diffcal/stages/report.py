@@ -267,7 +267,7 @@ def compare_with_paper(
             rows.append({"table": table, "label": label, "paper_row": prow,
                          "column": (column if table == "Table 1" else column_label(column)
                                     if table != "Table 4"
-                                    else f"{metric.upper()} {column_label(column)}"),
+                                    else f"{'AUC' if metric == 'auc' else 'Acc.'} {column_label(column)}"),
                          "ours_mean": ours["mean"], "ours_std": ours["std"],
                          "n_splits": ours["n_splits"], "paper": pval, "diff": diff,
                          "paper_std_bound": bound if bound_key else np.nan,
