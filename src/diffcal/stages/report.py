@@ -264,10 +264,10 @@ def compare_with_paper(
             diff = ours["mean"] - pval
             bound = paper.std_bound(bound_key, prow) if bound_key else 0.0
             tol = max(bound, ours["std"] if np.isfinite(ours["std"]) else 0.0)
-            rows.append({"table": table, "label": label, "paper_row": prow,
-                         "column": (column if table == "Table 1" else column_label(column)
-                                    if table != "Table 4"
-                                    else f"{'AUC' if metric == 'auc' else 'Acc.'} {column_label(column)}"),
+            name = column if table == "Table 1" else column_label(column)
+            if table == "Table 4":
+                name = f"{'AUC' if metric == 'auc' else 'Acc.'} {name}"
+            rows.append({"table": table, "label": label, "paper_row": prow, "column": name,
                          "ours_mean": ours["mean"], "ours_std": ours["std"],
                          "n_splits": ours["n_splits"], "paper": pval, "diff": diff,
                          "paper_std_bound": bound if bound_key else np.nan,
