@@ -257,7 +257,6 @@ def boundary_distance(
         cur, ok = _initial(oracle, xa, ca, ia, init_size, (lo, hi), gen, x, pred)
         keep = ok.nonzero().squeeze(1)
         xa, ca, ia, cur = xa[keep], ca[keep], ia[keep], cur[keep]
-        view = (len(keep),) + (1,) * len(shape)
         for t in range(max_iter if len(keep) else 0):
             dist = _rows((cur - xa).reshape(len(keep), d))
             delta = (
@@ -289,7 +288,6 @@ def boundary_distance(
             x_adv[fin] = cur
             found[fin] = True
             distance[fin] = _rows((cur - xa).reshape(len(keep), d)).double()
-            del view
         distance[act[~ok]] = float("nan")
     return HSJResult(
         distance=distance.cpu().numpy(),

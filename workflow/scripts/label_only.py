@@ -3,15 +3,13 @@
 from diffcal.logs import setup_logging
 from diffcal.stages import rule_params
 from diffcal.stages.label_only import run_label_only
+from diffcal.stages.per_model import MODEL_ORDER
 
 setup_logging(snakemake.log[0])
 run_label_only(
     data=snakemake.input.data,
     split=snakemake.input.split,
-    models={
-        name: snakemake.input[name]
-        for name in ("target", "shadow", "scratch", "forget_target", "forget_shadow")
-    },
+    models={name: snakemake.input[name] for name in MODEL_ORDER},
     out=snakemake.output.out,
     threads=snakemake.threads,
     **rule_params(snakemake.params),

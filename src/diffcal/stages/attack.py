@@ -28,7 +28,7 @@ samples only (their ``n_members`` / ``n_nonmembers`` say how many).
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -83,6 +83,7 @@ def compute_attacks(
     scores: Sequence[str],
     calibrations: Sequence[str],
     gap: bool,
+    score_fns: Mapping[str, Callable[[Mapping[str, np.ndarray]], np.ndarray]] = SCORES,
 ) -> dict[str, np.ndarray]:
     """Attack scores per sample.
 
@@ -90,6 +91,8 @@ def compute_attacks(
         target: outputs of the attacked model, each ``(1, n)``.
         scratch: outputs of the scratch references, each ``(k, n)``.
         forget: outputs of the forgetting references, each ``(k', n)``.
+        score_fns: score name -> function of the outputs (the score-based attacks'
+            registry by default).
 
     Returns:
         attack name (see :func:`diffcal.attacks.attack_names`) -> ``(n,)`` scores.
@@ -99,12 +102,12 @@ def compute_attacks(
         out["gap"] = gap_score(target["correct"][0])
     refs = {"cal": scratch, "calf": forget}
     for name in scores:
-        s_target = SCORES[name](target)[0]
+        s_target = score_fns[name](target)[0]
         for cal in calibrations:
             if cal == "orig":
                 out[f"{name}_orig"] = s_target
             else:
-                out[f"{name}_{cal}"] = calibrate(s_target, SCORES[name](refs[cal]))
+                out[f"{name}_{cal}"] = calibrate(s_target, score_fns[name](refs[cal]))
     return out
 
 
@@ -152,7 +155,6 @@ def label_only_attacks(
     """The label-only attack of one split: set name -> (sample ids, is_member,
     attack name -> ``(n,)`` scores). ``lo``: the split's rows of label_only.parquet."""
     out = {}
-    cals = [c for c in cfg["calibrations"]]
     for set_name, (tmodel, fmodel, in_role, out_role) in SETTINGS.items():
         attacked = lo.loc[lo["model"] == tmodel, "sample_id"].to_numpy()
         part = sp[sp["sample_id"].isin(attacked)].sort_values("sample_id")
@@ -161,16 +163,13 @@ def label_only_attacks(
         if not (part["role"].isin([in_role, out_role])).all():
             raise ValueError(f"label_only.parquet: {tmodel} was attacked on samples outside "
                              f"{in_role}/{out_role}")  # fmt: skip
-        target = boundary_score(model_outputs(lo, tmodel, ids, ["distance"]))[0]
-        refs = {"cal": "scratch", "calf": fmodel}
-        att = {}
-        for cal in cals:
-            name = f"{LABEL_ONLY}_{cal}"
-            if cal == "orig":
-                att[name] = target
-            else:
-                ref = boundary_score(model_outputs(lo, refs[cal], ids, ["distance"]))
-                att[name] = calibrate(target, ref)
+        att = compute_attacks(
+            *(model_outputs(lo, m, ids, ["distance"]) for m in (tmodel, "scratch", fmodel)),
+            scores=[LABEL_ONLY],
+            calibrations=cfg["calibrations"],
+            gap=False,
+            score_fns={LABEL_ONLY: boundary_score},
+        )
         out[set_name] = (ids, is_member, att)
     return out
 

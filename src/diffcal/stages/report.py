@@ -199,18 +199,13 @@ def write_table4(summary: pd.DataFrame, prefix: str) -> None:
     cols = label_only_attacks(summary)
     long = summary[summary["attack"].isin(cols) & summary["metric"].isin(["auc", "acc"])]
     long = long.reset_index(drop=True)
-    labels = list(dict.fromkeys(long["label"]))
-    data = {}
+    parts = []
     for metric, head in (("auc", "AUC"), ("acc", "Acc.")):
-        for att in cols:
-            cells = []
-            for lab in labels:
-                sel = (long["label"] == lab) & (long["attack"] == att)
-                r = long[sel & (long["metric"] == metric)]
-                cells.append(fmt(r["mean"].iloc[0], r["std"].iloc[0]) if len(r) else "")
-            data[f"{head} {CAL_LABELS[att.partition('_')[2]]}"] = cells
-    df = pd.DataFrame(data, index=pd.Index(labels, name="Dataset"))
-    if not labels:
+        part = wide(long, metric, cols)
+        part.columns = [f"{head} {CAL_LABELS[att.partition('_')[2]]}" for att in cols]
+        parts.append(part)
+    df = pd.concat(parts, axis=1)
+    if df.empty:
         note = "No dataset in this config runs the label-only attack (`label_only.enabled`)."
     else:
         n = summary[(summary["attack"] == cols[0]) & (summary["metric"] == "n_members")]
