@@ -20,6 +20,7 @@ include: "workflow/rules/label_only.smk"
 include: "workflow/rules/attack.smk"
 include: "workflow/rules/report.smk"
 include: "workflow/rules/ablations.smk"
+include: "workflow/rules/compare.smk"
 
 
 rule all:

@@ -217,6 +217,7 @@ def check_config(config: Mapping[str, Any]) -> None:
         for vname, var in ds["variants"].items():
             _check_variant(config, name, vname, var)
     _check_ablations(config)
+    _check_compare(config)
 
 
 def model_options(arch: str) -> list[str]:
@@ -398,6 +399,37 @@ def _check_ablations(config: Mapping[str, Any]) -> None:
             any("dp" in config["datasets"][ds]["variants"][v] for v in variants),
             f"ablations.dp.{ds}",
             "lists no variant with a dp section",
+        )
+
+
+def _check_compare(config: Mapping[str, Any]) -> None:
+    cmp = config.get("compare") or {}
+    for ds, variants in cmp.get("datasets", {}).items():
+        key = f"compare.datasets.{ds}"
+        _require(
+            ds in config["datasets"],
+            key,
+            f"unknown dataset; datasets: {sorted(config['datasets'])}",
+        )
+        defined = config["datasets"][ds]["variants"]
+        _require(
+            isinstance(variants, list) and len(variants) > 0, key, "must list at least one variant"
+        )
+        for v in variants:
+            _require(
+                v in defined, key, f"unknown variant {v!r}; variants of {ds}: {sorted(defined)}"
+            )
+            _require(
+                "dp" not in defined[v],
+                key,
+                f"variant {v!r} trains with DP-SGD; the pool trains without (not supported)",
+            )
+    refs = cmp.get("references", 16)
+    for m in cmp.get("budgets", []):
+        _require(
+            m <= refs,
+            "compare.budgets",
+            f"budget {m} is more than the {refs} pool references (compare.references)",
         )
 
 

@@ -45,25 +45,66 @@ def logit_confidence(logits: np.ndarray, labels: np.ndarray) -> np.ndarray:
     return zy - logsumexp(others, axis=-1)
 
 
-def _masked_stats(values: np.ndarray, mask: np.ndarray, global_variance: bool):
+def _masked_stats(values: np.ndarray, mask: np.ndarray, global_variance: bool, missing: str):
     """Per-sample mean and std of ``values[:, i]`` over references where ``mask``
-    (``(m, n)`` both); the std pooled over all samples with ``global_variance``."""
+    (``(m, n)`` both); the std pooled over all samples with ``global_variance``.
+
+    ``missing``: what a sample without any reference of this kind gets: ``"raise"``
+    refuses it; ``"global"`` gives it the mean and pooled std of every (reference,
+    sample) value of this kind (with few references, e.g. a budget of M = 1, about
+    half the samples have no OUT model; they fall back on the population's
+    statistics, which ranks them as the uncalibrated score would).
+    """
     v = np.asarray(values, dtype=np.float64)
     w = np.asarray(mask, dtype=bool)
     count = w.sum(axis=0)
-    if (count == 0).any():
-        raise ValueError(f"{int((count == 0).sum())} samples have no reference of this kind")
-    mean = np.where(w, v, 0.0).sum(axis=0) / count
+    none = count == 0
+    if none.any():
+        if missing == "raise" or not w.any():
+            raise ValueError(f"{int(none.sum())} samples have no reference of this kind")
+        if missing != "global":
+            raise ValueError(f"missing must be 'raise' or 'global', got {missing!r}")
+    mean = np.where(w, v, 0.0).sum(axis=0) / np.maximum(count, 1)
+    pooled_mean = v[w].mean() if w.any() else 0.0
+    mean = np.where(none, pooled_mean, mean)
     dev2 = np.where(w, (v - mean) ** 2, 0.0)
+    pooled_std = np.sqrt(dev2.sum() / w.sum()) if w.any() else 0.0
     if global_variance:
-        std = np.full(v.shape[1], np.sqrt(dev2.sum() / w.sum()))
+        std = np.full(v.shape[1], pooled_std)
     else:
-        std = np.sqrt(dev2.sum(axis=0) / count)
+        std = np.where(none, pooled_std, np.sqrt(dev2.sum(axis=0) / np.maximum(count, 1)))
     return mean, np.maximum(std, MIN_STD)
 
 
+def masked_mean(values: np.ndarray, mask: np.ndarray, *, missing: str = "raise") -> np.ndarray:
+    """``(n,)`` mean of ``values[:, i]`` (``(m, n)``) over the references where
+    ``mask`` (``(m, n)`` bool); samples without one as in ``_masked_stats``."""
+    return _masked_stats(values, mask, False, missing)[0]
+
+
+def calibrated_loss(
+    target_loss: np.ndarray, ref_loss: np.ndarray, is_in: np.ndarray, *, missing: str = "raise"
+) -> np.ndarray:
+    """This paper's calibrated loss attack (eq. 5 on the loss score, "Attack-R" in
+    the LiRA / RMIA papers) with the OUT references of a pool:
+    ``-(loss_target - mean_OUT loss_ref)``.
+
+    Args:
+        target_loss: ``(n,)`` cross-entropy of the target.
+        ref_loss: ``(m, n)`` cross-entropy of each reference.
+        is_in: ``(m, n)`` bool; only references with ``~is_in`` are used.
+    """
+    out_mean = masked_mean(ref_loss, ~np.asarray(is_in, dtype=bool), missing=missing)
+    return -(np.asarray(target_loss, dtype=np.float64) - out_mean)
+
+
 def lira_online(
-    target: np.ndarray, refs: np.ndarray, is_in: np.ndarray, *, global_variance: bool = False
+    target: np.ndarray,
+    refs: np.ndarray,
+    is_in: np.ndarray,
+    *,
+    global_variance: bool = False,
+    missing: str = "raise",
 ) -> np.ndarray:
     """Online LiRA: the log-likelihood ratio of the target's statistic under
     Gaussians fitted to the IN and to the OUT references of each sample.
@@ -74,19 +115,26 @@ def lira_online(
         is_in: ``(m, n)`` bool, reference j trained on sample i.
         global_variance: one variance per kind (IN / OUT) for all samples (the
             paper's choice with few references) instead of one per sample.
+        missing: samples without IN (or OUT) references: ``"raise"`` or
+            ``"global"`` (the pooled statistics of that kind; see ``_masked_stats``).
 
     Returns:
         ``(n,)`` ``log N(t; mu_in, s_in) - log N(t; mu_out, s_out)``.
     """
     is_in = np.asarray(is_in, dtype=bool)
-    mu_in, s_in = _masked_stats(refs, is_in, global_variance)
-    mu_out, s_out = _masked_stats(refs, ~is_in, global_variance)
+    mu_in, s_in = _masked_stats(refs, is_in, global_variance, missing)
+    mu_out, s_out = _masked_stats(refs, ~is_in, global_variance, missing)
     t = np.asarray(target, dtype=np.float64)
     return stats.norm.logpdf(t, mu_in, s_in) - stats.norm.logpdf(t, mu_out, s_out)
 
 
 def lira_offline(
-    target: np.ndarray, refs: np.ndarray, is_in: np.ndarray, *, global_variance: bool = False
+    target: np.ndarray,
+    refs: np.ndarray,
+    is_in: np.ndarray,
+    *,
+    global_variance: bool = False,
+    missing: str = "raise",
 ) -> np.ndarray:
     """Offline LiRA: a one-sided test against the OUT Gaussian only,
     ``log Pr[Z < t]`` for ``Z ~ N(mu_out, s_out)`` (higher: the target's statistic
@@ -94,28 +142,40 @@ def lira_offline(
 
     Shapes as :func:`lira_online`; only the OUT references (``~is_in``) are used.
     """
-    mu_out, s_out = _masked_stats(refs, ~np.asarray(is_in, dtype=bool), global_variance)
+    mu_out, s_out = _masked_stats(refs, ~np.asarray(is_in, dtype=bool), global_variance, missing)
     return stats.norm.logcdf(np.asarray(target, dtype=np.float64), mu_out, s_out)
 
 
-def rmia_marginal(ref_probs: np.ndarray, is_in: np.ndarray | None, *, a: float) -> np.ndarray:
+def rmia_marginal(
+    ref_probs: np.ndarray,
+    is_in: np.ndarray | None,
+    *,
+    a: float,
+    offline: bool | None = None,
+    missing: str = "raise",
+) -> np.ndarray:
     """RMIA's ``Pr(x)``: the mean probability of the true label over references.
 
-    Online (``is_in`` given: the references include IN models of the samples): the
-    mean over all references. Offline (``is_in`` None: ``ref_probs`` come from OUT
-    references only): the paper's linear correction for the missing IN models,
-    ``((1 + a) * mean_out + (1 - a)) / 2``.
+    Online (the references include IN models of the samples): the mean over all
+    references. Offline: the mean over the OUT references, with the paper's linear
+    correction for the missing IN models, ``((1 + a) * mean_out + (1 - a)) / 2``.
 
     Args:
         ref_probs: ``(m, n)`` probability of the true label under each reference.
         is_in: ``(m, n)`` bool membership of the references, or None (all OUT).
         a: the offline interpolation parameter in [0, 1] (RMIA's ``a``); ignored
             online.
+        offline: default: offline iff ``is_in`` is None. Offline with ``is_in``
+            uses the OUT references of each sample only (``missing`` as in
+            :func:`lira_online`).
     """
     p = np.asarray(ref_probs, dtype=np.float64)
-    if is_in is None:
-        return ((1.0 + a) * p.mean(axis=0) + (1.0 - a)) / 2.0
-    return p.mean(axis=0)
+    if offline is None:
+        offline = is_in is None
+    if not offline:
+        return p.mean(axis=0)
+    out = np.ones_like(p, dtype=bool) if is_in is None else ~np.asarray(is_in, dtype=bool)
+    return ((1.0 + a) * masked_mean(p, out, missing=missing) + (1.0 - a)) / 2.0
 
 
 def rmia(

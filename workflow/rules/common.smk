@@ -111,11 +111,13 @@ def forget_tuning_input(w):
 
 
 def all_outputs():
+    if config["compare"]["only"]:
+        return compare_outputs()
     out = list(rules.tables.output)
     for dataset, ds in config["datasets"].items():
         for variant in ds["variants"]:
             out += expand(rules.figures.output, dataset=dataset, variant=variant)
-    return out + ablation_outputs()
+    return out + ablation_outputs() + compare_outputs()
 
 
 TABLES = {

@@ -1,0 +1,65 @@
+"""Stage ``compare_attack``: every attack of the comparison at every reference
+budget M, per split of a part (:mod:`diffcal.compare`). Reads only scores: adding
+an attack or a budget trains and scores no model.
+
+Outputs:
+
+- ``compare_scores.parquet``: ``split`` (int16), ``budget`` (int16), ``attack``
+  (string), ``sample_id`` (int32), ``member`` (bool), ``score`` (float64), sorted
+  by split, budget, attack (config order), sample_id;
+- ``compare_metrics.csv``: one row per (split, budget, attack): ``auc`` and
+  ``tpr_at_<fpr>`` for every FPR level.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from diffcal.compare import attack_metrics, pool_outputs, run_attacks
+from diffcal.io import write_csv, write_parquet
+from diffcal.splits import ids_with_role, read_splits
+
+log = logging.getLogger("diffcal")
+
+
+def run_compare_attack(
+    *,
+    scores: str,
+    membership: str,
+    split: str,
+    out_scores: str,
+    out_metrics: str,
+    attacks: Sequence[str],
+    budgets: Sequence[int],
+    rmia: Mapping[str, float],
+    fpr_levels: Sequence[float],
+) -> None:
+    sc, mem = pd.read_parquet(scores), pd.read_parquet(membership)
+    frames, rows = [], []
+    for t, sp in read_splits(split).items():
+        ids, o = pool_outputs(sc[sc["split"] == t], mem[mem["split"] == t])
+        member = np.isin(ids, ids_with_role(sp, "member"))
+        for (m, a), s in run_attacks(o, attacks, budgets, rmia).items():
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "split": np.full(len(ids), t, np.int16),
+                        "budget": np.full(len(ids), m, np.int16),
+                        "attack": pd.array([a] * len(ids), dtype="string"),
+                        "sample_id": ids.astype(np.int32),
+                        "member": member,
+                        "score": s,
+                    }
+                )
+            )
+            rows.append(
+                {"split": t, "budget": m, "attack": a, **attack_metrics(member, s, fpr_levels)}
+            )
+            if m == max(budgets):
+                log.info("split %d M=%d %-20s AUC %.4f", t, m, a, rows[-1]["auc"])
+    write_parquet(pd.concat(frames, ignore_index=True), out_scores)
+    write_csv(pd.DataFrame(rows), out_metrics)

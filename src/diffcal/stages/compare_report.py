@@ -1,0 +1,169 @@
+"""Stage ``compare_report``: the comparison's table (AUC and TPR at low FPR per
+attack and reference budget, mean and 95 % interval over splits) and its log-log
+ROC figure at the largest budget. See docs/comparison.md."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from diffcal.compare import LABELS, fpr_column, summarise
+from diffcal.io import write_csv, write_text
+from diffcal.stages.report import _savefig
+
+log = logging.getLogger("diffcal")
+
+METRIC_LABELS = {"auc": "AUC"}
+
+
+def metric_label(metric: str) -> str:
+    """``tpr_at_0.001`` -> ``TPR@0.1%FPR``; ``auc`` -> ``AUC``."""
+    if metric in METRIC_LABELS:
+        return METRIC_LABELS[metric]
+    level = float(metric.removeprefix("tpr_at_"))
+    return f"TPR@{level * 100:g}%FPR"
+
+
+def cell(row: pd.Series, percent: bool) -> str:
+    """``0.612 [0.601, 0.623]`` (TPRs in percent)."""
+    k = 100.0 if percent else 1.0
+    d = 2 if percent else 3
+    if not np.isfinite(row["ci_low"]):
+        return f"{k * row['mean']:.{d}f}"
+    return f"{k * row['mean']:.{d}f} [{k * row['ci_low']:.{d}f}, {k * row['ci_high']:.{d}f}]"
+
+
+def markdown(df: pd.DataFrame) -> list[str]:
+    cols = [df.index.name or "", *df.columns]
+    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    lines += ["| " + " | ".join([str(i), *map(str, r)]) + " |" for i, r in df.iterrows()]
+    return lines
+
+
+def run_compare_report(
+    *,
+    runs: Sequence[Mapping[str, Any]],
+    attacks: Sequence[str],
+    budgets: Sequence[int],
+    fpr_levels: Sequence[float],
+    csv: str,
+    md: str,
+    png: str,
+    pdf: str,
+) -> None:
+    """``runs``: one dict per (dataset, variant) with ``dataset``, ``variant``,
+    ``label`` and the part files ``metrics`` and ``scores`` (lists)."""
+    frames = []
+    for r in runs:
+        m = pd.concat([pd.read_csv(p) for p in r["metrics"]], ignore_index=True)
+        frames.append(m.assign(dataset=r["dataset"], variant=r["variant"], label=r["label"]))
+    per_split = pd.concat(frames, ignore_index=True)
+    long = summarise(per_split, ["dataset", "variant", "label", "budget", "attack"])
+    write_csv(long, csv)
+
+    top = max(budgets)
+    metric_cols = ["auc", *(fpr_column(f) for f in fpr_levels)]
+    out = [
+        "# LiRA, RMIA and difficulty calibration at equal reference budgets",
+        "",
+        "Mean over splits and 95 % t-interval of the mean in brackets; TPR in percent. "
+        "M: pool references per split (about M/2 IN and M/2 OUT per candidate; offline "
+        "attacks and the calibrated loss use the OUT ones).",
+        "",
+    ]
+    for r in runs:
+        s = long[(long["dataset"] == r["dataset"]) & (long["variant"] == r["variant"])]
+        n_splits = int(s["n_splits"].max())
+        first = pd.read_parquet(r["scores"][0], columns=["split", "budget", "attack", "member"])
+        first = first[
+            (first["split"] == first["split"].min())
+            & (first["budget"] == top)
+            & (first["attack"] == attacks[0])
+        ]
+        n_cand, n_out = len(first), int((~first["member"]).sum())
+        out += [
+            f"## {r['label']}",
+            "",
+            f"{n_splits} split(s), {n_cand} candidates per split, {n_out} of them non-members: "
+            f"the smallest non-zero FPR a split resolves is 1/{n_out} = {100 / n_out:.3g}%.",
+            "",
+            f"### All metrics at M = {top}",
+            "",
+        ]
+        at_top = s[s["budget"] == top]
+        table = pd.DataFrame(
+            {
+                metric_label(c): [
+                    cell(
+                        at_top[(at_top["attack"] == a) & (at_top["metric"] == c)].iloc[0],
+                        c != "auc",
+                    )
+                    for a in attacks
+                ]
+                for c in metric_cols
+            },
+            index=pd.Index([LABELS[a] for a in attacks], name="Attack"),
+        )
+        out += markdown(table) + [""]
+        for c in ("auc", fpr_column(0.001)) if 0.001 in fpr_levels else ("auc",):
+            out += [f"### {metric_label(c)} against M", ""]
+            sc = s[s["metric"] == c]
+            table = pd.DataFrame(
+                {
+                    f"M={m}": [
+                        cell(sc[(sc["attack"] == a) & (sc["budget"] == m)].iloc[0], c != "auc")
+                        for a in attacks
+                    ]
+                    for m in budgets
+                },
+                index=pd.Index([LABELS[a] for a in attacks], name="Attack"),
+            )
+            out += markdown(table) + [""]
+    write_text(md, "\n".join(out))
+    figure(runs, attacks, top, png, pdf)
+
+
+def figure(runs, attacks, budget: int, png: str, pdf: str) -> None:
+    """Log-log ROC of every attack at ``budget``, first split of each run."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import seaborn as sns
+    from sklearn.metrics import roc_curve
+
+    colors = dict(zip(attacks, sns.color_palette("tab10", len(attacks)), strict=True))
+    fig, axes = plt.subplots(1, len(runs), figsize=(4.2 * len(runs), 4.0), squeeze=False)
+    for ax, r in zip(axes[0], runs, strict=True):
+        sc = pd.read_parquet(r["scores"][0])
+        t0 = int(sc["split"].min())
+        sc = sc[(sc["split"] == t0) & (sc["budget"] == budget)]
+        n_out = int((~sc[sc["attack"] == attacks[0]]["member"]).sum())
+        for a in attacks:
+            g = sc[sc["attack"] == a]
+            fpr, tpr, _ = roc_curve(g["member"], g["score"])
+            ax.loglog(
+                np.maximum(fpr, 0.5 / n_out),
+                np.maximum(tpr, 1e-5),
+                label=LABELS[a],
+                color=colors[a],
+                lw=1.2,
+                ls="--" if "offline" in a or a == "calibrated_loss" else "-",
+            )
+        lo = 0.5 / n_out
+        ax.plot([lo, 1], [lo, 1], color="grey", lw=0.8, ls=":")
+        ax.set(
+            xlim=(lo, 1),
+            ylim=(lo, 1),
+            xlabel="False positive rate",
+            ylabel="True positive rate",
+            title=f"{r['label']} (M = {budget}, split {t0})",
+        )
+    axes[0][0].legend(fontsize=7, loc="lower right")
+    fig.tight_layout()
+    _savefig(fig, png, pdf)
+    plt.close(fig)

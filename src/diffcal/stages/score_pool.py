@@ -1,0 +1,115 @@
+"""Stage ``score_pool``: per-sample outputs of the target and of every pool
+reference (:mod:`diffcal.stages.train_pool`) for the LiRA / RMIA comparison.
+
+Scored samples, per split: the candidates (``member`` + ``nonmember``) and the
+*population*: up to ``population`` public samples (role ``reference``, drawn from
+one seed per split) that no model of the comparison trained on; RMIA compares
+each candidate with them.
+
+Schema of ``pool_scores.parquet`` (sorted by split, model, ref, sample_id):
+
+| column     | dtype   | meaning                                                  |
+|------------|---------|----------------------------------------------------------|
+| split      | int16   | split index t                                            |
+| model      | string  | ``target`` or ``pool``                                   |
+| ref        | int16   | pool reference index j (0 for the target)                |
+| sample_id  | int32   | row of the dataset                                       |
+| label      | int16   | true label y                                             |
+| population | bool    | a population sample (else a candidate)                   |
+| loss       | float64 | cross-entropy ``-log p_y`` (RMIA uses ``p_y = e^-loss``) |
+| lira_stat  | float64 | ``log(p_y / (1 - p_y))`` from the logits (LiRA)          |
+"""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pandas as pd
+import torch
+import torch.nn.functional as F
+
+from diffcal.io import write_parquet
+from diffcal.prepared import load_prepared
+from diffcal.reference_attacks import logit_confidence
+from diffcal.seeds import derive_seed
+from diffcal.splits import ids_with_role, read_splits, subsample
+from diffcal.stages.common import load_models
+from diffcal.stages.per_model import key_columns
+from diffcal.train import image_batch, image_layout, setup_torch
+
+log = logging.getLogger("diffcal")
+
+
+@torch.no_grad()
+def logits_of(model: torch.nn.Module, x: np.ndarray, batch_size: int) -> np.ndarray:
+    """``(n, C)`` float64 logits of ``model`` (eval mode) on ``x`` ``(n, ...)``."""
+    model.eval()
+    device = next(model.parameters()).device
+    image_layout(model, np.ndim(x))
+    out = []
+    for start in range(0, len(x), batch_size):
+        xb = torch.as_tensor(x[start : start + batch_size], dtype=torch.float32, device=device)
+        out.append(model(image_batch(xb)).double().cpu().numpy())
+    return np.concatenate(out)
+
+
+def population_ids(sp: pd.DataFrame, size: int, seed: int) -> np.ndarray:
+    """Up to ``size`` public ``reference`` samples (sorted)."""
+    pool = ids_with_role(sp, "reference")
+    return subsample(pool, min(size, len(pool)), seed=seed)
+
+
+def run_score_pool(
+    *,
+    data: str,
+    split: str,
+    target: str,
+    models: str,
+    out: str,
+    seeds: dict,
+    population: int,
+    batch_size: int = 512,
+    threads: int = 1,
+) -> None:
+    device = setup_torch(threads)
+    d = load_prepared(data)
+    loaded = {
+        "target": load_models(target, device=device)[1],
+        "pool": load_models(models, device=device)[1],
+    }
+    frames = []
+    for t, sp in read_splits(split).items():
+        cand = ids_with_role(sp, "member", "nonmember")
+        pop = population_ids(
+            sp, population, derive_seed(seeds["root_seed"], seeds["key"], t, "population")
+        )
+        ids = np.concatenate([cand, pop])
+        x, y = d.features(ids), d.y[ids]
+        is_pop = np.r_[np.zeros(len(cand), bool), np.ones(len(pop), bool)]
+        for name, entries in loaded.items():
+            mine = sorted((e for e in entries if int(e["split"]) == t), key=lambda e: e["index"])
+            for e in mine:
+                z = logits_of(e["model"], x, batch_size)
+                loss = -F.log_softmax(torch.from_numpy(z), dim=1)[np.arange(len(y)), y].numpy()
+                frames.append(
+                    pd.DataFrame(
+                        {
+                            **key_columns(t, name, e["index"], ids, y),
+                            "population": is_pop,
+                            "loss": loss,
+                            "lira_stat": logit_confidence(z, y),
+                        }
+                    )
+                )
+            log.info(
+                "split %d: scored %d %s model(s) on %d candidates + %d population",
+                t,
+                len(mine),
+                name,
+                len(cand),
+                len(pop),
+            )
+    df = pd.concat(frames, ignore_index=True)
+    df = df.sort_values(["split", "model", "ref", "sample_id"], kind="stable", ignore_index=True)
+    write_parquet(df, out)

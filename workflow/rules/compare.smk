@@ -1,0 +1,128 @@
+# LiRA / RMIA / difficulty calibration at equal reference budgets (config section
+# `compare`, docs/comparison.md). A pool of M references per split trains once;
+# attacks and budgets are read from scores, so adding an attack trains no model.
+CMP = f"results/compare/{config['name']}"
+
+
+def compare_cfg(key):
+    return config["compare"][key]
+
+
+def compare_runs():
+    """One entry per (dataset, variant) of the comparison, with its part files."""
+    runs = []
+    for d, variants in config["compare"]["datasets"].items():
+        for v in variants:
+            parts = dconf.parts(config, d)
+            files = lambda rule: [rule.format(dataset=d, variant=v, part=p) for p in parts]
+            runs.append({
+                "dataset": d, "variant": v, "label": dconf.label(config, d, v),
+                "metrics": files(rules.compare_attack.output.out_metrics),
+                "scores": files(rules.compare_attack.output.out_scores),
+            })  # fmt: skip
+    return runs
+
+
+def compare_outputs():
+    if not config["compare"]["datasets"]:
+        return []
+    return list(rules.compare_report.output)
+
+
+rule train_pool:
+    input:
+        data=rules.prepare.output.data,
+        split=from_model_variant(rules.split.output.split),
+    output:
+        models="results/{dataset}/{variant}/split{part}/pool/models.pt",
+        membership="results/{dataset}/{variant}/split{part}/pool/membership.parquet",
+    params:
+        model_cfg=lambda w: ds_cfg(w, "model"),
+        recipe=lambda w: dconf.recipe(config, w.dataset, w.variant),
+        references=compare_cfg("references"),
+        seeds=seeds,
+        code=code("train_pool"),
+    log:
+        "logs/{dataset}/{variant}/split{part}/train_pool.log",
+    conda:
+        "../../envs/diffcal.yaml"
+    threads: res("threads")
+    resources:
+        **TRAIN_RESOURCES,
+    script:
+        "../scripts/train_pool.py"
+
+
+rule score_pool:
+    input:
+        data=rules.prepare.output.data,
+        split=from_model_variant(rules.split.output.split),
+        target=from_model_variant(rules.train_base.output.target),
+        models=rules.train_pool.output.models,
+    output:
+        out="results/{dataset}/{variant}/split{part}/pool/pool_scores.parquet",
+    params:
+        population=compare_cfg("population"),
+        batch_size=lambda w: ds_cfg(w, "score", "batch_size"),
+        seeds=seeds,
+        code=code("score_pool"),
+    log:
+        "logs/{dataset}/{variant}/split{part}/score_pool.log",
+    conda:
+        "../../envs/diffcal.yaml"
+    threads: res("threads")
+    resources:
+        **TRAIN_RESOURCES,
+    script:
+        "../scripts/score_pool.py"
+
+
+rule compare_attack:
+    input:
+        scores=rules.score_pool.output.out,
+        membership=rules.train_pool.output.membership,
+        split=from_model_variant(rules.split.output.split),
+    output:
+        out_scores="results/{dataset}/{variant}/split{part}/pool/compare_scores.parquet",
+        out_metrics="results/{dataset}/{variant}/split{part}/pool/compare_metrics.csv",
+    params:
+        attacks=compare_cfg("attacks"),
+        budgets=compare_cfg("budgets"),
+        rmia={"a": compare_cfg("rmia_a"), "gamma": compare_cfg("rmia_gamma")},
+        fpr_levels=compare_cfg("fpr_levels"),
+        code=code("compare_attack"),
+    log:
+        "logs/{dataset}/{variant}/split{part}/compare_attack.log",
+    conda:
+        "../../envs/diffcal.yaml"
+    resources:
+        mem_mb=4000,
+        runtime=30,
+    script:
+        "../scripts/compare_attack.py"
+
+
+rule compare_report:
+    input:
+        lambda w: [p for r in compare_runs() for p in r["metrics"] + r["scores"]],
+    output:
+        csv=report(f"{CMP}/comparison.csv", category="Comparison"),
+        md=report(f"{CMP}/comparison.md", category="Comparison"),
+        png=report(f"{CMP}/fig_roc_loglog.png", category="Comparison"),
+        pdf=f"{CMP}/fig_roc_loglog.pdf",
+    params:
+        runs=compare_runs(),
+        attacks=compare_cfg("attacks"),
+        budgets=compare_cfg("budgets"),
+        fpr_levels=compare_cfg("fpr_levels"),
+        code=code("compare_report"),
+    log:
+        f"logs/compare/{config['name']}/compare_report.log",
+    conda:
+        "../../envs/diffcal.yaml"
+    localrule: True
+    resources:
+        mem_mb=4000,
+        runtime=20,
+    script:
+        "../scripts/compare_report.py"
