@@ -150,6 +150,29 @@ BAD_CONFIGS = [
         "datasets: {x: {source: sklearn_digits, variants: {v: {label_only: {points: 0}}}}}",
         ["datasets.x.variants.v.label_only.points", "integer >= 1"],
     ),
+    # issue 13: the comparison's budgets, datasets, variants and attacks
+    (
+        "compare: {references: 4, budgets: [1, 8], datasets: {x: [plain]}}\n"
+        "datasets: {x: {source: sklearn_digits}}",
+        ["compare.budgets", "budget 8 is more than the 4 pool references"],
+    ),
+    (
+        "compare: {datasets: {y: [plain]}}\ndatasets: {x: {source: sklearn_digits}}",
+        ["compare.datasets.y", "unknown dataset"],
+    ),
+    (
+        "compare: {datasets: {x: [v]}}\ndatasets: {x: {source: sklearn_digits}}",
+        ["compare.datasets.x", "unknown variant 'v'"],
+    ),
+    (
+        "compare: {attacks: [lira, loss]}\ndatasets: {x: {source: sklearn_digits}}",
+        ["compare.attacks", "'lira' is not allowed"],
+    ),
+    (
+        "compare: {datasets: {x: [e]}}\n"
+        "datasets: {x: {source: sklearn_digits, variants: {e: {dp: {epsilon: 1}}}}}",
+        ["compare.datasets.x", "DP-SGD"],
+    ),
 ]
 
 
@@ -197,7 +220,9 @@ def test_every_repo_config_dry_runs(bare_workflow, configfile):
     assert "Job stats" in proc.stdout + proc.stderr
 
 
-@pytest.mark.parametrize("configfile", ["config/paper.yaml", "config/ablations.yaml"])
+@pytest.mark.parametrize(
+    "configfile", ["config/paper.yaml", "config/ablations.yaml", "config/compare.yaml"]
+)
 def test_load_config_fills_defaults_as_snakemake_does(configfile):
     """Issue 12.11: one config path. The library's loader (used by recipe_search)
     gives the config Snakemake's own validate(set_default=True) gives."""

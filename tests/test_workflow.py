@@ -8,10 +8,12 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import yaml
 from conftest import copy_workflow, planned_jobs, snakemake
+from sklearn.metrics import roc_auc_score
 
 pytestmark = pytest.mark.slow
 CFG = ("--configfile", "tests/data/tiny.yaml")
@@ -308,3 +310,51 @@ def test_label_only_attack_trains_and_scores_nothing(tiny_run, tmp_path):
         path = trial / "src/diffcal" / module
         path.write_text(path.read_text() + "\n# an edit\n")
         assert {r for r, _ in planned_jobs(trial, *CFG)} == expected, module
+
+
+def test_compare_reuses_targets_and_attacks_retrain_nothing(tiny_run, tmp_path):
+    """Issue 13: the comparison trains the pool once and reuses the tiny run's
+    targets; its metrics recompute from its Parquet files; a second invocation
+    plans nothing; adding an attack or a budget trains and scores nothing; the
+    pool retrains to the same bytes."""
+    wd = _clone_run(tiny_run, tmp_path / "wd")
+    cmp = {"datasets": {"breast_cancer": ["plain"]}, "references": 4, "budgets": [1, 4],
+           "population": 40, "attacks": ["loss", "calibrated_loss", "lira_offline"]}  # fmt: skip
+    _edit_config(wd, lambda c: c.update(compare=cmp))
+    jobs = planned_jobs(wd, *CFG)
+    assert {r for r, _ in jobs} == {"train_pool", "score_pool", "compare_attack", "compare_report"}
+    snakemake(wd, "all", "--cores", "2", *CFG)
+    pool = wd / "results/breast_cancer/plain/split0-1/pool"
+    mem = pd.read_parquet(pool / "membership.parquet")
+    split = pd.read_parquet(wd / "results/breast_cancer/plain/split0-1/split.parquet")
+    cand = split[split["role"].isin(["member", "nonmember"]) & (split["split"] == 0)]
+    m0 = mem[mem["split"] == 0].pivot(index="ref", columns="sample_id", values="is_in")
+    assert list(m0.columns) == sorted(cand["sample_id"])
+    assert (m0.sum(axis=0) == 2).all()  # IN for exactly 2 of 4 references
+    sc = pd.read_parquet(pool / "pool_scores.parquet")
+    att = pd.read_parquet(pool / "compare_scores.parquet")
+    met = pd.read_csv(pool / "compare_metrics.csv").set_index(["split", "budget", "attack"])
+    # calibrated loss at M = 4 by hand: -(target loss - mean loss of OUT references)
+    c0 = sc[(sc["split"] == 0) & ~sc["population"]]
+    tgt = c0[c0["model"] == "target"].set_index("sample_id")["loss"]
+    ref = c0[c0["model"] == "pool"].pivot(index="ref", columns="sample_id", values="loss")
+    want = -(tgt - ref.where(~m0).mean(axis=0))
+    got = att[(att["split"] == 0) & (att["budget"] == 4) & (att["attack"] == "calibrated_loss")]
+    np.testing.assert_allclose(got.set_index("sample_id")["score"], want.loc[got["sample_id"]])
+    members = set(split[(split["split"] == 0) & (split["role"] == "member")]["sample_id"])
+    assert (got["member"] == got["sample_id"].isin(members)).all()
+    for (t, m, a), g in att.groupby(["split", "budget", "attack"]):
+        assert met.loc[(t, m, a), "auc"] == pytest.approx(roc_auc_score(g["member"], g["score"]))
+    md = (wd / "results/compare/default/comparison.md").read_text()
+    assert "LiRA offline" in md and "M=1" in md
+    assert planned_jobs(wd, *CFG) == []
+    before = {f.name: f.read_bytes() for f in pool.iterdir()}
+    cmp["attacks"] = cmp["attacks"] + ["lira_online", "rmia_offline"]
+    cmp["budgets"] = [1, 2, 4]
+    _edit_config(wd, lambda c: c.update(compare=cmp))
+    assert {r for r, _ in planned_jobs(wd, *CFG)} == {"compare_attack", "compare_report"}
+    snakemake(wd, "all", "--cores", "2", *CFG, "--forcerun", "train_pool")
+    for name in ("models.pt", "membership.parquet", "pool_scores.parquet"):
+        assert (pool / name).read_bytes() == before[name], name
+    met = pd.read_csv(pool / "compare_metrics.csv")
+    assert set(met["attack"]) == set(cmp["attacks"]) and set(met["budget"]) == {1, 2, 4}

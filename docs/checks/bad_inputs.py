@@ -65,6 +65,9 @@ CASES: list[tuple[str, str | list[str]]] = [
     ),  # fmt: skip
     ("label-only points 0", D % ", label_only: {enabled: true, points: 0}"),
     ("label-only variant override 0", D % ", variants: {v: {label_only: {max_iter: 0}}}"),
+    ("compare budget above references", "compare: {references: 4, budgets: [8]}\n" + D % ""),
+    ("compare of unknown variant", "compare: {datasets: {x: [nope]}}\n" + D % ""),
+    ("compare of unknown attack", "compare: {attacks: [lira]}\n" + D % ""),
     ("not a mapping", "- a\n- b\n"),
     ("YAML syntax error", "datasets: {x: [\n"),
     ("missing --configfile", ["--configfile", "does_not_exist.yaml"]),

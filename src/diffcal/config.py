@@ -424,6 +424,11 @@ def _check_compare(config: Mapping[str, Any]) -> None:
                 key,
                 f"variant {v!r} trains with DP-SGD; the pool trains without (not supported)",
             )
+    _require(
+        not cmp.get("only") or bool(cmp.get("datasets")),
+        "compare.only",
+        "is true but compare.datasets lists nothing: `all` would build nothing",
+    )
     refs = cmp.get("references", 16)
     for m in cmp.get("budgets", []):
         _require(

@@ -1,33 +1,6 @@
 # LiRA / RMIA / difficulty calibration at equal reference budgets (config section
 # `compare`, docs/comparison.md). A pool of M references per split trains once;
 # attacks and budgets are read from scores, so adding an attack trains no model.
-CMP = f"results/compare/{config['name']}"
-
-
-def compare_cfg(key):
-    return config["compare"][key]
-
-
-def compare_runs():
-    """One entry per (dataset, variant) of the comparison, with its part files."""
-    runs = []
-    for d, variants in config["compare"]["datasets"].items():
-        for v in variants:
-            parts = dconf.parts(config, d)
-            files = lambda rule: [rule.format(dataset=d, variant=v, part=p) for p in parts]
-            runs.append({
-                "dataset": d, "variant": v, "label": dconf.label(config, d, v),
-                "metrics": files(rules.compare_attack.output.out_metrics),
-                "scores": files(rules.compare_attack.output.out_scores),
-            })  # fmt: skip
-    return runs
-
-
-def compare_outputs():
-    if not config["compare"]["datasets"]:
-        return []
-    return list(rules.compare_report.output)
-
 
 rule train_pool:
     input:

@@ -1,0 +1,189 @@
+"""The LiRA / RMIA comparison: pool membership, the attacks at a budget, their
+fallback for samples without a reference of a kind, intervals, against loops,
+scipy and scikit-learn."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+from scipy import stats
+from sklearn.metrics import roc_auc_score, roc_curve
+
+from diffcal import compare
+from diffcal.attacks import calibrate
+from diffcal.config import SCHEMA
+from diffcal.pool import pool_membership
+from diffcal.reference_attacks import (
+    calibrated_loss,
+    lira_offline,
+    lira_online,
+    masked_mean,
+    rmia_marginal,
+)
+
+
+@pytest.mark.parametrize("n", [10, 11])
+def test_pool_membership_pairs_are_complementary_and_every_even_prefix_balanced(n):
+    is_in = pool_membership(n, 16, seed=3)
+    assert is_in.shape == (16, n)
+    np.testing.assert_array_equal(is_in[0::2] ^ is_in[1::2], True)  # pairs split the pool
+    for m in (2, 4, 8, 16):
+        np.testing.assert_array_equal(is_in[:m].sum(axis=0), m // 2)
+    assert set(is_in.sum(axis=1)) <= {n // 2, (n + 1) // 2}  # each trains on half
+    np.testing.assert_array_equal(is_in, pool_membership(n, 16, seed=3))
+    assert not np.array_equal(is_in, pool_membership(n, 16, seed=4))
+
+
+def test_missing_references_fall_back_on_the_pooled_statistics():
+    rng = np.random.default_rng(0)
+    refs = rng.normal(size=(3, 6))
+    is_in = np.array([[1, 0, 1, 1, 0, 0], [0, 0, 1, 0, 1, 0], [1, 0, 0, 1, 0, 1]], bool)
+    # sample 1 has no IN reference
+    with pytest.raises(ValueError, match="1 samples have no reference"):
+        masked_mean(refs, is_in)
+    got = masked_mean(refs, is_in, missing="global")
+    for i in range(6):
+        col = refs[is_in[:, i], i]
+        want = refs[is_in].mean() if len(col) == 0 else col.mean()
+        assert got[i] == pytest.approx(want)
+    target = rng.normal(size=6)
+    on = lira_online(target, refs, is_in, missing="global", global_variance=True)
+    mu_in = np.array([refs[is_in[:, i], i].mean() if is_in[:, i].any() else refs[is_in].mean()
+                      for i in range(6)])  # fmt: skip
+    dev = np.concatenate([refs[is_in[:, i], i] - mu_in[i] for i in range(6)])
+    assert on[1] - lira_offline(target, refs, is_in, missing="global", global_variance=True)[
+        1
+    ] != pytest.approx(0)
+    s_in = np.sqrt(np.mean(dev**2))
+    mu_out = refs[~is_in[:, 1], 1].mean()
+    s_out_dev = np.concatenate(
+        [refs[~is_in[:, i], i] - refs[~is_in[:, i], i].mean() for i in range(6)]
+    )
+    s_out = np.sqrt(np.mean(s_out_dev**2))
+    want = stats.norm(refs[is_in].mean(), s_in).logpdf(target[1]) - stats.norm(
+        mu_out, s_out
+    ).logpdf(target[1])
+    assert on[1] == pytest.approx(want, rel=1e-9)
+
+
+def test_calibrated_loss_is_eq5_over_the_out_references():
+    rng = np.random.default_rng(1)
+    loss_t, loss_r = rng.exponential(size=20), rng.exponential(size=(6, 20))
+    is_in = pool_membership(20, 6, seed=0)
+    got = calibrated_loss(loss_t, loss_r, is_in)
+    for i in range(20):
+        out = loss_r[~is_in[:, i], i]
+        assert got[i] == pytest.approx(calibrate(np.array([-loss_t[i]]), -out[:, None])[0])
+    # no IN reference at all: eq. 5 with every reference (diffcal.attacks.calibrate)
+    np.testing.assert_allclose(
+        calibrated_loss(loss_t, loss_r, np.zeros_like(is_in)), calibrate(-loss_t, -loss_r)
+    )
+
+
+def test_rmia_offline_marginal_uses_each_samples_out_references():
+    rng = np.random.default_rng(2)
+    p, is_in, a = rng.uniform(size=(8, 15)), pool_membership(15, 8, seed=1), 0.4
+    got = rmia_marginal(p, is_in, a=a, offline=True)
+    for i in range(15):
+        assert got[i] == pytest.approx(((1 + a) * p[~is_in[:, i], i].mean() + 1 - a) / 2)
+    np.testing.assert_allclose(rmia_marginal(p, is_in, a=a), p.mean(axis=0))  # online
+
+
+def _toy(n=600, m=16, k=300, seed=0):
+    """Gaussian toy: per-sample logit statistics N(mu_out + gap * in, 0.5)."""
+    rng = np.random.default_rng(seed)
+    mu_out, gap = rng.normal(0, 2, n), rng.uniform(0, 3, n)
+    member = rng.random(n) < 0.5
+    is_in = pool_membership(n, m, seed=seed)
+
+    def loss(stat):  # binary model: loss = log(1 + e^-stat)
+        return np.logaddexp(0, -stat)
+
+    stat_t = mu_out + gap * member + rng.normal(0, 0.5, n)
+    stat_r = mu_out + gap * is_in + rng.normal(0, 0.5, (m, n))
+    pop_t, pop_r = rng.normal(0, 2, k), rng.normal(0, 2, (m, k))
+    o = compare.PoolOutputs(loss(stat_t), stat_t, loss(stat_r), stat_r, is_in, loss(pop_t),
+                            loss(pop_r))  # fmt: skip
+    return member, o
+
+
+def test_every_attack_ranks_members_higher_on_a_gaussian_toy():
+    member, o = _toy()
+    scores = compare.run_attacks(o, list(compare.ATTACKS), [1, 2, 16], {"a": 0.3, "gamma": 1.0})
+    for (m, a), s in scores.items():
+        assert s.shape == member.shape and np.isfinite(s).all(), (m, a)
+        if a != "loss":
+            assert roc_auc_score(member, s) > 0.6, (m, a)
+    auc = {k: roc_auc_score(member, s) for k, s in scores.items()}
+    # with per-sample difficulty, references help; online LiRA is the NP test here
+    assert auc[16, "lira_online"] > auc[16, "loss"] + 0.1
+    assert auc[16, "lira_online"] >= auc[1, "lira_online"]
+
+
+def test_attack_metrics_match_scikit_learn():
+    member, o = _toy(seed=1)
+    s = compare.ATTACKS["lira_online"](o.first(8))
+    got = compare.attack_metrics(member, s, [0.01, 0.0])
+    fpr, tpr, _ = roc_curve(member, s)
+    assert got["auc"] == pytest.approx(roc_auc_score(member, s))
+    assert got["tpr_at_0.01"] == pytest.approx(tpr[fpr <= 0.01].max())
+    assert got["tpr_at_0"] == pytest.approx(tpr[fpr == 0].max())
+
+
+def test_pool_outputs_reads_the_stage_frames():
+    member, o = _toy(n=5, m=4, k=3)
+    ids, pop_ids = np.array([2, 5, 7, 9, 11]), np.array([1, 3, 4])
+    rows = []
+    for model, ref, x_loss, x_stat, z_loss in [
+        ("target", 0, o.target_loss, o.target_stat, o.target_loss_pop),
+        *[("pool", j, o.ref_loss[j], o.ref_stat[j], o.ref_loss_pop[j]) for j in range(4)],
+    ]:
+        rows.append(
+            pd.DataFrame(
+                {
+                    "model": model,
+                    "ref": ref,
+                    "sample_id": ids,
+                    "population": False,
+                    "loss": x_loss,
+                    "lira_stat": x_stat,
+                }
+            )
+        )
+        rows.append(
+            pd.DataFrame(
+                {
+                    "model": model,
+                    "ref": ref,
+                    "sample_id": pop_ids,
+                    "population": True,
+                    "loss": z_loss,
+                    "lira_stat": 0.0,
+                }
+            )
+        )
+    # fmt: skip
+    sc = pd.concat(rows).sample(frac=1, random_state=0)  # any row order
+    mem = pd.DataFrame({"ref": np.repeat(np.arange(4), 5), "sample_id": np.tile(ids, 4),
+                        "is_in": o.is_in.reshape(-1)})  # fmt: skip
+    got_ids, got = compare.pool_outputs(sc, mem)
+    np.testing.assert_array_equal(got_ids, ids)
+    for f in ("target_loss", "target_stat", "ref_loss", "ref_stat", "is_in", "target_loss_pop",
+              "ref_loss_pop"):  # fmt: skip
+        np.testing.assert_array_equal(getattr(got, f), getattr(o, f), err_msg=f)
+    with pytest.raises(ValueError, match="disagree"):
+        compare.pool_outputs(sc, mem[mem["sample_id"] != 7])
+
+
+def test_t_interval_matches_scipy_and_schema_lists_every_attack():
+    v = [0.61, 0.64, 0.6, 0.66]
+    mean, lo, hi = compare.t_interval(v)
+    want = stats.t.interval(0.95, len(v) - 1, loc=np.mean(v), scale=stats.sem(v))
+    assert (lo, hi) == pytest.approx(want) and mean == pytest.approx(np.mean(v))
+    assert np.isnan(compare.t_interval([0.5])[1])
+    schema = yaml.safe_load(SCHEMA.read_text())["properties"]["compare"]["properties"]
+    assert schema["attacks"]["items"]["enum"] == list(compare.ATTACKS)
+    assert schema["attacks"]["default"] == list(compare.ATTACKS)
+    assert set(compare.LABELS) == set(compare.ATTACKS)
