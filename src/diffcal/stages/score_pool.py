@@ -2,9 +2,9 @@
 reference (:mod:`diffcal.stages.train_pool`) for the LiRA / RMIA comparison.
 
 Scored samples, per split: the candidates (``member`` + ``nonmember``) and the
-*population*: up to ``population`` public samples (role ``reference``, drawn from
-one seed per split) that no model of the comparison trained on; RMIA compares
-each candidate with them.
+*population*: up to ``population`` public samples (roles ``reference``,
+``shadow_in``, ``shadow_out``; drawn from one seed per split) that neither the
+target nor a pool reference trained on; RMIA compares each candidate with them.
 
 Schema of ``pool_scores.parquet`` (sorted by split, model, ref, sample_id):
 
@@ -55,8 +55,8 @@ def logits_of(model: torch.nn.Module, x: np.ndarray, batch_size: int) -> np.ndar
 
 
 def population_ids(sp: pd.DataFrame, size: int, seed: int) -> np.ndarray:
-    """Up to ``size`` public ``reference`` samples (sorted)."""
-    pool = ids_with_role(sp, "reference")
+    """Up to ``size`` public samples (sorted)."""
+    pool = ids_with_role(sp, "reference", "shadow_in", "shadow_out")
     return subsample(pool, min(size, len(pool)), seed=seed)
 
 
