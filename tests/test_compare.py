@@ -187,3 +187,35 @@ def test_t_interval_matches_scipy_and_schema_lists_every_attack():
     assert schema["attacks"]["items"]["enum"] == list(compare.ATTACKS)
     assert schema["attacks"]["default"] == list(compare.ATTACKS)
     assert set(compare.LABELS) == set(compare.ATTACKS)
+
+
+DOCS = SCHEMA.parents[2] / "docs"
+BEGIN, END = "<!-- BEGIN generated: docs/comparison/comparison.md -->", "<!-- END generated -->"
+
+
+def test_comparison_doc_shows_the_generated_tables_and_they_recompute_from_the_csv():
+    """docs/comparison.md embeds docs/comparison/comparison.md (a copy of a run's
+    results/compare/compare/comparison.md) verbatim, and every cell of it is the
+    mean and interval of the run's comparison.csv (copied beside it)."""
+    from diffcal.stages.compare_report import cell, metric_label
+
+    doc = (DOCS / "comparison.md").read_text()
+    block = doc.split(BEGIN, 1)[1].split(END, 1)[0].strip()
+    generated = (DOCS / "comparison/comparison.md").read_text()
+    # the doc keeps the file's tables and notes; its top-level title becomes the doc's
+    assert block == generated.split("\n", 1)[1].strip()
+    long = pd.read_csv(DOCS / "comparison/comparison.csv")
+    checked = 0
+    for (label, budget, attack), g in long.groupby(["label", "budget", "attack"]):
+        if budget != long["budget"].max():
+            continue
+        section = generated.split(f"## {label}", 1)[1].split("\n## ", 1)[0]
+        row = next(r for r in section.splitlines() if r.startswith(f"| {compare.LABELS[attack]} |"))
+        cells = [c.strip() for c in row.strip("|").split("|")][1:]
+        header = next(r for r in section.splitlines() if r.startswith("| Attack | AUC"))
+        cols = [c.strip() for c in header.strip("|").split("|")][1:]
+        for _, r in g.iterrows():
+            if metric_label(r["metric"]) in cols:
+                assert cells[cols.index(metric_label(r["metric"]))] == cell(r, r["metric"] != "auc")
+                checked += 1
+    assert checked >= 3 * 8 * 5

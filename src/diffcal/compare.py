@@ -86,7 +86,7 @@ ATTACKS: dict[str, Attack] = {
 #: Display names (tables and figures).
 LABELS = {
     "loss": "Loss (no reference)",
-    "calibrated_loss": "Calibrated loss (Attack-R, OUT)",
+    "calibrated_loss": "Calibrated loss (this paper)",
     "lira_offline": "LiRA offline",
     "lira_offline_global": "LiRA offline, fixed var.",
     "lira_online": "LiRA online",

@@ -345,10 +345,13 @@ def _check_variant(config, name: str, vname: str, var: Mapping[str, Any]) -> Non
         )
 
 
-def _check_family(config, family: str, mapping: Mapping[str, Any]) -> None:
-    """``mapping``: dataset -> list of variants, all defined."""
+def _check_family(
+    config, family: str, mapping: Mapping[str, Any], section: str = "ablations"
+) -> None:
+    """``mapping`` (config key ``<section>.<family>``): dataset -> list of variants,
+    all defined."""
     for ds, variants in mapping.items():
-        key = f"ablations.{family}.{ds}"
+        key = f"{section}.{family}.{ds}"
         _require(
             ds in config["datasets"],
             key,
@@ -404,24 +407,12 @@ def _check_ablations(config: Mapping[str, Any]) -> None:
 
 def _check_compare(config: Mapping[str, Any]) -> None:
     cmp = config.get("compare") or {}
+    _check_family(config, "datasets", cmp.get("datasets", {}), section="compare")
     for ds, variants in cmp.get("datasets", {}).items():
-        key = f"compare.datasets.{ds}"
-        _require(
-            ds in config["datasets"],
-            key,
-            f"unknown dataset; datasets: {sorted(config['datasets'])}",
-        )
-        defined = config["datasets"][ds]["variants"]
-        _require(
-            isinstance(variants, list) and len(variants) > 0, key, "must list at least one variant"
-        )
         for v in variants:
             _require(
-                v in defined, key, f"unknown variant {v!r}; variants of {ds}: {sorted(defined)}"
-            )
-            _require(
-                "dp" not in defined[v],
-                key,
+                "dp" not in config["datasets"][ds]["variants"][v],
+                f"compare.datasets.{ds}",
                 f"variant {v!r} trains with DP-SGD; the pool trains without (not supported)",
             )
     _require(

@@ -85,9 +85,10 @@ def masked_mean(values: np.ndarray, mask: np.ndarray, *, missing: str = "raise")
 def calibrated_loss(
     target_loss: np.ndarray, ref_loss: np.ndarray, is_in: np.ndarray, *, missing: str = "raise"
 ) -> np.ndarray:
-    """This paper's calibrated loss attack (eq. 5 on the loss score, "Attack-R" in
-    the LiRA / RMIA papers) with the OUT references of a pool:
-    ``-(loss_target - mean_OUT loss_ref)``.
+    """This paper's calibrated loss attack (eq. 5 on the loss score) with the OUT
+    references of a pool: ``-(loss_target - mean_OUT loss_ref)``. (Ye et al.'s
+    "Attack-R", RMIA's baseline, instead thresholds each sample at a percentile of
+    its reference losses; offline LiRA is its Gaussian version.)
 
     Args:
         target_loss: ``(n,)`` cross-entropy of the target.

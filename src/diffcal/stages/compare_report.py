@@ -158,12 +158,9 @@ def figure(runs, attacks, budget: int, png: str, pdf: str) -> None:
         lo = 0.5 / n_out
         ax.plot([lo, 1], [lo, 1], color="grey", lw=0.8, ls=":")
         ax.set(
-            xlim=(lo, 1),
-            ylim=(lo, 1),
-            xlabel="False positive rate",
-            ylabel="True positive rate",
-            title=f"{r['label']} (M = {budget}, split {t0})",
+            xlim=(lo, 1), ylim=(lo, 1), xlabel="False positive rate", ylabel="True positive rate"
         )
+        ax.set_title(f"{r['label']}\nM = {budget}, split {t0}", fontsize=10)
     axes[0][0].legend(fontsize=7, loc="lower right")
     fig.tight_layout()
     _savefig(fig, png, pdf)
