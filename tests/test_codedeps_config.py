@@ -150,6 +150,11 @@ BAD_CONFIGS = [
         "datasets: {x: {source: sklearn_digits, variants: {v: {label_only: {points: 0}}}}}",
         ["datasets.x.variants.v.label_only.points", "integer >= 1"],
     ),
+    # issue 11: the MLP's output head
+    (
+        "datasets: {x: {source: sklearn_digits, model: {kwargs: {head: sigmoid}}}}",
+        ["datasets.x.model.kwargs.head", "'sigmoid' is not a head"],
+    ),
     # issue 13: the comparison's budgets, datasets, variants and attacks
     (
         "compare: {references: 4, budgets: [1, 8], datasets: {x: [plain]}}\n"

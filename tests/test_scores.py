@@ -30,6 +30,7 @@ NORM = {"input_mean": [0.5, 0.4, 0.3], "input_std": [0.2, 0.25, 0.3]}
     "arch, shape, classes, kwargs",
     [
         ("mlp", (7,), 3, {}),
+        ("mlp", (7,), 3, {"head": "softmax"}),  # the released code's two softmaxes
         ("mnist_cnn", (1, 28, 28), 10, {}),
         ("cifar_cnn", (3, 32, 32), 4, {}),
         ("cifar_cnn", (3, 32, 32), 4, NORM),  # buffers (Normalize) stay out of the norms
@@ -135,3 +136,35 @@ def test_channels_last_model_scores_like_default():
     b = per_sample_outputs(model, x, y)
     np.testing.assert_allclose(a["grad_norm"], b["grad_norm"], rtol=1e-5)
     np.testing.assert_allclose(a["loss"], b["loss"], rtol=1e-5)
+
+
+def test_softmax_head_gradient_vanishes_for_confidently_wrong_samples():
+    """Issue 11: with the released code's softmax head, the loss is the
+    cross-entropy of probabilities, whose gradient goes through the softmax's
+    Jacobian diag(p) - pp^T: for a sample the model gets confidently wrong it
+    vanishes (~e^-d for a logit margin d), where the logits head's gradient grows
+    to its maximum. So under the softmax head the gradient-norm score ranks a
+    confidently wrong sample like a perfectly fitted one."""
+    x, y = np.array([[0.5, -1.0]], dtype=np.float32), np.array([0])
+
+    def grad_norm(head, margin):
+        model = build_model("mlp", (2,), 2, seed=0, head=head)
+        with torch.no_grad():
+            model[3].weight.zero_()
+            model[3].bias.copy_(torch.tensor([0.0, margin]))  # wrong class ahead by margin
+        return per_sample_outputs(model, x, y, method="vmap")["grad_norm"][0]
+
+    with torch.no_grad():
+        h = build_model("mlp", (2,), 2, seed=0)[:3](torch.as_tensor(x))[0].numpy()
+
+    margins = [0.0, 2.0, 5.0, 10.0, 20.0]
+    logits = [grad_norm("logits", d) for d in margins]
+    soft = [grad_norm("softmax", d) for d in margins]
+    assert np.all(np.diff(logits) > 0)  # more confidently wrong: larger gradient
+    # closed form, logits head (W2 = 0, so only the last layer has a gradient):
+    # |(p - e_y)| * sqrt(1 + |h|^2), |p - e_y| = sqrt(2) * p_1
+    p1 = 1 / (1 + np.exp(-np.array(margins)))
+    np.testing.assert_allclose(logits, np.sqrt(2) * p1 * np.sqrt(1 + h @ h), rtol=1e-5)
+    assert soft[-1] < 1e-7 and soft[-1] < soft[1] / 1e6  # vanishes when confidently wrong
+    with pytest.raises(ValueError, match="head must be one of"):
+        build_model("mlp", (2,), 2, seed=0, head="sigmoid")

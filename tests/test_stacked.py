@@ -91,3 +91,24 @@ def test_divergence_names_the_model():
     tasks = _tasks(data, False)
     with pytest.raises(FloatingPointError, match="m0: training diverged"):
         train_together(tasks, recipe={"epochs": 3, "batch_size": 16, "lr": 1e6}, device=CPU)
+
+
+def test_softmax_head_stacks_and_trains_like_one_by_one():
+    """Issue 11: MLPs with the released code's softmax head train stacked with the
+    same result as alone, and never share a stack with logits-head MLPs."""
+    recipe = {"epochs": 8, "batch_size": 16, "lr": 0.5}
+    data = _data(4)
+    heads = ["softmax", "softmax", "logits", "softmax"]
+    tasks = [
+        FitTask(build_model("mlp", (9,), 3, seed=10 + k, head=h), x, y, seed=100 + k, name=f"m{k}")
+        for k, ((x, y, _), h) in enumerate(zip(data, heads, strict=True))
+    ]
+    train_together(tasks, recipe=recipe, device=CPU)
+    for k, ((x, y, _), h) in enumerate(zip(data, heads, strict=True)):
+        oracle = build_model("mlp", (9,), 3, seed=10 + k, head=h)
+        train_model(oracle, x, y, recipe=recipe, seed=100 + k, device=CPU)
+        for (name, a), (_, b) in zip(
+            tasks[k].model.state_dict().items(), oracle.state_dict().items(), strict=True
+        ):
+            torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-6, msg=f"m{k} {name}")
+    assert isinstance(tasks[0].model[4], torch.nn.Softmax)

@@ -26,6 +26,7 @@ CASES: list[tuple[str, str | list[str]]] = [
     ("unknown calibration", "attack: {calibrations: [orig, zz]}\n" + D % ""),
     ("unknown architecture", D % ", model: {arch: vit}"),
     ("unknown model option", D % ", model: {kwargs: {hidden_mul: 2}}"),
+    ("unknown MLP head", D % ", model: {kwargs: {head: sigmoid}}"),
     ("unknown training key", D % ", train: {epochz: 3}"),
     ("epochs 0", D % ", train: {epochs: 0}"),
     ("negative learning rate", D % ", train: {lr: -0.1}"),

@@ -15,7 +15,7 @@ from typing import Any
 
 from diffcal.attacks import CALIBRATIONS, SCORES
 from diffcal.data import SOURCE_SIZES, SOURCES, source_options
-from diffcal.models import MODELS
+from diffcal.models import MLP_HEADS, MODELS
 from diffcal.splits import part_label, part_splits
 from diffcal.train import RECIPE_DEFAULTS
 
@@ -189,6 +189,12 @@ def check_config(config: Mapping[str, Any]) -> None:
                 f"unknown option of architecture {ds['model']['arch']!r}; "
                 f"allowed: {allowed_kwargs}",
             )
+        head = ds["model"].get("kwargs", {}).get("head", "logits")
+        _require(
+            head in MLP_HEADS,
+            f"{key}.model.kwargs.head",
+            f"{head!r} is not a head; allowed: {list(MLP_HEADS)}",
+        )
         n = SOURCE_SIZES.get(ds["source"])
         if n is not None and not ds.get("source_kwargs"):
             from diffcal.splits import make_split

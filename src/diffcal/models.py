@@ -17,13 +17,33 @@ if TYPE_CHECKING:
     from diffcal.prepared import Prepared
 
 
-def mlp(input_shape: tuple[int, ...], num_classes: int, *, hidden_mult: float = 2.0) -> nn.Module:
-    """One hidden layer of ``hidden_mult * m`` ReLU units for ``m`` input features."""
+#: Output heads of the MLP: ``logits`` (ours) or ``softmax`` (the released code's).
+MLP_HEADS = ("logits", "softmax")
+
+
+def mlp(
+    input_shape: tuple[int, ...],
+    num_classes: int,
+    *,
+    hidden_mult: float = 2.0,
+    head: str = "logits",
+) -> nn.Module:
+    """One hidden layer of ``hidden_mult * m`` ReLU units for ``m`` input features.
+
+    ``head="softmax"`` ends the network with a softmax, as the paper's released code
+    (facebookresearch/calibration_membership) defines its tabular MLP: training and
+    scoring then apply ``cross_entropy`` / ``log_softmax`` to probabilities, i.e.
+    two softmaxes. Same parameters and predictions (softmax keeps the argmax); only
+    the loss, its gradient and the scores change.
+    """
+    if head not in MLP_HEADS:
+        raise ValueError(f"head must be one of {MLP_HEADS}, got {head!r}")
     m = math.prod(input_shape)
     hidden = max(1, int(round(hidden_mult * m)))
-    return nn.Sequential(
-        nn.Flatten(), nn.Linear(m, hidden), nn.ReLU(), nn.Linear(hidden, num_classes)
-    )
+    layers = [nn.Flatten(), nn.Linear(m, hidden), nn.ReLU(), nn.Linear(hidden, num_classes)]
+    if head == "softmax":
+        layers.append(nn.Softmax(dim=1))
+    return nn.Sequential(*layers)
 
 
 def mnist_cnn(input_shape: tuple[int, ...], num_classes: int) -> nn.Module:

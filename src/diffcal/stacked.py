@@ -73,11 +73,19 @@ class FitTask:
 
 def _mlp_layers(model: nn.Module) -> tuple[nn.Linear, nn.Linear] | None:
     """The two ``Linear`` layers of a registry ``mlp`` (Flatten, Linear, ReLU,
-    Linear), or None for any other module."""
+    Linear, and a Softmax with ``head="softmax"``), or None for any other module."""
     kinds = [type(m) for m in model.children()]
-    if kinds != [nn.Flatten, nn.Linear, nn.ReLU, nn.Linear]:
+    if kinds not in ([nn.Flatten, nn.Linear, nn.ReLU, nn.Linear],
+                     [nn.Flatten, nn.Linear, nn.ReLU, nn.Linear, nn.Softmax]):  # fmt: skip
+        return None
+    if kinds[-1] is nn.Softmax and model[4].dim not in (1, -1):
         return None
     return model[1], model[3]
+
+
+def _softmax_head(model: nn.Module) -> bool:
+    """Whether a registry ``mlp`` ends with a softmax (``head="softmax"``)."""
+    return isinstance(list(model.children())[-1], nn.Softmax)
 
 
 def _stack_key(task: FitTask, augment: bool) -> tuple | None:
@@ -85,7 +93,7 @@ def _stack_key(task: FitTask, augment: bool) -> tuple | None:
     if layers is None or augment:
         return None
     shapes = tuple(tuple(p.shape) for layer in layers for p in layer.parameters())
-    return shapes, len(task.y), task.val is None
+    return shapes, _softmax_head(task.model), len(task.y), task.val is None
 
 
 def train_together(
@@ -137,6 +145,7 @@ def _train_stack(
     """Stacked training of registry MLPs with equal layer shapes and sample counts."""
     k_models = len(tasks)
     layers = [_mlp_layers(t.model) for t in tasks]
+    softmax_head = _softmax_head(tasks[0].model)  # the same for all (stack key)
     for t in tasks:
         t.model.to(device)
     # (K, h, m), (K, h), (K, c, h), (K, c)
@@ -187,6 +196,8 @@ def _train_stack(
             xb, yb = xs[rows, idx], ys[rows, idx]
             hidden = torch.relu(torch.baddbmm(b1.unsqueeze(1), xb, w1.transpose(1, 2)))
             out = torch.baddbmm(b2.unsqueeze(1), hidden, w2.transpose(1, 2))  # (K, b, c)
+            if softmax_head:  # the released code's head: cross-entropy of probabilities
+                out = torch.softmax(out, dim=2)
             losses = (
                 F.cross_entropy(out.reshape(-1, out.shape[2]), yb.reshape(-1), reduction="none")
                 .view(k_models, -1)
