@@ -13,7 +13,7 @@ import pandas as pd
 
 from diffcal.compare import LABELS, fpr_column, summarise
 from diffcal.io import write_csv, write_text
-from diffcal.stages.report import _savefig
+from diffcal.stages.report import _savefig, markdown_rows
 
 log = logging.getLogger("diffcal")
 
@@ -35,13 +35,6 @@ def cell(row: pd.Series, percent: bool) -> str:
     if not np.isfinite(row["ci_low"]):
         return f"{k * row['mean']:.{d}f}"
     return f"{k * row['mean']:.{d}f} [{k * row['ci_low']:.{d}f}, {k * row['ci_high']:.{d}f}]"
-
-
-def markdown(df: pd.DataFrame) -> list[str]:
-    cols = [df.index.name or "", *df.columns]
-    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
-    lines += ["| " + " | ".join([str(i), *map(str, r)]) + " |" for i, r in df.iterrows()]
-    return lines
 
 
 def run_compare_report(
@@ -66,6 +59,9 @@ def run_compare_report(
     write_csv(long, csv)
 
     top = max(budgets)
+    # The first split of each run at the largest budget: its sizes head the run's
+    # section, its ROC curves are the figure's panel.
+    curves = {(r["dataset"], r["variant"]): first_split(r["scores"][0], top) for r in runs}
     metric_cols = ["auc", *(fpr_column(f) for f in fpr_levels)]
     out = [
         "# LiRA, RMIA and difficulty calibration at equal reference budgets",
@@ -79,13 +75,9 @@ def run_compare_report(
     for r in runs:
         s = long[(long["dataset"] == r["dataset"]) & (long["variant"] == r["variant"])]
         n_splits = int(s["n_splits"].max())
-        first = pd.read_parquet(r["scores"][0], columns=["split", "budget", "attack", "member"])
-        first = first[
-            (first["split"] == first["split"].min())
-            & (first["budget"] == top)
-            & (first["attack"] == attacks[0])
-        ]
-        n_cand, n_out = len(first), int((~first["member"]).sum())
+        first = curves[r["dataset"], r["variant"]]
+        n_cand = int((first["attack"] == attacks[0]).sum())
+        n_out = int((~first.loc[first["attack"] == attacks[0], "member"]).sum())
         out += [
             f"## {r['label']}",
             "",
@@ -109,7 +101,7 @@ def run_compare_report(
             },
             index=pd.Index([LABELS[a] for a in attacks], name="Attack"),
         )
-        out += markdown(table) + [""]
+        out += markdown_rows(table) + [""]
         for c in ("auc", fpr_column(0.001)) if 0.001 in fpr_levels else ("auc",):
             out += [f"### {metric_label(c)} against M", ""]
             sc = s[s["metric"] == c]
@@ -123,13 +115,21 @@ def run_compare_report(
                 },
                 index=pd.Index([LABELS[a] for a in attacks], name="Attack"),
             )
-            out += markdown(table) + [""]
+            out += markdown_rows(table) + [""]
     write_text(md, "\n".join(out))
-    figure(runs, attacks, top, png, pdf)
+    figure(runs, curves, attacks, top, png, pdf)
 
 
-def figure(runs, attacks, budget: int, png: str, pdf: str) -> None:
-    """Log-log ROC of every attack at ``budget``, first split of each run."""
+def first_split(scores: str, budget: int) -> pd.DataFrame:
+    """The rows of a part's ``compare_scores.parquet`` for its first split at
+    ``budget``."""
+    sc = pd.read_parquet(scores)
+    return sc[(sc["split"] == sc["split"].min()) & (sc["budget"] == budget)]
+
+
+def figure(runs, curves, attacks, budget: int, png: str, pdf: str) -> None:
+    """Log-log ROC of every attack at ``budget``: ``curves[(dataset, variant)]``, the
+    first split of each run (:func:`first_split`)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -140,9 +140,8 @@ def figure(runs, attacks, budget: int, png: str, pdf: str) -> None:
     colors = dict(zip(attacks, sns.color_palette("tab10", len(attacks)), strict=True))
     fig, axes = plt.subplots(1, len(runs), figsize=(4.2 * len(runs), 4.0), squeeze=False)
     for ax, r in zip(axes[0], runs, strict=True):
-        sc = pd.read_parquet(r["scores"][0])
-        t0 = int(sc["split"].min())
-        sc = sc[(sc["split"] == t0) & (sc["budget"] == budget)]
+        sc = curves[r["dataset"], r["variant"]]
+        t0 = int(sc["split"].iloc[0])
         n_out = int((~sc[sc["attack"] == attacks[0]]["member"]).sum())
         for a in attacks:
             g = sc[sc["attack"] == a]

@@ -118,12 +118,17 @@ def wide(summary: pd.DataFrame, metric: str, columns: Sequence[str]) -> pd.DataF
     return pd.DataFrame(data, index=pd.Index(labels, name="Dataset"))
 
 
-def to_markdown(df: pd.DataFrame, title: str, note: str) -> str:
+def markdown_rows(df: pd.DataFrame) -> list[str]:
+    """The lines of a Markdown table of ``df``, its index as the first column."""
     cols = [df.index.name or ""] + list(df.columns)
-    lines = [f"# {title}", "", "| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
     for idx, row in df.iterrows():
         lines.append("| " + " | ".join([str(idx), *map(str, row.to_list())]) + " |")
-    return "\n".join(lines + ["", note, ""])
+    return lines
+
+
+def to_markdown(df: pd.DataFrame, title: str, note: str) -> str:
+    return "\n".join([f"# {title}", "", *markdown_rows(df), "", note, ""])
 
 
 def to_latex(df: pd.DataFrame) -> str:
