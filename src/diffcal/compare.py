@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from diffcal import metrics
+from diffcal.intervals import t_interval
 from diffcal.reference_attacks import (
     calibrated_loss,
     lira_offline,
@@ -159,23 +160,6 @@ def run_attacks(
         for m in budgets
         for a in attacks
     }
-
-
-def t_interval(values: Sequence[float], level: float = 0.95) -> tuple[float, float, float]:
-    """Mean and Student-t ``level`` interval of the mean over ``values`` (splits):
-    ``mean ± t_{(1+level)/2, T-1} * sd / sqrt(T)``; NaN bounds for one value.
-
-    >>> t_interval([0.5, 0.5, 0.5])
-    (0.5, 0.5, 0.5)
-    """
-    from scipy import stats
-
-    v = np.asarray(values, dtype=np.float64)
-    mean = float(v.mean())
-    if len(v) < 2:
-        return mean, float("nan"), float("nan")
-    half = float(stats.t.ppf((1 + level) / 2, len(v) - 1) * v.std(ddof=1) / np.sqrt(len(v)))
-    return mean, mean - half, mean + half
 
 
 def summarise(metrics_df: pd.DataFrame, keys: Sequence[str]) -> pd.DataFrame:

@@ -156,6 +156,7 @@ def table_runs():
                     config["datasets"][d].get("paper_row") if v == "plain" else None,
                 ),
                 "metrics": rules.attack.output.metrics.format(**files),
+                "attack_scores": rules.attack.output.attack_scores.format(**files),
                 "scores": rules.score.output.scores.format(**files),
                 "split_file": rules.split.output.split.format(
                     **{**files, "variant": dconf.model_variant(config, d, v)}

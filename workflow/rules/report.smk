@@ -4,6 +4,7 @@ rule tables:
     input:
         metrics=[r["metrics"] for r in table_runs()],
         scores=[r["scores"] for r in table_runs()],
+        attack_scores=[r["attack_scores"] for r in table_runs()],
         splits=[r["split_file"] for r in table_runs()],
     output:
         **{

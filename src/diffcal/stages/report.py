@@ -12,7 +12,9 @@ import pandas as pd
 
 from diffcal import metrics, paper
 from diffcal.attacks import LABEL_ONLY
+from diffcal.intervals import bootstrap_means, t_interval, weighted_accuracy, weighted_auc
 from diffcal.io import atomic_path, write_csv, write_text
+from diffcal.seeds import derive_seed
 
 log = logging.getLogger("diffcal")
 
@@ -83,6 +85,118 @@ def collect(runs: Sequence[Mapping[str, Any]]) -> tuple[pd.DataFrame, pd.DataFra
     return pd.concat(m_frames, ignore_index=True), pd.DataFrame(acc_rows)
 
 
+def bootstrap_intervals(
+    runs: Sequence[Mapping[str, Any]], per_split: pd.DataFrame, *, n_boot: int | None = None
+) -> pd.DataFrame:
+    """Bootstrap-within-splits 95 % intervals (:func:`diffcal.intervals.bootstrap_means`)
+    of the table cells: target train / test accuracy (Table 1; members and
+    non-members of the target resampled), and the ``auc`` and ``acc`` of every
+    attack (eval members and non-members resampled; ``acc`` keeps each split's tau).
+    Label-only columns use the samples that attack ran on. ``runs`` as
+    :func:`collect`, plus ``attack_scores`` (the part's attack_scores.parquet).
+
+    Returns rows of dataset, variant, label, attack ("" for Table 1), metric,
+    boot_low, boot_high. Each split's resamples are seeded from (dataset, variant,
+    split), so the tables are reproducible byte for byte.
+    """
+    kw = {} if n_boot is None else {"n_boot": n_boot}
+    cache: dict[tuple[str, str], pd.DataFrame] = {}
+
+    def part(path: str, kind: str) -> pd.DataFrame:
+        if (path, kind) not in cache:
+            if kind == "attack":
+                df = pd.read_parquet(path)
+                cache[path, kind] = df[df["set"] == "eval"]
+            elif kind == "scores":
+                cols = ["split", "model", "sample_id", "correct"]
+                df = pd.read_parquet(path, columns=cols)
+                cache[path, kind] = df[df["model"] == "target"]
+            else:
+                cache[path, kind] = pd.read_parquet(path)
+        return cache[path, kind]
+
+    groups: dict[tuple[str, str, str], list[Mapping[str, Any]]] = {}
+    for run in runs:
+        groups.setdefault((run["dataset"], run["variant"], run["label"]), []).append(run)
+    rows = []
+    for (dataset, variant, label), group in groups.items():
+        seeds = [derive_seed(0, "bootstrap", dataset, variant, int(r["split"])) for r in group]
+        acc_splits, att_splits = [], []
+        for run in group:
+            t = int(run["split"])
+            sc = part(run["scores"], "scores")
+            roles = part(run["split_file"], "split")
+            tgt = sc[sc["split"] == t].merge(roles[roles["split"] == t], on="sample_id")
+            tgt = tgt[tgt["role"].isin(["member", "nonmember"])]
+            y = (tgt["role"] == "member").to_numpy()
+            ok = tgt["correct"].to_numpy(dtype=np.float64)
+            acc_splits.append((y, {
+                "train_acc": lambda w, y=y, ok=ok: (w @ (ok * y)) / (w @ y.astype(float)),
+                "test_acc": lambda w, y=y, ok=ok: (w @ (ok * ~y)) / (w @ (~y).astype(float)),
+            }))  # fmt: skip
+            ev = part(run["attack_scores"], "attack")
+            ev = ev[ev["split"] == t]
+            met = per_split[(per_split["dataset"] == dataset) & (per_split["variant"] == variant)
+                            & (per_split["split"] == t)].set_index("attack")  # fmt: skip
+            y = ev["is_member"].to_numpy(dtype=bool)
+            cells = {}
+            for att in met.index:
+                s = ev[att].to_numpy(dtype=np.float64)
+                m = np.isfinite(s)  # label-only columns: the attacked samples
+                ym, sm, tau = y[m], s[m], float(met.loc[att, "tau"])
+                cells[("auc", att)] = lambda w, ym=ym, sm=sm, m=m: weighted_auc(ym, sm, w[:, m])
+                cells[("acc", att)] = lambda w, ym=ym, sm=sm, m=m, tau=tau: weighted_accuracy(
+                    ym, sm, tau, w[:, m]
+                )
+            att_splits.append((y, cells))
+        keys = {"dataset": dataset, "variant": variant, "label": label}
+        for metric, (lo, hi) in bootstrap_means(acc_splits, seeds=seeds, **kw).items():
+            rows.append({**keys, "attack": "", "metric": metric, "boot_low": lo, "boot_high": hi})
+        for (metric, att), (lo, hi) in bootstrap_means(att_splits, seeds=seeds, **kw).items():
+            rows.append({**keys, "attack": att, "metric": metric, "boot_low": lo, "boot_high": hi})
+    return pd.DataFrame(
+        rows, columns=["dataset", "variant", "label", "attack", "metric", "boot_low", "boot_high"]
+    )
+
+
+#: Splits at or above which a cell's interval is the t-interval alone; below it,
+#: the t-interval's standard deviation rests on few degrees of freedom and the
+#: cell's interval is the union with the bootstrap within splits.
+MIN_SPLITS_T_ONLY = 10
+
+
+def add_intervals(summary: pd.DataFrame, per_split: pd.DataFrame, by: Sequence[str],
+                  boot: pd.DataFrame) -> pd.DataFrame:  # fmt: skip
+    """Add ``t_low``, ``t_high`` (95 % Student-t over splits, every metric),
+    ``boot_low``, ``boot_high`` (bootstrap within splits where ``boot`` has the
+    cell) and the cell's interval ``ci_low``, ``ci_high`` with ``ci_method``:
+    the t-interval when ``n_splits >= MIN_SPLITS_T_ONLY`` or there is no bootstrap,
+    else the union of both (the cell differs from a value only if the value lies
+    outside both)."""
+    t_rows = []
+    for key, grp in per_split.groupby(list(by), sort=False):
+        key = key if isinstance(key, tuple) else (key,)
+        for metric in summary["metric"].unique():
+            if metric in grp.columns:
+                _, lo, hi = t_interval(grp[metric].to_numpy(dtype=np.float64))
+                t_rows.append({**dict(zip(by, key, strict=True)), "metric": metric,
+                               "t_low": lo, "t_high": hi})  # fmt: skip
+    on = [*by, "metric"]
+    out = summary.merge(pd.DataFrame(t_rows, columns=[*on, "t_low", "t_high"]), on=on, how="left")
+    b = boot if "attack" in by else boot[boot["attack"] == ""].drop(columns="attack")
+    out = out.merge(b[[*on, "boot_low", "boot_high"]], on=on, how="left")
+    has_boot = out["boot_low"].notna()
+    union = has_boot & (out["n_splits"] < MIN_SPLITS_T_ONLY)
+    only_boot = has_boot & out["t_low"].isna()
+    use_boot = union | only_boot
+    out["ci_low"] = np.where(use_boot, np.fmin(out["t_low"], out["boot_low"]), out["t_low"])
+    out["ci_high"] = np.where(use_boot, np.fmax(out["t_high"], out["boot_high"]), out["t_high"])
+    out["ci_method"] = np.where(only_boot, "bootstrap within splits",
+                                np.where(union, "t over splits | bootstrap within splits",
+                                         "t over splits"))  # fmt: skip
+    return out
+
+
 def summarise(
     per_split: pd.DataFrame, value_cols: Sequence[str], by: Sequence[str]
 ) -> pd.DataFrame:
@@ -151,8 +265,10 @@ def write_table(df: pd.DataFrame, long: pd.DataFrame, prefix: str, title: str, n
     write_csv(long, f"{prefix}.csv")
 
 
-def run_tables(*, runs: Sequence[Mapping[str, Any]], out_dir: str, attacks: Sequence[str]) -> None:
+def run_tables(*, runs: Sequence[Mapping[str, Any]], out_dir: str, attacks: Sequence[str],
+               n_boot: int | None = None) -> None:  # fmt: skip
     per_split, acc = collect(runs)
+    boot = bootstrap_intervals(runs, per_split, n_boot=n_boot)
     n_splits = acc.groupby("label", sort=False)["split"].nunique()
     note = (
         "Mean ± sample standard deviation (ddof=1) over splits; splits per row: "
@@ -161,6 +277,7 @@ def run_tables(*, runs: Sequence[Mapping[str, Any]], out_dir: str, attacks: Sequ
     )
 
     acc_long = summarise(acc, ["train_acc", "test_acc"], ["dataset", "variant", "label"])
+    acc_long = add_intervals(acc_long, acc, ["dataset", "variant", "label"], boot)
     t1 = pd.DataFrame(
         {
             col: [fmt(r["mean"], r["std"]) for _, r in acc_long[acc_long["metric"] == m].iterrows()]
@@ -177,7 +294,8 @@ def run_tables(*, runs: Sequence[Mapping[str, Any]], out_dir: str, attacks: Sequ
         for c in per_split.columns
         if c not in ("attack", "score", "calibration", "dataset", "variant", "label", "split")
     ]
-    summary = summarise(per_split, metric_cols, ["dataset", "variant", "label", "attack"])
+    by = ["dataset", "variant", "label", "attack"]
+    summary = add_intervals(summarise(per_split, metric_cols, by), per_split, by, boot)
     write_csv(summary, f"{out_dir}/metrics_summary.csv")
     for num, metric, title in [
         (2, "auc", "Table 2: AUC"),
@@ -267,16 +385,59 @@ def compare_with_paper(
             name = column if table == "Table 1" else column_label(column)
             if table == "Table 4":
                 name = f"{'AUC' if metric == 'auc' else 'Acc.'} {name}"
+            lo, hi = ours.get("ci_low", np.nan), ours.get("ci_high", np.nan)
+            known = bool(np.isfinite(lo) and np.isfinite(hi))
             rows.append({"table": table, "label": label, "paper_row": prow, "column": name,
                          "ours_mean": ours["mean"], "ours_std": ours["std"],
-                         "n_splits": ours["n_splits"], "paper": pval, "diff": diff,
+                         "n_splits": ours["n_splits"], "ci_low": lo, "ci_high": hi,
+                         "ci_method": ours.get("ci_method", ""), "paper": pval, "diff": diff,
                          "paper_std_bound": bound if bound_key else np.nan,
-                         "outside": bool(abs(diff) > tol)})  # fmt: skip
-    return pd.DataFrame(
-        rows,
-        columns=["table", "label", "paper_row", "column", "ours_mean", "ours_std", "n_splits",
-                 "paper", "diff", "paper_std_bound", "outside"],
-    )  # fmt: skip
+                         "within_paper_std": (bool(abs(diff) <= bound + 1e-12) if bound_key
+                                              else pd.NA),
+                         "outside": bool(abs(diff) > tol),
+                         "differs": bool(known and not lo <= pval <= hi)})  # fmt: skip
+    return pd.DataFrame(rows, columns=COMPARISON_COLUMNS)
+
+
+#: Columns of comparison_with_paper.csv. ``within_paper_std``: |diff| <= the std
+#: bound the paper's caption states (Tables 2-3 only); ``outside``: |diff| exceeds
+#: both that bound and our std; ``differs``: the paper's value lies outside our 95 %
+#: interval (``ci_low``..``ci_high``, method in ``ci_method``) - the only flag
+#: that marks a real difference.
+COMPARISON_COLUMNS = ["table", "label", "paper_row", "column", "ours_mean", "ours_std",
+                      "n_splits", "ci_low", "ci_high", "ci_method", "paper", "diff",
+                      "paper_std_bound", "within_paper_std", "outside", "differs"]  # fmt: skip
+
+
+def agreement_counts(cmp: pd.DataFrame) -> pd.DataFrame:
+    """Per table and row label: cells, cells within the paper's std bound, within
+    twice it, beyond it (Tables 2-3 only; NaN elsewhere), and cells whose paper
+    value lies outside our 95 % interval (``differs``)."""
+    rows = []
+    order = cmp.assign(
+        _t=pd.Categorical(cmp["table"], categories=list(dict.fromkeys(cmp["table"])))
+    )
+    order = order.sort_values("_t", kind="stable").drop(columns="_t")
+    for (table, label), g in order.groupby(["table", "label"], sort=False):
+        row = {
+            "table": table,
+            "label": label,
+            "cells": len(g),
+            "within_std": pd.NA,
+            "within_2std": pd.NA,
+            "beyond_2std": pd.NA,
+            "differs": int(g["differs"].sum()),
+        }
+        bound = g["paper_std_bound"].to_numpy(dtype=np.float64)
+        has = np.isfinite(bound)
+        if has.any():
+            ratio = np.abs(g["diff"].to_numpy(dtype=np.float64))[has] / bound[has]
+            row["within_std"] = int(np.sum(ratio <= 1 + 1e-9))
+            row["within_2std"] = int(np.sum((ratio > 1 + 1e-9) & (ratio <= 2 + 1e-9)))
+            row["beyond_2std"] = int(np.sum(ratio > 2 + 1e-9))
+        rows.append(row)  # fmt: skip
+    return pd.DataFrame(rows, columns=["table", "label", "cells", "within_std", "within_2std",
+                                       "beyond_2std", "differs"])  # fmt: skip
 
 
 def write_comparison(acc_long, summary, runs, attacks, out_dir: str) -> None:
@@ -287,16 +448,44 @@ def write_comparison(acc_long, summary, runs, attacks, out_dir: str) -> None:
     if cmp.empty:
         lines.append("No dataset in this config maps to a row of the paper (`paper_row`).")
     for table, grp in cmp.groupby("table", sort=False):
-        lines += [f"## {table}", "", "| Dataset | Column | Ours | Paper | Diff | |",
-                  "|---|---|---|---|---|---|"]  # fmt: skip
+        lines += [f"## {table}", "", "| Dataset | Column | Ours | 95% interval | Paper | Diff | "
+                  "Paper's std | |", "|---|---|---|---|---|---|---|---|"]  # fmt: skip
         for _, r in grp.iterrows():
-            flag = "outside" if r["outside"] else ""
-            lines.append(f"| {r['label']} | {r['column']} | {fmt(r['ours_mean'], r['ours_std'])}"
-                         f" | {r['paper']:.3f} | {r['diff']:+.3f} | {flag} |")  # fmt: skip
+            ci = (
+                f"[{r['ci_low']:.3f}, {r['ci_high']:.3f}]"
+                if np.isfinite(r["ci_low"]) and np.isfinite(r["ci_high"])
+                else "n/a"
+            )
+            if pd.isna(r["within_paper_std"]):
+                std = ""
+            else:
+                d, b = abs(r["diff"]), r["paper_std_bound"]
+                std = (
+                    "within"
+                    if d <= b + 1e-12
+                    else ("within 2x" if d <= 2 * b + 1e-12 else "beyond 2x")
+                )
+            flag = "**differs**" if r["differs"] else ""
+            ours = fmt(r["ours_mean"], r["ours_std"])
+            lines.append(f"| {r['label']} | {r['column']} | {ours} | {ci} | {r['paper']:.3f}"
+                         f" | {r['diff']:+.3f} | {std} | {flag} |")  # fmt: skip
+        lines.append("")
+    if not cmp.empty:
+        counts = agreement_counts(cmp)
+        lines += ["## Counts", "", "| Table | Dataset | Cells | Within paper's std | Within 2x | "
+                  "Beyond 2x | Differs |", "|---|---|---|---|---|---|---|"]  # fmt: skip
+        for _, r in counts.iterrows():
+            cells = [r["table"], r["label"], r["cells"], r["within_std"], r["within_2std"],
+                     r["beyond_2std"], r["differs"]]  # fmt: skip
+            lines.append("| " + " | ".join("" if pd.isna(c) else str(c) for c in cells) + " |")
         lines.append("")
     lines.append(
-        "'outside': |ours - paper| exceeds both our std over splits and the std bound "
-        "stated in the paper's caption (Tables 2-3; Tables 1 and 4 state none)."
+        "Ours: mean ± sample std over splits. 95% interval: Student-t over splits, united "
+        f"with a bootstrap within splits (members and non-members resampled, "
+        f"models and tau fixed) when a row has fewer than {MIN_SPLITS_T_ONLY} splits "
+        "(method per cell in the CSV). **differs**: the paper's value lies outside that "
+        "interval - the only mark of a real difference. Paper's std: |diff| against the "
+        "std bound stated in the paper's caption (Tables 2-3; Tables 1 and 4 state none)."
     )
     write_text(f"{out_dir}/comparison_with_paper.md", "\n".join(lines) + "\n")
 
