@@ -13,9 +13,10 @@ No network is needed: the OpenML copies are the UCI files with named levels, so
 the same codes follow from the UCI files here. ASSUMPTION (not checkable offline):
 the ARFF files declare the nominal levels in the UCI documentation's order (for
 Credit, ``german.doc``'s A11, A12, ...; for Hepatitis, 1 = no / male before 2 =
-yes / female), and keep the UCI row order. Written by hand because it is a few
-lines of numpy and no library call reproduces ``fetch_openml``'s ordinal codes
-without the network.
+yes / female), and keep the UCI row order. Imputation and scaling are
+scikit-learn's (``SimpleImputer``, ``MaxAbsScaler``), as in the released code; the
+ordinal codes are a dictionary lookup, written here because ``fetch_openml``
+needs the network.
 """
 
 from __future__ import annotations
@@ -38,13 +39,12 @@ def mean_impute_maxabs(codes: np.ndarray) -> np.ndarray:
     """Mean-impute NaN cells per column, then divide each column by its largest
     absolute value (columns that are all 0 stay 0). Statistics over all rows.
     ``codes``: ``(n, d)`` float, NaN = missing -> ``(n, d)`` float32."""
-    x = np.asarray(codes, dtype=np.float64).copy()
-    means = np.nanmean(x, axis=0)
-    rows, cols = np.nonzero(np.isnan(x))
-    x[rows, cols] = means[cols]
-    scale = np.abs(x).max(axis=0)
-    scale[scale == 0] = 1.0
-    return (x / scale).astype(np.float32)
+    from sklearn.impute import SimpleImputer
+    from sklearn.preprocessing import MaxAbsScaler
+
+    x = np.asarray(codes, dtype=np.float64)
+    x = SimpleImputer(strategy="mean", keep_empty_features=True).fit_transform(x)
+    return MaxAbsScaler().fit_transform(x).astype(np.float32)
 
 
 def ordinal_codes(values: np.ndarray, levels: list[str]) -> np.ndarray:
