@@ -183,3 +183,57 @@ def test_imagenet_imagefolder_tree(tmp_path, monkeypatch):
         data.prepare("imagenet", str(tmp_path), sise=8)
     with pytest.raises(DataUnavailableError, match="image-net.org"):
         data.prepare("imagenet", str(tmp_path / "nowhere"))
+
+
+@needs_shared
+def test_openml_encoding_of_credit_follows_the_released_code():
+    """The released code's preprocessing (ordinal codes in german.doc's order, mean
+    imputation, max-abs scaling over all 1,000 rows, then the first 800 rows),
+    checked cell by cell against pandas on the raw file."""
+    import pandas as pd
+
+    raw = pd.read_csv(SHARED / "uci/statlog-german-credit/german.data", sep=" ", header=None)
+    full = data.prepare("german_credit", str(SHARED), encoding="openml")
+    assert full.x.shape == (1000, 20) and np.bincount(full.y).tolist() == [300, 700]
+    assert ((raw[20] == 1) == (full.y == 1)).all()  # good -> 1 (LabelEncoder: bad < good)
+    assert 0.0 <= full.x.min() and full.x.max() == 1.0
+    # numeric column 1 (duration): value / column max
+    np.testing.assert_allclose(full.x[:, 1], raw[1] / raw[1].max(), rtol=1e-6)
+    # attribute 4 (purpose) A40..A410 -> codes 0..10, scaled by the largest code seen
+    codes = raw[3].str[2:].astype(int)
+    np.testing.assert_allclose(full.x[:, 3], codes / codes.max(), rtol=1e-6)
+    # attribute 1 (checking account) A11..A14 -> 0..3
+    np.testing.assert_allclose(full.x[:, 0], (raw[0].str[2:].astype(int) - 1) / 3, rtol=1e-6)
+    first = data.prepare("german_credit", str(SHARED), encoding="openml", rows=800)
+    np.testing.assert_array_equal(first.x, full.x[:800])  # scaled on all rows, then cut
+    np.testing.assert_array_equal(first.y, full.y[:800])
+
+
+@needs_shared
+def test_openml_encoding_of_hepatitis_follows_the_released_code():
+    import pandas as pd
+
+    raw = pd.read_csv(SHARED / "uci/hepatitis/hepatitis.data", header=None, na_values="?")
+    d = data.prepare("hepatitis", str(SHARED), encoding="openml", rows=124)
+    assert d.x.shape == (124, 19) and np.isfinite(d.x).all()
+    np.testing.assert_array_equal(d.y, raw[0].to_numpy()[:124] - 1)  # DIE -> 0, LIVE -> 1
+    # steroid (column 3): 1/2 codes -> 0/1, missing -> the column mean of the codes
+    codes = raw[3] - 1
+    expect = codes.fillna(codes.mean()) / codes.fillna(codes.mean()).abs().max()
+    np.testing.assert_allclose(d.x[:, 2], expect[:124], rtol=1e-6)
+    # protime (column 18, 67 missing): mean-imputed, divided by its max
+    col = raw[18].fillna(raw[18].mean())
+    np.testing.assert_allclose(d.x[:, 17], (col / col.max())[:124], rtol=1e-6)
+
+
+@needs_shared
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [({"encoding": "ordinal"}, "encoding 'ordinal' is not one of"),
+     ({"rows": 0}, r"rows must be an integer in 1\.\.1000"),
+     ({"rows": 1001}, r"rows must be an integer in 1\.\.1000"),
+     ({"size": 3}, "has no option")],
+)  # fmt: skip
+def test_bad_source_options_fail_with_one_line(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        data.prepare("german_credit", str(SHARED), **kwargs)

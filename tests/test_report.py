@@ -1,5 +1,7 @@
 """Tables: aggregation, formatting and the comparison with the paper's numbers."""
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -88,3 +90,37 @@ def test_empty_table4_says_why(tmp_path):
                  str(tmp_path / "t4"))  # fmt: skip
     text = (tmp_path / "t4.md").read_text()
     assert "No dataset in this config runs the label-only attack" in text
+
+
+def test_every_generated_block_in_the_docs_equals_its_file():
+    """docs/*.md quote generated files (copies of a run's results) between
+    BEGIN/END generated markers; `python -m diffcal.docsync check` is the command."""
+    from diffcal import docsync
+
+    root = Path(__file__).resolve().parents[1]
+    docs = sorted((root / "docs").glob("*.md"))
+    quoted = [p for d in docs for p, _ in docsync.blocks(d.read_text())]
+    assert "docs/reproduction/paper/table2_auc.md" in quoted
+    assert "docs/reproduction/paper_fidelity/comparison_with_paper.md" in quoted
+    for d in docs:
+        assert docsync.stale_blocks(d, root) == [], d
+
+
+def test_docsync_finds_a_stale_block_and_refreshes_it(tmp_path):
+    from diffcal import docsync
+
+    (tmp_path / "t.md").write_text("# Table\n\n| a |\n|---|\n| 1 |\n")
+    doc = tmp_path / "doc.md"
+    doc.write_text("intro\n<!-- BEGIN generated: t.md -->\n| a |\n|---|\n| 2 |\n"
+                   "<!-- END generated -->\nafter\n")  # fmt: skip
+    assert docsync.stale_blocks(doc, tmp_path) == ["t.md"]
+    assert docsync.refresh(doc, tmp_path) == 1
+    assert docsync.stale_blocks(doc, tmp_path) == []
+    assert doc.read_text() == ("intro\n<!-- BEGIN generated: t.md -->\n| a |\n|---|\n| 1 |\n"
+                               "<!-- END generated -->\nafter\n")  # fmt: skip
+    run, copy = tmp_path / "run", tmp_path / "copy"
+    run.mkdir(), copy.mkdir()
+    (run / "x.csv").write_text("a\n1\n"), (copy / "x.csv").write_text("a\n1\n")
+    assert docsync.differing_files(run, copy) == []
+    (copy / "x.csv").write_text("a\n2\n")
+    assert docsync.differing_files(run, copy) == ["x.csv"]

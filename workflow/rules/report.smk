@@ -30,6 +30,13 @@ rule tables:
             labels={"table": "Ours vs paper", "format": "md"},
         ),
         comparison_csv=f"results/tables/{config['name']}/comparison_with_paper.csv",
+        claims_md=report(
+            f"results/tables/{config['name']}/claims.md",
+            caption="../report/claims.rst",
+            category="Tables",
+            labels={"table": "Paper's claims", "format": "md"},
+        ),
+        claims_csv=f"results/tables/{config['name']}/claims.csv",
     params:
         runs=table_runs(),
         attacks=dconf.attack_columns(config),

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from diffcal import metrics, paper
+from diffcal import claims, metrics, paper
 from diffcal.attacks import LABEL_ONLY
 from diffcal.intervals import bootstrap_means, t_interval, weighted_accuracy, weighted_auc
 from diffcal.io import atomic_path, write_csv, write_text
@@ -307,6 +307,13 @@ def run_tables(*, runs: Sequence[Mapping[str, Any]], out_dir: str, attacks: Sequ
         )
     write_table4(summary, f"{out_dir}/table4_label_only")
     write_comparison(acc_long, summary, runs, attacks, out_dir)
+    paper_rows = {r["label"]: r["paper_row"] for r in runs if r.get("paper_row")}
+    used = list(dict.fromkeys(paper_rows.values()))
+    checked = pd.concat([claims.check_claims(per_split, paper_rows),
+                         claims.check_claims(claims.paper_per_split(used), {
+                             f"Paper: {r}": r for r in used})], ignore_index=True)  # fmt: skip
+    write_csv(checked, f"{out_dir}/claims.csv")
+    write_text(f"{out_dir}/claims.md", claims.claims_markdown(checked))
     log.info("wrote tables for %d rows to %s", len(t1), out_dir)
 
 

@@ -1,0 +1,136 @@
+"""95 % intervals of table cells (diffcal.intervals, report.add_intervals) against
+independent oracles: scikit-learn's weighted AUC, explicit resampling, scipy's t."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+from sklearn.metrics import roc_auc_score
+
+from diffcal import intervals
+from diffcal.stages import report
+
+
+def _toy(n=300, seed=0):
+    rng = np.random.default_rng(seed)
+    y = rng.random(n) < 0.4
+    s = np.round(rng.normal(size=n) + 0.8 * y, 1)  # rounded: many ties
+    return y, s
+
+
+def test_resample_weights_keep_member_and_nonmember_counts():
+    y, _ = _toy()
+    w = intervals.resample_weights(y, 50, np.random.default_rng(1))
+    assert w.shape == (50, len(y))
+    assert (w.sum(axis=1) == len(y)).all()
+    assert (w[:, y].sum(axis=1) == y.sum()).all()  # stratified: members stay members
+    assert (w >= 0).all() and np.array_equal(w, np.round(w))
+    again = intervals.resample_weights(y, 50, np.random.default_rng(1))
+    assert np.array_equal(w, again)
+
+
+def test_weighted_auc_matches_sklearn_and_an_expanded_sample():
+    y, s = _toy()
+    w = intervals.resample_weights(y, 20, np.random.default_rng(2))
+    got = intervals.weighted_auc(y, s, w)
+    for i in range(len(w)):
+        assert got[i] == pytest.approx(roc_auc_score(y, s, sample_weight=w[i]), abs=1e-12)
+        counts = w[i].astype(int)  # the resample as explicit rows
+        expanded = roc_auc_score(np.repeat(y, counts), np.repeat(s, counts))
+        assert got[i] == pytest.approx(expanded, abs=1e-12)
+    # unit weights: the plain AUC; higher score for members -> AUC above 0.5
+    assert intervals.weighted_auc(y, s, np.ones((1, len(y))))[0] == pytest.approx(
+        roc_auc_score(y, s)
+    )
+    assert intervals.weighted_auc(y, s, np.ones((1, len(y))))[0] > 0.5
+    assert intervals.weighted_auc(y, -s, np.ones((1, len(y))))[0] < 0.5
+
+
+def test_weighted_accuracy_matches_a_loop():
+    y, s = _toy()
+    w = intervals.resample_weights(y, 10, np.random.default_rng(3))
+    got = intervals.weighted_accuracy(y, s, 0.3, w)
+    for i in range(len(w)):
+        idx = np.repeat(np.arange(len(y)), w[i].astype(int))
+        assert got[i] == pytest.approx(np.mean((s[idx] > 0.3) == y[idx]))
+
+
+def test_t_interval_matches_scipy():
+    v = [0.61, 0.58, 0.66, 0.60, 0.59]
+    mean, lo, hi = intervals.t_interval(v)
+    ref = stats.t.interval(0.95, len(v) - 1, loc=np.mean(v), scale=stats.sem(v))
+    assert (lo, hi) == pytest.approx(ref) and mean == pytest.approx(np.mean(v))
+
+
+def test_bootstrap_means_is_the_percentile_interval_of_split_averages():
+    """Oracle: draw the same stratified resamples explicitly, compute each split's
+    AUC with scikit-learn on the resampled rows, average over splits, percentiles."""
+    splits = [_toy(200, seed) for seed in (10, 11, 12)]
+    seeds = [5, 6, 7]
+    n_boot = 200
+    got = intervals.bootstrap_means(
+        [(y, {"auc": lambda w, y=y, s=s: intervals.weighted_auc(y, s, w)}) for y, s in splits],
+        seeds=seeds,
+        n_boot=n_boot,
+    )["auc"]
+    per_split = []
+    for (y, s), seed in zip(splits, seeds, strict=True):
+        w = intervals.resample_weights(y, n_boot, np.random.default_rng(seed))
+        per_split.append([
+            roc_auc_score(np.repeat(y, c.astype(int)), np.repeat(s, c.astype(int))) for c in w
+        ])  # fmt: skip
+    ref = np.percentile(np.mean(per_split, axis=0), [2.5, 97.5])
+    assert got == pytest.approx(tuple(ref), abs=1e-12)
+    point = np.mean([roc_auc_score(y, s) for y, s in splits])
+    assert got[0] < point < got[1]
+
+
+def test_bootstrap_means_of_a_constant_metric_has_zero_width_and_checks_seeds():
+    y, _ = _toy(50)
+    out = intervals.bootstrap_means([(y, {"c": lambda w: np.full(len(w), 0.7)})], seeds=[1])
+    assert out["c"] == pytest.approx((0.7, 0.7))
+    with pytest.raises(ValueError, match="seeds"):
+        intervals.bootstrap_means([(y, {})], seeds=[1, 2])
+
+
+def test_add_intervals_unites_t_and_bootstrap_below_ten_splits():
+    per_split = pd.DataFrame(
+        {"dataset": "d", "variant": "plain", "label": "D", "attack": "loss_orig",
+         "split": range(5), "auc": [0.60, 0.62, 0.58, 0.61, 0.59]}
+    )  # fmt: skip
+    by = ["dataset", "variant", "label", "attack"]
+    summary = report.summarise(per_split, ["auc"], by)
+    boot = pd.DataFrame([{"dataset": "d", "variant": "plain", "label": "D",
+                          "attack": "loss_orig", "metric": "auc",
+                          "boot_low": 0.55, "boot_high": 0.605}])  # fmt: skip
+    out = report.add_intervals(summary, per_split, by, boot).iloc[0]
+    _, t_lo, t_hi = intervals.t_interval(per_split["auc"])
+    assert (out["t_low"], out["t_high"]) == pytest.approx((t_lo, t_hi))
+    assert out["ci_low"] == pytest.approx(0.55)  # bootstrap wider below
+    assert out["ci_high"] == pytest.approx(t_hi)  # t wider above
+    assert out["ci_method"] == "t over splits | bootstrap within splits"
+    many = pd.concat([per_split.assign(split=per_split["split"] + 5 * k) for k in range(2)])
+    out10 = report.add_intervals(report.summarise(many, ["auc"], by), many, by, boot).iloc[0]
+    assert out10["ci_method"] == "t over splits"
+    assert out10["ci_low"] == pytest.approx(out10["t_low"])
+
+
+def test_comparison_marks_a_difference_only_outside_the_interval():
+    summary = pd.DataFrame(
+        [{"label": "Credit", "attack": a, "metric": "auc", "mean": m, "std": 0.01,
+          "n_splits": 5, "ci_low": lo, "ci_high": hi, "ci_method": "t"}
+         for a, m, lo, hi in [("loss_orig", 0.60, 0.55, 0.65), ("loss_cal", 0.70, 0.68, 0.72)]]
+    )  # fmt: skip
+    acc = pd.DataFrame(columns=["label", "metric", "mean", "std", "n_splits"])
+    cmp = report.compare_with_paper(acc, summary, {"Credit": "Credit"}, ["loss_orig", "loss_cal"])
+    cell = cmp.set_index("column")
+    # paper: Loss Orig 0.542 (outside [0.55, 0.65]), Loss Cal 0.648 (outside [0.68, 0.72])
+    assert bool(cell.loc["Loss Orig", "differs"]) and bool(cell.loc["Loss Cal", "differs"])
+    summary.loc[0, "ci_low"] = 0.54
+    cmp = report.compare_with_paper(acc, summary, {"Credit": "Credit"}, ["loss_orig"])
+    assert not bool(cmp.iloc[0]["differs"])
+    counts = report.agreement_counts(cmp)
+    assert counts.iloc[0][["cells", "within_std", "within_2std", "beyond_2std", "differs"]
+                          ].tolist() == [1, 0, 0, 1, 0]  # |0.058| > 2 x 0.024  # fmt: skip
