@@ -101,7 +101,7 @@ def test_every_generated_block_in_the_docs_equals_its_file():
     docs = sorted((root / "docs").glob("*.md"))
     quoted = [p for d in docs for p, _ in docsync.blocks(d.read_text())]
     assert "docs/reproduction/paper/table2_auc.md" in quoted
-    assert "docs/reproduction/paper_fidelity/comparison_with_paper.md" in quoted
+    assert "docs/reproduction/paper_fidelity/comparison_counts.md" in quoted
     for d in docs:
         assert docsync.stale_blocks(d, root) == [], d
 

@@ -30,6 +30,8 @@ rule tables:
             labels={"table": "Ours vs paper", "format": "md"},
         ),
         comparison_csv=f"results/tables/{config['name']}/comparison_with_paper.csv",
+        counts_md=f"results/tables/{config['name']}/comparison_counts.md",
+        counts_csv=f"results/tables/{config['name']}/comparison_counts.csv",
         claims_md=report(
             f"results/tables/{config['name']}/claims.md",
             caption="../report/claims.rst",
