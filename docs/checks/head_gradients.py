@@ -17,10 +17,9 @@ p), so those samples, mostly non-members, move to the member end of the GN score
 import sys
 from pathlib import Path
 
-from scipy.stats import spearmanr
-
 import numpy as np
 import pandas as pd
+from scipy.stats import spearmanr
 from sklearn.metrics import roc_auc_score
 
 
