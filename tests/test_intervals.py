@@ -134,3 +134,16 @@ def test_comparison_marks_a_difference_only_outside_the_interval():
     counts = report.agreement_counts(cmp)
     assert counts.iloc[0][["cells", "within_std", "within_2std", "beyond_2std", "differs"]
                           ].tolist() == [1, 0, 0, 1, 0]  # |0.058| > 2 x 0.024  # fmt: skip
+
+
+def test_intervals_of_proportions_are_clipped_to_the_unit_interval():
+    per_split = pd.DataFrame({"dataset": "d", "variant": "plain", "label": "D",
+                              "split": range(5), "train_acc": [1.0, 1.0, 0.8, 1.0, 1.0],
+                              "tau": [3.0, 5.0, 4.0, 6.0, 2.0]})  # fmt: skip
+    by = ["dataset", "variant", "label"]
+    summary = report.summarise(per_split, ["train_acc", "tau"], by)
+    empty = pd.DataFrame(columns=[*by, "attack", "metric", "boot_low", "boot_high"])
+    out = report.add_intervals(summary, per_split, by, empty).set_index("metric")
+    assert out.loc["train_acc", "ci_high"] == 1.0 and out.loc["train_acc", "t_low"] < 1.0
+    assert out.loc["tau", "ci_high"] > 5.0  # tau is not a proportion: not clipped
+    assert out.loc["train_acc", "ci_method"] == "t over splits"  # no bootstrap given

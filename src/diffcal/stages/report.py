@@ -164,6 +164,9 @@ def bootstrap_intervals(
 #: cell's interval is the union with the bootstrap within splits.
 MIN_SPLITS_T_ONLY = 10
 
+#: Metrics of metrics.csv that are not proportions (their intervals are not clipped).
+UNBOUNDED_METRICS = ("tau", "n_members", "n_nonmembers")
+
 
 def add_intervals(summary: pd.DataFrame, per_split: pd.DataFrame, by: Sequence[str],
                   boot: pd.DataFrame) -> pd.DataFrame:  # fmt: skip
@@ -172,7 +175,7 @@ def add_intervals(summary: pd.DataFrame, per_split: pd.DataFrame, by: Sequence[s
     cell) and the cell's interval ``ci_low``, ``ci_high`` with ``ci_method``:
     the t-interval when ``n_splits >= MIN_SPLITS_T_ONLY`` or there is no bootstrap,
     else the union of both (the cell differs from a value only if the value lies
-    outside both)."""
+    outside both). Intervals of proportions are clipped to [0, 1]."""
     t_rows = []
     for key, grp in per_split.groupby(list(by), sort=False):
         key = key if isinstance(key, tuple) else (key,)
@@ -185,12 +188,17 @@ def add_intervals(summary: pd.DataFrame, per_split: pd.DataFrame, by: Sequence[s
     out = summary.merge(pd.DataFrame(t_rows, columns=[*on, "t_low", "t_high"]), on=on, how="left")
     b = boot if "attack" in by else boot[boot["attack"] == ""].drop(columns="attack")
     out = out.merge(b[[*on, "boot_low", "boot_high"]], on=on, how="left")
+    out[["boot_low", "boot_high"]] = out[["boot_low", "boot_high"]].astype(np.float64)
     has_boot = out["boot_low"].notna()
     union = has_boot & (out["n_splits"] < MIN_SPLITS_T_ONLY)
     only_boot = has_boot & out["t_low"].isna()
     use_boot = union | only_boot
     out["ci_low"] = np.where(use_boot, np.fmin(out["t_low"], out["boot_low"]), out["t_low"])
     out["ci_high"] = np.where(use_boot, np.fmax(out["t_high"], out["boot_high"]), out["t_high"])
+    # Accuracies, AUCs, rates and precisions lie in [0, 1]; tau and counts do not.
+    bounded = ~out["metric"].isin(UNBOUNDED_METRICS)
+    for col in ("t_low", "t_high", "ci_low", "ci_high"):
+        out[col] = np.where(bounded, out[col].clip(0.0, 1.0), out[col])
     out["ci_method"] = np.where(only_boot, "bootstrap within splits",
                                 np.where(union, "t over splits | bootstrap within splits",
                                          "t over splits"))  # fmt: skip
