@@ -164,6 +164,9 @@ def bootstrap_intervals(
 #: cell's interval is the union with the bootstrap within splits.
 MIN_SPLITS_T_ONLY = 10
 
+#: Appended to the notes of Tables 1-4.
+INTERVAL_NOTE = " 95% interval of each cell: ci_low, ci_high in the CSV (method in ci_method)."
+
 #: Metrics of metrics.csv that are not proportions (their intervals are not clipped).
 UNBOUNDED_METRICS = ("tau", "n_members", "n_nonmembers")
 
@@ -282,6 +285,7 @@ def run_tables(*, runs: Sequence[Mapping[str, Any]], out_dir: str, attacks: Sequ
         "Mean ± sample standard deviation (ddof=1) over splits; splits per row: "
         + ", ".join(f"{k} {v}" for k, v in n_splits.items())
         + "."
+        + INTERVAL_NOTE
     )
 
     acc_long = summarise(acc, ["train_acc", "test_acc"], ["dataset", "variant", "label"])
@@ -351,6 +355,7 @@ def write_table4(summary: pd.DataFrame, prefix: str) -> None:
             "Mean ± sample standard deviation (ddof=1) over splits; splits per row: "
             + ", ".join(f"{r['label']} {r['n_splits']}" for _, r in n.iterrows())
             + "."
+            + INTERVAL_NOTE
         )
         note += (" Label-only attack (HopSkipJump boundary distance); members attacked per "
                  "split (as many non-members): "
