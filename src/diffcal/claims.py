@@ -274,12 +274,12 @@ def claims_markdown(checked: pd.DataFrame) -> str:
             for lab in labels
         ]
         lines.append(f"| {text} | {criterion} | " + " | ".join(cells) + " |")
-    lines += ["", "## Deciding cells (means over splits)", "",
+    lines += ["", "**Deciding cells** (means over splits):", "",
               "| Claim | Row | Verdict | Cells |", "|---|---|---|---|"]  # fmt: skip
     for key, *_ in CLAIMS:
         for _, r in checked[checked["claim"] == key].iterrows():
             if r["verdict"] in ("holds", "does not hold"):
                 lines.append(f"| {key} | {r['label']} | {r['verdict']} | {r['cells']} |")
-    lines += ["", "## Not testable here", ""]
+    lines += ["", "**Not testable here:**", ""]
     lines += [f"- {claim}: {why}." for claim, why in NOT_TESTABLE]
     return "\n".join(lines) + "\n"
