@@ -20,15 +20,10 @@ from collections.abc import Callable, Mapping
 import numpy as np
 import pandas as pd
 
+from diffcal.labels import CAL_LABELS, column_label
+
 SCORES = ("loss", "gn", "confidence")
 CALIBRATED = ("cal", "calf")
-NAMES = {"loss": "Loss", "gn": "GN", "confidence": "Conf", "boundary": "Boundary",
-         "orig": "Orig", "cal": "Cal", "calf": "Cal-F"}  # fmt: skip
-
-
-def _name(attack: str) -> str:
-    score, _, cal = attack.partition("_")
-    return f"{NAMES.get(score, score)} {NAMES.get(cal, cal)}"
 
 
 class _Row:
@@ -61,8 +56,10 @@ def _pairs(row: _Row, metric: str, scores=SCORES) -> list[tuple[str, float, floa
 
 
 def _list(items) -> str:
-    return "; ".join(f"{_name(a)} {x:.3f} vs {_name(a.partition('_')[0] + '_orig')} {o:.3f}"
-                     for a, x, o in items)  # fmt: skip
+    return "; ".join(
+        f"{column_label(a)} {x:.3f} vs {column_label(a.partition('_')[0] + '_orig')} {o:.3f}"
+        for a, x, o in items
+    )
 
 
 def auc_up(row: _Row, _: str) -> Verdict:
@@ -108,7 +105,7 @@ def conf_weakest(row: _Row, _: str) -> Verdict:
         if not all(row.has(a, "auc") for a in names):
             continue
         loss, gn, conf = (row.mean(a, "auc") for a in names)
-        cells.append(f"{NAMES[c]}: Conf {conf:.3f}, Loss {loss:.3f}, GN {gn:.3f}")
+        cells.append(f"{CAL_LABELS[c]}: Conf {conf:.3f}, Loss {loss:.3f}, GN {gn:.3f}")
         if conf >= min(loss, gn):
             bad.append(c)
     if not cells:
@@ -124,7 +121,7 @@ def _loss_rate(row: _Row, metric: str) -> Verdict:
     vals = {a: row.mean(a, metric) for a in present}
     ok = all(vals[a] > vals["loss_orig"] for a in present if a != "loss_orig")
     return ("holds" if ok else "does not hold"), ", ".join(
-        f"{_name(a)} {v:.3f}" for a, v in vals.items()
+        f"{column_label(a)} {v:.3f}" for a, v in vals.items()
     )
 
 
@@ -152,7 +149,7 @@ def tau_tail(row: _Row, _: str) -> Verdict:
         rec, fpr = row.mean(a, "tpr_at_tau"), row.mean(a, "fpr_at_tau")
         prec, top = row.mean(a, "precision_at_tau"), row.mean(a, "precision_at_recall_0.01")
         ok &= rec > 0.5 and prec < top
-        cells.append(f"{_name(a)}: recall {rec:.2f}, FPR {fpr:.2f}, precision {prec:.2f} "
+        cells.append(f"{column_label(a)}: recall {rec:.2f}, FPR {fpr:.2f}, precision {prec:.2f} "
                      f"(vs {top:.2f} at 1% recall)")  # fmt: skip
     return ("holds" if ok else "does not hold"), "; ".join(cells)
 
@@ -171,7 +168,7 @@ def tau0_default(row: _Row, _: str) -> Verdict:
     ok = gaps[worst] <= TAU0_TOLERANCE
     tau = row.mean("loss_cal", "tau") if row.has("loss_cal", "tau") else np.nan
     return ("holds" if ok else "does not hold"), (
-        f"largest loss of accuracy at tau = 0: {_name(worst)} {gaps[worst]:+.3f} "
+        f"largest loss of accuracy at tau = 0: {column_label(worst)} {gaps[worst]:+.3f} "
         f"({row.mean(worst, 'acc_tau0'):.3f} vs {row.mean(worst, 'acc'):.3f}); "
         f"{sum(g <= TAU0_TOLERANCE for g in gaps.values())}/{len(gaps)} within "
         f"{TAU0_TOLERANCE}; mean public tau of Loss Cal {tau:.4f}"

@@ -23,10 +23,11 @@ from diffcal import ablations as ab
 from diffcal import metrics
 from diffcal.attacks import SCORES
 from diffcal.io import write_csv, write_text
+from diffcal.labels import column_label
 from diffcal.seeds import derive_seed
 from diffcal.splits import ids_with_role, read_splits
 from diffcal.stages.attack import SETTINGS, model_outputs
-from diffcal.stages.report import _savefig, column_label
+from diffcal.stages.report import _savefig
 
 log = logging.getLogger("diffcal")
 

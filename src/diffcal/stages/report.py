@@ -14,20 +14,10 @@ from diffcal import claims, metrics, paper
 from diffcal.attacks import LABEL_ONLY
 from diffcal.intervals import bootstrap_means, t_interval, weighted_accuracy, weighted_auc
 from diffcal.io import atomic_path, write_csv, write_text
+from diffcal.labels import CAL_LABELS, SCORE_LABELS, column_label
 from diffcal.seeds import derive_seed
 
 log = logging.getLogger("diffcal")
-
-SCORE_LABELS = {"loss": "Loss", "gn": "GN", "confidence": "Conf", "boundary": "Boundary"}
-CAL_LABELS = {"orig": "Orig", "cal": "Cal", "calf": "Cal-F"}
-
-
-def column_label(attack: str) -> str:
-    """``loss_calf`` -> ``Loss Cal-F``; ``gap`` -> ``Gap``."""
-    if attack == "gap":
-        return "Gap"
-    score, _, cal = attack.partition("_")
-    return f"{SCORE_LABELS.get(score, score)} {CAL_LABELS.get(cal, cal)}"
 
 
 def fmt(mean: float, std: float, digits: int = 3) -> str:
@@ -46,35 +36,58 @@ def mean_std(values: pd.Series) -> tuple[float, float, int]:
     return float(np.mean(v)), std, len(v)
 
 
-def collect(runs: Sequence[Mapping[str, Any]]) -> tuple[pd.DataFrame, pd.DataFrame]:
+class PartFiles:
+    """The part files of a tables job, each read once: a part file holds a ``split``
+    column, serves several runs, and is used by :func:`collect` and
+    :func:`bootstrap_intervals` alike. Kinds: ``metrics`` (metrics.csv),
+    ``scores`` (scores.parquet, the target model's rows), ``attack``
+    (attack_scores.parquet, the ``eval`` set), ``split`` (split.parquet)."""
+
+    def __init__(self) -> None:
+        self._cache: dict[tuple[str, str], pd.DataFrame] = {}
+
+    def read(self, path: str, kind: str) -> pd.DataFrame:
+        if (path, kind) not in self._cache:
+            if kind == "metrics":
+                df = pd.read_csv(path)
+            elif kind == "scores":
+                df = pd.read_parquet(path, columns=["split", "model", "sample_id", "correct"])
+                df = df[df["model"] == "target"]
+            elif kind == "attack":
+                df = pd.read_parquet(path)
+                df = df[df["set"] == "eval"]
+            else:
+                df = pd.read_parquet(path)
+            self._cache[path, kind] = df
+        return self._cache[path, kind]
+
+    def rows(self, path: str, kind: str, t: int) -> pd.DataFrame:
+        """Split ``t``'s rows of a part file, without the ``split`` column."""
+        df = self.read(path, kind)
+        return df[df["split"] == t].drop(columns="split")
+
+    def target(self, run: Mapping[str, Any]) -> pd.DataFrame:
+        """The target model's rows of the run's split with each sample's role."""
+        t = int(run["split"])
+        roles = self.rows(run["split_file"], "split", t)
+        return self.rows(run["scores"], "scores", t).merge(roles, on="sample_id")
+
+
+def collect(
+    runs: Sequence[Mapping[str, Any]], files: PartFiles | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Read the part files of every split. ``runs``: dicts with dataset, variant,
     label, split, and the paths of its part's metrics (csv), scores (parquet) and
     split file; each file holds a ``split`` column and may serve several runs.
 
     Returns the per-split attack metrics and per-split target accuracies.
     """
-    cache: dict[tuple[str, str], pd.DataFrame] = {}
-
-    def rows_of(path: str, kind: str, t: int) -> pd.DataFrame:
-        if (path, kind) not in cache:
-            if kind == "metrics":
-                cache[path, kind] = pd.read_csv(path)
-            elif kind == "scores":
-                cols = ["split", "model", "sample_id", "correct"]
-                cache[path, kind] = pd.read_parquet(path, columns=cols)
-            else:
-                cache[path, kind] = pd.read_parquet(path)
-        df = cache[path, kind]
-        return df[df["split"] == t].drop(columns="split")
-
+    files = files or PartFiles()
     m_frames, acc_rows = [], []
     for run in runs:
         keys = {k: run[k] for k in ("dataset", "variant", "label", "split")}
-        t = int(run["split"])
-        m_frames.append(rows_of(run["metrics"], "metrics", t).assign(**keys))
-        sc = rows_of(run["scores"], "scores", t)
-        roles = rows_of(run["split_file"], "split", t)
-        tgt = sc[sc["model"] == "target"].merge(roles, on="sample_id")
+        m_frames.append(files.rows(run["metrics"], "metrics", int(run["split"])).assign(**keys))
+        tgt = files.target(run)
         acc_rows.append(
             {
                 **keys,
@@ -86,7 +99,11 @@ def collect(runs: Sequence[Mapping[str, Any]]) -> tuple[pd.DataFrame, pd.DataFra
 
 
 def bootstrap_intervals(
-    runs: Sequence[Mapping[str, Any]], per_split: pd.DataFrame, *, n_boot: int | None = None
+    runs: Sequence[Mapping[str, Any]],
+    per_split: pd.DataFrame,
+    *,
+    files: PartFiles | None = None,
+    n_boot: int | None = None,
 ) -> pd.DataFrame:
     """Bootstrap-within-splits 95 % intervals (:func:`diffcal.intervals.bootstrap_means`)
     of the table cells: target train / test accuracy (Table 1; members and
@@ -100,21 +117,7 @@ def bootstrap_intervals(
     split), so the tables are reproducible byte for byte.
     """
     kw = {} if n_boot is None else {"n_boot": n_boot}
-    cache: dict[tuple[str, str], pd.DataFrame] = {}
-
-    def part(path: str, kind: str) -> pd.DataFrame:
-        if (path, kind) not in cache:
-            if kind == "attack":
-                df = pd.read_parquet(path)
-                cache[path, kind] = df[df["set"] == "eval"]
-            elif kind == "scores":
-                cols = ["split", "model", "sample_id", "correct"]
-                df = pd.read_parquet(path, columns=cols)
-                cache[path, kind] = df[df["model"] == "target"]
-            else:
-                cache[path, kind] = pd.read_parquet(path)
-        return cache[path, kind]
-
+    files = files or PartFiles()
     groups: dict[tuple[str, str, str], list[Mapping[str, Any]]] = {}
     for run in runs:
         groups.setdefault((run["dataset"], run["variant"], run["label"]), []).append(run)
@@ -124,9 +127,7 @@ def bootstrap_intervals(
         acc_splits, att_splits = [], []
         for run in group:
             t = int(run["split"])
-            sc = part(run["scores"], "scores")
-            roles = part(run["split_file"], "split")
-            tgt = sc[sc["split"] == t].merge(roles[roles["split"] == t], on="sample_id")
+            tgt = files.target(run)
             tgt = tgt[tgt["role"].isin(["member", "nonmember"])]
             y = (tgt["role"] == "member").to_numpy()
             ok = tgt["correct"].to_numpy(dtype=np.float64)
@@ -134,8 +135,7 @@ def bootstrap_intervals(
                 "train_acc": lambda w, y=y, ok=ok: (w @ (ok * y)) / (w @ y.astype(float)),
                 "test_acc": lambda w, y=y, ok=ok: (w @ (ok * ~y)) / (w @ (~y).astype(float)),
             }))  # fmt: skip
-            ev = part(run["attack_scores"], "attack")
-            ev = ev[ev["split"] == t]
+            ev = files.rows(run["attack_scores"], "attack", t)
             met = per_split[(per_split["dataset"] == dataset) & (per_split["variant"] == variant)
                             & (per_split["split"] == t)].set_index("attack")  # fmt: skip
             y = ev["is_member"].to_numpy(dtype=bool)
@@ -278,8 +278,9 @@ def write_table(df: pd.DataFrame, long: pd.DataFrame, prefix: str, title: str, n
 
 def run_tables(*, runs: Sequence[Mapping[str, Any]], out_dir: str, attacks: Sequence[str],
                n_boot: int | None = None) -> None:  # fmt: skip
-    per_split, acc = collect(runs)
-    boot = bootstrap_intervals(runs, per_split, n_boot=n_boot)
+    files = PartFiles()
+    per_split, acc = collect(runs, files)
+    boot = bootstrap_intervals(runs, per_split, files=files, n_boot=n_boot)
     n_splits = acc.groupby("label", sort=False)["split"].nunique()
     note = (
         "Mean ± sample standard deviation (ddof=1) over splits; splits per row: "
@@ -318,8 +319,8 @@ def run_tables(*, runs: Sequence[Mapping[str, Any]], out_dir: str, attacks: Sequ
             wide(summary, metric, attacks), long, f"{out_dir}/table{num}_{metric}", title, note
         )
     write_table4(summary, f"{out_dir}/table4_label_only")
-    write_comparison(acc_long, summary, runs, attacks, out_dir)
     paper_rows = {r["label"]: r["paper_row"] for r in runs if r.get("paper_row")}
+    write_comparison(acc_long, summary, paper_rows, attacks, out_dir)
     used = list(dict.fromkeys(paper_rows.values()))
     checked = pd.concat([claims.check_claims(per_split, paper_rows),
                          claims.check_claims(claims.paper_per_split(used), {
@@ -412,11 +413,24 @@ def compare_with_paper(
                          "n_splits": ours["n_splits"], "ci_low": lo, "ci_high": hi,
                          "ci_method": ours.get("ci_method", ""), "paper": pval, "diff": diff,
                          "paper_std_bound": bound if bound_key else np.nan,
-                         "within_paper_std": (bool(abs(diff) <= bound + 1e-12) if bound_key
-                                              else pd.NA),
+                         "within_paper_std": (std_band(diff, bound) == STD_BANDS[0]
+                                              if bound_key else pd.NA),
                          "outside": bool(abs(diff) > tol),
                          "differs": bool(known and not lo <= pval <= hi)})  # fmt: skip
     return pd.DataFrame(rows, columns=COMPARISON_COLUMNS)
+
+
+#: Bands of |ours - paper| against the paper's std bound (comparison and counts).
+STD_BANDS = ("within", "within 2x", "beyond 2x")
+
+
+def std_band(diff: float, bound: float) -> str:
+    """``within`` (|diff| <= bound), ``within 2x`` or ``beyond 2x``; ``""`` where the
+    paper states no bound (NaN)."""
+    if not np.isfinite(bound):
+        return ""
+    d = abs(diff)
+    return STD_BANDS[0] if d <= bound + 1e-12 else STD_BANDS[1 if d <= 2 * bound + 1e-12 else 2]
 
 
 #: Columns of comparison_with_paper.csv. ``within_paper_std``: |diff| <= the std
@@ -448,20 +462,19 @@ def agreement_counts(cmp: pd.DataFrame) -> pd.DataFrame:
             "beyond_2std": pd.NA,
             "differs": int(g["differs"].sum()),
         }
-        bound = g["paper_std_bound"].to_numpy(dtype=np.float64)
-        has = np.isfinite(bound)
-        if has.any():
-            ratio = np.abs(g["diff"].to_numpy(dtype=np.float64))[has] / bound[has]
-            row["within_std"] = int(np.sum(ratio <= 1 + 1e-9))
-            row["within_2std"] = int(np.sum((ratio > 1 + 1e-9) & (ratio <= 2 + 1e-9)))
-            row["beyond_2std"] = int(np.sum(ratio > 2 + 1e-9))
-        rows.append(row)  # fmt: skip
+        bands = [std_band(d, b) for d, b in zip(g["diff"], g["paper_std_bound"], strict=True)]
+        if any(bands):
+            for col, band in zip(("within_std", "within_2std", "beyond_2std"), STD_BANDS,
+                                 strict=True):  # fmt: skip
+                row[col] = bands.count(band)
+        rows.append(row)
     return pd.DataFrame(rows, columns=["table", "label", "cells", "within_std", "within_2std",
                                        "beyond_2std", "differs"])  # fmt: skip
 
 
-def write_comparison(acc_long, summary, runs, attacks, out_dir: str) -> None:
-    paper_rows = {r["label"]: r["paper_row"] for r in runs if r.get("paper_row")}
+def write_comparison(acc_long, summary, paper_rows, attacks, out_dir: str) -> None:
+    """comparison_with_paper.{md,csv} and comparison_counts.{md,csv}; ``paper_rows``:
+    our row label -> the paper's row."""
     cmp = compare_with_paper(acc_long, summary, paper_rows, attacks)
     write_csv(cmp, f"{out_dir}/comparison_with_paper.csv")
     lines = ["# Our results next to the paper's", ""]
@@ -476,15 +489,7 @@ def write_comparison(acc_long, summary, runs, attacks, out_dir: str) -> None:
                 if np.isfinite(r["ci_low"]) and np.isfinite(r["ci_high"])
                 else "n/a"
             )
-            if pd.isna(r["within_paper_std"]):
-                std = ""
-            else:
-                d, b = abs(r["diff"]), r["paper_std_bound"]
-                std = (
-                    "within"
-                    if d <= b + 1e-12
-                    else ("within 2x" if d <= 2 * b + 1e-12 else "beyond 2x")
-                )
+            std = std_band(r["diff"], r["paper_std_bound"])
             flag = "**differs**" if r["differs"] else ""
             ours = fmt(r["ours_mean"], r["ours_std"])
             lines.append(f"| {r['label']} | {r['column']} | {ours} | {ci} | {r['paper']:.3f}"
