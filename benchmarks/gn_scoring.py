@@ -19,8 +19,8 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
-from diffcal.models import build_model
-from diffcal.scores import per_sample_outputs
+from diffcal.attacks.scores import per_sample_outputs
+from diffcal.training.models import build_model
 
 ARCHS = {  # name: (arch, input shape, classes, kwargs)
     "mlp (Credit size)": ("mlp", (61,), 2, {}),

@@ -20,10 +20,10 @@ import time
 import numpy as np
 import torch
 
-from diffcal.data import prepare
-from diffcal.hsj import boundary_distance
-from diffcal.models import build_model
-from diffcal.train import image_batch, image_layout, train_model
+from diffcal.attacks.hsj import boundary_distance
+from diffcal.data.registry import prepare
+from diffcal.training.models import build_model
+from diffcal.training.train import image_batch, image_layout, train_model
 
 MODELS = {  # name: (source, arch, kwargs, recipe, train rows)
     "Credit MLP": ("german_credit", "mlp", {"hidden_mult": 2},

@@ -46,23 +46,23 @@ def plain_protocol(cfg: dict) -> pd.DataFrame:
     """The paper protocol for every dataset and split of ``cfg``, sequentially."""
     import torch
 
-    from diffcal import config as dconf
-    from diffcal.data import prepare
-    from diffcal.models import build_model
-    from diffcal.scores import per_sample_outputs
-    from diffcal.seeds import derive_seed
-    from diffcal.splits import ids_with_role, split_of, subsample
+    from diffcal.attacks.scores import per_sample_outputs
+    from diffcal.config import views as dview
+    from diffcal.core.seeds import derive_seed
+    from diffcal.data.registry import prepare
+    from diffcal.data.splits import ids_with_role, split_of, subsample
     from diffcal.stages.attack import attack_split
-    from diffcal.train import accuracy, train_model
-    from diffcal.tune import pick_closest, recipe_grid
+    from diffcal.training.models import build_model
+    from diffcal.training.train import accuracy, train_model
+    from diffcal.training.tune import pick_closest, recipe_grid
 
     torch.set_num_threads(1)
     metrics = []
     for name, ds in cfg["datasets"].items():
         d = prepare(ds["source"], cfg["data_dir"])
         arch, kw = ds["model"]["arch"], ds["model"].get("kwargs") or {}
-        recipe = dconf.recipe(cfg, name, "plain")
-        frecipe = dconf.forget_recipe(cfg, name, "plain")
+        recipe = dview.recipe(cfg, name, "plain")
+        frecipe = dview.forget_recipe(cfg, name, "plain")
         refs = ds["references"]
         root = cfg["root_seed"]
 
@@ -77,7 +77,7 @@ def plain_protocol(cfg: dict) -> pd.DataFrame:
 
         for t in range(ds["splits"]):
             sp = split_of(d.n, root_seed=root, dataset=name, split_index=t,
-                          **dconf.split_config(cfg, name, "plain"))  # fmt: skip
+                          **dview.split_config(cfg, name, "plain"))  # fmt: skip
             ids = {r: ids_with_role(sp, r) for r in sp["role"].unique()}
             pool = ids["reference"]
             size = max(1, round(refs["size_fraction"] * len(pool)))

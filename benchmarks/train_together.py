@@ -1,5 +1,5 @@
-"""Training K models of one kind together (diffcal.stacked) against one after
-another (diffcal.train.train_model), for K = 1, 4, 10 and 50 (5 splits x 10
+"""Training K models of one kind together (diffcal.training.stacked) against one after
+another (diffcal.training.train.train_model), for K = 1, 4, 10 and 50 (5 splits x 10
 references, as one job of the K = 10 ablation trains them).
 
 Tabular MLP at Credit size (61 inputs, 250 training rows, batch 64) and the MNIST
@@ -19,8 +19,8 @@ import time
 import numpy as np
 import torch
 
-from diffcal.models import build_model
-from diffcal.stacked import FitTask, train_together
+from diffcal.training.models import build_model
+from diffcal.training.stacked import FitTask, train_together
 
 CASES = {  # name: (arch, input shape, classes, n, batch size, epochs scale)
     "mlp (Credit size)": ("mlp", (61,), 2, 250, 64, 1.0),

@@ -13,9 +13,9 @@ import pytest
 import yaml
 from conftest import REPO, copy_workflow, planned_jobs, snakemake
 
-from diffcal import ablations as ab
-from diffcal import metrics
-from diffcal.attacks import calibrate
+from diffcal.attacks import ablations as ab
+from diffcal.attacks import metrics
+from diffcal.attacks.calibration import calibrate
 
 ABL_TINY = "tests/data/ablations_tiny.yaml"
 SHARED = Path(os.environ.get("DIFFCAL_DATA_DIR") or REPO.parent / "shared" / "data")
@@ -23,7 +23,7 @@ SHARED = Path(os.environ.get("DIFFCAL_DATA_DIR") or REPO.parent / "shared" / "da
 
 def roc_auc_score(y, s):
     """Pair-counting AUC: P(member score > non-member score) + ties / 2 (the oracle
-    for diffcal.metrics.auc, which wraps scikit-learn)."""
+    for diffcal.attacks.metrics.auc, which wraps scikit-learn)."""
     y, s = np.asarray(y, bool), np.asarray(s, float)
     sm, sn = s[y][:, None], s[~y][None, :]
     return float(np.mean((sm > sn) + 0.5 * (sm == sn)))
@@ -138,8 +138,8 @@ def test_k_curve_uses_the_first_k_references():
 
 @pytest.mark.parametrize("epsilon", [1.0, 10.0, 100.0, 1000.0])
 def test_dp_spends_the_requested_epsilon(epsilon):
-    from diffcal.dp import train_dp
-    from diffcal.models import build_model
+    from diffcal.training.dp import train_dp
+    from diffcal.training.models import build_model
 
     rng = np.random.default_rng(0)
     x = rng.normal(size=(400, 8)).astype(np.float32)
@@ -155,8 +155,8 @@ def test_dp_spends_the_requested_epsilon(epsilon):
 def test_dp_training_is_deterministic_and_rejects_bad_epsilon():
     import torch
 
-    from diffcal.dp import train_dp
-    from diffcal.models import build_model
+    from diffcal.training.dp import train_dp
+    from diffcal.training.models import build_model
 
     rng = np.random.default_rng(0)
     x = rng.normal(size=(200, 6)).astype(np.float32)
@@ -206,7 +206,7 @@ def test_fig3_numbers_recompute_from_metrics(abl_run):
 
 
 def test_dp_models_spent_their_epsilon_and_shadow_is_not_private(abl_run):
-    from diffcal.stages.common import load_models
+    from diffcal.training.model_files import load_models
 
     for eps in (1, 100):
         base = abl_run / f"results/digits/eps{eps}/split0-1/models"

@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from diffcal import attacks, metrics
+from diffcal.attacks import calibration as attacks
+from diffcal.attacks import metrics
 from diffcal.stages.attack import attack_metrics, compute_attacks
 
 

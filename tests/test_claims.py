@@ -1,4 +1,4 @@
-"""The paper's section 4.2 claims as checks (diffcal.claims): verdicts on toy
+"""The paper's section 4.2 claims as checks (diffcal.reporting.claims): verdicts on toy
 per-split metrics built so that each claim holds or fails by construction, and the
 same checks on the paper's own tables."""
 
@@ -7,7 +7,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from diffcal import claims
+from diffcal.reporting import claims
 
 ATTACKS = [f"{s}_{c}" for s in ("loss", "gn", "confidence") for c in ("orig", "cal", "calf")]
 

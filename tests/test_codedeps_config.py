@@ -6,25 +6,27 @@ import pytest
 import yaml
 from conftest import REPO, copy_workflow, snakemake
 
-from diffcal import attacks, data, models
-from diffcal.codedeps import code_digest, module_closure
+from diffcal.attacks import calibration as attacks
+from diffcal.config.codedeps import code_digest, module_closure
+from diffcal.data import registry as data
+from diffcal.training import models
 
 SRC = REPO / "src"
 
 
 def test_module_closure_follows_imports():
     attack = module_closure("diffcal.stages.attack", SRC)
-    assert {"diffcal.stages.attack", "diffcal.attacks", "diffcal.metrics", "diffcal.io"} <= set(
+    assert {"diffcal.stages.attack", "diffcal.attacks.calibration", "diffcal.attacks.metrics", "diffcal.core.io"} <= set(
         attack
     )
-    assert "diffcal.train" not in attack and "diffcal.scores" not in attack
+    assert "diffcal.training.train" not in attack and "diffcal.attacks.scores" not in attack
     train = module_closure("diffcal.stages.train_base", SRC)
-    assert {"diffcal.train", "diffcal.models", "diffcal.prepared", "diffcal.splits"} <= set(train)
-    assert "diffcal.metrics" not in train
+    assert {"diffcal.training.train", "diffcal.training.models", "diffcal.data.prepared", "diffcal.data.splits"} <= set(train)
+    assert "diffcal.attacks.metrics" not in train
     # issue 12.9: a rule's digest covers what it runs, not the other rules or loaders
     assert "diffcal.stages.tune_forget" not in train
-    assert not any(m.startswith("diffcal.sources") for m in train)
-    assert "diffcal.data" not in train
+    assert not any(m.startswith("diffcal.data.sources") for m in train)
+    assert "diffcal.data.registry" not in train
 
 
 def test_code_digest_changes_with_dependency(tmp_path):
@@ -233,7 +235,7 @@ def test_load_config_fills_defaults_as_snakemake_does(configfile):
     gives the config Snakemake's own validate(set_default=True) gives."""
     from snakemake.utils import validate
 
-    from diffcal.config import SCHEMA, load_config
+    from diffcal.config.load import SCHEMA, load_config
 
     ours = load_config(REPO / configfile)
     theirs = yaml.safe_load((REPO / configfile).read_text())
@@ -242,8 +244,8 @@ def test_load_config_fills_defaults_as_snakemake_does(configfile):
 
 
 def test_load_config_defaults_match_the_schema(tmp_path):
-    from diffcal.config import load_config
-    from diffcal.train import RECIPE_DEFAULTS
+    from diffcal.config.load import load_config
+    from diffcal.training.train import RECIPE_DEFAULTS
 
     (tmp_path / "c.yaml").write_text("datasets: {x: {source: sklearn_digits}}\n")
     cfg = load_config(tmp_path / "c.yaml")

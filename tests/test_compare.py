@@ -11,17 +11,16 @@ import yaml
 from scipy import stats
 from sklearn.metrics import roc_auc_score, roc_curve
 
-from diffcal import compare
-from diffcal.attacks import calibrate
-from diffcal.config import SCHEMA
-from diffcal.pool import pool_membership
-from diffcal.reference_attacks import (
+from diffcal.attacks.calibration import calibrate, compare
+from diffcal.attacks.pool import pool_membership
+from diffcal.attacks.reference import (
     calibrated_loss,
     lira_offline,
     lira_online,
     masked_mean,
     rmia_marginal,
 )
+from diffcal.config.load import SCHEMA
 
 
 @pytest.mark.parametrize("n", [10, 11])
@@ -76,7 +75,7 @@ def test_calibrated_loss_is_eq5_over_the_out_references():
     for i in range(20):
         out = loss_r[~is_in[:, i], i]
         assert got[i] == pytest.approx(calibrate(np.array([-loss_t[i]]), -out[:, None])[0])
-    # no IN reference at all: eq. 5 with every reference (diffcal.attacks.calibrate)
+    # no IN reference at all: eq. 5 with every reference (diffcal.attacks.calibration.calibrate)
     np.testing.assert_allclose(
         calibrated_loss(loss_t, loss_r, np.zeros_like(is_in)), calibrate(-loss_t, -loss_r)
     )

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 from conftest import REPO
 
-from diffcal import data
-from diffcal.fetch import ChecksumError, DataUnavailableError, RemoteFile, fetch, sha256sum
-from diffcal.sources.tabular import encode_tabular
+from diffcal.data import registry as data
+from diffcal.data.fetch import ChecksumError, DataUnavailableError, RemoteFile, fetch, sha256sum
+from diffcal.data.sources.tabular import encode_tabular
 
 SHARED = Path(os.environ.get("DIFFCAL_DATA_DIR") or REPO.parent / "shared" / "data")
 needs_shared = pytest.mark.skipif(
@@ -73,7 +73,7 @@ def test_source_sizes_of_sklearn_sets(source):
 @needs_shared
 def test_shared_checksums_match_the_loaders():
     sums = dict(reversed(line.split()) for line in (SHARED / "SHA256SUMS").read_text().splitlines())
-    from diffcal.sources import adult, cifar, german_credit, hepatitis, mnist
+    from diffcal.data.sources import adult, cifar, german_credit, hepatitis, mnist
 
     for remote in (
         german_credit.GERMAN,

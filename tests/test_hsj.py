@@ -1,4 +1,4 @@
-"""HopSkipJump (diffcal.hsj) against closed forms and against ART's implementation."""
+"""HopSkipJump (diffcal.attacks.hsj) against closed forms and against ART's implementation."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 import torch
 
-from diffcal.attacks import calibrate
-from diffcal.hsj import boundary_distance
+from diffcal.attacks.calibration import calibrate
+from diffcal.attacks.hsj import boundary_distance
 from diffcal.stages.attack import label_only_attacks
 
 D = 20
@@ -210,12 +210,12 @@ def test_matches_art_hopskipjump_at_equal_budget():
 def test_label_only_stage_writes_nothing_on_non_finite_logits(tmp_path):
     """A model whose logits are NaN stops the stage with one line, and no file
     (not even a partial one) is left under the output name."""
-    from diffcal.io import write_parquet
-    from diffcal.models import new_model
-    from diffcal.prepared import Prepared, save_prepared
-    from diffcal.splits import make_split
-    from diffcal.stages.common import save_models
+    from diffcal.core.io import write_parquet
+    from diffcal.data.prepared import Prepared, save_prepared
+    from diffcal.data.splits import make_split
     from diffcal.stages.label_only import run_label_only
+    from diffcal.training.model_files import save_models
+    from diffcal.training.models import new_model
 
     rng = np.random.default_rng(0)
     data = Prepared(x=rng.normal(size=(80, 4)).astype(np.float32),

@@ -1,4 +1,4 @@
-"""95 % intervals of table cells (diffcal.intervals, report.add_intervals) against
+"""95 % intervals of table cells (diffcal.attacks.intervals, report.add_intervals) against
 independent oracles: scikit-learn's weighted AUC, explicit resampling, scipy's t."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import pytest
 from scipy import stats
 from sklearn.metrics import roc_auc_score
 
-from diffcal import intervals
+from diffcal.attacks import intervals
 from diffcal.stages import report
 
 

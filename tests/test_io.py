@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-from diffcal.io import write_text
+from diffcal.core.io import write_text
 
 
 @pytest.mark.parametrize("umask, mode", [(0o022, 0o644), (0o002, 0o664), (0o077, 0o600)])

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import accuracy_score, precision_score, recall_score, roc_auc_score
 
-from diffcal import metrics
+from diffcal.attacks import metrics
 
 
 def _data(seed, n=200, ties=False):

@@ -4,9 +4,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from diffcal.prepared import Prepared
-from diffcal.recipe_search import _parse_grid, search, summarise
-from diffcal.splits import ids_with_role, make_split
+from diffcal.config.recipe_search import _parse_grid, search, summarise
+from diffcal.data.prepared import Prepared
+from diffcal.data.splits import ids_with_role, make_split
 
 
 def _data():

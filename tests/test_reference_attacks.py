@@ -1,4 +1,4 @@
-"""LiRA and RMIA (diffcal.reference_attacks) against per-sample loops, the papers'
+"""LiRA and RMIA (diffcal.attacks.reference) against per-sample loops, the papers'
 formulas and a Gaussian toy case whose optimal test is known."""
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from diffcal import metrics
-from diffcal.reference_attacks import (
+from diffcal.attacks import metrics
+from diffcal.attacks.reference import (
     lira_offline,
     lira_online,
     logit_confidence,

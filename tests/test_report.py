@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from diffcal import paper
+from diffcal.reporting import paper
 from diffcal.stages.report import column_label, compare_with_paper, fmt, mean_std, summarise
 
 
@@ -94,8 +94,8 @@ def test_empty_table4_says_why(tmp_path):
 
 def test_every_generated_block_in_the_docs_equals_its_file():
     """docs/*.md quote generated files (copies of a run's results) between
-    BEGIN/END generated markers; `python -m diffcal.docsync check` is the command."""
-    from diffcal import docsync
+    BEGIN/END generated markers; `python -m diffcal.reporting.docsync check` is the command."""
+    from diffcal.reporting import docsync
 
     root = Path(__file__).resolve().parents[1]
     docs = sorted((root / "docs").glob("*.md"))
@@ -107,7 +107,7 @@ def test_every_generated_block_in_the_docs_equals_its_file():
 
 
 def test_docsync_finds_a_stale_block_and_refreshes_it(tmp_path):
-    from diffcal import docsync
+    from diffcal.reporting import docsync
 
     (tmp_path / "t.md").write_text("# Table\n\n| a |\n|---|\n| 1 |\n")
     doc = tmp_path / "doc.md"

@@ -5,8 +5,8 @@ import pytest
 import torch
 from torch.nn import functional as F
 
-from diffcal.models import build_model
-from diffcal.scores import per_sample_outputs
+from diffcal.attacks.scores import per_sample_outputs
+from diffcal.training.models import build_model
 
 
 def _loop_oracle(model, x, y):
@@ -67,7 +67,7 @@ def test_dropout_is_off_when_scoring():
 
 
 def test_training_is_deterministic_and_diverging_training_fails():
-    from diffcal.train import train_model
+    from diffcal.training.train import train_model
 
     rng = np.random.default_rng(0)
     x = rng.normal(size=(40, 5)).astype(np.float32)
@@ -88,8 +88,8 @@ def test_training_is_deterministic_and_diverging_training_fails():
 
 
 def test_augment_batch_is_a_shifted_possibly_flipped_crop():
-    from diffcal.seeds import torch_generator
-    from diffcal.train import augment_batch
+    from diffcal.core.seeds import torch_generator
+    from diffcal.training.train import augment_batch
 
     x = torch.arange(2 * 3 * 8 * 8, dtype=torch.float32).reshape(2, 3, 8, 8) + 1
     out = augment_batch(x, torch_generator(0))
@@ -127,7 +127,7 @@ def test_input_normalisation_is_a_fixed_per_channel_standardisation(arch, shape)
 
 
 def test_channels_last_model_scores_like_default():
-    """A model trained in channels-last layout (diffcal.train) scores as in default layout."""
+    """A model trained in channels-last layout (diffcal.training.train) scores as in default layout."""
     model = build_model("mnist_cnn", (1, 28, 28), 10, seed=4)
     x = np.random.default_rng(2).normal(size=(6, 1, 28, 28)).astype(np.float32)
     y = np.arange(6)

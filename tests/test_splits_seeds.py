@@ -5,8 +5,8 @@ import hashlib
 import numpy as np
 import pytest
 
-from diffcal.seeds import derive_seed
-from diffcal.splits import ROLES, ids_with_role, make_split, subsample
+from diffcal.core.seeds import derive_seed
+from diffcal.data.splits import ROLES, ids_with_role, make_split, subsample
 
 
 def test_derive_seed_is_stable_and_distinct():
@@ -79,8 +79,8 @@ def test_subsample_and_ids_with_role():
 
 
 def test_parts_cover_every_split_once():
-    from diffcal.config import part_of, parts
-    from diffcal.splits import part_label, part_splits
+    from diffcal.config.views import part_of, parts
+    from diffcal.data.splits import part_label, part_splits
 
     def cfg(t, per):
         return {"datasets": {"d": {"splits": t, "splits_per_job": per}}}

@@ -1,13 +1,13 @@
-"""Models trained together (diffcal.stacked) against the same models trained one
-after another with diffcal.train.train_model (the oracle)."""
+"""Models trained together (diffcal.training.stacked) against the same models trained one
+after another with diffcal.training.train.train_model (the oracle)."""
 
 import numpy as np
 import pytest
 import torch
 
-from diffcal.models import build_model
-from diffcal.stacked import FitTask, train_together
-from diffcal.train import train_model
+from diffcal.training.models import build_model
+from diffcal.training.stacked import FitTask, train_together
+from diffcal.training.train import train_model
 
 CPU = torch.device("cpu")
 

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 import torch
 
-from diffcal.models import build_model
-from diffcal.train import accuracy, train_model
-from diffcal.tune import accuracy_distance, pick_closest, recipe_grid
+from diffcal.training.models import build_model
+from diffcal.training.train import accuracy, train_model
+from diffcal.training.tune import accuracy_distance, pick_closest, recipe_grid
 
 
 def test_recipe_grid_is_the_cartesian_product_in_order():

@@ -141,7 +141,7 @@ def test_forget_change_retrains_only_forgetting_models(tiny_run, tmp_path):
 
 
 def test_forget_tuning_and_early_stopping_outputs(tiny_run):
-    from diffcal.stages.common import load_models
+    from diffcal.training.model_files import load_models
 
     split = tiny_run / "results/digits/plain/split0"
     table = pd.read_csv(split / "forget_tuning.csv")

@@ -1,7 +1,7 @@
 """Public-data baselines for Hepatitis: what accuracy do 39 training rows allow?
 
 Trains scikit-learn models on each paper split's reference pool and tests them on
-its shadow samples (never the evaluation split), as diffcal.recipe_search does for
+its shadow samples (never the evaluation split), as diffcal.config.recipe_search does for
 the MLP. Run: python docs/checks/hepatitis_baselines.py ../shared/data
 """
 
@@ -11,9 +11,10 @@ import numpy as np
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.linear_model import LogisticRegression
 
-from diffcal.config import load_config, split_config
-from diffcal.data import prepare
-from diffcal.splits import ids_with_role, split_of
+from diffcal.config.load import load_config
+from diffcal.config.views import split_config
+from diffcal.data.registry import prepare
+from diffcal.data.splits import ids_with_role, split_of
 
 cfg = load_config("config/paper.yaml")  # the workflow's splits, through its own config path
 

@@ -21,9 +21,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from diffcal import config as dconf
-from diffcal import metrics
-from diffcal.splits import read_splits
+from diffcal.attacks import metrics
+from diffcal.config import load as dconf
+from diffcal.config import views as dview
+from diffcal.data.splits import read_splits
 from diffcal.stages.attack import label_only_attacks
 from diffcal.stages.label_only import run_label_only
 
@@ -40,7 +41,7 @@ def main() -> None:
     ap.add_argument("--splits", type=int, default=None, help="only the first N splits")
     args = ap.parse_args()
     cfg = dconf.load_config(args.config)
-    lo = dconf.label_only(cfg, args.dataset, args.variant)
+    lo = dview.label_only(cfg, args.dataset, args.variant)
     seeds = {"root_seed": cfg["root_seed"],
              "key": cfg["datasets"][args.dataset].get("seed_key", args.dataset)}  # fmt: skip
     print("| budget (max_iter, max_eval) | wall s | median target distance | "
@@ -49,7 +50,7 @@ def main() -> None:
     for budget in args.budgets:
         it, ev = (int(v) for v in budget.split(","))
         rows, medians, wall = [], [], 0.0
-        for part in dconf.parts(cfg, args.dataset):
+        for part in dview.parts(cfg, args.dataset):
             base = args.run_dir / "results" / args.dataset / args.variant / f"split{part}"
             with tempfile.TemporaryDirectory() as tmp:
                 out = Path(tmp) / "label_only.parquet"

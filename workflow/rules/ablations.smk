@@ -60,7 +60,7 @@ rule fig_ratio:
         recall_levels=config["attack"]["recall_levels"],
         root_seed=config["root_seed"],
         seed_key=seed_key,
-        title=lambda w: dconf.label(config, w.dataset, w.variant),
+        title=lambda w: dview.label(config, w.dataset, w.variant),
         code=code("ablations"),
     log:
         f"logs/ablations/{config['name']}/{{dataset}}/{{variant}}/fig4.log",
@@ -100,7 +100,7 @@ rule fig_references:
             rules.split.output.split, w.dataset, abl("references")[w.dataset], True
         ),
         size_fractions=lambda w: {
-            v: dconf.references(config, w.dataset, v)["size_fraction"]
+            v: dview.references(config, w.dataset, v)["size_fraction"]
             for v in abl("references")[w.dataset]
         },
         max_k=config["ablations"].get("references", {}).get("max_k", 10),

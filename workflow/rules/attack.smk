@@ -10,7 +10,7 @@ rule attack:
         attack_scores="results/{dataset}/{variant}/split{part}/attack_scores.parquet",
         metrics="results/{dataset}/{variant}/split{part}/metrics.csv",
     params:
-        cfg=dconf.canonical(config["attack"]),
+        cfg=dview.canonical(config["attack"]),
         code=code("attack"),
     log:
         "logs/{dataset}/{variant}/split{part}/attack.log",

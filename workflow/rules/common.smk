@@ -3,15 +3,17 @@ import re
 import sys
 from pathlib import Path
 
-from diffcal import config as dconf
-from diffcal.codedeps import code_digest
+from diffcal.config import checks as dcheck
+from diffcal.config import load as dconf
+from diffcal.config import views as dview
+from diffcal.config.codedeps import code_digest
 
 
 dconf.parse_nested_overrides(config, workflow.config_settings.overwrite_config or {})
 # Schema (one-line errors), defaults, registry and cross-field checks: the same path
-# as the command-line tools (diffcal.config.load_config).
+# as the command-line tools (diffcal.config.load.load_config).
 dconf.prepare_config(config, Path(workflow.basedir) / "workflow/schemas/config.schema.yaml")
-for warning in dconf.config_warnings(config):
+for warning in dcheck.config_warnings(config):
     print(f"WARNING: {warning}", file=sys.stderr)
 
 DATASETS = list(config["datasets"])
@@ -33,7 +35,7 @@ def code(stage):
 def source_code(source):
     """Digest of the prepare stage and of the one loader module of ``source``:
     editing another dataset's loader does not rerun this dataset."""
-    from diffcal.data import source_module
+    from diffcal.data.registry import source_module
 
     return code("prepare") + code_digest(source_module(source), SRC)
 
@@ -45,7 +47,7 @@ def ds_cfg(w, *keys):
     node = config["datasets"][w.dataset]
     for k in keys:
         node = node[k]
-    return dconf.canonical(node)
+    return dview.canonical(node)
 
 
 def seed_key(w):
@@ -60,30 +62,30 @@ def res(key):
 
 def refs(w, key):
     """The variant's ``references`` setting ``key`` (dataset's, with overrides)."""
-    return dconf.references(config, w.dataset, w.variant)[key]
+    return dview.references(config, w.dataset, w.variant)[key]
 
 
 def seeds(w):
     """The split key every seed of a model derives from: the root seed and the
-    dataset's seed key (see diffcal.seeds)."""
+    dataset's seed key (see diffcal.core.seeds)."""
     return {"root_seed": config["root_seed"], "key": seed_key(w)}
 
 
 def refs_cfg(w):
     """The variant's whole ``references`` section (one param, keys sorted)."""
-    return dconf.canonical(dconf.references(config, w.dataset, w.variant))
+    return dview.canonical(dview.references(config, w.dataset, w.variant))
 
 
 def label_only_cfg(w):
     """The variant's label-only points and query budget (one param, keys sorted;
     ``enabled`` left out: it decides whether the job exists, not what it does)."""
-    lo = dconf.label_only(config, w.dataset, w.variant)
-    return dconf.canonical({k: v for k, v in lo.items() if k != "enabled"})
+    lo = dview.label_only(config, w.dataset, w.variant)
+    return dview.canonical({k: v for k, v in lo.items() if k != "enabled"})
 
 
 def label_only_input(w):
     """The part's label_only.parquet when the variant runs the label-only attack."""
-    if not dconf.label_only(config, w.dataset, w.variant)["enabled"]:
+    if not dview.label_only(config, w.dataset, w.variant)["enabled"]:
         return []
     return rules.label_only.output.out
 
@@ -97,7 +99,7 @@ def from_model_variant(rule_output):
     this variant uses (itself, or its ``targets_from``)."""
 
     def f(w):
-        mv = dconf.model_variant(config, w.dataset, w.variant)
+        mv = dview.model_variant(config, w.dataset, w.variant)
         return rule_output.format(dataset=w.dataset, variant=mv, part=w.part)
 
     return f
@@ -130,7 +132,7 @@ TABLES = {
 
 def part_of(dataset, split):
     """Label of the part (e.g. "0-4") whose jobs handle split ``split``."""
-    return dconf.part_of(config, dataset, split)
+    return dview.part_of(config, dataset, split)
 
 
 def part_file(rule_output, w, split):
@@ -143,14 +145,14 @@ def part_file(rule_output, w, split):
 def table_runs():
     """One entry per (dataset, variant, split), with the files of its part."""
     runs = []
-    for d, v, t in dconf.runs(config):
+    for d, v, t in dview.runs(config):
         files = dict(dataset=d, variant=v, part=part_of(d, t))
         runs.append(
             {
                 "dataset": d,
                 "variant": v,
                 "split": t,
-                "label": dconf.label(config, d, v),
+                "label": dview.label(config, d, v),
                 "paper_row": config["datasets"][d]["variants"][v].get(
                     "paper_row",
                     config["datasets"][d].get("paper_row") if v == "plain" else None,
@@ -159,7 +161,7 @@ def table_runs():
                 "attack_scores": rules.attack.output.attack_scores.format(**files),
                 "scores": rules.score.output.scores.format(**files),
                 "split_file": rules.split.output.split.format(
-                    **{**files, "variant": dconf.model_variant(config, d, v)}
+                    **{**files, "variant": dview.model_variant(config, d, v)}
                 ),
             }
         )
@@ -182,10 +184,10 @@ def per_variant(rule_output, dataset, variants, model_variant=False):
     ``targets_from`` variant with ``model_variant``)."""
     out = {}
     for v in variants:
-        fv = dconf.model_variant(config, dataset, v) if model_variant else v
+        fv = dview.model_variant(config, dataset, v) if model_variant else v
         out[v] = [
             rule_output.format(dataset=dataset, variant=fv, part=p)
-            for p in dconf.parts(config, dataset)
+            for p in dview.parts(config, dataset)
         ]
     return out
 
@@ -247,10 +249,10 @@ def compare_runs():
     runs = []
     for d, variants in config["compare"]["datasets"].items():
         for v in variants:
-            parts = dconf.parts(config, d)
+            parts = dview.parts(config, d)
             files = lambda rule: [rule.format(dataset=d, variant=v, part=p) for p in parts]
             runs.append({
-                "dataset": d, "variant": v, "label": dconf.label(config, d, v),
+                "dataset": d, "variant": v, "label": dview.label(config, d, v),
                 "metrics": files(rules.compare_attack.output.out_metrics),
                 "scores": files(rules.compare_attack.output.out_scores),
             })  # fmt: skip

@@ -11,7 +11,7 @@ rule train_pool:
         membership="results/{dataset}/{variant}/split{part}/pool/membership.parquet",
     params:
         model_cfg=lambda w: ds_cfg(w, "model"),
-        recipe=lambda w: dconf.recipe(config, w.dataset, w.variant),
+        recipe=lambda w: dview.recipe(config, w.dataset, w.variant),
         references=compare_cfg("references"),
         seeds=seeds,
         code=code("train_pool"),

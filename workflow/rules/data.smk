@@ -27,7 +27,7 @@ rule split:
     output:
         split="results/{dataset}/{variant}/split{part}/split.parquet",
     params:
-        cfg=lambda w: dconf.canonical(dconf.split_config(config, w.dataset, w.variant)),
+        cfg=lambda w: dview.canonical(dview.split_config(config, w.dataset, w.variant)),
         root_seed=config["root_seed"],
         seed_key=seed_key,
         code=code("prepare"),

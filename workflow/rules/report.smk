@@ -41,7 +41,7 @@ rule tables:
         claims_csv=f"results/tables/{config['name']}/claims.csv",
     params:
         runs=table_runs(),
-        attacks=dconf.attack_columns(config),
+        attacks=dview.attack_columns(config),
         code=code("report"),
     log:
         f"logs/tables/{config['name']}.log",
@@ -76,7 +76,7 @@ rule figures:
         ),
         fig2_pdf="results/figures/{dataset}/{variant}/fig2_roc_pr.pdf",
     params:
-        title=lambda w: dconf.label(config, w.dataset, w.variant),
+        title=lambda w: dview.label(config, w.dataset, w.variant),
         score=config["report"]["figure_score"],
         split=config["report"]["figure_split"],
         code=code("report"),

@@ -13,8 +13,8 @@ rule train_base:
         shadow="results/{dataset}/{variant}/split{part}/models/shadow.pt",
     params:
         model_cfg=lambda w: ds_cfg(w, "model"),
-        recipe=lambda w: dconf.recipe(config, w.dataset, w.variant),
-        dp=lambda w: dconf.dp(config, w.dataset, w.variant),
+        recipe=lambda w: dview.recipe(config, w.dataset, w.variant),
+        dp=lambda w: dview.dp(config, w.dataset, w.variant),
         seeds=seeds,
         code=code("train_base"),
     log:
@@ -36,9 +36,9 @@ rule train_scratch:
         out="results/{dataset}/{variant}/split{part}/models/scratch.pt",
     params:
         model_cfg=lambda w: ds_cfg(w, "model"),
-        recipe=lambda w: dconf.recipe(config, w.dataset, w.variant),
+        recipe=lambda w: dview.recipe(config, w.dataset, w.variant),
         refs=refs_cfg,
-        dp=lambda w: dconf.dp(config, w.dataset, w.variant),
+        dp=lambda w: dview.dp(config, w.dataset, w.variant),
         seeds=seeds,
         code=code("train_scratch"),
     log:
@@ -61,7 +61,7 @@ rule tune_forget:
         out_json="results/{dataset}/{variant}/split{part}/forget_tuning.json",
         out_csv="results/{dataset}/{variant}/split{part}/forget_tuning.csv",
     params:
-        recipe=lambda w: dconf.forget_recipe(config, w.dataset, w.variant),
+        recipe=lambda w: dview.forget_recipe(config, w.dataset, w.variant),
         grid=lambda w: ds_cfg(w, "forget_tuning"),
         refs=refs_cfg,
         seeds=seeds,
@@ -88,7 +88,7 @@ rule train_forget:
         forget_target="results/{dataset}/{variant}/split{part}/models/forget_target.pt",
         forget_shadow="results/{dataset}/{variant}/split{part}/models/forget_shadow.pt",
     params:
-        recipe=lambda w: dconf.forget_recipe(config, w.dataset, w.variant),
+        recipe=lambda w: dview.forget_recipe(config, w.dataset, w.variant),
         refs=refs_cfg,
         seeds=seeds,
         code=code("train_forget"),

@@ -1,6 +1,6 @@
 """Thin adapter: rule ablations_doc -> diffcal.stages.ablations.run_ablations_doc."""
 
-from diffcal.logs import setup_logging
+from diffcal.core.logs import setup_logging
 from diffcal.stages import rule_params
 from diffcal.stages.ablations import run_ablations_doc
 

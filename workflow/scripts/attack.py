@@ -1,6 +1,6 @@
 """Thin adapter: rule attack -> diffcal.stages.attack.run_attack."""
 
-from diffcal.logs import setup_logging
+from diffcal.core.logs import setup_logging
 from diffcal.stages.attack import run_attack
 
 setup_logging(snakemake.log[0])

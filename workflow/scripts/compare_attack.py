@@ -1,6 +1,6 @@
 """Thin adapter: rule compare_attack -> diffcal.stages.compare_attack.run_compare_attack."""
 
-from diffcal.logs import setup_logging
+from diffcal.core.logs import setup_logging
 from diffcal.stages import rule_params
 from diffcal.stages.compare_attack import run_compare_attack
 

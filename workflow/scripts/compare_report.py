@@ -1,6 +1,6 @@
 """Thin adapter: rule compare_report -> diffcal.stages.compare_report.run_compare_report."""
 
-from diffcal.logs import setup_logging
+from diffcal.core.logs import setup_logging
 from diffcal.stages import rule_params
 from diffcal.stages.compare_report import run_compare_report
 

@@ -1,6 +1,6 @@
 """Thin adapter: rule fig_ratio -> diffcal.stages.ablations.run_fig_ratio."""
 
-from diffcal.logs import setup_logging
+from diffcal.core.logs import setup_logging
 from diffcal.stages import rule_params
 from diffcal.stages.ablations import run_fig_ratio
 

@@ -1,6 +1,6 @@
 """Thin adapter: rule figures -> diffcal.stages.report.run_figures."""
 
-from diffcal.logs import setup_logging
+from diffcal.core.logs import setup_logging
 from diffcal.stages.report import run_figures
 
 setup_logging(snakemake.log[0])

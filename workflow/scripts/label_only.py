@@ -1,9 +1,9 @@
 """Thin adapter: rule label_only -> diffcal.stages.label_only.run_label_only."""
 
-from diffcal.logs import setup_logging
+from diffcal.attacks.per_model import MODEL_ORDER
+from diffcal.core.logs import setup_logging
 from diffcal.stages import rule_params
 from diffcal.stages.label_only import run_label_only
-from diffcal.stages.per_model import MODEL_ORDER
 
 setup_logging(snakemake.log[0])
 run_label_only(

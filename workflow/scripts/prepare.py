@@ -1,6 +1,6 @@
 """Thin adapter: rule prepare -> diffcal.stages.prepare.run_prepare."""
 
-from diffcal.logs import setup_logging
+from diffcal.core.logs import setup_logging
 from diffcal.stages.prepare import run_prepare
 
 setup_logging(snakemake.log[0])

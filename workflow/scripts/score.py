@@ -1,6 +1,6 @@
 """Thin adapter: rule score -> diffcal.stages.score.run_score."""
 
-from diffcal.logs import setup_logging
+from diffcal.core.logs import setup_logging
 from diffcal.stages.score import run_score
 
 setup_logging(snakemake.log[0])

@@ -1,6 +1,6 @@
 """Thin adapter: rule score_pool -> diffcal.stages.score_pool.run_score_pool."""
 
-from diffcal.logs import setup_logging
+from diffcal.core.logs import setup_logging
 from diffcal.stages import rule_params
 from diffcal.stages.score_pool import run_score_pool
 

@@ -1,7 +1,7 @@
 """Thin adapter: rule split -> diffcal.stages.prepare.run_split."""
 
-from diffcal.logs import setup_logging
-from diffcal.splits import part_splits
+from diffcal.core.logs import setup_logging
+from diffcal.data.splits import part_splits
 from diffcal.stages.prepare import run_split
 
 setup_logging(snakemake.log[0])

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from diffcal.logs import setup_logging
+from diffcal.core.logs import setup_logging
 from diffcal.stages.report import run_tables
 
 setup_logging(snakemake.log[0])

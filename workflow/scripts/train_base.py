@@ -1,6 +1,6 @@
 """Thin adapter: rule train_base -> diffcal.stages.train_base.run_train_base."""
 
-from diffcal.logs import setup_logging
+from diffcal.core.logs import setup_logging
 from diffcal.stages import rule_params
 from diffcal.stages.train_base import run_train_base
 

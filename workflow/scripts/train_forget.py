@@ -1,6 +1,6 @@
 """Thin adapter: rule train_forget -> diffcal.stages.train_forget.run_train_forget."""
 
-from diffcal.logs import setup_logging
+from diffcal.core.logs import setup_logging
 from diffcal.stages import rule_params
 from diffcal.stages.train_forget import run_train_forget
 

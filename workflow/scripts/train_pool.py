@@ -1,6 +1,6 @@
 """Thin adapter: rule train_pool -> diffcal.stages.train_pool.run_train_pool."""
 
-from diffcal.logs import setup_logging
+from diffcal.core.logs import setup_logging
 from diffcal.stages import rule_params
 from diffcal.stages.train_pool import run_train_pool
 

@@ -1,6 +1,6 @@
 """Thin adapter: rule train_scratch -> diffcal.stages.train_scratch.run_train_scratch."""
 
-from diffcal.logs import setup_logging
+from diffcal.core.logs import setup_logging
 from diffcal.stages import rule_params
 from diffcal.stages.train_scratch import run_train_scratch
 

@@ -1,6 +1,6 @@
 """Thin adapter: rule tune_forget -> diffcal.stages.tune_forget.run_tune_forget."""
 
-from diffcal.logs import setup_logging
+from diffcal.core.logs import setup_logging
 from diffcal.stages import rule_params
 from diffcal.stages.tune_forget import run_tune_forget
 

@@ -1,11 +1,11 @@
 """One module per workflow stage: functions from input files to output files.
 
 Each Snakemake rule calls one function here through a thin script. Keeping one
-module per rule (the training rules share :mod:`~diffcal.stages.fit`, the figure
+module per rule (the training rules share :mod:`~diffcal.training.fit`, the figure
 rules of the ablations share :mod:`~diffcal.stages.ablations`) lets
-:mod:`diffcal.codedeps` rerun a rule when the code it runs changes and not when
+:mod:`diffcal.config.codedeps` rerun a rule when the code it runs changes and not when
 another rule's does; the ``prepare`` rule's digest also covers only its dataset's
-loader (:mod:`diffcal.sources`).
+loader (:mod:`diffcal.data.sources`).
 """
 
 

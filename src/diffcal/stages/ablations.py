@@ -19,13 +19,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from diffcal import ablations as ab
-from diffcal import metrics
-from diffcal.attacks import SCORES
-from diffcal.io import write_csv, write_text
-from diffcal.labels import column_label
-from diffcal.seeds import derive_seed
-from diffcal.splits import ids_with_role, read_splits
+from diffcal.attacks import ablations as ab
+from diffcal.attacks import metrics
+from diffcal.attacks.calibration import SCORES
+from diffcal.core.io import write_csv, write_text
+from diffcal.core.seeds import derive_seed
+from diffcal.data.splits import ids_with_role, read_splits
+from diffcal.reporting.labels import column_label
 from diffcal.stages.attack import SETTINGS, model_outputs
 from diffcal.stages.report import _savefig
 
@@ -306,7 +306,7 @@ def run_fig_references(
 
 def _dp_info(paths: Sequence[str]) -> pd.DataFrame:
     """Per split: requested and spent epsilon and accuracies of the DP targets."""
-    from diffcal.stages.common import load_models
+    from diffcal.training.model_files import load_models
 
     rows = []
     for p in paths:

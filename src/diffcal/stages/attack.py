@@ -34,8 +34,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from diffcal import metrics
-from diffcal.attacks import (
+from diffcal.attacks import metrics
+from diffcal.attacks.calibration import (
     GAP_THRESHOLD,
     LABEL_ONLY,
     SCORES,
@@ -44,8 +44,8 @@ from diffcal.attacks import (
     calibrate,
     gap_score,
 )
-from diffcal.io import write_csv, write_parquet
-from diffcal.splits import read_splits
+from diffcal.core.io import write_csv, write_parquet
+from diffcal.data.splits import read_splits
 
 log = logging.getLogger("diffcal")
 
@@ -95,7 +95,7 @@ def compute_attacks(
             registry by default).
 
     Returns:
-        attack name (see :func:`diffcal.attacks.attack_names`) -> ``(n,)`` scores.
+        attack name (see :func:`diffcal.attacks.calibration.attack_names`) -> ``(n,)`` scores.
     """
     out: dict[str, np.ndarray] = {}
     if gap:

@@ -1,5 +1,5 @@
 """Stage ``compare_attack``: every attack of the comparison at every reference
-budget M, per split of a part (:mod:`diffcal.compare`). Reads only scores: adding
+budget M, per split of a part (:mod:`diffcal.attacks.compare`). Reads only scores: adding
 an attack or a budget trains and scores no model.
 
 Outputs:
@@ -19,9 +19,9 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from diffcal.compare import attack_metrics, pool_outputs, run_attacks
-from diffcal.io import write_csv, write_parquet
-from diffcal.splits import ids_with_role, read_splits
+from diffcal.attacks.compare import attack_metrics, pool_outputs, run_attacks
+from diffcal.core.io import write_csv, write_parquet
+from diffcal.data.splits import ids_with_role, read_splits
 
 log = logging.getLogger("diffcal")
 

@@ -11,8 +11,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from diffcal.compare import LABELS, fpr_column, summarise
-from diffcal.io import write_csv, write_text
+from diffcal.attacks.compare import LABELS, fpr_column, summarise
+from diffcal.core.io import write_csv, write_text
 from diffcal.stages.report import _savefig, markdown_rows
 
 log = logging.getLogger("diffcal")

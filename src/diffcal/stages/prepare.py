@@ -9,9 +9,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from diffcal.data import load_prepared, prepare, save_prepared
-from diffcal.io import write_parquet
-from diffcal.splits import ROLES, split_of
+from diffcal.core.io import write_parquet
+from diffcal.data.registry import load_prepared, prepare, save_prepared
+from diffcal.data.splits import ROLES, split_of
 
 log = logging.getLogger("diffcal")
 

@@ -10,12 +10,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from diffcal import claims, metrics, paper
-from diffcal.attacks import LABEL_ONLY
-from diffcal.intervals import bootstrap_means, t_interval, weighted_accuracy, weighted_auc
-from diffcal.io import atomic_path, write_csv, write_text
-from diffcal.labels import CAL_LABELS, SCORE_LABELS, column_label
-from diffcal.seeds import derive_seed
+from diffcal.attacks import metrics
+from diffcal.attacks.calibration import LABEL_ONLY
+from diffcal.attacks.intervals import bootstrap_means, t_interval, weighted_accuracy, weighted_auc
+from diffcal.core.io import atomic_path, write_csv, write_text
+from diffcal.core.seeds import derive_seed
+from diffcal.reporting import claims, paper
+from diffcal.reporting.labels import CAL_LABELS, SCORE_LABELS, column_label
 
 log = logging.getLogger("diffcal")
 
@@ -105,7 +106,7 @@ def bootstrap_intervals(
     files: PartFiles | None = None,
     n_boot: int | None = None,
 ) -> pd.DataFrame:
-    """Bootstrap-within-splits 95 % intervals (:func:`diffcal.intervals.bootstrap_means`)
+    """Bootstrap-within-splits 95 % intervals (:func:`diffcal.attacks.intervals.bootstrap_means`)
     of the table cells: target train / test accuracy (Table 1; members and
     non-members of the target resampled), and the ``auc`` and ``acc`` of every
     attack (eval members and non-members resampled; ``acc`` keeps each split's tau).

@@ -29,13 +29,13 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from diffcal.io import write_parquet
-from diffcal.prepared import load_prepared
-from diffcal.scores import per_sample_outputs
-from diffcal.splits import ids_with_role, read_splits
-from diffcal.stages.common import load_models
-from diffcal.stages.per_model import MODEL_ORDER, SCORED_ROLES, key_columns
-from diffcal.train import setup_torch
+from diffcal.attacks.per_model import MODEL_ORDER, SCORED_ROLES, key_columns
+from diffcal.attacks.scores import per_sample_outputs
+from diffcal.core.io import write_parquet
+from diffcal.data.prepared import load_prepared
+from diffcal.data.splits import ids_with_role, read_splits
+from diffcal.training.model_files import load_models
+from diffcal.training.train import setup_torch
 
 log = logging.getLogger("diffcal")
 

@@ -29,14 +29,14 @@ import pandas as pd
 import torch
 import torch.nn.functional as F
 
-from diffcal.io import write_parquet
-from diffcal.prepared import load_prepared
-from diffcal.reference_attacks import logit_confidence
-from diffcal.seeds import derive_seed
-from diffcal.splits import ids_with_role, read_splits, subsample
-from diffcal.stages.common import load_models
-from diffcal.stages.per_model import key_columns
-from diffcal.train import image_batch, image_layout, setup_torch
+from diffcal.attacks.per_model import key_columns
+from diffcal.attacks.reference import logit_confidence
+from diffcal.core.io import write_parquet
+from diffcal.core.seeds import derive_seed
+from diffcal.data.prepared import load_prepared
+from diffcal.data.splits import ids_with_role, read_splits, subsample
+from diffcal.training.model_files import load_models
+from diffcal.training.train import image_batch, image_layout, setup_torch
 
 log = logging.getLogger("diffcal")
 

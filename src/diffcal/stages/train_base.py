@@ -1,5 +1,5 @@
 """Stage ``train_base``: the target and the shadow target of every split of a part
-(see :mod:`diffcal.stages.fit` for the roles and their data)."""
+(see :mod:`diffcal.training.fit` for the roles and their data)."""
 
 from __future__ import annotations
 
@@ -7,16 +7,16 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from diffcal.prepared import load_prepared
-from diffcal.seeds import derive_seed
-from diffcal.splits import ids_with_role, read_splits
-from diffcal.stages.common import model_spec, new_model, save_models
-from diffcal.stages.fit import (
+from diffcal.core.seeds import derive_seed
+from diffcal.data.prepared import load_prepared
+from diffcal.data.splits import ids_with_role, read_splits
+from diffcal.training.fit import (
     BASE_ROLES,
     fit_all,
     private_refs,
 )
-from diffcal.train import setup_torch
+from diffcal.training.model_files import model_spec, new_model, save_models
+from diffcal.training.train import setup_torch
 
 log = logging.getLogger("diffcal")
 

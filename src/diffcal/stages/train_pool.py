@@ -2,9 +2,9 @@
 (``compare`` section of the config; docs/comparison.md).
 
 Per split, the *candidates* are the target's evaluation samples (``member`` +
-``nonmember``, see :mod:`diffcal.splits`). ``M`` pool references each train, with
+``nonmember``, see :mod:`diffcal.data.splits`). ``M`` pool references each train, with
 the target's recipe, on half of the candidates, so that every candidate is IN for
-half of them (:func:`diffcal.pool.pool_membership`: complementary
+half of them (:func:`diffcal.attacks.pool.pool_membership`: complementary
 pairs, drawn from one seed per split). Online attacks use IN and OUT references,
 offline attacks and this paper's calibration the OUT ones of the same pool.
 
@@ -23,14 +23,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from diffcal.io import write_parquet
-from diffcal.pool import pool_membership
-from diffcal.prepared import load_prepared
-from diffcal.seeds import derive_seed
-from diffcal.splits import ids_with_role, read_splits
-from diffcal.stages.common import model_spec, new_model, save_models
-from diffcal.stages.fit import fit_all
-from diffcal.train import setup_torch
+from diffcal.attacks.pool import pool_membership
+from diffcal.core.io import write_parquet
+from diffcal.core.seeds import derive_seed
+from diffcal.data.prepared import load_prepared
+from diffcal.data.splits import ids_with_role, read_splits
+from diffcal.training.fit import fit_all
+from diffcal.training.model_files import model_spec, new_model, save_models
+from diffcal.training.train import setup_torch
 
 log = logging.getLogger("diffcal")
 
@@ -61,7 +61,7 @@ def run_train_pool(
     threads: int = 1,
 ) -> None:
     """Train ``references`` pool models per split of the part (models of one shape
-    train together, :mod:`diffcal.stacked`) and save them with their membership."""
+    train together, :mod:`diffcal.training.stacked`) and save them with their membership."""
     device = setup_torch(threads)
     root_seed, dataset = seeds["root_seed"], seeds["key"]
     d = load_prepared(data)

@@ -6,17 +6,17 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from diffcal.prepared import load_prepared
-from diffcal.seeds import derive_seed
-from diffcal.splits import ids_with_role, read_splits
-from diffcal.stages.common import model_spec, new_model, save_models
-from diffcal.stages.fit import (
+from diffcal.core.seeds import derive_seed
+from diffcal.data.prepared import load_prepared
+from diffcal.data.splits import ids_with_role, read_splits
+from diffcal.training.fit import (
     fit_all,
     private_refs,
     reference_ids,
     val_ids,
 )
-from diffcal.train import setup_torch
+from diffcal.training.model_files import model_spec, new_model, save_models
+from diffcal.training.train import setup_torch
 
 log = logging.getLogger("diffcal")
 

@@ -10,19 +10,19 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from diffcal.io import write_csv, write_json
-from diffcal.prepared import load_prepared
-from diffcal.seeds import derive_seed
-from diffcal.splits import ids_with_role, read_splits
-from diffcal.stages.common import load_models
-from diffcal.stages.fit import (
+from diffcal.core.io import write_csv, write_json
+from diffcal.core.seeds import derive_seed
+from diffcal.data.prepared import load_prepared
+from diffcal.data.splits import ids_with_role, read_splits
+from diffcal.training.fit import (
     by_split,
     fit_all,
     forget_ids,
     val_ids,
 )
-from diffcal.train import setup_torch
-from diffcal.tune import accuracy_distance, pick_closest, recipe_grid
+from diffcal.training.model_files import load_models
+from diffcal.training.train import setup_torch
+from diffcal.training.tune import accuracy_distance, pick_closest, recipe_grid
 
 log = logging.getLogger("diffcal")
 

@@ -1,0 +1,186 @@
+"""The LiRA / RMIA comparison (docs/comparison.md): attacks at a reference budget M
+as functions of the per-sample outputs of the target and of a reference pool.
+
+Pure numpy. Every attack in :data:`ATTACKS` maps a :class:`PoolOutputs` (the first
+M pool references) to ``(n,)`` scores, higher = more likely a member.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from diffcal.attacks import metrics
+from diffcal.attacks.intervals import t_interval
+from diffcal.attacks.reference import (
+    calibrated_loss,
+    lira_offline,
+    lira_online,
+    rmia,
+    rmia_marginal,
+)
+
+
+@dataclass(frozen=True)
+class PoolOutputs:
+    """Outputs of one split: ``n`` candidates, ``m`` references, ``k`` population
+    samples. Losses are cross-entropies; ``*_stat`` LiRA's logit-scaled
+    confidence; ``is_in`` ``(m, n)`` the pool's membership."""
+
+    target_loss: np.ndarray  # (n,)
+    target_stat: np.ndarray  # (n,)
+    ref_loss: np.ndarray  # (m, n)
+    ref_stat: np.ndarray  # (m, n)
+    is_in: np.ndarray  # (m, n) bool
+    target_loss_pop: np.ndarray  # (k,)
+    ref_loss_pop: np.ndarray  # (m, k)
+
+    def first(self, m: int) -> PoolOutputs:
+        """The outputs with the first ``m`` references only (a budget of ``m``)."""
+        if not 1 <= m <= len(self.ref_loss):
+            raise ValueError(f"budget {m} outside 1..{len(self.ref_loss)}")
+        return PoolOutputs(
+            self.target_loss,
+            self.target_stat,
+            self.ref_loss[:m],
+            self.ref_stat[:m],
+            self.is_in[:m],
+            self.target_loss_pop,
+            self.ref_loss_pop[:m],
+        )
+
+
+def _rmia(o: PoolOutputs, *, offline: bool, a: float, gamma: float) -> np.ndarray:
+    px = rmia_marginal(np.exp(-o.ref_loss), o.is_in, a=a, offline=offline, missing="global")
+    # No pool reference trained on a population sample: all are OUT for it, so its
+    # Pr(z) is the OUT mean (with the offline correction when offline).
+    pz = rmia_marginal(np.exp(-o.ref_loss_pop), None, a=a, offline=offline)
+    return rmia(np.exp(-o.target_loss), px, np.exp(-o.target_loss_pop), pz, gamma=gamma)
+
+
+def _lira(o: PoolOutputs, *, online: bool, global_variance: bool) -> np.ndarray:
+    f = lira_online if online else lira_offline
+    return f(o.target_stat, o.ref_stat, o.is_in, global_variance=global_variance, missing="global")
+
+
+Attack = Callable[..., np.ndarray]
+
+#: name -> f(outputs, a=, gamma=): the attacks of the comparison. Samples with no
+#: reference of the kind an attack needs (budget M = 1) get the pooled statistics
+#: of that kind (diffcal.attacks.reference, ``missing="global"``).
+ATTACKS: dict[str, Attack] = {
+    "loss": lambda o, **_: -np.asarray(o.target_loss, dtype=np.float64),
+    "calibrated_loss": lambda o, **_: calibrated_loss(
+        o.target_loss, o.ref_loss, o.is_in, missing="global"
+    ),
+    "lira_offline": lambda o, **_: _lira(o, online=False, global_variance=False),
+    "lira_offline_global": lambda o, **_: _lira(o, online=False, global_variance=True),
+    "lira_online": lambda o, **_: _lira(o, online=True, global_variance=False),
+    "lira_online_global": lambda o, **_: _lira(o, online=True, global_variance=True),
+    "rmia_offline": lambda o, a, gamma: _rmia(o, offline=True, a=a, gamma=gamma),
+    "rmia_online": lambda o, a, gamma: _rmia(o, offline=False, a=a, gamma=gamma),
+}
+
+#: Display names (tables and figures).
+LABELS = {
+    "loss": "Loss (no reference)",
+    "calibrated_loss": "Calibrated loss (this paper)",
+    "lira_offline": "LiRA offline",
+    "lira_offline_global": "LiRA offline, fixed var.",
+    "lira_online": "LiRA online",
+    "lira_online_global": "LiRA online, fixed var.",
+    "rmia_offline": "RMIA offline",
+    "rmia_online": "RMIA online",
+}
+
+
+def pool_outputs(scores: pd.DataFrame, membership: pd.DataFrame) -> tuple[np.ndarray, PoolOutputs]:
+    """The arrays of one split from its rows of ``pool_scores.parquet`` and
+    ``membership.parquet`` (see :mod:`diffcal.stages.score_pool` and
+    :mod:`diffcal.stages.train_pool`). Returns the candidates' sample ids ``(n,)``
+    (sorted) and their outputs."""
+
+    def wide(rows: pd.DataFrame, col: str) -> pd.DataFrame:
+        return rows.pivot(index="ref", columns="sample_id", values=col).sort_index()
+
+    cand, pop = scores[~scores["population"]], scores[scores["population"]]
+    tc = cand[cand["model"] == "target"].sort_values("sample_id")
+    tp = pop[pop["model"] == "target"].sort_values("sample_id")
+    rc, rp = cand[cand["model"] == "pool"], pop[pop["model"] == "pool"]
+    ids = tc["sample_id"].to_numpy()
+    loss = wide(rc, "loss")
+    mem = membership.pivot(index="ref", columns="sample_id", values="is_in").sort_index()
+    if not (
+        np.array_equal(loss.columns, ids)
+        and np.array_equal(mem.columns, ids)
+        and np.array_equal(mem.index, loss.index)
+    ):
+        raise ValueError("pool scores and membership disagree on candidates or references")
+    out = PoolOutputs(
+        target_loss=tc["loss"].to_numpy(np.float64),
+        target_stat=tc["lira_stat"].to_numpy(np.float64),
+        ref_loss=loss.to_numpy(np.float64),
+        ref_stat=wide(rc, "lira_stat").to_numpy(np.float64),
+        is_in=mem.to_numpy(bool),
+        target_loss_pop=tp["loss"].to_numpy(np.float64),
+        ref_loss_pop=wide(rp, "loss")[tp["sample_id"].to_numpy()].to_numpy(np.float64),
+    )
+    return ids, out
+
+
+def fpr_column(level: float) -> str:
+    """Metric column of TPR at FPR ``level``: ``tpr_at_0.001``, ``tpr_at_0``."""
+    return f"tpr_at_{level:g}"
+
+
+def attack_metrics(
+    member: np.ndarray, score: np.ndarray, fpr_levels: Sequence[float]
+) -> dict[str, float]:
+    """AUC and TPR at each FPR level of one attack (``(n,)`` both)."""
+    out = {"auc": metrics.auc(member, score)}
+    for f in fpr_levels:
+        out[fpr_column(f)] = metrics.tpr_at_fpr(member, score, f)
+    return out
+
+
+def run_attacks(
+    o: PoolOutputs, attacks: Sequence[str], budgets: Sequence[int], rmia_cfg: Mapping[str, float]
+) -> dict[tuple[int, str], np.ndarray]:
+    """(budget, attack) -> ``(n,)`` scores, for every budget and attack."""
+    unknown = sorted(set(attacks) - set(ATTACKS))
+    if unknown:
+        raise ValueError(f"unknown attacks {unknown}; allowed: {sorted(ATTACKS)}")
+    return {
+        (m, a): np.asarray(
+            ATTACKS[a](o.first(m), a=rmia_cfg["a"], gamma=rmia_cfg["gamma"]), np.float64
+        )
+        for m in budgets
+        for a in attacks
+    }
+
+
+def summarise(metrics_df: pd.DataFrame, keys: Sequence[str]) -> pd.DataFrame:
+    """Long summary of per-split metrics: one row per ``keys`` + metric, with
+    ``mean``, ``ci_low``, ``ci_high`` (95 % t-interval over splits, clipped to
+    [0, 1], where every metric here lies), ``n_splits``. Metric columns: every
+    column not in ``keys`` nor ``split``."""
+    cols = [c for c in metrics_df.columns if c not in (*keys, "split")]
+    rows = []
+    for key, g in metrics_df.groupby(list(keys), sort=False):
+        for c in cols:
+            mean, lo, hi = t_interval(g[c])
+            lo, hi = (lo, hi) if np.isnan(lo) else (max(lo, 0.0), min(hi, 1.0))
+            rows.append(
+                {
+                    **dict(zip(keys, key, strict=True)),
+                    "metric": c,
+                    "mean": mean,
+                    "ci_low": lo,
+                    "ci_high": hi,
+                    "n_splits": len(g),
+                }
+            )
+    return pd.DataFrame(rows)

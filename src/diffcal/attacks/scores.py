@@ -1,0 +1,170 @@
+"""Per-sample model outputs that every attack needs.
+
+For each sample (x, y) and model h (in eval mode):
+
+- ``loss``: cross-entropy ``-log h(x)_y``;
+- ``grad_norm``: ``||grad_theta loss(h(x), y)||_2`` over all trainable parameters,
+  from Opacus' per-sample norm machinery (:class:`PerSampleGradNorms`): one
+  batched forward and backward pass, ghost norms for linear layers (no per-sample
+  gradient is ever built), per-layer per-sample gradients for the others;
+- ``max_log_prob``: ``max_i log h(x)_i``;
+- ``pred``: ``argmax_i h(x)_i``; ``correct``: ``pred == y``.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+
+import numpy as np
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+log = logging.getLogger("diffcal")
+
+
+class PerSampleGradNorms:
+    """Per-sample gradient norms ``||grad_theta CE(model(x_i), y_i)||_2`` and the
+    logits of the same pass, with ``model`` behaving as in eval mode. Use as a
+    context manager around the batches of one model::
+
+        with PerSampleGradNorms(model) as psg:
+            logits, norms = psg(xb, yb)  # (b, C), (b,)
+
+    Opacus' ``GradSampleModuleFastGradientClipping`` records activations in
+    forward hooks and turns them, with the backpropagated gradients, into
+    per-sample gradient norms: for ``nn.Linear`` without building the per-sample
+    gradients ("ghost" norms, ``||a_i||*||g_i||``), for other layers (conv,
+    GroupNorm) from per-layer per-sample gradients. One batched forward and
+    backward pass per batch. Two details matter here (both checked against a
+    per-sample backward loop in the tests): its hooks only record in training
+    mode, so the model is put in train mode with every dropout layer switched back
+    to eval (the scores are eval-mode outputs; the architectures have no
+    BatchNorm, so nothing else depends on the mode); and the loss is summed,
+    because with ``loss_reduction="mean"`` the norms come out divided by the batch
+    size. The hooks are removed and the mode restored on exit.
+    """
+
+    def __init__(self, model: nn.Module) -> None:
+        self.model = model
+
+    def __enter__(self) -> PerSampleGradNorms:
+        from opacus.grad_sample import GradSampleModuleFastGradientClipping
+
+        self._was_training = self.model.training
+        self._gsm = GradSampleModuleFastGradientClipping(
+            self.model, loss_reduction="sum", use_ghost_clipping=True, strict=False
+        )
+        self.model.train()
+        for m in self.model.modules():
+            if isinstance(m, nn.Dropout | nn.Dropout2d):
+                m.eval()
+        return self
+
+    def __call__(self, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """``x``: ``(b, ...)``, ``y``: ``(b,)`` int64 -> logits ``(b, C)``, norms ``(b,)``."""
+        with torch.enable_grad(), warnings.catch_warnings():
+            # The hooks fire on module outputs because the inputs need no gradient;
+            # that is what we want, and torch warns about it.
+            warnings.filterwarnings("ignore", "Full backward hook is firing")
+            logits = self._gsm(x)
+            F.cross_entropy(logits, y, reduction="sum").backward()
+        norms = self._gsm.get_norm_sample().detach()
+        self.model.zero_grad(set_to_none=True)
+        return logits.detach(), norms
+
+    def __exit__(self, *exc) -> None:
+        self._gsm._close()
+        self.model.zero_grad(set_to_none=True)
+        self.model.train(self._was_training)
+
+
+class VmapGradNorms:
+    """Same interface as :class:`PerSampleGradNorms`, computed with
+    ``torch.func.vmap(grad)``: every per-sample gradient is built, then reduced.
+    The previous method; kept as a second, independent implementation for the
+    tests and ``benchmarks/gn_scoring.py`` (on CPU it is 4-6x slower than Opacus'
+    norms for the MLP and ``mnist_cnn``, on par for ``cifar_cnn``)."""
+
+    def __init__(self, model: nn.Module) -> None:
+        self.model = model
+
+    def __enter__(self) -> VmapGradNorms:
+        from torch.func import functional_call, grad, vmap
+
+        model = self.model
+        model.eval()
+        self._params = {k: v.detach() for k, v in model.named_parameters() if v.requires_grad}
+        self._buffers = {k: v.detach() for k, v in model.named_buffers()}
+
+        def sample_loss(p, b, xi, yi):
+            logits = functional_call(model, (p, b), (xi.unsqueeze(0),))
+            return F.cross_entropy(logits, yi.unsqueeze(0))
+
+        self._grad = vmap(grad(sample_loss), in_dims=(None, None, 0, 0))
+        return self
+
+    def __call__(self, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        with torch.no_grad():
+            logits = self.model(x)
+        grads = self._grad(self._params, self._buffers, x, y)
+        sq = sum(g.reshape(len(y), -1).pow(2).sum(1) for g in grads.values())
+        return logits, sq.sqrt()
+
+    def __exit__(self, *exc) -> None:
+        pass
+
+
+#: How per-sample gradient norms are computed: name -> context manager class.
+GRAD_NORM_METHODS = {"opacus": PerSampleGradNorms, "vmap": VmapGradNorms}
+
+
+def per_sample_outputs(
+    model: nn.Module,
+    x: np.ndarray,
+    y: np.ndarray,
+    *,
+    batch_size: int = 256,
+    method: str = "opacus",
+) -> dict[str, np.ndarray]:
+    """Outputs of ``model`` for each sample.
+
+    Args:
+        model: a classifier returning logits ``(b, C)``.
+        x: ``(n, ...)`` float32 inputs.
+        y: ``(n,)`` int labels.
+        batch_size: samples per batched pass.
+        method: gradient-norm method, a key of :data:`GRAD_NORM_METHODS`.
+
+    Returns:
+        dict of ``(n,)`` arrays: ``loss``, ``grad_norm``, ``max_log_prob`` (float64),
+        ``pred`` (int64), ``correct`` (bool).
+    """
+    model.eval()
+    device = next(model.parameters()).device
+    # Default (contiguous) layout: Opacus' per-sample conv gradients come out wrong
+    # for channels-last activations (tests/test_scores.py catches it), so a model
+    # trained channels-last (diffcal.training.train.image_layout) is converted back.
+    model.to(memory_format=torch.contiguous_format)
+    out: dict[str, list[np.ndarray]] = {
+        k: [] for k in ("loss", "grad_norm", "max_log_prob", "pred")
+    }
+    n_batches = -(-len(y) // batch_size)
+    every = max(1, n_batches // 10)
+    with GRAD_NORM_METHODS[method](model) as psg:
+        for b, start in enumerate(range(0, len(y), batch_size)):
+            if b and b % every == 0:
+                log.info("  per-sample gradient norms: %d/%d samples", start, len(y))
+            xb = torch.as_tensor(x[start : start + batch_size], dtype=torch.float32, device=device)
+            yb = torch.as_tensor(y[start : start + batch_size], dtype=torch.long, device=device)
+            logits, norms = psg(xb, yb)
+            logp = F.log_softmax(logits, dim=1)
+            out["loss"].append((-logp.gather(1, yb[:, None]).squeeze(1)).double().cpu().numpy())
+            out["grad_norm"].append(norms.double().cpu().numpy())
+            out["max_log_prob"].append(logp.max(1).values.double().cpu().numpy())
+            out["pred"].append(logp.argmax(1).cpu().numpy().astype(np.int64))
+    model.eval()
+    res = {k: np.concatenate(v) for k, v in out.items()}
+    res["correct"] = res["pred"] == np.asarray(y)
+    return res

@@ -1,0 +1,312 @@
+"""Checks of the workflow config that JSON schema cannot express: registry
+membership and cross-field rules, each raising a one-line
+:class:`~diffcal.config.errors.ConfigError` that names the key, before any job runs."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from diffcal.attacks.calibration import CALIBRATIONS, SCORES
+from diffcal.config.errors import ConfigError, require
+from diffcal.config.views import label_only, recipe, references
+from diffcal.data.registry import SOURCE_SIZES, SOURCES, source_options
+from diffcal.training.models import MLP_HEADS, MODELS
+from diffcal.training.train import RECIPE_DEFAULTS
+
+
+def check_config(config: Mapping[str, Any]) -> None:
+    """Raise :class:`ConfigError` on the first invalid value (defaults already filled)."""
+    datasets = config.get("datasets")
+    require(
+        isinstance(datasets, Mapping) and len(datasets) > 0,
+        "datasets",
+        "must map at least one dataset name to its settings",
+    )
+    att = config["attack"]
+    for s in att["scores"]:
+        require(s in SCORES, "attack.scores", f"unknown score {s!r}; allowed: {sorted(SCORES)}")
+    for c in att["calibrations"]:
+        require(
+            c in CALIBRATIONS,
+            "attack.calibrations",
+            f"unknown calibration {c!r}; allowed: {list(CALIBRATIONS)}",
+        )
+    rep = config["report"]
+    require(
+        rep["figure_score"] in att["scores"],
+        "report.figure_score",
+        f"{rep['figure_score']!r} is not among attack.scores {att['scores']}",
+    )
+    for name, ds in datasets.items():
+        key = f"datasets.{name}"
+        require(
+            ds["source"] in SOURCES,
+            f"{key}.source",
+            f"unknown source {ds['source']!r}; allowed: {sorted(SOURCES)}",
+        )
+        if ds["source"] in SOURCES:
+            allowed = source_options(ds["source"])
+            for k in ds.get("source_kwargs", {}):
+                require(
+                    k in allowed,
+                    f"{key}.source_kwargs.{k}",
+                    f"unknown option of source {ds['source']!r}; allowed: {allowed}",
+                )
+        require(
+            ds["model"]["arch"] in MODELS,
+            f"{key}.model.arch",
+            f"unknown architecture {ds['model']['arch']!r}; allowed: {sorted(MODELS)}",
+        )
+        allowed_kwargs = model_options(ds["model"]["arch"])
+        for k in ds["model"].get("kwargs", {}):
+            require(
+                k in allowed_kwargs,
+                f"{key}.model.kwargs.{k}",
+                f"unknown option of architecture {ds['model']['arch']!r}; "
+                f"allowed: {allowed_kwargs}",
+            )
+        head = ds["model"].get("kwargs", {}).get("head", "logits")
+        require(
+            head in MLP_HEADS,
+            f"{key}.model.kwargs.head",
+            f"{head!r} is not a head; allowed: {list(MLP_HEADS)}",
+        )
+        n = SOURCE_SIZES.get(ds["source"])
+        if n is not None and not ds.get("source_kwargs"):
+            from diffcal.data.splits import make_split
+
+            try:
+                make_split(n, seed=0, **ds["split"])
+            except ValueError as e:
+                raise ConfigError(f"config key '{key}.split': {e}") from None
+        require(
+            isinstance(ds["splits"], int) and ds["splits"] >= 1,
+            f"{key}.splits",
+            f"must be an integer >= 1, got {ds['splits']!r}",
+        )
+        require(
+            rep["figure_split"] < ds["splits"],
+            "report.figure_split",
+            f"{rep['figure_split']} is not a split of {name} (splits: {ds['splits']})",
+        )
+        for section in ("train", "forget"):
+            for k in ds.get(section, {}):
+                require(
+                    k in RECIPE_DEFAULTS,
+                    f"{key}.{section}.{k}",
+                    f"unknown training key; allowed: {sorted(RECIPE_DEFAULTS)}",
+                )
+        for vname, var in ds["variants"].items():
+            _check_variant(config, name, vname, var)
+    _check_ablations(config)
+    _check_compare(config)
+
+
+def model_options(arch: str) -> list[str]:
+    """Keyword options of an architecture (its builder's keyword-only arguments)."""
+    import inspect
+
+    params = inspect.signature(MODELS[arch]).parameters.values()
+    return [p.name for p in params if p.kind is inspect.Parameter.KEYWORD_ONLY]
+
+
+#: Fewer threshold-selection members (or non-members) than this makes tau noisy.
+MIN_THRESHOLD_SAMPLES = 20
+
+
+def config_warnings(config: Mapping[str, Any]) -> list[str]:
+    """Settings that run but probably give meaningless numbers (printed, not fatal)."""
+    out = []
+    for name, ds in config["datasets"].items():
+        n = SOURCE_SIZES.get(ds["source"])
+        if n is None or ds.get("source_kwargs"):
+            continue
+        from diffcal.data.splits import make_split
+
+        for vname, var in ds["variants"].items():
+            if var.get("targets_from"):
+                continue
+            try:
+                sp = make_split(n, seed=0, **ds["split"], train_size=var.get("train_size"))
+            except ValueError:
+                continue  # reported as an error by check_config
+            counts = sp["role"].value_counts()
+            small = min(counts.get("shadow_in", 0), counts.get("shadow_out", 0))
+            if small < MIN_THRESHOLD_SAMPLES:
+                out.append(
+                    f"config key 'datasets.{name}.split' (variant {vname}): only {small} "
+                    f"threshold-selection members / non-members per split; tau will be noisy "
+                    f"(at least {MIN_THRESHOLD_SAMPLES} advised)"
+                )
+    return out
+
+
+REFERENCE_KEYS = ("scratch", "forget", "size_fraction", "early_stopping", "patience")
+
+
+def _check_variant(config, name: str, vname: str, var: Mapping[str, Any]) -> None:
+    key = f"datasets.{name}.variants.{vname}"
+    for k in var.get("train", {}):
+        require(
+            k in RECIPE_DEFAULTS,
+            f"{key}.train.{k}",
+            f"unknown training key; allowed: {sorted(RECIPE_DEFAULTS)}",
+        )
+    for k, v in var.get("references", {}).items():
+        require(
+            k in REFERENCE_KEYS,
+            f"{key}.references.{k}",
+            f"unknown key; allowed: {list(REFERENCE_KEYS)}",
+        )
+        if k in ("scratch", "forget"):
+            require(
+                isinstance(v, int) and v >= 1,
+                f"{key}.references.{k}",
+                f"must be an integer >= 1, got {v!r}",
+            )
+        if k == "size_fraction":
+            require(0 < v <= 1, f"{key}.references.{k}", f"must lie in (0, 1], got {v!r}")
+    lo = label_only(config, name, vname)
+    allowed_lo = sorted(config["datasets"][name]["label_only"])
+    for k, v in var.get("label_only", {}).items():
+        require(k in allowed_lo, f"{key}.label_only.{k}", f"unknown key; allowed: {allowed_lo}")
+        require(
+            isinstance(v, bool) if k == "enabled" else isinstance(v, int) and v >= 1,
+            f"{key}.label_only.{k}",
+            f"must be {'true or false' if k == 'enabled' else 'an integer >= 1'}, got {v!r}",
+        )
+    from diffcal.attacks.hsj import check_budget
+
+    try:
+        check_budget(*(lo[k] for k in ("max_iter", "max_eval", "init_eval", "init_size")))
+    except ValueError as e:
+        raise ConfigError(f"config key 'datasets.{name}.label_only': {e}") from None
+    variants = config["datasets"][name]["variants"]
+    base = var.get("targets_from")
+    if base is not None:
+        require(
+            base in variants and base != vname and not variants[base].get("targets_from"),
+            f"{key}.targets_from",
+            f"{base!r} is not another variant of {name} that trains its own target; "
+            f"variants: {sorted(variants)}",
+        )
+        for k in ("train", "train_size", "dp"):
+            require(
+                not var.get(k),
+                f"{key}.{k}",
+                f"a variant with targets_from uses the target of {base!r}; it cannot set {k}",
+            )
+    size = var.get("train_size")
+    if size is not None:
+        require(
+            isinstance(size, int) and size >= 2,
+            f"{key}.train_size",
+            f"must be an integer >= 2, got {size!r}",
+        )
+        ds = config["datasets"][name]
+        n = SOURCE_SIZES.get(ds["source"])
+        if n is not None and not ds.get("source_kwargs"):
+            from diffcal.data.splits import make_split
+
+            try:  # the split itself says whether the member pool is large enough
+                make_split(n, seed=0, **ds["split"], train_size=size)
+            except ValueError as e:
+                raise ConfigError(f"config key '{key}.train_size': {e}") from None
+    if "dp" in var:
+        from diffcal.training.dp import check_dp
+
+        try:  # the checks train_dp itself applies, named by key
+            check_dp(var["dp"])
+        except ValueError as e:
+            field, _, msg = str(e).partition(" ")
+            raise ConfigError(f"config key '{key}.{field}': {msg}") from None
+        require(
+            not recipe(config, name, vname)["augment"],
+            f"{key}.train.augment",
+            "augmentation is not supported with dp",
+        )
+
+
+def _check_family(
+    config, family: str, mapping: Mapping[str, Any], section: str = "ablations"
+) -> None:
+    """``mapping`` (config key ``<section>.<family>``): dataset -> list of variants,
+    all defined."""
+    for ds, variants in mapping.items():
+        key = f"{section}.{family}.{ds}"
+        require(
+            ds in config["datasets"],
+            key,
+            f"unknown dataset; datasets: {sorted(config['datasets'])}",
+        )
+        defined = config["datasets"][ds]["variants"]
+        require(
+            isinstance(variants, list) and len(variants) > 0, key, "must list at least one variant"
+        )
+        for v in variants:
+            require(
+                v in defined, key, f"unknown variant {v!r}; variants of {ds}: {sorted(defined)}"
+            )
+
+
+def _check_ablations(config: Mapping[str, Any]) -> None:
+    abl = config.get("ablations") or {}
+    _check_family(config, "train_size", abl.get("train_size", {}))
+    ratio = abl.get("ratio", {})
+    for r in ratio.get("ratios", []):
+        require(
+            isinstance(r, int | float) and 0 < r <= 1,
+            "ablations.ratio.ratios",
+            f"a ratio is members per non-member and must lie in (0, 1], got {r!r}",
+        )
+    _check_family(config, "ratio.datasets", ratio.get("datasets", {}))
+    refs = abl.get("references", {})
+    _check_family(config, "references.datasets", refs.get("datasets", {}))
+    max_k = refs.get("max_k", 10)
+    require(
+        isinstance(max_k, int) and max_k >= 1,
+        "ablations.references.max_k",
+        f"must be an integer >= 1, got {max_k!r}",
+    )
+    for ds, variants in refs.get("datasets", {}).items():
+        for v in variants:
+            have = references(config, ds, v)
+            n = min(have["scratch"], have["forget"])
+            require(
+                max_k <= n,
+                "ablations.references.max_k",
+                f"K = {max_k} is more than the {n} references of {ds} variant {v} "
+                f"(scratch {have['scratch']}, forget {have['forget']})",
+            )
+    _check_family(config, "dp", abl.get("dp", {}))
+    for ds, variants in abl.get("dp", {}).items():
+        require(
+            any("dp" in config["datasets"][ds]["variants"][v] for v in variants),
+            f"ablations.dp.{ds}",
+            "lists no variant with a dp section",
+        )
+
+
+def _check_compare(config: Mapping[str, Any]) -> None:
+    cmp = config.get("compare") or {}
+    _check_family(config, "datasets", cmp.get("datasets", {}), section="compare")
+    for ds, variants in cmp.get("datasets", {}).items():
+        for v in variants:
+            require(
+                "dp" not in config["datasets"][ds]["variants"][v],
+                f"compare.datasets.{ds}",
+                f"variant {v!r} trains with DP-SGD; the pool trains without (not supported)",
+            )
+    require(
+        not cmp.get("only") or bool(cmp.get("datasets")),
+        "compare.only",
+        "is true but compare.datasets lists nothing: `all` would build nothing",
+    )
+    refs = cmp.get("references", 16)
+    for m in cmp.get("budgets", []):
+        require(
+            m <= refs,
+            "compare.budgets",
+            f"budget {m} is more than the {refs} pool references (compare.references)",
+        )

@@ -1,0 +1,99 @@
+"""Views of a prepared config for the rules: one dataset's or variant's settings,
+with keys sorted so that Snakemake compares params by content, not order."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from diffcal.data.splits import part_label, part_splits
+from diffcal.training.train import RECIPE_DEFAULTS
+
+
+def canonical(node: Any) -> Any:
+    """``node`` with every mapping's keys sorted (lists keep their order)."""
+    if isinstance(node, Mapping):
+        return {k: canonical(node[k]) for k in sorted(node)}
+    if isinstance(node, list):
+        return [canonical(v) for v in node]
+    return node
+
+
+def recipe(config: Mapping[str, Any], dataset: str, variant: str) -> dict[str, Any]:
+    """Training recipe of the target (and shadow, scratch references) of a variant."""
+    ds = config["datasets"][dataset]
+    return {**RECIPE_DEFAULTS, **ds["train"], **ds["variants"][variant].get("train", {})}
+
+
+def forget_recipe(config: Mapping[str, Any], dataset: str, variant: str) -> dict[str, Any]:
+    """Recipe of the forgetting references: the target's recipe with overrides."""
+    return {**recipe(config, dataset, variant), **config["datasets"][dataset]["forget"]}
+
+
+def references(config: Mapping[str, Any], dataset: str, variant: str) -> dict[str, Any]:
+    """The dataset's ``references`` with the variant's overrides."""
+    ds = config["datasets"][dataset]
+    return {**ds["references"], **ds["variants"][variant].get("references", {})}
+
+
+def label_only(config: Mapping[str, Any], dataset: str, variant: str) -> dict[str, Any]:
+    """The dataset's ``label_only`` section with the variant's overrides."""
+    ds = config["datasets"][dataset]
+    return {**ds["label_only"], **ds["variants"][variant].get("label_only", {})}
+
+
+def model_variant(config: Mapping[str, Any], dataset: str, variant: str) -> str:
+    """The variant whose split, target and shadow ``variant`` uses (``targets_from``)."""
+    return config["datasets"][dataset]["variants"][variant].get("targets_from") or variant
+
+
+def dp(config: Mapping[str, Any], dataset: str, variant: str) -> dict[str, Any] | None:
+    """The variant's DP settings with defaults, or None for a non-private target."""
+    from diffcal.training.dp import DP_DEFAULTS
+
+    var = config["datasets"][dataset]["variants"][variant]
+    return {**DP_DEFAULTS, **var["dp"]} if "dp" in var else None
+
+
+def split_config(config: Mapping[str, Any], dataset: str, variant: str) -> dict[str, Any]:
+    ds = config["datasets"][dataset]
+    return {**ds["split"], "train_size": ds["variants"][variant].get("train_size")}
+
+
+def label(config: Mapping[str, Any], dataset: str, variant: str) -> str:
+    base = config["datasets"][dataset].get("label", dataset)
+    return base if variant == "plain" else f"{base} ({variant})"
+
+
+def runs(config: Mapping[str, Any]) -> list[tuple[str, str, int]]:
+    """Every (dataset, variant, split index) the config asks for, in config order."""
+    return [
+        (name, variant, t)
+        for name, ds in config["datasets"].items()
+        for variant in ds["variants"]
+        for t in range(ds["splits"])
+    ]
+
+
+def parts(config: Mapping[str, Any], dataset: str) -> list[str]:
+    """Labels of the parts of ``dataset``: consecutive runs of ``splits_per_job``
+    splits (all T when it is null), e.g. ``["0-4"]`` or ``["0", "1", "2"]``."""
+    ds = config["datasets"][dataset]
+    t, per = ds["splits"], ds.get("splits_per_job") or ds["splits"]
+    return [part_label(range(s, min(s + per, t))) for s in range(0, t, per)]
+
+
+def part_of(config: Mapping[str, Any], dataset: str, split: int) -> str:
+    """Label of the part of ``dataset`` that holds split ``split``."""
+    for label in parts(config, dataset):
+        if split in part_splits(label):
+            return label
+    raise ValueError(f"{dataset} has no split {split}")
+
+
+def attack_columns(config: Mapping[str, Any]) -> list[str]:
+    """Attack names in table order (see :func:`diffcal.attacks.calibration.attack_names`)."""
+    from diffcal.attacks.calibration import attack_names
+
+    att = config["attack"]
+    return attack_names(list(att["scores"]), list(att["calibrations"]), bool(att["gap"]))

@@ -1,0 +1,80 @@
+"""Dataset sources by name, and loading one.
+
+A *source* is a function ``(data_dir, **options) -> Prepared`` in its own module
+under :mod:`diffcal.data.sources`, registered in :data:`SOURCES` by ``"module:function"``
+and imported only when used (so that a stage's code digest does not cover every
+loader). The file format of prepared data is :mod:`diffcal.data.prepared`.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+from collections.abc import Callable
+from typing import Any
+
+from diffcal.data.prepared import Prepared, load_prepared, save_prepared
+
+__all__ = ["SOURCES", "SOURCE_SIZES", "Prepared", "load_prepared", "loader", "prepare",
+           "save_prepared", "source_module", "source_options"]  # fmt: skip
+
+#: Registry: source name -> "module:function". Keep in sync with the config
+#: schema's enum (a test checks it).
+SOURCES: dict[str, str] = {
+    "sklearn_breast_cancer": "diffcal.data.sources.breast_cancer:load_breast_cancer",
+    "sklearn_digits": "diffcal.data.sources.digits:load_digits",
+    "german_credit": "diffcal.data.sources.german_credit:load_german_credit",
+    "hepatitis": "diffcal.data.sources.hepatitis:load_hepatitis",
+    "adult": "diffcal.data.sources.adult:load_adult",
+    "mnist": "diffcal.data.sources.mnist:load_mnist",
+    "cifar10_subset": "diffcal.data.sources.cifar:load_cifar10_subset",
+    "cifar10": "diffcal.data.sources.cifar:load_cifar10",
+    "cifar100": "diffcal.data.sources.cifar:load_cifar100",
+    "imagenet": "diffcal.data.sources.imagenet:load_imagenet",
+}
+
+#: Number of samples each source yields (``tests/test_data.py`` checks the ones
+#: it can load), so that the config check can reject a ``train_size`` larger than
+#: the member pool before any job runs. Sources whose size depends on options
+#: (imagenet) are left out and checked when their split is drawn.
+SOURCE_SIZES: dict[str, int] = {
+    "sklearn_breast_cancer": 569,
+    "sklearn_digits": 1797,
+    "german_credit": 1000,
+    "hepatitis": 155,
+    "adult": 48842,
+    "mnist": 70000,
+    "cifar10_subset": 5000,
+    "cifar10": 60000,
+    "cifar100": 60000,
+}
+
+
+def source_module(source: str) -> str:
+    """Module that holds the loader of ``source`` (its code digest is the prepare
+    job's)."""
+    return SOURCES[source].partition(":")[0]
+
+
+def loader(source: str) -> Callable[..., Prepared]:
+    """The loader function of ``source``."""
+    module, _, func = SOURCES[source].partition(":")
+    return getattr(importlib.import_module(module), func)
+
+
+def source_options(source: str) -> list[str]:
+    """Names of the options (keyword-only arguments) of a source's loader."""
+    params = inspect.signature(loader(source)).parameters.values()
+    return [p.name for p in params if p.kind is inspect.Parameter.KEYWORD_ONLY]
+
+
+def prepare(source: str, data_dir: str | None = None, **kwargs: Any) -> Prepared:
+    """Load and preprocess ``source`` (a key of :data:`SOURCES`); ``kwargs`` are the
+    loader's options (``source_kwargs`` in the config, e.g. ``size`` for imagenet)."""
+    if source not in SOURCES:
+        raise ValueError(f"unknown data source {source!r}; allowed: {sorted(SOURCES)}")
+    allowed = source_options(source)
+    unknown = sorted(set(kwargs) - set(allowed))
+    if unknown:
+        raise ValueError(f"source {source!r} has no option(s) {unknown}; allowed: {allowed}")
+    return loader(source)(data_dir, **kwargs)

@@ -1,0 +1,120 @@
+"""Keep the generated tables quoted in ``docs/*.md`` equal to the pipeline's files.
+
+A document quotes a generated file between two markers::
+
+    <!-- BEGIN generated: docs/reproduction/paper/table2_auc.md -->
+    ...the file's text, verbatim...
+    <!-- END generated -->
+
+The block holds the file's text without its top-level ``# title`` line (the
+document gives its own heading). The quoted file is a copy of a run's output
+(``results/tables/<name>/...`` copied under ``docs/``, since ``results/`` is not
+versioned). Commands (paths relative to
+the repository root)::
+
+    python -m diffcal.reporting.docsync check docs/*.md        # every block equals its file
+    python -m diffcal.reporting.docsync write docs/reproduction.md   # refresh the blocks
+    python -m diffcal.reporting.docsync same results/tables/paper docs/reproduction/paper
+        # every file of the copy equals the run's file of the same name, byte for byte
+
+Each exits 1 and names the offending block or file when something differs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from pathlib import Path
+
+BLOCK = re.compile(
+    r"(<!-- BEGIN generated: (?P<path>[^ ]+) -->\n)(?P<body>.*?)(<!-- END generated -->)",
+    re.DOTALL,
+)
+
+
+def quoted(text: str) -> str:
+    """What a block holds of a file: its text without a first ``# title`` line,
+    stripped of surrounding blank lines, ending in one newline."""
+    if text.startswith("# "):
+        text = text.split("\n", 1)[1] if "\n" in text else ""
+    return text.strip() + "\n"
+
+
+def blocks(text: str) -> list[tuple[str, str]]:
+    """``(path, body)`` of every generated block of a document, in order."""
+    return [(m["path"], m["body"]) for m in BLOCK.finditer(text)]
+
+
+def stale_blocks(doc: Path, root: Path) -> list[str]:
+    """Paths of the blocks of ``doc`` whose body differs from the file (or whose
+    file is missing)."""
+    bad = []
+    for path, body in blocks(doc.read_text(encoding="utf-8")):
+        f = root / path
+        if not f.is_file() or quoted(f.read_text(encoding="utf-8")).strip() != body.strip():
+            bad.append(path)
+    return bad
+
+
+def refresh(doc: Path, root: Path) -> int:
+    """Rewrite every block of ``doc`` with its file's text; returns the number of
+    blocks. A block whose file is missing is an error."""
+    text = doc.read_text(encoding="utf-8")
+
+    def body(m: re.Match) -> str:
+        f = root / m["path"]
+        if not f.is_file():
+            raise FileNotFoundError(f"{doc}: generated block names {m['path']}, which is missing")
+        return m.group(1) + quoted(f.read_text(encoding="utf-8")) + m.group(4)
+
+    new, n = BLOCK.subn(body, text)
+    if new != text:
+        doc.write_text(new, encoding="utf-8")
+    return n
+
+
+def differing_files(run_dir: Path, copy_dir: Path) -> list[str]:
+    """Names of the files in ``copy_dir`` that differ from (or are missing in)
+    ``run_dir``."""
+    out = []
+    for f in sorted(p for p in copy_dir.iterdir() if p.is_file()):
+        other = run_dir / f.name
+        if not other.is_file() or other.read_bytes() != f.read_bytes():
+            out.append(f.name)
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m diffcal.reporting.docsync",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = parser.add_subparsers(dest="cmd", required=True)
+    for name in ("check", "write"):
+        p = sub.add_parser(name)
+        p.add_argument("docs", nargs="+", type=Path)
+    p = sub.add_parser("same")
+    p.add_argument("run_dir", type=Path)
+    p.add_argument("copy_dir", type=Path)
+    args = parser.parse_args(argv)
+    root = Path.cwd()
+    if args.cmd == "same":
+        bad = differing_files(args.run_dir, args.copy_dir)
+        for name in bad:
+            print(f"{args.copy_dir / name}: differs from {args.run_dir / name}")
+        return 1 if bad else 0
+    status = 0
+    for doc in args.docs:
+        if args.cmd == "write":
+            print(f"{doc}: {refresh(doc, root)} generated blocks")
+        else:
+            for path in stale_blocks(doc, root):
+                print(f"{doc}: the block of {path} differs from the file")
+                status = 1
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())

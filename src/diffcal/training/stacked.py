@@ -1,0 +1,248 @@
+"""Train many models of one kind together: the K references of all T splits of a
+small dataset in one stacked model.
+
+One MLP of the paper's tabular size (61 -> 122 -> 2 on Credit) leaves a CPU core
+mostly idle: each SGD step is a few small matmuls and the Python around them. K
+MLPs of one shape, stacked along a leading model axis, train in one batched matmul
+(``torch.baddbmm``) per layer and step instead of K small ones. Written by hand
+because no library trains a stack of *independent* models, each with its own
+data order, data and early stopping (``torch.func.vmap`` over ``functional_call``
+is generic but measured ~2x slower than the stacked matmuls here; see
+``benchmarks/train_together.py``).
+
+Equivalence with :func:`diffcal.training.train.train_model` (one model after another):
+
+- every model draws its batch order from its own generator seeded with its own
+  seed, exactly as ``train_model`` does;
+- the loss is the sum over models of each model's own mean cross-entropy, so the
+  gradient of a model's slice is the gradient of its own loss;
+- SGD (momentum, Nesterov, weight decay) is elementwise, so one optimizer over
+  the stacked tensors updates each slice as K optimizers would;
+- validation accuracy and the kept (best) weights go through the model's own
+  ``nn.Module`` and :func:`diffcal.training.train.accuracy`, as in ``train_model``.
+
+What differs is the rounding of a batched matmul against a single one: on our CPU
+build the trained weights differ from one-by-one training by ~1e-8 after a few
+hundred steps (``tests/test_stacked.py`` checks them within 1e-6, and the kept and
+run epochs for equality).
+
+Models that cannot stack (anything but the registry's plain ``mlp``, image
+augmentation, different training-set sizes) are trained one after another.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from diffcal.core.seeds import torch_generator
+from diffcal.training.train import (
+    TrainResult,
+    accuracy,
+    pick_device,
+    recipe_with_defaults,
+    sgd,
+    train_model,
+)
+
+log = logging.getLogger("diffcal")
+
+
+@dataclass
+class FitTask:
+    """One model to train: ``x`` ``(n, ...)`` float32, ``y`` ``(n,)`` int64, its
+    own ``seed`` (batch order), a ``name`` for the log and an optional validation
+    set ``val = (x_val, y_val)`` for early stopping."""
+
+    model: nn.Module
+    x: np.ndarray
+    y: np.ndarray
+    seed: int
+    name: str
+    val: tuple[np.ndarray, np.ndarray] | None = None
+
+
+def _mlp_layers(model: nn.Module) -> tuple[nn.Linear, nn.Linear] | None:
+    """The two ``Linear`` layers of a registry ``mlp`` (Flatten, Linear, ReLU,
+    Linear, and a Softmax with ``head="softmax"``), or None for any other module."""
+    kinds = [type(m) for m in model.children()]
+    if kinds not in ([nn.Flatten, nn.Linear, nn.ReLU, nn.Linear],
+                     [nn.Flatten, nn.Linear, nn.ReLU, nn.Linear, nn.Softmax]):  # fmt: skip
+        return None
+    if kinds[-1] is nn.Softmax and model[4].dim not in (1, -1):
+        return None
+    return model[1], model[3]
+
+
+def _softmax_head(model: nn.Module) -> bool:
+    """Whether a registry ``mlp`` ends with a softmax (``head="softmax"``)."""
+    return isinstance(list(model.children())[-1], nn.Softmax)
+
+
+def _stack_key(task: FitTask, augment: bool) -> tuple | None:
+    layers = _mlp_layers(task.model)
+    if layers is None or augment:
+        return None
+    shapes = tuple(tuple(p.shape) for layer in layers for p in layer.parameters())
+    return shapes, _softmax_head(task.model), len(task.y), task.val is None
+
+
+def train_together(
+    tasks: Sequence[FitTask],
+    *,
+    recipe: Mapping[str, Any],
+    device: torch.device | None = None,
+    patience: int | None = None,
+    stack: bool = True,
+) -> list[TrainResult]:
+    """Train every task's model in place, as :func:`diffcal.training.train.train_model`
+    would one after another, stacking those that can be stacked.
+
+    Args:
+        tasks: the models with their data, seeds and validation sets.
+        recipe: the training recipe shared by all tasks.
+        device: where to train (default: CUDA if visible, else CPU).
+        patience: early-stopping patience (tasks with ``val`` only).
+        stack: False trains one after another (the reference for tests and
+            benchmarks).
+
+    Returns:
+        one :class:`~diffcal.training.train.TrainResult` per task, in task order.
+    """
+    r = recipe_with_defaults(recipe)
+    device = device or pick_device()
+    results: list[TrainResult | None] = [None] * len(tasks)
+    groups: dict[tuple, list[int]] = {}
+    for i, task in enumerate(tasks):
+        key = _stack_key(task, bool(r["augment"])) if stack else None
+        groups.setdefault(("alone", i) if key is None else key, []).append(i)
+    for idx in groups.values():
+        if len(idx) == 1:
+            t = tasks[idx[0]]
+            results[idx[0]] = train_model(
+                t.model, t.x, t.y, recipe=r, seed=t.seed, device=device, name=t.name,
+                val=t.val, patience=patience,
+            )  # fmt: skip
+            continue
+        stacked = _train_stack([tasks[i] for i in idx], r, device, patience)
+        for i, res in zip(idx, stacked, strict=True):
+            results[i] = res
+    return results  # type: ignore[return-value]
+
+
+def _train_stack(
+    tasks: list[FitTask], r: dict[str, Any], device: torch.device, patience: int | None
+) -> list[TrainResult]:
+    """Stacked training of registry MLPs with equal layer shapes and sample counts."""
+    k_models = len(tasks)
+    layers = [_mlp_layers(t.model) for t in tasks]
+    softmax_head = _softmax_head(tasks[0].model)  # the same for all (stack key)
+    for t in tasks:
+        t.model.to(device)
+    # (K, h, m), (K, h), (K, c, h), (K, c)
+    params = [
+        torch.stack([ls[j].weight.detach() if w else ls[j].bias.detach() for ls in layers])
+        .clone()
+        .requires_grad_(True)
+        for j in (0, 1)
+        for w in (True, False)
+    ]
+    w1, b1, w2, b2 = params
+    xs = torch.stack([torch.as_tensor(t.x, dtype=torch.float32) for t in tasks]).to(device)
+    xs = xs.reshape(k_models, xs.shape[1], -1)  # Flatten
+    ys = torch.stack([torch.as_tensor(t.y, dtype=torch.long) for t in tasks]).to(device)
+    n = ys.shape[1]
+    # foreach: one fused call for the four stacked tensors; same elementwise maths
+    opt = sgd(params, r, foreach=True)
+    epochs, batch = int(r["epochs"]), int(r["batch_size"])
+    sched = None
+    if r["schedule"] == "cosine" and epochs > 0:
+        sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs * math.ceil(n / batch))
+    gens = [torch_generator(t.seed) for t in tasks]
+    every = max(1, epochs // 10)
+    rows = torch.arange(k_models, device=device)[:, None]
+    best_epoch = [0] * k_models
+    best_acc = [-1.0] * k_models
+    best_state: list[dict | None] = [None] * k_models
+    epochs_run = [0] * k_models
+    active = [True] * k_models  # False once early stopping ended a model's run
+
+    def write_back(k: int) -> nn.Module:
+        m = tasks[k].model
+        with torch.no_grad():
+            for layer, w, b in ((layers[k][0], w1, b1), (layers[k][1], w2, b2)):
+                layer.weight.copy_(w[k])
+                layer.bias.copy_(b[k])
+        return m
+
+    for epoch in range(epochs):
+        if not any(active):
+            break
+        order = torch.stack([torch.randperm(n, generator=g) for g in gens]).to(device)
+        logged = (epoch + 1) % every == 0 or epoch + 1 == epochs
+        total = torch.zeros(k_models, dtype=torch.float64, device=device)
+        correct = torch.zeros(k_models, dtype=torch.long, device=device)
+        for start in range(0, n, batch):
+            idx = order[:, start : start + batch]  # (K, b)
+            xb, yb = xs[rows, idx], ys[rows, idx]
+            hidden = torch.relu(torch.baddbmm(b1.unsqueeze(1), xb, w1.transpose(1, 2)))
+            out = torch.baddbmm(b2.unsqueeze(1), hidden, w2.transpose(1, 2))  # (K, b, c)
+            if softmax_head:  # the released code's head: cross-entropy of probabilities
+                out = torch.softmax(out, dim=2)
+            losses = (
+                F.cross_entropy(out.reshape(-1, out.shape[2]), yb.reshape(-1), reduction="none")
+                .view(k_models, -1)
+                .mean(1)
+            )
+            opt.zero_grad(set_to_none=True)
+            losses.sum().backward()
+            opt.step()
+            if sched is not None:
+                sched.step()
+            total += losses.detach() * idx.shape[1]  # for the divergence check
+            if logged:
+                correct += (out.detach().argmax(2) == yb).sum(1)
+        total, correct = total.cpu(), correct.cpu()
+        for k in range(k_models):
+            if not active[k]:
+                continue
+            name = tasks[k].name
+            if not math.isfinite(float(total[k])):
+                raise FloatingPointError(
+                    f"{name}: training diverged (non-finite loss) in epoch {epoch + 1}; "
+                    f"lower the learning rate (lr={r['lr']})"
+                )
+            if logged:
+                log.info("%s epoch %d/%d loss %.4f train-acc %.4f", name, epoch + 1, epochs,
+                         float(total[k]) / n, int(correct[k]) / n)  # fmt: skip
+            epochs_run[k] = epoch + 1
+            if tasks[k].val is not None:
+                acc = accuracy(write_back(k), *tasks[k].val)
+                if acc > best_acc[k]:
+                    best_epoch[k], best_acc[k] = epoch + 1, acc
+                    best_state[k] = copy.deepcopy(tasks[k].model.state_dict())
+                elif patience is not None and epoch + 1 - best_epoch[k] >= patience:
+                    log.info("%s: no validation gain for %d epochs, stopping", name, patience)
+                    active[k] = False
+    out = []
+    for k, task in enumerate(tasks):
+        model = write_back(k)
+        if best_state[k] is not None:
+            model.load_state_dict(best_state[k])
+            log.info("%s: kept epoch %d of %d (val-acc %.4f)", task.name, best_epoch[k],
+                     epochs_run[k], best_acc[k])  # fmt: skip
+        model.eval()
+        if task.val is None:
+            out.append(TrainResult(model, epochs_run[k]))
+        else:
+            out.append(TrainResult(model, epochs_run[k], best_epoch[k], best_acc[k]))
+    return out
