@@ -46,12 +46,12 @@ def plain_protocol(cfg: dict) -> pd.DataFrame:
     """The paper protocol for every dataset and split of ``cfg``, sequentially."""
     import torch
 
+    from diffcal.attacks.evaluate import attack_split
     from diffcal.attacks.scores import per_sample_outputs
     from diffcal.config import views as dview
     from diffcal.core.seeds import derive_seed
     from diffcal.data.registry import prepare
     from diffcal.data.splits import ids_with_role, split_of, subsample
-    from diffcal.stages.attack import attack_split
     from diffcal.training.models import build_model
     from diffcal.training.train import accuracy, train_model
     from diffcal.training.tune import pick_closest, recipe_grid

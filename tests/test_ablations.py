@@ -300,7 +300,8 @@ def test_docs_ablations_regenerate_from_their_csvs(tmp_path):
     committed next to it (copied from the run docs/ablations.md names)."""
     import shutil
 
-    from diffcal.stages.ablations import doc_inputs_from_dir, run_ablations_doc
+    from diffcal.reporting.ablation_claims import doc_inputs_from_dir
+    from diffcal.stages.ablations_doc import run_ablations_doc
 
     copy = tmp_path / "abl"
     shutil.copytree(REPO / "docs/ablations", copy)

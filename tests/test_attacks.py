@@ -5,7 +5,7 @@ import pytest
 
 from diffcal.attacks import calibration as attacks
 from diffcal.attacks import metrics
-from diffcal.stages.attack import attack_metrics, compute_attacks
+from diffcal.attacks.evaluate import attack_metrics, compute_attacks
 
 
 def test_calibrate_closed_form():

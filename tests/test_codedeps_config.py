@@ -16,12 +16,20 @@ SRC = REPO / "src"
 
 def test_module_closure_follows_imports():
     attack = module_closure("diffcal.stages.attack", SRC)
-    assert {"diffcal.stages.attack", "diffcal.attacks.calibration", "diffcal.attacks.metrics", "diffcal.core.io"} <= set(
-        attack
-    )
+    assert {
+        "diffcal.stages.attack",
+        "diffcal.attacks.calibration",
+        "diffcal.attacks.metrics",
+        "diffcal.core.io",
+    } <= set(attack)
     assert "diffcal.training.train" not in attack and "diffcal.attacks.scores" not in attack
     train = module_closure("diffcal.stages.train_base", SRC)
-    assert {"diffcal.training.train", "diffcal.training.models", "diffcal.data.prepared", "diffcal.data.splits"} <= set(train)
+    assert {
+        "diffcal.training.train",
+        "diffcal.training.models",
+        "diffcal.data.prepared",
+        "diffcal.data.splits",
+    } <= set(train)
     assert "diffcal.attacks.metrics" not in train
     # issue 12.9: a rule's digest covers what it runs, not the other rules or loaders
     assert "diffcal.stages.tune_forget" not in train

@@ -124,7 +124,7 @@ def test_every_attack_ranks_members_higher_on_a_gaussian_toy():
 def test_attack_metrics_match_scikit_learn():
     member, o = _toy(seed=1)
     s = compare.ATTACKS["lira_online"](o.first(8))
-    got = compare.attack_metrics(member, s, [0.01, 0.0])
+    got = compare.pool_attack_metrics(member, s, [0.01, 0.0])
     fpr, tpr, _ = roc_curve(member, s)
     assert got["auc"] == pytest.approx(roc_auc_score(member, s))
     assert got["tpr_at_0.01"] == pytest.approx(tpr[fpr <= 0.01].max())

@@ -8,8 +8,8 @@ import pytest
 import torch
 
 from diffcal.attacks.calibration import calibrate
+from diffcal.attacks.evaluate import label_only_attacks
 from diffcal.attacks.hsj import boundary_distance
-from diffcal.stages.attack import label_only_attacks
 
 D = 20
 

@@ -7,7 +7,9 @@ import pandas as pd
 import pytest
 
 from diffcal.reporting import paper
-from diffcal.stages.report import column_label, compare_with_paper, fmt, mean_std, summarise
+from diffcal.reporting.labels import column_label
+from diffcal.reporting.paper_comparison import compare_with_paper
+from diffcal.reporting.tables import fmt, mean_std, summarise
 
 
 def test_fmt_and_mean_std():
@@ -54,7 +56,7 @@ def test_compare_with_paper_flags_cells_outside_both_stds():
 def test_table4_label_only_rows_and_comparison(tmp_path):
     """Table 4 holds only the datasets that ran the label-only attack, and the
     comparison pairs boundary_<cal> AUC / accuracy with the paper's Table 4."""
-    from diffcal.stages.report import write_table4
+    from diffcal.reporting.tables import write_table4
 
     per_split = pd.DataFrame({
         "dataset": ["credit"] * 6 + ["mnist"] * 2, "variant": "plain",
@@ -82,7 +84,7 @@ def test_table4_label_only_rows_and_comparison(tmp_path):
 
 
 def test_empty_table4_says_why(tmp_path):
-    from diffcal.stages.report import write_table4
+    from diffcal.reporting.tables import write_table4
 
     per_split = pd.DataFrame({"dataset": "x", "variant": "plain", "label": "X",
                               "attack": ["loss_orig"] * 2, "auc": [0.5, 0.6]})  # fmt: skip

@@ -127,7 +127,7 @@ def test_input_normalisation_is_a_fixed_per_channel_standardisation(arch, shape)
 
 
 def test_channels_last_model_scores_like_default():
-    """A model trained in channels-last layout (diffcal.training.train) scores as in default layout."""
+    """A model trained in channels-last layout (diffcal.training.train) scores as the default."""
     model = build_model("mnist_cnn", (1, 28, 28), 10, seed=4)
     x = np.random.default_rng(2).normal(size=(6, 1, 28, 28)).astype(np.float32)
     y = np.arange(6)

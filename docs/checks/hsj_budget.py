@@ -22,10 +22,10 @@ import numpy as np
 import pandas as pd
 
 from diffcal.attacks import metrics
+from diffcal.attacks.evaluate import label_only_attacks
 from diffcal.config import load as dconf
 from diffcal.config import views as dview
 from diffcal.data.splits import read_splits
-from diffcal.stages.attack import label_only_attacks
 from diffcal.stages.label_only import run_label_only
 
 MODELS = ("target", "shadow", "scratch", "forget_target", "forget_shadow")

@@ -1,8 +1,20 @@
 """diffcal: membership inference with difficulty calibration (Watson et al., ICLR 2022).
 
-The library is Snakemake-free: every stage of the workflow is a plain function in
-:mod:`diffcal.pipeline` that reads and writes files, built on small pure modules
-(:mod:`diffcal.attacks.calibration`, :mod:`diffcal.attacks.metrics`, :mod:`diffcal.attacks.scores`, ...).
+The library is Snakemake-free. Its folders follow the pipeline, each importing only
+from the folders before it:
+
+- ``core``: atomic file writes, logging, seeds (used by every folder);
+- ``data``: sources (one loader module each), the prepared format, splits, downloads;
+- ``training``: architectures, training loops (one by one, stacked, DP-SGD),
+  forgetting-recipe tuning, model files;
+- ``attacks``: per-sample scores, calibration, metrics and intervals, the attacks of
+  a split, label-only (HopSkipJump), LiRA / RMIA on a reference pool, ablation maths;
+- ``reporting``: the paper's values, tables, comparison with the paper, claims,
+  figures' set-up, docs synchronisation;
+- ``config``: reading and checking a config, views of it for the rules, code
+  digests, the recipe search;
+- ``stages``: exactly one module per Snakemake rule, a function from input files to
+  output files.
 """
 
 __version__ = "0.1.0"

@@ -24,7 +24,7 @@ rule fig_train_size:
             rules.attack.output.metrics, w.dataset, abl("train_size")[w.dataset]
         ),
         title=fig_title,
-        code=code("ablations"),
+        code=code("fig_train_size"),
     log:
         f"logs/ablations/{config['name']}/{{dataset}}/fig3.log",
     conda:
@@ -61,7 +61,7 @@ rule fig_ratio:
         root_seed=config["root_seed"],
         seed_key=seed_key,
         title=lambda w: dview.label(config, w.dataset, w.variant),
-        code=code("ablations"),
+        code=code("fig_ratio"),
     log:
         f"logs/ablations/{config['name']}/{{dataset}}/{{variant}}/fig4.log",
     conda:
@@ -105,7 +105,7 @@ rule fig_references:
         },
         max_k=config["ablations"].get("references", {}).get("max_k", 10),
         title=fig_title,
-        code=code("ablations"),
+        code=code("fig_references"),
     log:
         f"logs/ablations/{config['name']}/{{dataset}}/fig5.log",
     conda:
@@ -150,7 +150,7 @@ rule fig_dp:
         ),
         fpr_levels=config["attack"]["fpr_levels"],
         title=fig_title,
-        code=code("ablations"),
+        code=code("fig_dp"),
     log:
         f"logs/ablations/{config['name']}/{{dataset}}/fig6.log",
     conda:
@@ -183,7 +183,7 @@ rule ablations_doc:
         fig5=ablation_csvs(rules.fig_references, "references"),
         fig6=ablation_csvs(rules.fig_dp, "dp"),
         figure_files=ablation_outputs_png(),
-        code=code("ablations"),
+        code=code("ablations_doc"),
     log:
         f"logs/ablations/{config['name']}/ablations_doc.log",
     conda:

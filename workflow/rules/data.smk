@@ -30,7 +30,7 @@ rule split:
         cfg=lambda w: dview.canonical(dview.split_config(config, w.dataset, w.variant)),
         root_seed=config["root_seed"],
         seed_key=seed_key,
-        code=code("prepare"),
+        code=code("split"),
     log:
         "logs/{dataset}/{variant}/split{part}/split.log",
     conda:

@@ -42,7 +42,7 @@ rule tables:
     params:
         runs=table_runs(),
         attacks=dview.attack_columns(config),
-        code=code("report"),
+        code=code("tables"),
     log:
         f"logs/tables/{config['name']}.log",
     conda:
@@ -79,7 +79,7 @@ rule figures:
         title=lambda w: dview.label(config, w.dataset, w.variant),
         score=config["report"]["figure_score"],
         split=config["report"]["figure_split"],
-        code=code("report"),
+        code=code("figures"),
     log:
         "logs/{dataset}/{variant}/figures.log",
     conda:

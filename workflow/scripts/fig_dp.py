@@ -1,8 +1,8 @@
-"""Thin adapter: rule fig_dp -> diffcal.stages.ablations.run_fig_dp."""
+"""Thin adapter: rule fig_dp -> diffcal.stages.fig_dp.run_fig_dp."""
 
 from diffcal.core.logs import setup_logging
 from diffcal.stages import rule_params
-from diffcal.stages.ablations import run_fig_dp
+from diffcal.stages.fig_dp import run_fig_dp
 
 setup_logging(snakemake.log[0])
 run_fig_dp(

@@ -1,8 +1,8 @@
-"""Thin adapter: rule fig_ratio -> diffcal.stages.ablations.run_fig_ratio."""
+"""Thin adapter: rule fig_ratio -> diffcal.stages.fig_ratio.run_fig_ratio."""
 
 from diffcal.core.logs import setup_logging
 from diffcal.stages import rule_params
-from diffcal.stages.ablations import run_fig_ratio
+from diffcal.stages.fig_ratio import run_fig_ratio
 
 setup_logging(snakemake.log[0])
 run_fig_ratio(

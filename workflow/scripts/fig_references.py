@@ -1,8 +1,8 @@
-"""Thin adapter: rule fig_references -> diffcal.stages.ablations.run_fig_references."""
+"""Thin adapter: rule fig_references -> diffcal.stages.fig_references.run_fig_references."""
 
 from diffcal.core.logs import setup_logging
 from diffcal.stages import rule_params
-from diffcal.stages.ablations import run_fig_references
+from diffcal.stages.fig_references import run_fig_references
 
 setup_logging(snakemake.log[0])
 run_fig_references(

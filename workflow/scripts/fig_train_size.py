@@ -1,8 +1,8 @@
-"""Thin adapter: rule fig_train_size -> diffcal.stages.ablations.run_fig_train_size."""
+"""Thin adapter: rule fig_train_size -> diffcal.stages.fig_train_size.run_fig_train_size."""
 
 from diffcal.core.logs import setup_logging
 from diffcal.stages import rule_params
-from diffcal.stages.ablations import run_fig_train_size
+from diffcal.stages.fig_train_size import run_fig_train_size
 
 setup_logging(snakemake.log[0])
 run_fig_train_size(

@@ -1,7 +1,7 @@
-"""Thin adapter: rule figures -> diffcal.stages.report.run_figures."""
+"""Thin adapter: rule figures -> diffcal.stages.figures.run_figures."""
 
 from diffcal.core.logs import setup_logging
-from diffcal.stages.report import run_figures
+from diffcal.stages.figures import run_figures
 
 setup_logging(snakemake.log[0])
 run_figures(

@@ -1,9 +1,9 @@
-"""Thin adapter: rule tables -> diffcal.stages.report.run_tables."""
+"""Thin adapter: rule tables -> diffcal.stages.tables.run_tables."""
 
 from pathlib import Path
 
 from diffcal.core.logs import setup_logging
-from diffcal.stages.report import run_tables
+from diffcal.stages.tables import run_tables
 
 setup_logging(snakemake.log[0])
 run_tables(

@@ -136,7 +136,7 @@ def fpr_column(level: float) -> str:
     return f"tpr_at_{level:g}"
 
 
-def attack_metrics(
+def pool_attack_metrics(
     member: np.ndarray, score: np.ndarray, fpr_levels: Sequence[float]
 ) -> dict[str, float]:
     """AUC and TPR at each FPR level of one attack (``(n,)`` both)."""

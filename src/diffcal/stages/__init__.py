@@ -1,11 +1,10 @@
 """One module per workflow stage: functions from input files to output files.
 
-Each Snakemake rule calls one function here through a thin script. Keeping one
-module per rule (the training rules share :mod:`~diffcal.training.fit`, the figure
-rules of the ablations share :mod:`~diffcal.stages.ablations`) lets
-:mod:`diffcal.config.codedeps` rerun a rule when the code it runs changes and not when
-another rule's does; the ``prepare`` rule's digest also covers only its dataset's
-loader (:mod:`diffcal.data.sources`).
+Each Snakemake rule calls one function here, in the module named after the rule,
+through a thin script. A stage module imports from the library's folders, never from
+another stage, so :mod:`diffcal.config.codedeps` reruns a rule when the code it runs
+changes and not when another rule's does; the ``prepare`` rule's digest also covers
+only its dataset's loader (:mod:`diffcal.data.sources`).
 """
 
 

@@ -19,7 +19,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from diffcal.attacks.compare import attack_metrics, pool_outputs, run_attacks
+from diffcal.attacks.compare import pool_attack_metrics, pool_outputs, run_attacks
 from diffcal.core.io import write_csv, write_parquet
 from diffcal.data.splits import ids_with_role, read_splits
 
@@ -57,7 +57,7 @@ def run_compare_attack(
                 )
             )
             rows.append(
-                {"split": t, "budget": m, "attack": a, **attack_metrics(member, s, fpr_levels)}
+                {"split": t, "budget": m, "attack": a, **pool_attack_metrics(member, s, fpr_levels)}
             )
             if m == max(budgets):
                 log.info("split %d M=%d %-20s AUC %.4f", t, m, a, rows[-1]["auc"])

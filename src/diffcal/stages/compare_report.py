@@ -13,7 +13,8 @@ import pandas as pd
 
 from diffcal.attacks.compare import LABELS, fpr_column, summarise
 from diffcal.core.io import write_csv, write_text
-from diffcal.stages.report import _savefig, markdown_rows
+from diffcal.reporting.plotting import savefig
+from diffcal.reporting.tables import markdown_rows
 
 log = logging.getLogger("diffcal")
 
@@ -162,5 +163,5 @@ def figure(runs, curves, attacks, budget: int, png: str, pdf: str) -> None:
         ax.set_title(f"{r['label']}\nM = {budget}, split {t0}", fontsize=10)
     axes[0][0].legend(fontsize=7, loc="lower right")
     fig.tight_layout()
-    _savefig(fig, png, pdf)
+    savefig(fig, png, pdf)
     plt.close(fig)

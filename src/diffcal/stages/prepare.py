@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
-from diffcal.core.io import write_parquet
-from diffcal.data.registry import load_prepared, prepare, save_prepared
-from diffcal.data.splits import ROLES, split_of
+from diffcal.data.registry import prepare, save_prepared
 
 log = logging.getLogger("diffcal")
 
@@ -29,25 +26,3 @@ def run_prepare(
         np.bincount(data.y).tolist(),
     )
     save_prepared(data, out)
-
-
-def run_split(
-    *,
-    data: str,
-    out: str,
-    root_seed: int,
-    dataset: str,
-    splits: Sequence[int],
-    cfg: Mapping[str, Any],
-) -> None:
-    """Write the splits ``splits`` of one part to ``out``: columns ``split`` (int16),
-    ``sample_id`` (int32), ``role`` (string), sorted by split then sample id.
-    ``cfg``: the dataset's ``split`` section plus the variant's ``train_size``."""
-    n = load_prepared(data).n
-    frames = []
-    for t in splits:
-        df = split_of(n, root_seed=root_seed, dataset=dataset, split_index=t, **cfg)
-        counts = df["role"].value_counts()
-        log.info("split %d: %s", t, {r: int(counts.get(r, 0)) for r in ROLES})
-        frames.append(df.assign(split=np.int16(t))[["split", "sample_id", "role"]])
-    write_parquet(pd.concat(frames, ignore_index=True), out)

@@ -1,0 +1,124 @@
+"""Stage ``fig_dp``: Figure 6, attacks on DP-SGD targets at several epsilon."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from diffcal.attacks import ablations as ab
+from diffcal.attacks import metrics
+from diffcal.core.io import write_csv
+from diffcal.reporting.ablation_data import CURVE_ATTACKS, concat_files, dp_info, mean_std_wide
+from diffcal.reporting.labels import column_label
+from diffcal.reporting.plotting import pyplot, savefig
+
+
+def run_fig_dp(
+    *,
+    attack_scores: Mapping[str, Sequence[str]],
+    metrics_files: Mapping[str, Sequence[str]],
+    targets: Mapping[str, Sequence[str]],
+    title: str,
+    out_csv: str,
+    out_curves: str,
+    out_png: str,
+    out_pdf: str,
+    fpr_levels: Sequence[float] = (0.01, 0.001),
+) -> None:
+    """ROC and precision-recall of loss Orig vs Cal per DP variant, the undefended
+    variants (no epsilon) dotted. ``targets``: variant -> target.pt files."""
+    rows, curves = [], []
+    for variant, paths in attack_scores.items():
+        info = dp_info(targets[variant]).set_index("split")
+        met = concat_files(metrics_files[variant], pd.read_csv).set_index(["split", "attack"])
+        df = concat_files(paths, pd.read_parquet)
+        for t, g in df.groupby("split", sort=True):
+            ev = g[g["set"] == "eval"]
+            y = ev["is_member"].to_numpy()
+            for a in [a for a in CURVE_ATTACKS if a in ev.columns]:
+                s = ev[a].to_numpy()
+                m = met.loc[(int(t), a)]
+                rows.append(
+                    {
+                        "variant": variant,
+                        "split": int(t),
+                        "attack": a,
+                        **info.loc[int(t)].to_dict(),
+                        "auc": m["auc"],
+                        "acc": m["acc"],
+                        **{f"tpr_at_fpr_{f:g}": metrics.tpr_at_fpr(y, s, f) for f in fpr_levels},
+                        "avg_precision": ab.average_precision(y, s),
+                    }
+                )
+                curves.append(
+                    pd.DataFrame(
+                        {
+                            "variant": variant,
+                            "split": int(t),
+                            "attack": a,
+                            "fpr": ab.FPR_GRID,
+                            "tpr": ab.tpr_on_grid(y, s),
+                        }
+                    )
+                )
+                curves.append(
+                    pd.DataFrame(
+                        {
+                            "variant": variant,
+                            "split": int(t),
+                            "attack": a,
+                            "recall": ab.RECALL_GRID,
+                            "precision": ab.precision_on_grid(y, s),
+                        }
+                    )
+                )
+    per_split = pd.DataFrame(rows)
+    values = [c for c in per_split.columns if c not in ("variant", "split", "attack")]
+    summary = mean_std_wide(per_split, ["variant", "attack"], values)
+    summary = summary.sort_values(
+        ["epsilon_mean", "attack"], ascending=[False, True], kind="stable"
+    )
+    write_csv(summary, out_csv)
+    cur = pd.concat(curves, ignore_index=True)
+    roc = mean_std_wide(cur.dropna(subset=["fpr"]), ["variant", "attack", "fpr"], ["tpr"])
+    pr = mean_std_wide(
+        cur.dropna(subset=["recall"]), ["variant", "attack", "recall"], ["precision"]
+    )
+    write_csv(pd.concat([roc, pr], ignore_index=True), out_curves)
+
+    eps = summary.groupby("variant", sort=False)["epsilon_mean"].first()
+    private = [v for v in eps.index if np.isfinite(eps[v])]
+    private.sort(key=lambda v: -eps[v])
+    undefended = [v for v in eps.index if not np.isfinite(eps[v])]
+    plt = pyplot()
+    fig, axes = plt.subplots(2, len(private), figsize=(3.2 * len(private), 6.2), squeeze=False)
+    colors = {"loss_orig": "tab:blue", "loss_cal": "tab:orange"}
+    for col, v in enumerate(private):
+        ax_roc, ax_pr = axes[0, col], axes[1, col]
+        for vv, style in [(v, "-")] + [(u, ":") for u in undefended]:
+            for a, color in colors.items():
+                r = roc[(roc["variant"] == vv) & (roc["attack"] == a)]
+                p = pr[(pr["variant"] == vv) & (pr["attack"] == a)]
+                auc = summary[(summary["variant"] == vv) & (summary["attack"] == a)]["auc_mean"]
+                tag = " undefended" if style == ":" else ""
+                lab = f"{column_label(a)}{tag} (AUC {float(auc.iloc[0]):.3f})"
+                ax_roc.plot(r["fpr"].clip(lower=1e-4), r["tpr_mean"], style, color=color, label=lab)
+                ax_pr.plot(p["recall"], p["precision_mean"], style, color=color)
+        ax_roc.plot([1e-4, 1], [1e-4, 1], color="grey", lw=0.5)
+        ax_roc.set(
+            xscale="log",
+            yscale="log",
+            xlim=(1e-4, 1),
+            ylim=(1e-4, 1.05),
+            xlabel="False positive rate",
+            ylabel="True positive rate",
+            title=f"epsilon = {eps[v]:g}",
+        )
+        ax_pr.set(xlabel="Recall", ylabel="Precision", ylim=(0.3, 1.02))
+        ax_roc.legend(fontsize=6, loc="lower right")
+    fig.suptitle(f"{title}: DP-SGD targets, loss Orig vs Cal (dotted: undefended)")
+    fig.tight_layout()
+    savefig(fig, out_png, out_pdf)
+    plt.close(fig)
