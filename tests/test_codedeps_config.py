@@ -1,5 +1,6 @@
 """Code digests, config checks and the schema's agreement with the registries."""
 
+import re
 from pathlib import Path
 
 import pytest
@@ -7,7 +8,10 @@ import yaml
 from conftest import REPO, copy_workflow, snakemake
 
 from diffcal.attacks import calibration as attacks
+from diffcal.config.checks import RESERVED_NAMES, config_warnings
 from diffcal.config.codedeps import code_digest, module_closure
+from diffcal.config.errors import ConfigError
+from diffcal.config.load import load_config, prepare_config
 from diffcal.data import registry as data
 from diffcal.training import models
 
@@ -40,7 +44,7 @@ def test_module_closure_follows_imports():
 def test_code_digest_changes_with_dependency(tmp_path):
     wd = copy_workflow(tmp_path / "wf")
     before = code_digest("diffcal.stages.attack", wd / "src")
-    metrics = wd / "src" / "diffcal" / "metrics.py"
+    metrics = wd / "src" / "diffcal" / "attacks" / "metrics.py"
     metrics.write_text(metrics.read_text() + "\n# edit\n")
     assert code_digest("diffcal.stages.attack", wd / "src") != before
     train_digest = code_digest("diffcal.stages.train_base", wd / "src")
@@ -188,7 +192,41 @@ BAD_CONFIGS = [
         "datasets: {x: {source: sklearn_digits, variants: {e: {dp: {epsilon: 1}}}}}",
         ["compare.datasets.x", "DP-SGD"],
     ),
+    # a quoted number is a string, not an integer
+    ('datasets: {x: {source: sklearn_digits, splits: "3"}}', ["datasets.x.splits", "'3'"]),
+    # a dataset named like a report folder would write into it
+    *(
+        (f"datasets: {{{name}: {{source: sklearn_digits}}}}", [f"datasets.{name}", "output folder"])
+        for name in ("tables", "figures", "ablations", "compare")
+    ),
 ]
+
+
+@pytest.mark.parametrize("text, needles", BAD_CONFIGS)
+def test_bad_config_is_one_line_naming_the_key(text, needles):
+    """In-process: the path every config takes (the Snakefile calls prepare_config)."""
+    with pytest.raises(ConfigError) as err:
+        prepare_config(yaml.safe_load(text))
+    msg = str(err.value)
+    assert "\n" not in msg and msg.startswith("config key '"), msg
+    assert needles[0] in msg.split(":")[0] or needles[0] in msg
+    for needle in needles:
+        assert needle in msg, f"{needle!r} not in {msg!r}"
+    assert "$schema" not in msg
+
+
+def test_reserved_names_are_the_report_folders_of_the_rules():
+    """Every literal first folder under results/ in a rule's output is reserved."""
+    found = set()
+    for smk in (REPO / "workflow/rules").glob("*.smk"):
+        found |= set(re.findall(r'"results/([a-z_]+)/', smk.read_text()))
+    assert found == set(RESERVED_NAMES)
+
+
+@pytest.mark.parametrize("configfile", sorted(p.name for p in (REPO / "config").glob("*.yaml")))
+def test_every_repo_config_passes_the_checks(configfile):
+    cfg = load_config(REPO / "config" / configfile)
+    assert cfg["datasets"]
 
 
 @pytest.fixture(scope="module")
@@ -196,7 +234,12 @@ def bare_workflow(tmp_path_factory) -> Path:
     return copy_workflow(tmp_path_factory.mktemp("bad_config"))
 
 
-@pytest.mark.parametrize("text, needles", BAD_CONFIGS)
+# Through Snakemake: a few cases that prove the wiring (the config reaches
+# prepare_config, the error is printed as one line, no job runs).
+WIRING = [BAD_CONFIGS[0], BAD_CONFIGS[-5], BAD_CONFIGS[-1]]
+
+
+@pytest.mark.parametrize("text, needles", WIRING)
 def test_bad_config_fails_before_any_job(bare_workflow, text, needles):
     cfg = bare_workflow / "bad.yaml"
     cfg.write_text(text + "\n")
@@ -220,15 +263,17 @@ def test_nested_config_override_is_typed(bare_workflow):
     assert "Job stats" in proc.stdout + proc.stderr
 
 
-def test_tiny_threshold_set_warns(bare_workflow):
-    (bare_workflow / "warn.yaml").write_text(
-        "datasets: {x: {source: sklearn_breast_cancer, split: {private_fraction: 0.95}}}\n"
+def test_tiny_threshold_set_warns():
+    cfg = prepare_config(
+        yaml.safe_load(
+            "datasets: {x: {source: sklearn_breast_cancer, split: {private_fraction: 0.95}}}"
+        )
     )
-    proc = snakemake(bare_workflow, "-n", "--cores", "1", "--configfile", "warn.yaml")
-    assert "WARNING: config key 'datasets.x.split'" in proc.stderr
-    assert "Job stats" in proc.stdout + proc.stderr
+    (warning,) = config_warnings(cfg)
+    assert warning.startswith("config key 'datasets.x.split'") and "tau will be noisy" in warning
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("configfile", sorted(p.name for p in (REPO / "config").glob("*.yaml")))
 def test_every_repo_config_dry_runs(bare_workflow, configfile):
     proc = snakemake(bare_workflow, "-n", "--cores", "1", "--configfile", f"config/{configfile}")

@@ -9,7 +9,8 @@ from diffcal.config import views as dview
 from diffcal.config.codedeps import code_digest
 
 
-dconf.parse_nested_overrides(config, workflow.config_settings.overwrite_config or {})
+# Only what came from --config: --configfile values keep the types their file gave them.
+dconf.parse_nested_overrides(config, workflow.config_settings.config or {})
 # Schema (one-line errors), defaults, registry and cross-field checks: the same path
 # as the command-line tools (diffcal.config.load.load_config).
 dconf.prepare_config(config, Path(workflow.basedir) / "workflow/schemas/config.schema.yaml")

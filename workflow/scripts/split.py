@@ -1,8 +1,8 @@
-"""Thin adapter: rule split -> diffcal.stages.prepare.run_split."""
+"""Thin adapter: rule split -> diffcal.stages.split.run_split."""
 
 from diffcal.core.logs import setup_logging
 from diffcal.data.splits import part_splits
-from diffcal.stages.prepare import run_split
+from diffcal.stages.split import run_split
 
 setup_logging(snakemake.log[0])
 run_split(

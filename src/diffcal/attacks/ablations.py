@@ -1,7 +1,7 @@
 """Maths of the ablations (paper section 4.3): member:non-member ratios (Figure 4),
 the first K references (Figure 5) and curves on a common grid (Figures 4, 6).
 
-Pure numpy on arrays of scores; the stages in :mod:`diffcal.stages.ablations` read
+Pure numpy on arrays of scores; the figure stages (``diffcal.stages.fig_*``) read
 the Parquet files and write the figures. Convention as everywhere: a higher score
 means "more likely a member", ``score > tau`` predicts "member".
 """

@@ -15,6 +15,12 @@ from diffcal.training.models import MLP_HEADS, MODELS
 from diffcal.training.train import RECIPE_DEFAULTS
 
 
+#: Top-level folders of ``results/`` that are not datasets (the report stages write
+#: there): a dataset of that name would write into them. A test checks this list
+#: against the rules' output paths.
+RESERVED_NAMES = ("ablations", "compare", "figures", "tables")
+
+
 def check_config(config: Mapping[str, Any]) -> None:
     """Raise :class:`ConfigError` on the first invalid value (defaults already filled)."""
     datasets = config.get("datasets")
@@ -23,6 +29,13 @@ def check_config(config: Mapping[str, Any]) -> None:
         "datasets",
         "must map at least one dataset name to its settings",
     )
+    for name in datasets:
+        require(
+            name not in RESERVED_NAMES,
+            f"datasets.{name}",
+            f"the name is taken by an output folder (results/{name}/); "
+            f"reserved: {list(RESERVED_NAMES)}",
+        )
     att = config["attack"]
     for s in att["scores"]:
         require(s in SCORES, "attack.scores", f"unknown score {s!r}; allowed: {sorted(SCORES)}")

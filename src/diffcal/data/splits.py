@@ -111,7 +111,7 @@ def subsample(ids: np.ndarray, size: int, *, seed: int) -> np.ndarray:
 
 
 def read_splits(path) -> dict[int, pd.DataFrame]:
-    """The splits of a part's ``split.parquet`` (see ``diffcal.stages.prepare``):
+    """The splits of a part's ``split.parquet`` (see ``diffcal.stages.split``):
     split index -> frame with ``sample_id`` and ``role``, in split order."""
     df = pd.read_parquet(path)
     return {

@@ -1,18 +1,57 @@
-"""Helpers shared by the training and scoring stages: model files."""
+"""Model files (``*.pt``): the models of a training job with their metadata.
+
+A file holds only tensors and plain Python types (dict, list, str, int, float, bool,
+None), so it loads with ``torch.load(..., weights_only=True)``: a file that holds
+anything else (a pickled object that could run code) is refused with one line.
+Numpy arrays in the metadata (sample ids) are stored as tensors and read back as
+numpy arrays; numpy scalars are stored as Python numbers.
+"""
 
 from __future__ import annotations
 
 import io
 import os
+import pickle
 from collections.abc import Mapping
 from typing import Any
 
+import numpy as np
 import torch
 
 from diffcal.core.io import atomic_path
 from diffcal.training.models import model_spec, new_model
 
-__all__ = ["load_models", "model_spec", "new_model", "save_models"]
+__all__ = ["ModelFileError", "load_models", "model_spec", "new_model", "save_models"]
+
+
+class ModelFileError(ValueError):
+    """A ``.pt`` file is not a diffcal model file that can be loaded safely."""
+
+
+def _to_plain(value: Any) -> Any:
+    """Metadata as tensors and plain types (what ``weights_only=True`` accepts)."""
+    if isinstance(value, np.ndarray):
+        return torch.from_numpy(np.ascontiguousarray(value))
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, Mapping):
+        return {k: _to_plain(v) for k, v in value.items()}
+    if isinstance(value, tuple):
+        return tuple(_to_plain(v) for v in value)
+    if isinstance(value, list):
+        return [_to_plain(v) for v in value]
+    return value
+
+
+def _from_plain(value: Any) -> Any:
+    """Inverse of :func:`_to_plain` for metadata: tensors back to numpy arrays."""
+    if isinstance(value, torch.Tensor):
+        return value.numpy()
+    if isinstance(value, dict):
+        return {k: _from_plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(_from_plain(v) for v in value)
+    return value
 
 
 def save_models(path: str | os.PathLike, spec: Mapping[str, Any], entries: list[dict]) -> None:
@@ -21,10 +60,10 @@ def save_models(path: str | os.PathLike, spec: Mapping[str, Any], entries: list[
     ``entries``: dicts with a ``model`` (nn.Module) plus JSON-like metadata.
     """
     payload = {
-        "spec": dict(spec),
+        "spec": _to_plain(dict(spec)),
         "models": [
             {
-                **{k: v for k, v in e.items() if k != "model"},
+                **{k: _to_plain(v) for k, v in e.items() if k != "model"},
                 "state_dict": {
                     # contiguous: the file does not depend on the training memory layout
                     k: t.detach().cpu().contiguous()
@@ -48,7 +87,16 @@ def load_models(
     path: str | os.PathLike, device: torch.device | None = None
 ) -> tuple[dict[str, Any], list[dict]]:
     """Inverse of :func:`save_models`: the spec, and metadata dicts with a ``model``."""
-    payload = torch.load(path, map_location="cpu", weights_only=False)
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as e:
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise ModelFileError(
+            f"{path}: refused to load: it holds objects other than tensors and plain "
+            f"types, which could run code ({first[:160]})"
+        ) from None
+    if not (isinstance(payload, dict) and {"spec", "models"} <= set(payload)):
+        raise ModelFileError(f"{path}: not a diffcal model file (no 'spec' and 'models')")
     out = []
     for entry in payload["models"]:
         model = new_model(payload["spec"], seed=0)
@@ -56,5 +104,6 @@ def load_models(
         model.eval()
         if device is not None:
             model.to(device)
-        out.append({**{k: v for k, v in entry.items() if k != "state_dict"}, "model": model})
+        meta = {k: _from_plain(v) for k, v in entry.items() if k != "state_dict"}
+        out.append({**meta, "model": model})
     return payload["spec"], out
