@@ -14,7 +14,6 @@ from diffcal.data.registry import SOURCE_SIZES, SOURCES, source_options
 from diffcal.training.models import MLP_HEADS, MODELS
 from diffcal.training.train import RECIPE_DEFAULTS
 
-
 #: Top-level folders of ``results/`` that are not datasets (the report stages write
 #: there): a dataset of that name would write into them. A test checks this list
 #: against the rules' output paths.
