@@ -171,6 +171,52 @@ def test_dp_training_is_deterministic_and_rejects_bad_epsilon():
         train_dp(m, x, y, recipe={"epochs": 1}, dp={"epsilon": 0}, seed=9)
 
 
+def _claims_case(tmp_path, good: bool) -> list[dict]:
+    """Figure CSVs built so that every claim holds (``good``) or fails."""
+    from diffcal.reporting.ablation_claims import claims
+
+    sign = 1 if good else -1
+    rows3 = [
+        {"train_size": n, "attack": a, "auc_mean": 0.6 + sign * (0.1 if n == 100 else 0.0)
+         + (0.05 if a == "loss_cal" else 0.0) * sign, "acc_mean": 0.55 + sign * (
+         0.1 if n == 100 else 0.0) + (0.02 if a == "loss_cal" else 0.0) * sign}
+        for n in (100, 449) for a in ("loss_orig", "loss_cal")
+    ]  # fmt: skip
+    rows4 = [
+        {"ratio": r, "attack": a, "acc_matched_tau_mean": 0.6 + sign * (0.1 if r < 1 else 0.0),
+         "avg_precision_mean": 0.7 - sign * (0.3 if r < 1 else 0.0),
+         "precision_at_recall_0.01_mean": (0.8 if a == "loss_cal" else 0.3) if good else 0.2}
+        for r in (1.0, 0.1) for a in ("loss_orig", "loss_cal")
+    ]  # fmt: skip
+    rows5 = [
+        {"shadow_size": v, "k": k, "attack": a,
+         "auc_mean": 0.6 + sign * (0.005 * k + (0.01 if v == 100 else 0.0)),
+         "acc_mean": 0.55 + sign * (0.002 * k + (0.01 if v == 100 else 0.0))}
+        for v in (50, 100) for k in range(1, 11) for a in ("loss_cal", "loss_calf")
+    ]  # fmt: skip
+    rows6 = [
+        {"epsilon_mean": e, "attack": a,
+         "tpr_at_fpr_0.01_mean": (0.05 if good else 0.01) if a == "loss_cal" else 0.01,
+         "auc_mean": 0.5 + (0.0 if good else 0.1) + (0.0 if e <= 1 else 0.05),
+         "test_acc_mean": 0.8 + sign * 0.01 * np.log10(e)}
+        for e in (1.0, 100.0, 1000.0) for a in ("loss_orig", "loss_cal")
+    ]  # fmt: skip
+    paths = {}
+    for fig, rows in (("3", rows3), ("4", rows4), ("5", rows5), ("6", rows6)):
+        paths[fig] = tmp_path / f"fig{fig}_{good}.csv"
+        pd.DataFrame(rows).to_csv(paths[fig], index=False)
+    return claims(*({"toy": str(paths[f])} for f in "3456"))
+
+
+def test_ablation_claims_verdicts_on_constructed_cases(tmp_path):
+    good, bad = _claims_case(tmp_path, True), _claims_case(tmp_path, False)
+    assert [c["claim"] for c in good] == [c["claim"] for c in bad] and len(good) == 15
+    assert [(c["figure"], c["verdict"]) for c in good] == [(c["figure"], "holds") for c in good]
+    assert [(c["figure"], c["verdict"]) for c in bad] == [
+        (c["figure"], "does not hold") for c in bad
+    ]
+
+
 # ------------------------------------------------------------------- workflow
 
 
@@ -181,6 +227,7 @@ def abl_run(tmp_path_factory) -> Path:
     return wd
 
 
+@pytest.mark.slow
 def test_ablation_outputs_exist(abl_run):
     out = abl_run / "results/ablations/ablations_tiny"
     for f in ["digits/fig3_train_size", "digits/plain/fig4_ratio", "digits/fig5_references",
@@ -193,9 +240,15 @@ def test_ablation_outputs_exist(abl_run):
     fig5 = pd.read_csv(out / "digits/fig5_references.csv")
     assert sorted(set(fig5["k"])) == [1, 2, 3] and set(fig5["attack"]) == {"loss_cal", "loss_calf"}
     md = (out / "ablations.md").read_text()
-    assert "| 4 | digits/plain |" in md and "holds" in md
+    # every claim of the run is in the document, with its own verdict
+    from diffcal.reporting.ablation_claims import claims, doc_inputs_from_dir
+
+    inputs = doc_inputs_from_dir(str(out))
+    for c in claims(inputs["fig3"], inputs["fig4"], inputs["fig5"], inputs["fig6"]):
+        assert f"| {c['figure']} | {c['dataset']} | {c['claim']} | **{c['verdict']}** |" in md
 
 
+@pytest.mark.slow
 def test_fig3_numbers_recompute_from_metrics(abl_run):
     fig3 = pd.read_csv(abl_run / "results/ablations/ablations_tiny/digits/fig3_train_size.csv")
     m = pd.read_csv(abl_run / "results/digits/n100/split0-1/metrics.csv")
@@ -205,6 +258,7 @@ def test_fig3_numbers_recompute_from_metrics(abl_run):
     assert row["auc_std"] == pytest.approx(auc.std(ddof=1))
 
 
+@pytest.mark.slow
 def test_dp_models_spent_their_epsilon_and_shadow_is_not_private(abl_run):
     from diffcal.training.model_files import load_models
 
@@ -218,6 +272,7 @@ def test_dp_models_spent_their_epsilon_and_shadow_is_not_private(abl_run):
         assert all("dp_epsilon" not in e for e in load_models(base / "shadow.pt")[1])
 
 
+@pytest.mark.slow
 def test_targets_from_variant_trains_no_target(abl_run):
     ref = abl_run / "results/digits/ref30/split0-1"
     assert not (ref / "models/target.pt").exists() and not (ref / "split.parquet").exists()
@@ -230,6 +285,7 @@ def test_targets_from_variant_trains_no_target(abl_run):
     assert np.array_equal(a.to_numpy(), b.to_numpy())
 
 
+@pytest.mark.slow
 def test_second_invocation_plans_nothing(abl_run):
     assert planned_jobs(abl_run, "all", "--configfile", ABL_TINY) == []
 
@@ -241,6 +297,7 @@ def _variant_cfg(wd: Path, edit) -> str:
     return "edited.yaml"
 
 
+@pytest.mark.slow
 def test_adding_a_ratio_retrains_and_rescores_nothing(abl_run):
     cfg = _variant_cfg(
         abl_run, lambda c: c["ablations"]["ratio"].update(ratios=[1.0, 0.5, 0.2, 0.1])
@@ -249,12 +306,14 @@ def test_adding_a_ratio_retrains_and_rescores_nothing(abl_run):
     assert jobs == {"fig_ratio", "ablations_doc"}
 
 
+@pytest.mark.slow
 def test_changing_k_retrains_nothing(abl_run):
     cfg = _variant_cfg(abl_run, lambda c: c["ablations"]["references"].update(max_k=2))
     jobs = {rule for rule, _ in planned_jobs(abl_run, "all", "--configfile", cfg)}
     assert jobs == {"fig_references", "ablations_doc"}
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not (SHARED / "cifar10-subset").exists(), reason="no CIFAR-10 subset")
 def test_cifar10_ablations_smoke_on_the_subset(tmp_path):
     """config/ablations_cifar10.yaml shrunk to one split, one epoch, a few hundred

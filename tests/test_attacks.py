@@ -70,10 +70,23 @@ def test_calibration_flags_hard_member_over_easy_nonmember():
     np.testing.assert_array_equal(out["gap"], [1.0, 1.0])
 
 
-def test_gap_score_and_threshold():
-    correct = np.array([True, False, True])
+def test_gap_attack_accuracy_is_yeoms_closed_form():
+    """Yeom et al. (2018): the gap attack's accuracy on a balanced set is
+    (train accuracy + 1 - test accuracy) / 2, and its AUC, for a 0/1 score, is
+    P(member correct, non-member wrong) + 1/2 P(tie), counted pair by pair."""
+    rng = np.random.default_rng(3)
+    is_member = np.repeat([True, False], 40)
+    correct = np.where(is_member, rng.random(80) < 0.9, rng.random(80) < 0.6)
     s = attacks.gap_score(correct)
-    np.testing.assert_array_equal(s > attacks.GAP_THRESHOLD, correct)
+    m = attack_metrics(
+        is_member, s, is_member, s, calibrated=False, is_gap=True,
+        fpr_levels=[0.1], recall_levels=[0.5],
+    )  # fmt: skip
+    train_acc, test_acc = correct[is_member].mean(), correct[~is_member].mean()
+    assert m["acc"] == pytest.approx((train_acc + 1 - test_acc) / 2)
+    pairs = [(a, b) for a in correct[is_member] for b in correct[~is_member]]
+    auc = sum(1.0 if a > b else 0.5 if a == b else 0.0 for a, b in pairs) / len(pairs)
+    assert m["auc"] == pytest.approx(auc)
 
 
 def test_attack_metrics_uses_threshold_set_tau():
@@ -97,13 +110,20 @@ def test_attack_metrics_uses_threshold_set_tau():
     assert m["auc"] == pytest.approx(metrics.auc(y, eval_score))
 
 
-def test_attack_names_order():
-    assert attacks.attack_names(["loss", "gn"], ["orig", "cal", "calf"], True) == [
-        "gap",
-        "loss_orig",
-        "loss_cal",
-        "loss_calf",
-        "gn_orig",
-        "gn_cal",
-        "gn_calf",
-    ]
+def test_attack_names_are_the_columns_compute_attacks_fills():
+    """Every score x calibration, gap first: the names the tables expect are exactly
+    the columns computed, each with its own values, and each has a display label."""
+    from diffcal.reporting.labels import column_label
+
+    rng = np.random.default_rng(1)
+    outs = lambda k: {  # noqa: E731
+        "loss": rng.random((k, 6)), "grad_norm": rng.random((k, 6)),
+        "max_log_prob": -rng.random((k, 6)), "correct": rng.random((k, 6)) < 0.5,
+    }  # fmt: skip
+    scores, cals = list(attacks.SCORES), list(attacks.CALIBRATIONS)
+    names = attacks.attack_names(scores, cals, True)
+    out = compute_attacks(outs(1), outs(3), outs(2), scores=scores, calibrations=cals, gap=True)
+    assert list(out) == names and names[0] == "gap"
+    assert len({tuple(v) for v in out.values()}) == len(names)  # no column copies another
+    labels = [column_label(n) for n in names]
+    assert len(set(labels)) == len(labels) and all("_" not in lab for lab in labels)

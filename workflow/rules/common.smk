@@ -1,4 +1,5 @@
 # Config validation, wildcard constraints and small helpers. No rules here.
+import os
 import re
 import sys
 from pathlib import Path
@@ -9,17 +10,26 @@ from diffcal.config import views as dview
 from diffcal.config.codedeps import code_digest
 
 
+# The checkout this file belongs to (not the working directory's workflow when this
+# workflow is used as a Snakemake module of another).
+REPO = Path(str(workflow.current_basedir)).resolve().parents[1]
+
 # Only what came from --config: --configfile values keep the types their file gave them.
 dconf.parse_nested_overrides(config, workflow.config_settings.config or {})
 # Schema (one-line errors), defaults, registry and cross-field checks: the same path
 # as the command-line tools (diffcal.config.load.load_config).
-dconf.prepare_config(config, Path(workflow.basedir) / "workflow/schemas/config.schema.yaml")
+dconf.prepare_config(config, REPO / "workflow/schemas/config.schema.yaml")
 for warning in dcheck.config_warnings(config):
     print(f"WARNING: {warning}", file=sys.stderr)
 
 DATASETS = list(config["datasets"])
 VARIANTS = sorted({v for ds in config["datasets"].values() for v in ds["variants"]})
-SRC = Path(workflow.basedir) / "src"
+SRC = REPO / "src"
+# Jobs import the library from this checkout (the code the digests cover), also
+# when the workflow runs as a module of another one or in a conda environment.
+os.environ["PYTHONPATH"] = os.pathsep.join(
+    [str(SRC), *filter(None, [os.environ.get("PYTHONPATH")])]
+)
 
 
 wildcard_constraints:

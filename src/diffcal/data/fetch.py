@@ -1,6 +1,7 @@
 """Find a raw data file locally, or download it from its canonical source.
 
-A file is looked up at ``<data_dir>/<relpath>`` (the layout of ``shared/data``).
+A file is looked up at ``<data_dir>/<relpath>``, each source module naming its files
+(``RemoteFile``: relative path, sha256, URL; e.g. ``uci/adult/adult.data``).
 If it is there, it is read in place (never written: the directory may be
 read-only). If not, it is downloaded from its canonical URL to a temporary file in
 ``data_dir``, its sha256 checked, and renamed into place. A file whose checksum does
@@ -73,7 +74,7 @@ def fetch(remote: RemoteFile, data_dir: str | os.PathLike | None, *, timeout: fl
     if remote.url is None:
         raise DataUnavailableError(
             f"{remote.relpath} is not at {path} and has no download source; "
-            "copy it there (see shared/data/README.md)"
+            "copy it there (its source module in diffcal.data.sources names the file)"
         )
     log.info("downloading %s -> %s", remote.url, path)
     try:

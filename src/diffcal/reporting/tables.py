@@ -308,6 +308,3 @@ def write_table4(summary: pd.DataFrame, prefix: str) -> None:
                  + ".")  # fmt: skip
     write_table(df, long, prefix,
                 "Table 4: label-only attack (HopSkipJump boundary distance)", note)  # fmt: skip
-
-
-# --------------------------------------------------------------------------- figures

@@ -1,13 +1,8 @@
-"""Stages of the ablation figures (paper section 4.3, Figures 3-6) and their report.
+"""Stage ``ablations_doc``: the ablations' document (ablations.md), the claims of the
+paper's section 4.3 judged on the figures' CSVs, and the figures' numbers as tables.
 
-Every stage reads files the main pipeline already wrote (metrics.csv,
-attack_scores.parquet, scores.parquet, split.parquet, target.pt) and never trains
-or scores a model: adding a ratio or changing K reruns only these stages. Each
-figure comes with a CSV of the plotted numbers, mean and sample std over splits.
-
-Inputs map a variant to the list of its part files (each file holds a ``split``
-column; see :mod:`diffcal.stages.attack`).
-"""
+Like the figure stages (``diffcal.stages.fig_*``), it reads files the pipeline
+already wrote and never trains or scores a model."""
 
 from __future__ import annotations
 
@@ -18,26 +13,11 @@ from collections.abc import Mapping, Sequence
 import pandas as pd
 
 from diffcal.core.io import write_text
-from diffcal.reporting import ablation_claims as claims
+from diffcal.reporting.ablation_claims import claims
 from diffcal.reporting.labels import column_label
 from diffcal.reporting.tables import fmt
 
 log = logging.getLogger("diffcal")
-
-
-# --------------------------------------------------------------------- Figure 3
-
-
-# --------------------------------------------------------------------- Figure 4
-
-
-# --------------------------------------------------------------------- Figure 5
-
-
-# --------------------------------------------------------------------- Figure 6
-
-
-# --------------------------------------------------------------------- report
 
 
 def run_ablations_doc(
