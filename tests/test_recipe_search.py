@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from diffcal.config.recipe_search import _parse_grid, search, summarise
+from diffcal.config.recipe_search import _parse_grid, rank_candidates, search
 from diffcal.data.prepared import Prepared
 from diffcal.data.splits import ids_with_role, make_split
 
@@ -46,7 +46,7 @@ def test_summarise_means_and_ranks():
             "test_acc": [0.7, 0.7, 0.8, 0.6],
         }
     )
-    out = summarise(runs, ["lr"], goal=(1.0, 0.8))
+    out = rank_candidates(runs, ["lr"], goal=(1.0, 0.8))
     assert out["lr"].tolist() == [0.1, 0.01]  # distances 0.2 vs 0.2: grid order kept
     assert out["train_acc"].tolist() == pytest.approx([0.9, 0.9])
     assert out["test_acc"].tolist() == pytest.approx([0.7, 0.7])

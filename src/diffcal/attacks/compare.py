@@ -14,7 +14,6 @@ import numpy as np
 import pandas as pd
 
 from diffcal.attacks import metrics
-from diffcal.attacks.intervals import t_interval
 from diffcal.attacks.reference import (
     calibrated_loss,
     lira_offline,
@@ -160,27 +159,3 @@ def run_attacks(
         for m in budgets
         for a in attacks
     }
-
-
-def summarise(metrics_df: pd.DataFrame, keys: Sequence[str]) -> pd.DataFrame:
-    """Long summary of per-split metrics: one row per ``keys`` + metric, with
-    ``mean``, ``ci_low``, ``ci_high`` (95 % t-interval over splits, clipped to
-    [0, 1], where every metric here lies), ``n_splits``. Metric columns: every
-    column not in ``keys`` nor ``split``."""
-    cols = [c for c in metrics_df.columns if c not in (*keys, "split")]
-    rows = []
-    for key, g in metrics_df.groupby(list(keys), sort=False):
-        for c in cols:
-            mean, lo, hi = t_interval(g[c])
-            lo, hi = (lo, hi) if np.isnan(lo) else (max(lo, 0.0), min(hi, 1.0))
-            rows.append(
-                {
-                    **dict(zip(keys, key, strict=True)),
-                    "metric": c,
-                    "mean": mean,
-                    "ci_low": lo,
-                    "ci_high": hi,
-                    "n_splits": len(g),
-                }
-            )
-    return pd.DataFrame(rows)

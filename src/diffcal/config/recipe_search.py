@@ -80,7 +80,9 @@ def search(
     return pd.DataFrame(rows)
 
 
-def summarise(runs: pd.DataFrame, keys: Sequence[str], goal: tuple[float, float]) -> pd.DataFrame:
+def rank_candidates(
+    runs: pd.DataFrame, keys: Sequence[str], goal: tuple[float, float]
+) -> pd.DataFrame:
     """Mean accuracies per candidate and their distance to ``goal`` (train, test),
     closest first (ties keep grid order)."""
     out = runs.groupby(list(keys), sort=False)[["train_acc", "test_acc"]].mean().reset_index()
@@ -143,7 +145,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     if args.out:
         write_csv(runs, args.out)
     goal = tuple(args.goal) if args.goal else (1.0, 1.0)
-    table = summarise(runs, list(grid), goal)
+    table = rank_candidates(runs, list(grid), goal)
     with pd.option_context("display.max_rows", None, "display.width", 200):
         print(table.round(4).to_string(index=False))
 

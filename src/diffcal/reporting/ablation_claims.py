@@ -12,10 +12,6 @@ import pandas as pd
 from diffcal.reporting.labels import column_label
 
 
-def fmt(m: float, s: float) -> str:
-    return f"{m:.3f}" if not np.isfinite(s) else f"{m:.3f} ± {s:.3f}"
-
-
 def claims(
     fig3: Mapping[str, str],
     fig4: Mapping[str, str],

@@ -20,12 +20,15 @@ def savefig(fig, png: str, pdf: str) -> None:
         )
 
 
-def pyplot():
+def pyplot(*, theme: bool = True):
+    """matplotlib's pyplot on the non-interactive Agg backend; ``theme``: seaborn's
+    whitegrid / paper theme, which every figure but the comparison's log-log ROC uses."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     import seaborn as sns
 
-    sns.set_theme(style="whitegrid", context="paper")
+    if theme:
+        sns.set_theme(style="whitegrid", context="paper")
     return plt

@@ -207,23 +207,35 @@ def add_intervals(summary: pd.DataFrame, per_split: pd.DataFrame, by: Sequence[s
 
 
 def summarise(
-    per_split: pd.DataFrame, value_cols: Sequence[str], by: Sequence[str]
+    per_split: pd.DataFrame,
+    value_cols: Sequence[str],
+    by: Sequence[str],
+    *,
+    spread: str = "std",
 ) -> pd.DataFrame:
-    """Long table: ``by`` columns + metric, mean, std, n_splits."""
+    """Long summary over splits, the one every report uses: one row per ``by`` key
+    and metric (``value_cols``), with ``mean``, then the spread, then ``n_splits``.
+
+    ``spread="std"``: ``std``, the sample standard deviation (ddof 1, NaN for one
+    split). ``spread="t95"``: ``ci_low``, ``ci_high``, the 95 % Student-t interval
+    of the mean over splits (:func:`diffcal.attacks.intervals.t_interval`), clipped
+    to [0, 1] (for proportions).
+    """
+    if spread not in ("std", "t95"):
+        raise ValueError(f"spread must be 'std' or 't95', got {spread!r}")
     rows = []
     for key, grp in per_split.groupby(list(by), sort=False):
         key = key if isinstance(key, tuple) else (key,)
         for col in value_cols:
-            mean, std, n = mean_std(grp[col])
-            rows.append(
-                {
-                    **dict(zip(by, key, strict=True)),
-                    "metric": col,
-                    "mean": mean,
-                    "std": std,
-                    "n_splits": n,
-                }
-            )
+            row = {**dict(zip(by, key, strict=True)), "metric": col}
+            if spread == "std":
+                mean, std, n = mean_std(grp[col])
+                row.update(mean=mean, std=std)
+            else:
+                mean, lo, hi = t_interval(grp[col])
+                lo, hi = (lo, hi) if np.isnan(lo) else (max(lo, 0.0), min(hi, 1.0))
+                row.update(mean=mean, ci_low=lo, ci_high=hi)
+            rows.append({**row, "n_splits": len(grp)})
     return pd.DataFrame(rows)
 
 

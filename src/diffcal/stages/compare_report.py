@@ -11,10 +11,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from diffcal.attacks.compare import LABELS, fpr_column, summarise
+from diffcal.attacks.compare import LABELS, fpr_column
 from diffcal.core.io import write_csv, write_text
-from diffcal.reporting.plotting import savefig
-from diffcal.reporting.tables import markdown_rows
+from diffcal.reporting.plotting import pyplot, savefig
+from diffcal.reporting.tables import markdown_rows, summarise
 
 log = logging.getLogger("diffcal")
 
@@ -56,7 +56,9 @@ def run_compare_report(
         m = pd.concat([pd.read_csv(p) for p in r["metrics"]], ignore_index=True)
         frames.append(m.assign(dataset=r["dataset"], variant=r["variant"], label=r["label"]))
     per_split = pd.concat(frames, ignore_index=True)
-    long = summarise(per_split, ["dataset", "variant", "label", "budget", "attack"])
+    keys = ["dataset", "variant", "label", "budget", "attack"]
+    values = [c for c in per_split.columns if c not in (*keys, "split")]
+    long = summarise(per_split, values, keys, spread="t95")
     write_csv(long, csv)
 
     top = max(budgets)
@@ -131,11 +133,9 @@ def first_split(scores: str, budget: int) -> pd.DataFrame:
 def figure(runs, curves, attacks, budget: int, png: str, pdf: str) -> None:
     """Log-log ROC of every attack at ``budget``: ``curves[(dataset, variant)]``, the
     first split of each run (:func:`first_split`)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
     import seaborn as sns
+
+    plt = pyplot(theme=False)
     from sklearn.metrics import roc_curve
 
     colors = dict(zip(attacks, sns.color_palette("tab10", len(attacks)), strict=True))

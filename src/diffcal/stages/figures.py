@@ -11,7 +11,7 @@ import pandas as pd
 
 from diffcal.attacks import metrics
 from diffcal.reporting.labels import CAL_LABELS, SCORE_LABELS, column_label
-from diffcal.reporting.plotting import savefig
+from diffcal.reporting.plotting import pyplot, savefig
 
 
 def run_figures(
@@ -28,13 +28,9 @@ def run_figures(
     precision-recall curves with the selected threshold) for ``score``.
     ``fig1``/``fig2``: (png path, pdf path); ``split``: the split drawn (the
     files hold every split of its part)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
     import seaborn as sns
 
-    sns.set_theme(style="whitegrid", context="paper")
+    plt = pyplot()
     df = pd.read_parquet(attack_scores)
     df = df[(df["set"] == "eval") & (df["split"] == split)]
     met = pd.read_csv(metrics_csv)
