@@ -94,11 +94,14 @@ def test_forget_tuning_and_early_stopping_outputs(tiny_run):
 @pytest.mark.parametrize(
     "module, expected",
     [
-        ("metrics.py", REPORT_RULES),
+        ("attacks/metrics.py", REPORT_RULES),
         ("stages/attack.py", REPORT_RULES),
-        ("scores.py", {"score"} | REPORT_RULES),
+        ("attacks/scores.py", {"score"} | REPORT_RULES),
+        # table formatting reruns the tables, not the figures (and vice versa)
+        ("reporting/tables.py", {"tables"}),
+        ("stages/figures.py", {"figures"}),
         (
-            "train.py",
+            "training/train.py",
             {"train_base", "train_scratch", "tune_forget", "train_forget", "score"} | REPORT_RULES,
         ),
         # issue 12.9: one rule's function reruns that rule (and what reads its output)
@@ -184,7 +187,7 @@ def test_resume_after_kill_9_as_documented(tiny_run, tmp_path):
 def test_loader_edit_reruns_only_that_dataset(tiny_run, tmp_path):
     """Issue 12.9: editing the digits loader reruns digits' jobs, not breast_cancer's."""
     wd = _clone_run(tiny_run, tmp_path / "wd")
-    path = wd / "src/diffcal/sources/digits.py"
+    path = wd / "src/diffcal/data/sources/digits.py"
     path.write_text(path.read_text() + "\n# an edit\n")
     jobs = planned_jobs(wd, *CFG)
     assert ("prepare", {"dataset": "digits"}) in jobs
@@ -227,9 +230,9 @@ def test_label_only_attack_trains_and_scores_nothing(tiny_run, tmp_path):
     # code edits: the HopSkipJump module reruns the label-only jobs (and what reads
     # them); the score stage's module does not, nor the score maths
     for module, expected in [
-        ("hsj.py", {"label_only"} | REPORT_RULES),
+        ("attacks/hsj.py", {"label_only"} | REPORT_RULES),
         ("stages/score.py", {"score"} | REPORT_RULES),
-        ("attacks.py", REPORT_RULES),
+        ("attacks/calibration.py", REPORT_RULES),
     ]:
         trial = _clone_run(wd, tmp_path / module.replace("/", "_"))
         path = trial / "src/diffcal" / module
