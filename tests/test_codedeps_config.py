@@ -1,5 +1,6 @@
 """Code digests, config checks and the schema's agreement with the registries."""
 
+import os
 import re
 from pathlib import Path
 
@@ -306,3 +307,11 @@ def test_load_config_defaults_match_the_schema(tmp_path):
     # the library's recipe defaults are the schema's (not a second copy that drifts)
     assert {**RECIPE_DEFAULTS, **cfg["datasets"]["x"]["train"]} == RECIPE_DEFAULTS
     assert cfg["datasets"]["x"]["train"] == RECIPE_DEFAULTS
+
+
+def test_jobs_import_the_library_of_the_checkout(monkeypatch):
+    from diffcal.config.codedeps import import_jobs_from
+
+    monkeypatch.setenv("PYTHONPATH", "/elsewhere")
+    import_jobs_from("/checkout/src")
+    assert os.environ["PYTHONPATH"].split(os.pathsep) == ["/checkout/src", "/elsewhere"]

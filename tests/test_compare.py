@@ -11,7 +11,9 @@ import yaml
 from scipy import stats
 from sklearn.metrics import roc_auc_score, roc_curve
 
-from diffcal.attacks.calibration import calibrate, compare
+from diffcal.attacks import compare
+from diffcal.attacks.calibration import calibrate
+from diffcal.attacks.intervals import t_interval
 from diffcal.attacks.pool import pool_membership
 from diffcal.attacks.reference import (
     calibrated_loss,
@@ -178,10 +180,10 @@ def test_pool_outputs_reads_the_stage_frames():
 
 def test_t_interval_matches_scipy_and_schema_lists_every_attack():
     v = [0.61, 0.64, 0.6, 0.66]
-    mean, lo, hi = compare.t_interval(v)
+    mean, lo, hi = t_interval(v)
     want = stats.t.interval(0.95, len(v) - 1, loc=np.mean(v), scale=stats.sem(v))
     assert (lo, hi) == pytest.approx(want) and mean == pytest.approx(np.mean(v))
-    assert np.isnan(compare.t_interval([0.5])[1])
+    assert np.isnan(t_interval([0.5])[1])
     schema = yaml.safe_load(SCHEMA.read_text())["properties"]["compare"]["properties"]
     assert schema["attacks"]["items"]["enum"] == list(compare.ATTACKS)
     assert schema["attacks"]["default"] == list(compare.ATTACKS)

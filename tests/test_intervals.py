@@ -10,7 +10,8 @@ from scipy import stats
 from sklearn.metrics import roc_auc_score
 
 from diffcal.attacks import intervals
-from diffcal.stages import report
+from diffcal.reporting import paper_comparison
+from diffcal.reporting import tables as report
 
 
 def _toy(n=300, seed=0):
@@ -124,14 +125,16 @@ def test_comparison_marks_a_difference_only_outside_the_interval():
          for a, m, lo, hi in [("loss_orig", 0.60, 0.55, 0.65), ("loss_cal", 0.70, 0.68, 0.72)]]
     )  # fmt: skip
     acc = pd.DataFrame(columns=["label", "metric", "mean", "std", "n_splits"])
-    cmp = report.compare_with_paper(acc, summary, {"Credit": "Credit"}, ["loss_orig", "loss_cal"])
+    cmp = paper_comparison.compare_with_paper(
+        acc, summary, {"Credit": "Credit"}, ["loss_orig", "loss_cal"]
+    )
     cell = cmp.set_index("column")
     # paper: Loss Orig 0.542 (outside [0.55, 0.65]), Loss Cal 0.648 (outside [0.68, 0.72])
     assert bool(cell.loc["Loss Orig", "differs"]) and bool(cell.loc["Loss Cal", "differs"])
     summary.loc[0, "ci_low"] = 0.54
-    cmp = report.compare_with_paper(acc, summary, {"Credit": "Credit"}, ["loss_orig"])
+    cmp = paper_comparison.compare_with_paper(acc, summary, {"Credit": "Credit"}, ["loss_orig"])
     assert not bool(cmp.iloc[0]["differs"])
-    counts = report.agreement_counts(cmp)
+    counts = paper_comparison.agreement_counts(cmp)
     assert counts.iloc[0][["cells", "within_std", "within_2std", "beyond_2std", "differs"]
                           ].tolist() == [1, 0, 0, 1, 0]  # |0.058| > 2 x 0.024  # fmt: skip
 

@@ -15,6 +15,7 @@ from diffcal.reporting.tables import fmt, mean_std, summarise
 def test_fmt_and_mean_std():
     assert fmt(0.61234, 0.0123) == "0.612 ± 0.012"
     assert fmt(0.5, float("nan")) == "0.500"
+    assert fmt(float("inf"), float("nan")) == "inf" and fmt(float("nan"), 0.1) == "n/a"
     mean, std, n = mean_std(pd.Series([0.5, 0.6, 0.7]))
     assert (mean, n) == (pytest.approx(0.6), 3)
     assert std == pytest.approx(np.std([0.5, 0.6, 0.7], ddof=1))

@@ -1,5 +1,4 @@
 # Config validation, wildcard constraints and small helpers. No rules here.
-import os
 import re
 import sys
 from pathlib import Path
@@ -7,7 +6,7 @@ from pathlib import Path
 from diffcal.config import checks as dcheck
 from diffcal.config import load as dconf
 from diffcal.config import views as dview
-from diffcal.config.codedeps import code_digest
+from diffcal.config.codedeps import code_digest, import_jobs_from
 
 
 # The checkout this file belongs to (not the working directory's workflow when this
@@ -27,9 +26,7 @@ VARIANTS = sorted({v for ds in config["datasets"].values() for v in ds["variants
 SRC = REPO / "src"
 # Jobs import the library from this checkout (the code the digests cover), also
 # when the workflow runs as a module of another one or in a conda environment.
-os.environ["PYTHONPATH"] = os.pathsep.join(
-    [str(SRC), *filter(None, [os.environ.get("PYTHONPATH")])]
-)
+import_jobs_from(SRC)
 
 
 wildcard_constraints:

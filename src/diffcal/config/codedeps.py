@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import hashlib
+import os
 from pathlib import Path
 
 
@@ -64,3 +65,14 @@ def code_digest(module: str, src_root: str | Path) -> str:
         h.update(mod.encode())
         h.update(_module_path(Path(src_root), mod).read_bytes())
     return h.hexdigest()[:16]
+
+
+def import_jobs_from(src_root: str | Path) -> None:
+    """Make every job of this Snakemake run import ``diffcal`` from ``src_root``
+    (the checkout whose code the digests cover), whatever is installed, also when
+    the workflow is a module of another one or runs in a conda environment: puts
+    ``src_root`` first on ``PYTHONPATH`` of this process, which the jobs inherit.
+    A job run elsewhere (SLURM) parses the workflow again and sets it again there,
+    so the variable need not travel with the job."""
+    current = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+    os.environ["PYTHONPATH"] = os.pathsep.join([str(src_root), *current])

@@ -19,10 +19,12 @@ log = logging.getLogger("diffcal")
 
 
 def fmt(mean: float, std: float, digits: int = 3) -> str:
-    """``0.612 ± 0.013``; the mean alone when std is undefined (one split)."""
-    if not np.isfinite(mean):
+    """``0.612 ± 0.013``; the mean alone when std is undefined (one split, or an
+    infinite mean such as a non-private target's epsilon); ``n/a`` for a NaN mean.
+    The one number formatter of the tables, the comparison and the ablations doc."""
+    if np.isnan(mean):
         return "n/a"
-    if not np.isfinite(std):
+    if not (np.isfinite(std) and np.isfinite(mean)):
         return f"{mean:.{digits}f}"
     return f"{mean:.{digits}f} ± {std:.{digits}f}"
 
