@@ -133,11 +133,28 @@ def test_same_config_gives_byte_identical_outputs(tiny_run, tmp_path):
             assert str(wd).encode() not in f.read_bytes()
 
 
-def test_report_builds(tiny_run, tmp_path):
+def test_report_embeds_every_declared_output_with_its_caption(tiny_run, tmp_path):
+    """snakemake --report embeds the bytes of each report() output of the run (Tables
+    1-4 in md/csv/tex, the summary, the comparison and claims, Figures 1-2 of every
+    dataset), each with its caption, and nothing that was not declared."""
+    import base64
+
     wd = _clone_run(tiny_run, tmp_path / "wd")
     snakemake(wd, *CFG, "--report", "report.html")
     html = (wd / "report.html").read_text(errors="replace")
-    assert "Table 2" in html and "Figure 1" in html
+    tables = wd / "results/tables/default"
+    declared = [tables / f"{n}.{e}" for n in ("table1_target_accuracy", "table2_auc",
+                "table3_acc", "table4_label_only") for e in ("md", "csv", "tex")]  # fmt: skip
+    declared += [tables / f for f in ("metrics_summary.csv", "comparison_with_paper.md",
+                                      "claims.md")]  # fmt: skip
+    declared += sorted((wd / "results/figures").glob("*/plain/*.png"))
+    assert len(declared) == 15 + 4
+    for path in declared:
+        assert base64.b64encode(path.read_bytes()).decode() in html, path.name
+    assert base64.b64encode((tables / "comparison_counts.md").read_bytes()).decode() not in html
+    for rst in ("table2_auc", "fig1", "fig2", "claims"):
+        caption = (wd / f"workflow/report/{rst}.rst").read_text().strip()
+        assert caption[:60] in html, rst
 
 
 def test_splits_per_job_plans_one_job_per_part(tmp_path):
