@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -14,8 +13,6 @@ from diffcal.attacks.intervals import bootstrap_means, t_interval, weighted_accu
 from diffcal.core.io import write_csv, write_text
 from diffcal.core.seeds import derive_seed
 from diffcal.reporting.labels import CAL_LABELS, column_label
-
-log = logging.getLogger("diffcal")
 
 
 def fmt(mean: float, std: float, digits: int = 3) -> str:

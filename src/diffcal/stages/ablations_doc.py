@@ -6,7 +6,6 @@ already wrote and never trains or scores a model."""
 
 from __future__ import annotations
 
-import logging
 import os
 from collections.abc import Mapping, Sequence
 
@@ -16,8 +15,6 @@ from diffcal.core.io import write_text
 from diffcal.reporting.ablation_claims import claims
 from diffcal.reporting.labels import column_label
 from diffcal.reporting.tables import fmt
-
-log = logging.getLogger("diffcal")
 
 
 def run_ablations_doc(

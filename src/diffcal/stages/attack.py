@@ -4,7 +4,6 @@ themselves are :mod:`diffcal.attacks.evaluate`."""
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
 from typing import Any
 
@@ -14,8 +13,6 @@ import pandas as pd
 from diffcal.attacks.evaluate import attack_split
 from diffcal.core.io import write_csv, write_parquet
 from diffcal.data.splits import read_splits
-
-log = logging.getLogger("diffcal")
 
 
 def run_attack(

@@ -4,7 +4,6 @@ ROC figure at the largest budget. See docs/comparison.md."""
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -15,8 +14,6 @@ from diffcal.attacks.compare import LABELS, fpr_column
 from diffcal.core.io import write_csv, write_text
 from diffcal.reporting.plotting import pyplot, savefig
 from diffcal.reporting.tables import markdown_rows, summarise
-
-log = logging.getLogger("diffcal")
 
 METRIC_LABELS = {"auc": "AUC"}
 
