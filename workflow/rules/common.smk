@@ -48,6 +48,14 @@ def source_code(source):
     return code("prepare") + code_digest(source_module(source), SRC)
 
 
+def user_files(w):
+    """The files of the user's that the dataset's source reads (none for built-ins)."""
+    from diffcal.data.registry import source_files
+
+    ds = config["datasets"][w.dataset]
+    return source_files(ds["source"], ds.get("source_kwargs", {}))
+
+
 def ds_cfg(w, *keys):
     """A subsection of the dataset's config (only what a rule needs, as params), its
     keys sorted: Snakemake compares params by their text, so the same settings

@@ -5,6 +5,9 @@
 
 
 rule prepare:
+    input:
+        # the user's own files (sources table, arrays): replacing one reruns the dataset
+        user_files=user_files,
     output:
         data="results/{dataset}/data.npz",
     params:

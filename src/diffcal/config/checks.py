@@ -10,7 +10,7 @@ from typing import Any
 from diffcal.attacks.calibration import CALIBRATIONS, SCORES
 from diffcal.config.errors import ConfigError, require
 from diffcal.config.views import label_only, recipe, references
-from diffcal.data.registry import SOURCE_SIZES, SOURCES, source_options
+from diffcal.data.registry import SOURCE_SIZES, SOURCES, check_source_options, source_options
 from diffcal.training.models import MLP_HEADS, MODELS
 from diffcal.training.train import RECIPE_DEFAULTS
 
@@ -65,6 +65,10 @@ def check_config(config: Mapping[str, Any]) -> None:
                     f"{key}.source_kwargs.{k}",
                     f"unknown option of source {ds['source']!r}; allowed: {allowed}",
                 )
+            try:
+                check_source_options(ds["source"], dict(ds.get("source_kwargs", {})))
+            except (ValueError, TypeError) as e:
+                require(False, f"{key}.source_kwargs", str(e).splitlines()[0])
         require(
             ds["model"]["arch"] in MODELS,
             f"{key}.model.arch",

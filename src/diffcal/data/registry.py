@@ -31,7 +31,20 @@ SOURCES: dict[str, str] = {
     "cifar10": "diffcal.data.sources.cifar:load_cifar10",
     "cifar100": "diffcal.data.sources.cifar:load_cifar100",
     "imagenet": "diffcal.data.sources.imagenet:load_imagenet",
+    # your own data
+    "table": "diffcal.data.sources.table:load_table",
+    "arrays": "diffcal.data.sources.arrays:load_arrays",
 }
+
+#: Sources whose options name files of the user's: a check run by the config check
+#: before any job ("module:function", keyword arguments = the options; raises
+#: ValueError), and the options that are file paths (inputs of the prepare job, so
+#: replacing a file reruns its dataset).
+SOURCE_CHECKS: dict[str, str] = {
+    "table": "diffcal.data.sources.table:check_table",
+    "arrays": "diffcal.data.sources.arrays:check_arrays",
+}
+FILE_OPTIONS = ("path", "x", "y")
 
 #: Number of samples each source yields (``tests/test_data.py`` checks the ones
 #: it can load), so that the config check can reject a ``train_size`` larger than
@@ -58,8 +71,26 @@ def source_module(source: str) -> str:
 
 def loader(source: str) -> Callable[..., Prepared]:
     """The loader function of ``source``."""
-    module, _, func = SOURCES[source].partition(":")
+    return _function(SOURCES[source])
+
+
+def _function(ref: str) -> Callable[..., Any]:
+    module, _, func = ref.partition(":")
     return getattr(importlib.import_module(module), func)
+
+
+def check_source_options(source: str, options: dict[str, Any]) -> None:
+    """Run the source's own check of its options (files exist, columns are there),
+    if it has one; raises ValueError with a one-line message."""
+    if source in SOURCE_CHECKS:
+        _function(SOURCE_CHECKS[source])(**options)
+
+
+def source_files(source: str, options: dict[str, Any]) -> list[str]:
+    """The user's files a source reads (empty for the built-in sources)."""
+    if source not in SOURCE_CHECKS:
+        return []
+    return [str(options[k]) for k in FILE_OPTIONS if options.get(k) is not None]
 
 
 def source_options(source: str) -> list[str]:

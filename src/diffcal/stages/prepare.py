@@ -1,4 +1,4 @@
-"""Stages ``prepare`` (raw data -> data.npz) and ``split`` (data.npz -> split.parquet)."""
+"""Stage ``prepare``: raw data (a built-in source or your own file) -> data.npz."""
 
 from __future__ import annotations
 

@@ -1,0 +1,171 @@
+"""Your own data: the ``table`` (CSV / Parquet) and ``arrays`` (NPZ / NPY) sources,
+against independent oracles (scikit-learn's encoders, numpy transposes), their
+one-line errors before any job, and a workflow run equal to the built-in source's."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+from conftest import copy_workflow, planned_jobs, snakemake
+from sklearn.compose import ColumnTransformer
+from sklearn.datasets import load_breast_cancer
+from sklearn.impute import SimpleImputer
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+from diffcal.config.errors import ConfigError
+from diffcal.config.load import prepare_config
+from diffcal.data.registry import prepare
+from diffcal.data.sources.arrays import infer_layout
+
+
+def _mixed_frame(n: int = 60) -> pd.DataFrame:
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(
+        {
+            "age": rng.integers(18, 90, n).astype(float),
+            "income": rng.normal(50, 10, n),
+            "city": rng.choice(["Paris", "Oslo", "Rome"], n),
+            "id": np.arange(1000, 1000 + n),
+            "label": rng.choice(["no", "yes"], n),
+        }
+    )
+    frame.loc[[3, 7], "age"] = np.nan
+    frame.loc[[5], "city"] = None
+    return frame
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_table_onehot_matches_scikit_learn_encoders(tmp_path, fmt):
+    """Oracle: scikit-learn's median imputer with missing indicator, StandardScaler
+    (population std, as ours) and OneHotEncoder (sorted categories)."""
+    frame = _mixed_frame()
+    path = tmp_path / f"data.{fmt}"
+    frame.to_csv(path, index=False) if fmt == "csv" else frame.to_parquet(path)
+    got = prepare("table", None, path=str(path), drop=["id"])
+
+    num = make_pipeline(SimpleImputer(strategy="median", add_indicator=True), StandardScaler())
+    cat = make_pipeline(SimpleImputer(strategy="constant", fill_value="<missing>"), OneHotEncoder())
+    ct = ColumnTransformer([("num", num, ["age", "income"]), ("cat", cat, ["city"])],
+                           sparse_threshold=0)  # fmt: skip
+    want = ct.fit_transform(frame.astype({"city": object}))
+    # ours puts each indicator right after its column: age, age missing, income
+    want = want[:, [0, 2, 1, 3, 4, 5, 6]]
+    np.testing.assert_allclose(got.x, want, atol=1e-5)
+    np.testing.assert_array_equal(got.y, (frame["label"] == "yes").to_numpy())
+    assert got.num_classes == 2 and got.x.dtype == np.float32
+
+
+def test_table_on_the_breast_cancer_set_equals_the_builtin_source(tmp_path):
+    bc = load_breast_cancer()
+    frame = pd.DataFrame(bc.data, columns=bc.feature_names).assign(label=bc.target)
+    frame.to_csv(tmp_path / "bc.csv", index=False)
+    got = prepare("table", None, path=str(tmp_path / "bc.csv"))
+    builtin = prepare("sklearn_breast_cancer", None)
+    np.testing.assert_allclose(got.x, builtin.x, atol=1e-6)
+    np.testing.assert_array_equal(got.y, builtin.y)
+
+
+def test_table_encoding_none_keeps_the_values(tmp_path):
+    frame = pd.DataFrame({"a": [1.5, 2.0, 3.0], "b": [0, 1, 0], "label": [2, 7, 2]})
+    frame.to_csv(tmp_path / "t.csv", index=False)
+    got = prepare("table", None, path=str(tmp_path / "t.csv"), encoding="none")
+    np.testing.assert_array_equal(got.x, frame[["a", "b"]].to_numpy(np.float32))
+    np.testing.assert_array_equal(got.y, [0, 1, 0])  # labels 2, 7 -> classes 0, 1
+
+
+def _cfg(source: str, **kwargs) -> dict:
+    return {"datasets": {"mine": {"source": source, "source_kwargs": kwargs}}}
+
+
+@pytest.mark.parametrize(
+    "kwargs, needles",
+    [
+        ({"path": "nope.csv"}, ["source_kwargs", "nope.csv does not exist"]),
+        ({"path": "{d}/t.csv", "label": "target"}, ["no column(s) ['target']"]),
+        ({"path": "{d}/t.csv", "encoding": "none"}, ["text column(s) ['city']"]),
+        ({"path": "{d}/t.csv", "encoding": "dense"}, ["encoding 'dense'"]),
+    ],
+)
+def test_table_bad_options_are_one_line_before_any_job(tmp_path, kwargs, needles):
+    _mixed_frame().to_csv(tmp_path / "t.csv", index=False)
+    kwargs = {k: v.format(d=tmp_path) if isinstance(v, str) else v for k, v in kwargs.items()}
+    with pytest.raises(ConfigError) as err:
+        prepare_config(_cfg("table", **kwargs))
+    msg = str(err.value)
+    assert msg.startswith("config key 'datasets.mine.source_kwargs'") and "\n" not in msg
+    for needle in needles:
+        assert needle in msg
+
+
+@pytest.mark.parametrize(
+    "shape, layout",
+    [((5, 8), "flat"), ((5, 28, 28), "nhw"), ((5, 32, 32, 3), "nhwc"), ((5, 3, 32, 32), "nchw"),
+     ((5, 1, 28, 28), "nchw")],
+)  # fmt: skip
+def test_arrays_layout_is_inferred(shape, layout):
+    assert infer_layout(shape) == layout
+
+
+def test_ambiguous_image_layout_asks_for_it():
+    with pytest.raises(ValueError, match="set layout"):
+        infer_layout((5, 3, 4, 3))
+    assert infer_layout((5, 3, 4, 3), "nhwc") == "nhwc"
+
+
+def test_arrays_nhwc_uint8_npz_and_npy_pair_give_the_same_nchw_data(tmp_path):
+    rng = np.random.default_rng(1)
+    x = rng.integers(0, 256, (12, 8, 8, 3), dtype=np.uint8)
+    y = rng.choice([3, 5, 9], 12)
+    np.savez(tmp_path / "d.npz", x=x, y=y)
+    np.save(tmp_path / "x.npy", x)
+    np.save(tmp_path / "y.npy", y)
+    a = prepare("arrays", None, path=str(tmp_path / "d.npz"))
+    b = prepare("arrays", None, x=str(tmp_path / "x.npy"), y=str(tmp_path / "y.npy"))
+    for got in (a, b):
+        assert got.x.shape == (12, 3, 8, 8) and got.x.dtype == np.uint8 and got.x_scale == 255
+        for i in range(12):  # oracle: one image at a time, channel by channel
+            for c in range(3):
+                np.testing.assert_array_equal(got.x[i, c], x[i, :, :, c])
+        np.testing.assert_array_equal(got.y, np.searchsorted([3, 5, 9], y))
+        assert got.num_classes == 3
+
+
+def test_arrays_bad_input_is_one_line_before_any_job(tmp_path):
+    np.savez(tmp_path / "d.npz", x=np.zeros((4, 2)), z=np.zeros(4))
+    with pytest.raises(ConfigError, match=r"has no array\(s\) \['y'\]"):
+        prepare_config(_cfg("arrays", path=str(tmp_path / "d.npz")))
+    np.savez(tmp_path / "e.npz", x=np.zeros((4, 2)), y=np.zeros(5))
+    with pytest.raises(ConfigError, match="y must be"):
+        prepare_config(_cfg("arrays", path=str(tmp_path / "e.npz")))
+    with pytest.raises(ConfigError, match="either path"):
+        prepare_config(_cfg("arrays", x=str(tmp_path / "d.npz")))
+
+
+@pytest.mark.slow
+def test_table_dataset_runs_like_the_builtin_one_and_reruns_when_the_file_changes(tmp_path):
+    """The breast-cancer set read from a CSV, with the built-in dataset's seed key:
+    every metric equals the built-in run's; editing the CSV reruns that dataset only."""
+    wd = copy_workflow(tmp_path / "wd")
+    bc = load_breast_cancer()
+    frame = pd.DataFrame(bc.data, columns=bc.feature_names).assign(label=bc.target)
+    frame.to_csv(wd / "bc.csv", index=False)
+    cfg = yaml.safe_load((wd / "tests/data/tiny.yaml").read_text())
+    builtin = cfg["datasets"]["breast_cancer"]
+    cfg["datasets"] = {
+        "breast_cancer": builtin,
+        "mine": {**builtin, "source": "table", "source_kwargs": {"path": "bc.csv"},
+                 "seed_key": "breast_cancer"},
+    }  # fmt: skip
+    (wd / "mine.yaml").write_text(yaml.safe_dump(cfg))
+    snakemake(wd, "all", "--cores", "2", "--configfile", "mine.yaml")
+    ours = pd.read_csv(wd / "results/mine/plain/split0-1/metrics.csv")
+    theirs = pd.read_csv(wd / "results/breast_cancer/plain/split0-1/metrics.csv")
+    pd.testing.assert_frame_equal(ours, theirs, check_exact=False, atol=1e-6)
+    assert planned_jobs(wd, "--configfile", "mine.yaml") == []
+    frame.iloc[:-1].to_csv(wd / "bc.csv", index=False)  # one row fewer
+    jobs = planned_jobs(wd, "--configfile", "mine.yaml")
+    assert {w.get("dataset") for r, w in jobs if r != "tables"} == {"mine"}
+    assert "prepare" in {r for r, _ in jobs}
