@@ -59,7 +59,7 @@ def _schema():
 def test_schema_enums_match_registries():
     ds = _schema()["properties"]["datasets"]["additionalProperties"]["properties"]
     assert set(ds["source"]["enum"]) == set(data.SOURCES)
-    assert set(ds["model"]["properties"]["arch"]["enum"]) == set(models.MODELS)
+    assert set(ds["model"]["properties"]["arch"]["enum"]) == set(models.ARCHS)
     att = _schema()["properties"]["attack"]["properties"]
     assert set(att["scores"]["items"]["enum"]) == set(attacks.SCORES)
     assert set(att["calibrations"]["items"]["enum"]) == set(attacks.CALIBRATIONS)

@@ -40,6 +40,20 @@ def code(stage):
     return code_digest(f"diffcal.stages.{stage}", SRC)
 
 
+def train_code(stage):
+    """Digest of a training stage's code, plus the dataset's own model file
+    (arch: python): editing that file retrains the datasets that use it, only those."""
+    from diffcal.training.factory import factory_digest
+
+    base = code(stage)
+
+    def digest(w):
+        ref = config["datasets"][w.dataset]["model"].get("factory")
+        return base + (factory_digest(ref) if ref else "")
+
+    return digest
+
+
 def source_code(source):
     """Digest of the prepare stage and of the one loader module of ``source``:
     editing another dataset's loader does not rerun this dataset."""

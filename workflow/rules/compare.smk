@@ -14,7 +14,7 @@ rule train_pool:
         recipe=lambda w: dview.recipe(config, w.dataset, w.variant),
         references=compare_cfg("references"),
         seeds=seeds,
-        code=code("train_pool"),
+        code=train_code("train_pool"),
     log:
         "logs/{dataset}/{variant}/split{part}/train_pool.log",
     conda:

@@ -16,7 +16,7 @@ rule train_base:
         recipe=lambda w: dview.recipe(config, w.dataset, w.variant),
         dp=lambda w: dview.dp(config, w.dataset, w.variant),
         seeds=seeds,
-        code=code("train_base"),
+        code=train_code("train_base"),
     log:
         "logs/{dataset}/{variant}/split{part}/train_base.log",
     conda:
@@ -40,7 +40,7 @@ rule train_scratch:
         refs=refs_cfg,
         dp=lambda w: dview.dp(config, w.dataset, w.variant),
         seeds=seeds,
-        code=code("train_scratch"),
+        code=train_code("train_scratch"),
     log:
         "logs/{dataset}/{variant}/split{part}/train_scratch.log",
     conda:

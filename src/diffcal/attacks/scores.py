@@ -120,6 +120,36 @@ class VmapGradNorms:
 GRAD_NORM_METHODS = {"opacus": PerSampleGradNorms, "vmap": VmapGradNorms}
 
 
+def opacus_unsupported(model: nn.Module) -> list[str]:
+    """Layers with trainable parameters of their own that Opacus has no per-sample
+    gradient rule for (``name (Type)``); empty when Opacus can score ``model``.
+    Models from a user's factory may hold such layers."""
+    from opacus.grad_sample import GradSampleModule
+
+    return [
+        f"{name or 'model'} ({type(m).__name__})"
+        for name, m in model.named_modules()
+        if any(p.requires_grad for p in m.parameters(recurse=False))
+        and type(m) not in GradSampleModule.GRAD_SAMPLERS
+    ]
+
+
+def grad_norm_method(model: nn.Module, method: str = "opacus") -> str:
+    """``method``, or ``vmap`` when Opacus cannot score ``model`` (a warning line
+    names the layers): torch.func builds every per-sample gradient, slower but valid
+    for any layer that is a function of its parameters and input."""
+    if method == "opacus":
+        bad = opacus_unsupported(model)
+        if bad:
+            log.warning(
+                "gradient norms: Opacus has no per-sample rule for %s; using torch.func "
+                "(vmap) for this model instead (slower)",
+                ", ".join(bad),
+            )
+            return "vmap"
+    return method
+
+
 def per_sample_outputs(
     model: nn.Module,
     x: np.ndarray,
@@ -152,13 +182,23 @@ def per_sample_outputs(
     }
     n_batches = -(-len(y) // batch_size)
     every = max(1, n_batches // 10)
+    method = grad_norm_method(model, method)
     with GRAD_NORM_METHODS[method](model) as psg:
         for b, start in enumerate(range(0, len(y), batch_size)):
             if b and b % every == 0:
                 log.info("  per-sample gradient norms: %d/%d samples", start, len(y))
             xb = torch.as_tensor(x[start : start + batch_size], dtype=torch.float32, device=device)
             yb = torch.as_tensor(y[start : start + batch_size], dtype=torch.long, device=device)
-            logits, norms = psg(xb, yb)
+            try:
+                logits, norms = psg(xb, yb)
+            except RuntimeError as e:
+                if method != "vmap" or not opacus_unsupported(model):
+                    raise
+                raise ValueError(
+                    f"gradient norms: Opacus has no per-sample rule for "
+                    f"{', '.join(opacus_unsupported(model))} and torch.func failed: "
+                    f"{str(e).splitlines()[0] if str(e) else type(e).__name__}"
+                ) from None
             logp = F.log_softmax(logits, dim=1)
             out["loss"].append((-logp.gather(1, yb[:, None]).squeeze(1)).double().cpu().numpy())
             out["grad_norm"].append(norms.double().cpu().numpy())

@@ -11,7 +11,8 @@ from diffcal.attacks.calibration import CALIBRATIONS, SCORES
 from diffcal.config.errors import ConfigError, require
 from diffcal.config.views import label_only, recipe, references
 from diffcal.data.registry import SOURCE_SIZES, SOURCES, check_source_options, source_options
-from diffcal.training.models import MLP_HEADS, MODELS
+from diffcal.training.factory import factory_options
+from diffcal.training.models import ARCHS, MLP_HEADS, MODELS
 from diffcal.training.train import RECIPE_DEFAULTS
 
 #: Top-level folders of ``results/`` that are not datasets (the report stages write
@@ -69,15 +70,28 @@ def check_config(config: Mapping[str, Any]) -> None:
                 check_source_options(ds["source"], dict(ds.get("source_kwargs", {})))
             except (ValueError, TypeError) as e:
                 require(False, f"{key}.source_kwargs", str(e).splitlines()[0])
+        arch = ds["model"]["arch"]
         require(
-            ds["model"]["arch"] in MODELS,
+            arch in ARCHS,
             f"{key}.model.arch",
-            f"unknown architecture {ds['model']['arch']!r}; allowed: {sorted(MODELS)}",
+            f"unknown architecture {arch!r}; allowed: {sorted(ARCHS)}",
         )
-        allowed_kwargs = model_options(ds["model"]["arch"])
+        require(
+            (arch == "python") == bool(ds["model"].get("factory")),
+            f"{key}.model.factory",
+            "arch python needs a factory ('module:function' or 'file.py:function'), "
+            "and only arch python takes one",
+        )
+        if arch == "python":
+            try:
+                allowed_kwargs = factory_options(ds["model"]["factory"])
+            except (ValueError, TypeError) as e:
+                require(False, f"{key}.model.factory", str(e).splitlines()[0])
+        else:
+            allowed_kwargs = model_options(arch)
         for k in ds["model"].get("kwargs", {}):
             require(
-                k in allowed_kwargs,
+                allowed_kwargs is None or k in allowed_kwargs,
                 f"{key}.model.kwargs.{k}",
                 f"unknown option of architecture {ds['model']['arch']!r}; "
                 f"allowed: {allowed_kwargs}",

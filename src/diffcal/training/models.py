@@ -159,30 +159,61 @@ MODELS: dict[str, Callable[..., nn.Module]] = {
 }
 
 
+#: Architectures a config can name: the registry, and ``python`` (your own factory,
+#: :mod:`diffcal.training.factory`).
+ARCHS = (*MODELS, "python")
+
+
 def build_model(
-    arch: str, input_shape: tuple[int, ...], num_classes: int, *, seed: int, **kwargs
+    arch: str,
+    input_shape: tuple[int, ...],
+    num_classes: int,
+    *,
+    seed: int,
+    factory: str | None = None,
+    **kwargs,
 ) -> nn.Module:
-    """Build ``arch`` with parameters initialised from ``seed``."""
-    try:
-        builder = MODELS[arch]
-    except KeyError:
-        raise ValueError(f"unknown model {arch!r}; allowed: {sorted(MODELS)}") from None
+    """Build ``arch`` with parameters initialised from ``seed``; ``arch="python"``
+    calls the user's ``factory`` (``"module:function"`` or ``"file.py:function"``)."""
+    if arch == "python":
+        if not factory:
+            raise ValueError(
+                "arch python needs a factory ('module:function' or 'file.py:function')"
+            )
+        from diffcal.training.factory import build_from_factory
+
+        def builder(shape, classes, **kw):
+            return build_from_factory(factory, shape, classes, **kw)
+    else:
+        try:
+            builder = MODELS[arch]
+        except KeyError:
+            raise ValueError(f"unknown model {arch!r}; allowed: {sorted(ARCHS)}") from None
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         return builder(tuple(input_shape), num_classes, **kwargs)
 
 
 def model_spec(data: Prepared, model_cfg: Mapping[str, Any]) -> dict[str, Any]:
-    """What is needed to rebuild an architecture: name, kwargs, shapes."""
-    return {
+    """What is needed to rebuild an architecture: name, kwargs, shapes (and the
+    factory of ``arch: python``)."""
+    spec = {
         "arch": model_cfg["arch"],
         "kwargs": dict(model_cfg.get("kwargs") or {}),
         "input_shape": list(data.x.shape[1:]),
         "num_classes": data.num_classes,
     }
+    if model_cfg["arch"] == "python":
+        spec["factory"] = model_cfg["factory"]
+    return spec
 
 
 def new_model(spec: Mapping[str, Any], seed: int) -> nn.Module:
     return build_model(
-        spec["arch"], tuple(spec["input_shape"]), spec["num_classes"], seed=seed, **spec["kwargs"]
+        spec["arch"],
+        tuple(spec["input_shape"]),
+        spec["num_classes"],
+        seed=seed,
+        factory=spec.get("factory"),
+        **spec["kwargs"],
     )
