@@ -62,6 +62,13 @@ def source_code(source):
     return code("prepare") + code_digest(source_module(source), SRC)
 
 
+def given_target(w, key):
+    """The dataset's `target` file ``key`` (checkpoint, members), or none when the
+    pipeline trains the target."""
+    target = config["datasets"][w.dataset].get("target")
+    return [target[key]] if target else []
+
+
 def user_files(w):
     """The files of the user's that the dataset's source reads (none for built-ins)."""
     from diffcal.data.registry import source_files

@@ -27,6 +27,8 @@ rule prepare:
 rule split:
     input:
         data=rules.prepare.output.data,
+        # the given target's members (datasets with `target`): a new list redraws the split
+        members=lambda w: given_target(w, "members"),
     output:
         split="results/{dataset}/{variant}/split{part}/split.parquet",
     params:

@@ -8,6 +8,8 @@ rule train_base:
     input:
         data=rules.prepare.output.data,
         split=rules.split.output.split,
+        # a given target (datasets with `target`): loaded, not trained
+        checkpoint=lambda w: given_target(w, "checkpoint"),
     output:
         target="results/{dataset}/{variant}/split{part}/models/target.pt",
         shadow="results/{dataset}/{variant}/split{part}/models/shadow.pt",

@@ -2,6 +2,7 @@
 
 from diffcal.core.logs import setup_logging
 from diffcal.data.splits import part_splits
+from diffcal.stages import optional_file
 from diffcal.stages.split import run_split
 
 setup_logging(snakemake.log[0])
@@ -12,4 +13,5 @@ run_split(
     dataset=snakemake.params.seed_key,
     splits=part_splits(snakemake.wildcards.part),
     cfg=snakemake.params.cfg,
+    members=optional_file(snakemake.input.get("members")),
 )

@@ -11,6 +11,7 @@ from diffcal.attacks.calibration import CALIBRATIONS, SCORES
 from diffcal.config.errors import ConfigError, require
 from diffcal.config.views import label_only, recipe, references
 from diffcal.data.registry import SOURCE_SIZES, SOURCES, check_source_options, source_options
+from diffcal.training.checkpoint import check_members_range, load_checkpoint, read_members
 from diffcal.training.factory import factory_options
 from diffcal.training.models import ARCHS, MLP_HEADS, MODELS
 from diffcal.training.train import RECIPE_DEFAULTS
@@ -70,6 +71,8 @@ def check_config(config: Mapping[str, Any]) -> None:
                 check_source_options(ds["source"], dict(ds.get("source_kwargs", {})))
             except (ValueError, TypeError) as e:
                 require(False, f"{key}.source_kwargs", str(e).splitlines()[0])
+        if ds.get("target"):
+            _check_given_target(name, ds)
         arch = ds["model"]["arch"]
         require(
             arch in ARCHS,
@@ -173,6 +176,31 @@ def config_warnings(config: Mapping[str, Any]) -> list[str]:
 
 
 REFERENCE_KEYS = ("scratch", "forget", "size_fraction", "early_stopping", "patience")
+
+
+def _check_given_target(name: str, ds: Mapping[str, Any]) -> None:
+    """A dataset's `target` (a checkpoint and its members): the files read safely,
+    the ids are unique and, where the source's size is known, in range; variants
+    that retrain the target (DP, a training size) are refused."""
+    key = f"datasets.{name}.target"
+    try:
+        ids = read_members(ds["target"]["members"])
+        n = SOURCE_SIZES.get(ds["source"]) if not ds.get("source_kwargs") else None
+        if n is not None:
+            check_members_range(ids, n, ds["target"]["members"])
+    except ValueError as e:
+        require(False, f"{key}.members", str(e))
+    try:
+        load_checkpoint(ds["target"]["checkpoint"])
+    except ValueError as e:
+        require(False, f"{key}.checkpoint", str(e))
+    for vname, var in ds["variants"].items():
+        for k in ("dp", "train_size"):
+            require(
+                var.get(k) is None,
+                f"datasets.{name}.variants.{vname}.{k}",
+                f"retrains the target, which is given (datasets.{name}.target)",
+            )
 
 
 def _check_variant(config, name: str, vname: str, var: Mapping[str, Any]) -> None:

@@ -34,6 +34,7 @@ def make_split(
     member_fraction: float = 0.5,
     reference_fraction: float = 0.5,
     train_size: int | None = None,
+    members: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """Assign a role to each of ``n`` samples.
 
@@ -50,6 +51,11 @@ def make_split(
             in each public role, so that the shadow and the references train on
             as many samples as the target; the samples left out get role
             ``unused``.
+        members: the target's members when the target is given (a checkpoint):
+            these ids are the members, and the other roles are drawn from the other
+            rows in permutation order, with ``round(n * private_fraction) -
+            len(members)`` non-members (``member_fraction`` is not used). For the
+            members :func:`make_split` itself would draw, the split is the same.
 
     Returns:
         DataFrame with columns ``sample_id`` (int32, sorted) and ``role`` (str).
@@ -64,6 +70,21 @@ def make_split(
     perm = numpy_rng(seed).permutation(n)
     n_private = int(round(n * private_fraction))
     n_member = int(round(n_private * member_fraction))
+    if members is not None:
+        members = np.asarray(members, dtype=np.int64)
+        if len(members) and (members.min() < 0 or members.max() >= n):
+            raise ValueError(f"member ids must lie in 0..{n - 1}")
+        if train_size is not None:
+            raise ValueError("train_size cannot be combined with a given target's members")
+        n_member = len(members)
+        if n_private - n_member < 2:
+            raise ValueError(
+                f"{n_member} members leave {n_private - n_member} non-members at "
+                f"private_fraction {private_fraction} of {n} rows: raise split.private_fraction"
+            )
+        is_member = np.zeros(n, dtype=bool)
+        is_member[members] = True
+        perm = np.concatenate([members, perm[~is_member[perm]]])
     n_public = n - n_private
     n_reference = int(round(n_public * reference_fraction))
     n_shadow_in = (n_public - n_reference) // 2

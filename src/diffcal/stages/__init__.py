@@ -12,3 +12,11 @@ def rule_params(params) -> dict:
     """A rule's ``params`` as keyword arguments of its stage function: all but
     ``code`` (the code digest, there only to rerun the rule when its code changes)."""
     return {k: v for k, v in params.items() if k != "code"}
+
+
+def optional_file(value) -> str | None:
+    """An optional one-file input of a rule (a function returning [] or [path]):
+    the path, or None."""
+    if not value:
+        return None
+    return value if isinstance(value, str) else str(value[0])

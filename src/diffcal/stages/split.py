@@ -13,6 +13,7 @@ import pandas as pd
 from diffcal.core.io import write_parquet
 from diffcal.data.registry import load_prepared
 from diffcal.data.splits import ROLES, split_of
+from diffcal.training.checkpoint import check_members_range, read_members
 
 log = logging.getLogger("diffcal")
 
@@ -25,14 +26,20 @@ def run_split(
     dataset: str,
     splits: Sequence[int],
     cfg: Mapping[str, Any],
+    members: str | None = None,
 ) -> None:
     """Write the splits ``splits`` of one part to ``out``: columns ``split`` (int16),
     ``sample_id`` (int32), ``role`` (string), sorted by split then sample id.
-    ``cfg``: the dataset's ``split`` section plus the variant's ``train_size``."""
+    ``cfg``: the dataset's ``split`` section plus the variant's ``train_size``.
+    ``members``: the given target's members file (every split keeps them)."""
     n = load_prepared(data).n
+    ids = None
+    if members:
+        ids = read_members(members)
+        check_members_range(ids, n, members)
     frames = []
     for t in splits:
-        df = split_of(n, root_seed=root_seed, dataset=dataset, split_index=t, **cfg)
+        df = split_of(n, root_seed=root_seed, dataset=dataset, split_index=t, members=ids, **cfg)
         counts = df["role"].value_counts()
         log.info("split %d: %s", t, {r: int(counts.get(r, 0)) for r in ROLES})
         frames.append(df.assign(split=np.int16(t))[["split", "sample_id", "role"]])

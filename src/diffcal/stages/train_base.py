@@ -3,20 +3,25 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from diffcal.core.seeds import derive_seed
 from diffcal.data.prepared import load_prepared
 from diffcal.data.splits import ids_with_role, read_splits
+from diffcal.training.checkpoint import load_checkpoint, load_into
 from diffcal.training.fit import (
     BASE_ROLES,
     fit_all,
     private_refs,
 )
 from diffcal.training.model_files import model_spec, new_model, save_models
-from diffcal.training.train import setup_torch
+from diffcal.training.train import accuracy, setup_torch
 
 log = logging.getLogger("diffcal")
 
@@ -31,8 +36,11 @@ def run_train_base(
     recipe: Mapping[str, Any],
     dp: Mapping[str, Any] | None = None,
     threads: int = 1,
+    checkpoint: str | None = None,
 ) -> None:
     """Train the ``target`` and the ``shadow`` model of every split of the part.
+    With a ``checkpoint`` (a given target) the target is loaded from it, not
+    trained (:mod:`diffcal.training.checkpoint`).
 
     ``out``: role (``target``, ``shadow``) -> model file. ``seeds``: the split
     key, ``root_seed`` and ``key`` (the dataset's seed key) every seed derives
@@ -57,5 +65,29 @@ def run_train_base(
                 "test_ids": ids_with_role(sp, test_role),
                 "meta": {"split": t, "role": role, "index": 0},
             })  # fmt: skip
+        if role == "target" and checkpoint:
+            save_models(path, spec, given_target(d, jobs, checkpoint))
+            continue
         private = dp if role == "target" or private_refs(dp) else None
         save_models(path, spec, fit_all(d, jobs, recipe=recipe, device=device, dp=private))
+
+
+def given_target(d, jobs: list[dict], checkpoint: str) -> list[dict[str, Any]]:
+    """File entries of a target loaded from ``checkpoint`` (the same model in every
+    split), with the accuracies a trained target's entry records."""
+    state = load_checkpoint(checkpoint)
+    digest = hashlib.sha256(Path(checkpoint).read_bytes()).hexdigest()
+    entries = []
+    for j in jobs:
+        model = load_into(j["model"], state, checkpoint)
+        train_acc = accuracy(model, d.features(j["train_ids"]), d.y[j["train_ids"]])
+        test_acc = accuracy(model, d.features(j["test_ids"]), d.y[j["test_ids"]])
+        log.info("%s: loaded from %s: train-acc %.4f test-acc %.4f (n_train=%d)", j["name"],
+                 checkpoint, train_acc, test_acc, len(j["train_ids"]))  # fmt: skip
+        entries.append({
+            **j["meta"], "model": model, "seed": j["seed"],
+            "train_ids": np.asarray(j["train_ids"], dtype=np.int64),
+            "train_acc": train_acc, "test_acc": test_acc, "recipe": {},
+            "checkpoint_sha256": digest,
+        })  # fmt: skip
+    return entries

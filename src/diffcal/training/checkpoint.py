@@ -1,0 +1,107 @@
+"""Your trained target: ``target: {checkpoint: FILE, members: FILE}`` in a dataset.
+
+The pipeline then does not train the target: the checkpoint, a ``state_dict`` (or a
+dict holding one under ``state_dict``) saved with ``torch.save``, is loaded with
+``torch.load(..., weights_only=True)`` into the dataset's architecture (built-in or
+``arch: python``). ``members`` lists the sample ids (row positions of the prepared
+data) the target was trained on: a ``.npy`` of integers, a ``.parquet`` with a
+``sample_id`` column, or a text / CSV file with one id per line (an optional
+header). Non-members and the public roles are drawn from the other rows by the
+split fractions (:func:`diffcal.data.splits.make_split`). The files are inputs of the
+jobs: replacing the checkpoint reruns the target's scoring and everything after it
+(and the forgetting references, which start from the target), not the scratch
+references; replacing the member list redraws the split.
+
+What the audit assumes: members and non-members come from the same distribution
+(the non-members are the rows the target did not train on), and the public rows
+the references train on come from it too.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+from collections.abc import Mapping
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+from torch import nn
+
+
+def read_members(path: str | os.PathLike) -> np.ndarray:
+    """The member ids of ``path``, sorted int64; ValueError (one line) if a value is
+    not an integer, negative or repeated."""
+    p = Path(path)
+    if not p.is_file():
+        raise ValueError(f"members file {path} does not exist")
+    name = p.name.lower()
+    if name.endswith(".npy"):
+        raw = np.load(p, allow_pickle=False).ravel()
+    elif name.endswith(".parquet"):
+        frame = pd.read_parquet(p)
+        raw = frame["sample_id" if "sample_id" in frame else frame.columns[0]].to_numpy()
+    else:
+        frame = pd.read_csv(p, header=None, comment="#")
+        col = frame.iloc[:, 0]
+        if len(col) and not str(col.iloc[0]).strip().lstrip("-").isdigit():
+            col = col.iloc[1:]  # a header line
+        raw = pd.to_numeric(col, errors="coerce").to_numpy()
+    values = np.asarray(raw, dtype=np.float64)
+    if len(values) == 0:
+        raise ValueError(f"members file {path} lists no sample ids")
+    if not np.all(np.isfinite(values)) or not np.all(values == np.round(values)):
+        raise ValueError(f"members file {path}: sample ids must be integers")
+    ids = values.astype(np.int64)
+    if ids.min() < 0:
+        raise ValueError(f"members file {path}: negative sample id {int(ids.min())}")
+    uniq, counts = np.unique(ids, return_counts=True)
+    if (counts > 1).any():
+        raise ValueError(f"members file {path}: sample id {int(uniq[counts > 1][0])} is repeated")
+    return uniq
+
+
+def check_members_range(ids: np.ndarray, n: int, path: str) -> None:
+    """ValueError (one line) if an id is not a row of an ``n``-row dataset."""
+    if len(ids) and ids.max() >= n:
+        raise ValueError(f"members file {path}: sample id {int(ids.max())} >= {n} rows")
+
+
+def load_checkpoint(path: str | os.PathLike) -> dict[str, torch.Tensor]:
+    """The state_dict in ``path``, loaded with ``weights_only=True``; ValueError (one
+    line) for a file that needs ``weights_only=False`` or holds no state_dict."""
+    if not Path(path).is_file():
+        raise ValueError(f"checkpoint {path} does not exist")
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError:
+        raise ValueError(
+            f"checkpoint {path} holds objects other than tensors (it would need "
+            "weights_only=False, which can run code): save model.state_dict() instead"
+        ) from None
+    if isinstance(state, Mapping) and isinstance(state.get("state_dict"), Mapping):
+        state = state["state_dict"]
+    if not (isinstance(state, Mapping) and state and
+            all(isinstance(v, torch.Tensor) for v in state.values())):  # fmt: skip
+        raise ValueError(f"checkpoint {path} is not a state_dict (a mapping of names to tensors)")
+    return dict(state)
+
+
+def load_into(model: nn.Module, state: Mapping[str, torch.Tensor], path: str) -> nn.Module:
+    """Load ``state`` into ``model``; ValueError (one line) naming the first key that
+    is missing, unexpected or of another shape."""
+    own = model.state_dict()
+    for key, tensor in own.items():
+        if key not in state:
+            raise ValueError(f"checkpoint {path}: no {key!r} (the model's {tuple(tensor.shape)})")
+        if tuple(state[key].shape) != tuple(tensor.shape):
+            raise ValueError(
+                f"checkpoint {path}: {key!r} has shape {tuple(state[key].shape)}, "
+                f"the model's is {tuple(tensor.shape)}"
+            )
+    extra = [k for k in state if k not in own]
+    if extra:
+        raise ValueError(f"checkpoint {path}: unexpected key {extra[0]!r} (not in the model)")
+    model.load_state_dict(state)
+    return model.eval()
