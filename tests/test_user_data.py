@@ -169,3 +169,25 @@ def test_table_dataset_runs_like_the_builtin_one_and_reruns_when_the_file_change
     jobs = planned_jobs(wd, "--configfile", "mine.yaml")
     assert {w.get("dataset") for r, w in jobs if r != "tables"} == {"mine"}
     assert "prepare" in {r for r, _ in jobs}
+
+
+def test_image_folder_reads_any_tree_like_pil(tmp_path):
+    """Oracle: the pixels written (images already square at ``size``: no resize)."""
+    from PIL import Image
+
+    rng = np.random.default_rng(2)
+    root = tmp_path / "pics"
+    want = []
+    for label, cls in enumerate(["cat", "dog"]):  # sorted class names -> labels
+        (root / cls).mkdir(parents=True)
+        for i in range(3):
+            arr = rng.integers(0, 256, (16, 16, 3), dtype=np.uint8)
+            Image.fromarray(arr).save(root / cls / f"{i}.png")
+            want.append((arr, label))
+    d = prepare("image_folder", None, root=str(root), size=16)
+    assert d.x.shape == (6, 3, 16, 16) and d.num_classes == 2 and d.x_scale == 255
+    for i, (arr, label) in enumerate(want):  # PNG is lossless: the saved pixels
+        np.testing.assert_array_equal(d.x[i], arr.transpose(2, 0, 1))
+        assert d.y[i] == label
+    with pytest.raises(ConfigError, match="needs at least 2 class sub-directories"):
+        prepare_config(_cfg("image_folder", root=str(root / "cat")))

@@ -34,6 +34,7 @@ SOURCES: dict[str, str] = {
     # your own data
     "table": "diffcal.data.sources.table:load_table",
     "arrays": "diffcal.data.sources.arrays:load_arrays",
+    "image_folder": "diffcal.data.sources.image_folder:load_image_folder",
 }
 
 #: Sources whose options name files of the user's: a check run by the config check
@@ -43,6 +44,7 @@ SOURCES: dict[str, str] = {
 SOURCE_CHECKS: dict[str, str] = {
     "table": "diffcal.data.sources.table:check_table",
     "arrays": "diffcal.data.sources.arrays:check_arrays",
+    "image_folder": "diffcal.data.sources.image_folder:check_image_folder",
 }
 FILE_OPTIONS = ("path", "x", "y")
 
