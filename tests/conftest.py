@@ -20,11 +20,23 @@ def copy_workflow(dest: Path) -> Path:
     """Copy what the workflow needs (not results) into ``dest``."""
     dest.mkdir(parents=True, exist_ok=True)
     shutil.copy2(REPO / "Snakefile", dest / "Snakefile")
-    for d in ("workflow", "config", "src", "envs", "tests/data", "profiles"):
+    for d in ("workflow", "config", "src", "envs", "tests/data", "profiles", "examples"):
         shutil.copytree(
             REPO / d, dest / d, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info")
         )
     return dest
+
+
+#: Configs that audit files an example script writes first (docs/audit.md).
+WALKTHROUGHS = {"audit_csv.yaml": "audit_csv", "audit_checkpoint.yaml": "audit_checkpoint"}
+
+
+def write_walkthrough_files(cwd: Path) -> None:
+    """Run the example scripts of docs/audit.md as a user would, from ``cwd``: they
+    write resources/audit/ (the CSV, the arrays, a checkpoint and its members)."""
+    for script in WALKTHROUGHS.values():
+        subprocess.run([sys.executable, str(REPO / "examples" / f"{script}.py")], cwd=cwd,
+                       check=True, capture_output=True, timeout=300)  # fmt: skip
 
 
 def snakemake(cwd: Path, *args: str, check: bool = True, timeout: int = 900):

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import REPO, copy_workflow, snakemake
+from conftest import REPO, WALKTHROUGHS, copy_workflow, snakemake, write_walkthrough_files
 
 from diffcal.attacks import calibration as attacks
 from diffcal.config.checks import RESERVED_NAMES, config_warnings
@@ -224,8 +224,18 @@ def test_reserved_names_are_the_report_folders_of_the_rules():
     assert found == set(RESERVED_NAMES)
 
 
+@pytest.fixture(scope="module")
+def walkthrough_dir(tmp_path_factory) -> Path:
+    """A directory where the example scripts of docs/audit.md have run, with the
+    examples (the model file the audit configs name)."""
+    wd = copy_workflow(tmp_path_factory.mktemp("walkthroughs"))
+    write_walkthrough_files(wd)
+    return wd
+
+
 @pytest.mark.parametrize("configfile", sorted(p.name for p in (REPO / "config").glob("*.yaml")))
-def test_every_repo_config_passes_the_checks(configfile):
+def test_every_repo_config_passes_the_checks(configfile, walkthrough_dir, monkeypatch):
+    monkeypatch.chdir(walkthrough_dir)  # relative paths of the audit configs
     cfg = load_config(REPO / "config" / configfile)
     assert cfg["datasets"]
 
@@ -277,6 +287,8 @@ def test_tiny_threshold_set_warns():
 @pytest.mark.slow
 @pytest.mark.parametrize("configfile", sorted(p.name for p in (REPO / "config").glob("*.yaml")))
 def test_every_repo_config_dry_runs(bare_workflow, configfile):
+    if configfile in WALKTHROUGHS and not (bare_workflow / "resources/audit").exists():
+        write_walkthrough_files(bare_workflow)
     proc = snakemake(bare_workflow, "-n", "--cores", "1", "--configfile", f"config/{configfile}")
     assert "Job stats" in proc.stdout + proc.stderr
 
