@@ -129,6 +129,7 @@ def test_editing_the_factory_retrains_only_its_dataset(tmp_path):
     cfg = yaml.safe_load((wd / "tests/data/tiny.yaml").read_text())
     cfg["datasets"]["digits"]["model"] = {"arch": "python", "factory": "mymodel.py:make_model",
                                           "kwargs": {"width": 16}}  # fmt: skip
+    cfg["datasets"]["breast_cancer"]["splits"] = 1  # a second dataset, kept small
     (wd / "mine.yaml").write_text(yaml.safe_dump(cfg))
     before = factory_digest(str(wd / "mymodel.py") + ":make_model")
     snakemake(wd, "all", "--cores", "2", "--configfile", "mine.yaml")
