@@ -80,15 +80,16 @@ def _cfg(source: str, **kwargs) -> dict:
     return {"datasets": {"mine": {"source": source, "source_kwargs": kwargs}}}
 
 
-@pytest.mark.parametrize(
-    "kwargs, needles",
-    [
-        ({"path": "nope.csv"}, ["source_kwargs", "nope.csv does not exist"]),
-        ({"path": "{d}/t.csv", "label": "target"}, ["no column(s) ['target']"]),
-        ({"path": "{d}/t.csv", "encoding": "none"}, ["text column(s) ['city']"]),
-        ({"path": "{d}/t.csv", "encoding": "dense"}, ["encoding 'dense'"]),
-    ],
-)
+#: Table options a user may get wrong, and what the one-line error must say.
+BAD_TABLE_OPTIONS = {
+    "missing file": ({"path": "nope.csv"}, ["source_kwargs", "nope.csv does not exist"]),
+    "no label column": ({"path": "{d}/t.csv", "label": "target"}, ["no column(s) ['target']"]),
+    "text, no encoding": ({"path": "{d}/t.csv", "encoding": "none"}, ["column(s) ['city']"]),
+    "unknown encoding": ({"path": "{d}/t.csv", "encoding": "dense"}, ["encoding 'dense'"]),
+}
+
+
+@pytest.mark.parametrize("kwargs, needles", BAD_TABLE_OPTIONS.values(), ids=BAD_TABLE_OPTIONS)
 def test_table_bad_options_are_one_line_before_any_job(tmp_path, kwargs, needles):
     _mixed_frame().to_csv(tmp_path / "t.csv", index=False)
     kwargs = {k: v.format(d=tmp_path) if isinstance(v, str) else v for k, v in kwargs.items()}

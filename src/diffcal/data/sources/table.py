@@ -37,6 +37,8 @@ from diffcal.data.sources.tabular import encode_tabular
 ENCODINGS = ("onehot", "none")
 #: Rows read to check a CSV's columns before any job runs (the loader checks all).
 CHECK_ROWS = 1000
+#: The options of :func:`load_table` besides ``path``, with their defaults.
+OPTION_DEFAULTS = {"label": "label", "encoding": "onehot", "categorical": None, "drop": ()}
 
 
 def _read(path: Path, nrows: int | None = None) -> pd.DataFrame:
@@ -86,21 +88,14 @@ def _columns(
     return numeric, cats
 
 
-def check_table(
-    *,
-    path: str,
-    label: str = "label",
-    encoding: str = "onehot",
-    categorical: Sequence[str] | None = None,
-    drop: Sequence[str] = (),
-) -> None:
+def check_table(*, path: str, **options) -> None:
     """The config check (before any job): the file exists and its first
-    :data:`CHECK_ROWS` rows have the columns the options name. Raises ValueError."""
+    :data:`CHECK_ROWS` rows have the columns the options (those of
+    :func:`load_table`) name. Raises ValueError."""
     p = Path(path)
     if not p.is_file():
         raise ValueError(f"file {path} does not exist")
-    frame = _read(p, nrows=CHECK_ROWS)
-    _columns(frame, p, label=label, encoding=encoding, categorical=categorical, drop=drop)
+    _columns(_read(p, nrows=CHECK_ROWS), p, **{**OPTION_DEFAULTS, **options})
 
 
 def load_table(
