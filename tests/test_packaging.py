@@ -106,15 +106,3 @@ def test_workflow_is_usable_as_a_module_from_another_directory(tmp_path):
     out = proc.stdout + proc.stderr
     for rule in ("prepare", "train_base", "score", "attack", "tables", "figures"):
         assert re.search(rf"^{rule}\s+\d+$", out, re.M), rule
-
-
-@pytest.mark.slow
-def test_workflow_runs_the_default_as_a_module(tmp_path):
-    """The same outer Snakefile runs the embedded default for real, and a second
-    invocation plans nothing."""
-    (tmp_path / "Snakefile").write_text(OUTER.format(snakefile=REPO / "Snakefile"))
-    cfg = ("--configfile", str(REPO / "config/config.yaml"))
-    snakemake(tmp_path, "all", "--cores", "2", *cfg)
-    assert (tmp_path / "results/tables/default/table2_auc.md").stat().st_size > 0
-    proc = snakemake(tmp_path, "-n", "--cores", "1", "all", *cfg)
-    assert "Nothing to be done" in proc.stdout + proc.stderr

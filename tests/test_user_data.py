@@ -154,7 +154,7 @@ def test_table_dataset_runs_like_the_builtin_one_and_reruns_when_the_file_change
     frame = pd.DataFrame(bc.data, columns=bc.feature_names).assign(label=bc.target)
     frame.to_csv(wd / "bc.csv", index=False)
     cfg = yaml.safe_load((wd / "tests/data/tiny.yaml").read_text())
-    builtin = cfg["datasets"]["breast_cancer"]
+    builtin = {**cfg["datasets"]["breast_cancer"], "splits": 1}
     cfg["datasets"] = {
         "breast_cancer": builtin,
         "mine": {**builtin, "source": "table", "source_kwargs": {"path": "bc.csv"},
@@ -162,8 +162,8 @@ def test_table_dataset_runs_like_the_builtin_one_and_reruns_when_the_file_change
     }  # fmt: skip
     (wd / "mine.yaml").write_text(yaml.safe_dump(cfg))
     snakemake(wd, "all", "--cores", "2", "--configfile", "mine.yaml")
-    ours = pd.read_csv(wd / "results/mine/plain/split0-1/metrics.csv")
-    theirs = pd.read_csv(wd / "results/breast_cancer/plain/split0-1/metrics.csv")
+    ours = pd.read_csv(wd / "results/mine/plain/split0/metrics.csv")
+    theirs = pd.read_csv(wd / "results/breast_cancer/plain/split0/metrics.csv")
     pd.testing.assert_frame_equal(ours, theirs, check_exact=False, atol=1e-6)
     assert planned_jobs(wd, "--configfile", "mine.yaml") == []
     frame.iloc[:-1].to_csv(wd / "bc.csv", index=False)  # one row fewer
