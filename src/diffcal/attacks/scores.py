@@ -134,20 +134,20 @@ def opacus_unsupported(model: nn.Module) -> list[str]:
     ]
 
 
-def grad_norm_method(model: nn.Module, method: str = "opacus") -> str:
+def grad_norm_method(model: nn.Module, method: str = "opacus") -> tuple[str, list[str]]:
     """``method``, or ``vmap`` when Opacus cannot score ``model`` (a warning line
     names the layers): torch.func builds every per-sample gradient, slower but valid
-    for any layer that is a function of its parameters and input."""
-    if method == "opacus":
-        bad = opacus_unsupported(model)
-        if bad:
-            log.warning(
-                "gradient norms: Opacus has no per-sample rule for %s; using torch.func "
-                "(vmap) for this model instead (slower)",
-                ", ".join(bad),
-            )
-            return "vmap"
-    return method
+    for any layer that is a function of its parameters and input. Also returns the
+    layers that made it fall back (empty otherwise)."""
+    bad = opacus_unsupported(model) if method == "opacus" else []
+    if bad:
+        log.warning(
+            "gradient norms: Opacus has no per-sample rule for %s; using torch.func "
+            "(vmap) for this model instead (slower)",
+            ", ".join(bad),
+        )
+        return "vmap", bad
+    return method, bad
 
 
 def per_sample_outputs(
@@ -182,7 +182,7 @@ def per_sample_outputs(
     }
     n_batches = -(-len(y) // batch_size)
     every = max(1, n_batches // 10)
-    method = grad_norm_method(model, method)
+    method, fell_back_for = grad_norm_method(model, method)
     with GRAD_NORM_METHODS[method](model) as psg:
         for b, start in enumerate(range(0, len(y), batch_size)):
             if b and b % every == 0:
@@ -192,11 +192,11 @@ def per_sample_outputs(
             try:
                 logits, norms = psg(xb, yb)
             except RuntimeError as e:
-                if method != "vmap" or not opacus_unsupported(model):
+                if not fell_back_for:
                     raise
                 raise ValueError(
                     f"gradient norms: Opacus has no per-sample rule for "
-                    f"{', '.join(opacus_unsupported(model))} and torch.func failed: "
+                    f"{', '.join(fell_back_for)} and torch.func failed: "
                     f"{str(e).splitlines()[0] if str(e) else type(e).__name__}"
                 ) from None
             logp = F.log_softmax(logits, dim=1)

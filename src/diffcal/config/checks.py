@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from diffcal.attacks.calibration import CALIBRATIONS, SCORES
-from diffcal.config.errors import ConfigError, require
+from diffcal.config.errors import ConfigError, fail, require
 from diffcal.config.views import label_only, recipe, references
 from diffcal.data.registry import SOURCE_SIZES, SOURCES, check_source_options, source_options
 from diffcal.training.checkpoint import check_members_range, load_checkpoint, read_members
@@ -70,7 +70,7 @@ def check_config(config: Mapping[str, Any]) -> None:
             try:
                 check_source_options(ds["source"], dict(ds.get("source_kwargs", {})))
             except (ValueError, TypeError) as e:
-                require(False, f"{key}.source_kwargs", str(e).splitlines()[0])
+                fail(f"{key}.source_kwargs", e)
         if ds.get("target"):
             _check_given_target(name, ds)
         arch = ds["model"]["arch"]
@@ -89,7 +89,7 @@ def check_config(config: Mapping[str, Any]) -> None:
             try:
                 allowed_kwargs = factory_options(ds["model"]["factory"])
             except (ValueError, TypeError) as e:
-                require(False, f"{key}.model.factory", str(e).splitlines()[0])
+                fail(f"{key}.model.factory", e)
         else:
             allowed_kwargs = model_options(arch)
         for k in ds["model"].get("kwargs", {}):
@@ -105,14 +105,14 @@ def check_config(config: Mapping[str, Any]) -> None:
             f"{key}.model.kwargs.head",
             f"{head!r} is not a head; allowed: {list(MLP_HEADS)}",
         )
-        n = SOURCE_SIZES.get(ds["source"])
-        if n is not None and not ds.get("source_kwargs"):
+        n = known_size(ds)
+        if n is not None:
             from diffcal.data.splits import make_split
 
             try:
                 make_split(n, seed=0, **ds["split"])
             except ValueError as e:
-                raise ConfigError(f"config key '{key}.split': {e}") from None
+                fail(f"{key}.split", e)
         require(
             isinstance(ds["splits"], int) and ds["splits"] >= 1,
             f"{key}.splits",
@@ -152,8 +152,8 @@ def config_warnings(config: Mapping[str, Any]) -> list[str]:
     """Settings that run but probably give meaningless numbers (printed, not fatal)."""
     out = []
     for name, ds in config["datasets"].items():
-        n = SOURCE_SIZES.get(ds["source"])
-        if n is None or ds.get("source_kwargs"):
+        n = known_size(ds)
+        if n is None:
             continue
         from diffcal.data.splits import make_split
 
@@ -178,6 +178,12 @@ def config_warnings(config: Mapping[str, Any]) -> list[str]:
 REFERENCE_KEYS = ("scratch", "forget", "size_fraction", "early_stopping", "patience")
 
 
+def known_size(ds: Mapping[str, Any]) -> int | None:
+    """The dataset's number of rows when the config alone tells it (a built-in source
+    without options), else None (checked when the split is drawn)."""
+    return None if ds.get("source_kwargs") else SOURCE_SIZES.get(ds["source"])
+
+
 def _check_given_target(name: str, ds: Mapping[str, Any]) -> None:
     """A dataset's `target` (a checkpoint and its members): the files read safely,
     the ids are unique and, where the source's size is known, in range; variants
@@ -185,15 +191,15 @@ def _check_given_target(name: str, ds: Mapping[str, Any]) -> None:
     key = f"datasets.{name}.target"
     try:
         ids = read_members(ds["target"]["members"])
-        n = SOURCE_SIZES.get(ds["source"]) if not ds.get("source_kwargs") else None
+        n = known_size(ds)
         if n is not None:
             check_members_range(ids, n, ds["target"]["members"])
     except ValueError as e:
-        require(False, f"{key}.members", str(e))
+        fail(f"{key}.members", e)
     try:
         load_checkpoint(ds["target"]["checkpoint"])
     except ValueError as e:
-        require(False, f"{key}.checkpoint", str(e))
+        fail(f"{key}.checkpoint", e)
     for vname, var in ds["variants"].items():
         for k in ("dp", "train_size"):
             require(
@@ -239,7 +245,7 @@ def _check_variant(config, name: str, vname: str, var: Mapping[str, Any]) -> Non
     try:
         check_budget(*(lo[k] for k in ("max_iter", "max_eval", "init_eval", "init_size")))
     except ValueError as e:
-        raise ConfigError(f"config key 'datasets.{name}.label_only': {e}") from None
+        fail(f"datasets.{name}.label_only", e)
     variants = config["datasets"][name]["variants"]
     base = var.get("targets_from")
     if base is not None:
@@ -263,14 +269,14 @@ def _check_variant(config, name: str, vname: str, var: Mapping[str, Any]) -> Non
             f"must be an integer >= 2, got {size!r}",
         )
         ds = config["datasets"][name]
-        n = SOURCE_SIZES.get(ds["source"])
-        if n is not None and not ds.get("source_kwargs"):
+        n = known_size(ds)
+        if n is not None:
             from diffcal.data.splits import make_split
 
             try:  # the split itself says whether the member pool is large enough
                 make_split(n, seed=0, **ds["split"], train_size=size)
             except ValueError as e:
-                raise ConfigError(f"config key '{key}.train_size': {e}") from None
+                fail(f"{key}.train_size", e)
     if "dp" in var:
         from diffcal.training.dp import check_dp
 

@@ -20,7 +20,6 @@ the references train on come from it too.
 from __future__ import annotations
 
 import os
-import pickle
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -28,6 +27,8 @@ import numpy as np
 import pandas as pd
 import torch
 from torch import nn
+
+from diffcal.training.model_files import load_weights_only
 
 
 def read_members(path: str | os.PathLike) -> np.ndarray:
@@ -73,13 +74,7 @@ def load_checkpoint(path: str | os.PathLike) -> dict[str, torch.Tensor]:
     line) for a file that needs ``weights_only=False`` or holds no state_dict."""
     if not Path(path).is_file():
         raise ValueError(f"checkpoint {path} does not exist")
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError:
-        raise ValueError(
-            f"checkpoint {path} holds objects other than tensors (it would need "
-            "weights_only=False, which can run code): save model.state_dict() instead"
-        ) from None
+    state = load_weights_only(path, "; save model.state_dict() instead")
     if isinstance(state, Mapping) and isinstance(state.get("state_dict"), Mapping):
         state = state["state_dict"]
     if not (isinstance(state, Mapping) and state and

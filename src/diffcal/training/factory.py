@@ -14,6 +14,7 @@ dataset. Only that file is hashed, not the modules it imports.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib
 import importlib.util
@@ -48,16 +49,24 @@ def factory_file(ref: str) -> Path:
     return Path(spec.origin)
 
 
+@functools.cache
+def _file_module(path: Path, mtime_ns: int):
+    """The module of a factory file, executed once per file version (every model a
+    job builds calls the factory)."""
+    name = "diffcal_user_" + hashlib.sha256(str(path).encode()).hexdigest()[:12]
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def load_factory(ref: str) -> Callable[..., nn.Module]:
     """The factory function; ValueError (one line) if it does not import."""
     target, func = _split(ref)
     try:
         if target.endswith(".py"):
             path = factory_file(ref).resolve()
-            name = "diffcal_user_" + hashlib.sha256(str(path).encode()).hexdigest()[:12]
-            spec = importlib.util.spec_from_file_location(name, path)
-            module = importlib.util.module_from_spec(spec)
-            spec.loader.exec_module(module)
+            module = _file_module(path, path.stat().st_mtime_ns)
         else:
             module = importlib.import_module(target)
     except ValueError:

@@ -83,18 +83,26 @@ def save_models(path: str | os.PathLike, spec: Mapping[str, Any], entries: list[
         tmp.write_bytes(buf.getvalue())
 
 
-def load_models(
-    path: str | os.PathLike, device: torch.device | None = None
-) -> tuple[dict[str, Any], list[dict]]:
-    """Inverse of :func:`save_models`: the spec, and metadata dicts with a ``model``."""
+def load_weights_only(path: str | os.PathLike, hint: str = "") -> Any:
+    """``torch.load(path, weights_only=True)`` on the CPU; a file that holds other
+    objects (a pickle that could run code) is refused with one
+    :class:`ModelFileError` line naming the file, and ``hint`` if given."""
     try:
-        payload = torch.load(path, map_location="cpu", weights_only=True)
+        return torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as e:
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise ModelFileError(
             f"{path}: refused to load: it holds objects other than tensors and plain "
-            f"types, which could run code ({first[:160]})"
+            f"types, which could run code and would need weights_only=False "
+            f"({first[:160]}){hint}"
         ) from None
+
+
+def load_models(
+    path: str | os.PathLike, device: torch.device | None = None
+) -> tuple[dict[str, Any], list[dict]]:
+    """Inverse of :func:`save_models`: the spec, and metadata dicts with a ``model``."""
+    payload = load_weights_only(path)
     if not (isinstance(payload, dict) and {"spec", "models"} <= set(payload)):
         raise ModelFileError(f"{path}: not a diffcal model file (no 'spec' and 'models')")
     out = []
