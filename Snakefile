@@ -21,6 +21,7 @@ include: "workflow/rules/attack.smk"
 include: "workflow/rules/report.smk"
 include: "workflow/rules/ablations.smk"
 include: "workflow/rules/compare.smk"
+include: "workflow/rules/audit.smk"
 
 
 rule all:

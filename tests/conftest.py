@@ -28,13 +28,18 @@ def copy_workflow(dest: Path) -> Path:
 
 
 #: Configs that audit files an example script writes first (docs/audit.md).
-WALKTHROUGHS = {"audit_csv.yaml": "audit_csv", "audit_checkpoint.yaml": "audit_checkpoint"}
+WALKTHROUGHS = {
+    "audit_csv.yaml": "audit_csv",
+    "audit_checkpoint.yaml": "audit_checkpoint",
+    "audit_scores.yaml": "audit_scores",
+}
 
 
-def write_walkthrough_files(cwd: Path) -> None:
-    """Run the example scripts of docs/audit.md as a user would, from ``cwd``: they
-    write resources/audit/ (the CSV, the arrays, a checkpoint and its members)."""
-    for script in WALKTHROUGHS.values():
+def write_walkthrough_files(cwd: Path, only: str | None = None) -> None:
+    """Run the example scripts of docs/audit.md (or the one named ``only``) as a user
+    would, from ``cwd``: they write resources/audit/ (the CSV, the arrays, a
+    checkpoint and its members, the scores of a gradient-boosting model)."""
+    for script in WALKTHROUGHS.values() if only is None else [only]:
         subprocess.run([sys.executable, str(REPO / "examples" / f"{script}.py")], cwd=cwd,
                        check=True, capture_output=True, timeout=300)  # fmt: skip
 

@@ -13,8 +13,9 @@ from conftest import planned_jobs, snakemake
 
 from diffcal.config.errors import ConfigError
 from diffcal.config.load import prepare_config
+from diffcal.data.members import read_members
 from diffcal.data.splits import ids_with_role, make_split
-from diffcal.training.checkpoint import load_checkpoint, load_into, read_members
+from diffcal.training.checkpoint import load_checkpoint, load_into
 from diffcal.training.models import build_model
 
 
@@ -132,7 +133,7 @@ def test_auditing_the_pipelines_own_target_gives_its_metrics(tiny_run, tmp_path)
     np.save(wd / "members.npy", entry["train_ids"])
     cfg = yaml.safe_load((wd / "tests/data/tiny.yaml").read_text())
     own = cfg["datasets"]["breast_cancer"]
-    cfg["datasets"]["audit"] = {
+    cfg["datasets"]["audited"] = {
         **own,
         "splits": 1,
         "seed_key": "breast_cancer",
@@ -140,13 +141,13 @@ def test_auditing_the_pipelines_own_target_gives_its_metrics(tiny_run, tmp_path)
     }
     (wd / "audit.yaml").write_text(yaml.safe_dump(cfg))  # fmt: skip
     snakemake(wd, "all", "--cores", "2", "--configfile", "audit.yaml")
-    ours = pd.read_csv(wd / "results/audit/plain/split0/metrics.csv")
+    ours = pd.read_csv(wd / "results/audited/plain/split0/metrics.csv")
     theirs = pd.read_csv(part / "metrics.csv")
     pd.testing.assert_frame_equal(ours, theirs[theirs["split"] == 0].reset_index(drop=True))
     assert planned_jobs(wd, "--configfile", "audit.yaml") == []
     state = entry["model"].state_dict()
     torch.save({k: v * 1.01 for k, v in state.items()}, wd / "target.pt")
     jobs = {(r, w.get("dataset")) for r, w in planned_jobs(wd, "--configfile", "audit.yaml")}
-    assert ("train_base", "audit") in jobs and ("score", "audit") in jobs
+    assert ("train_base", "audited") in jobs and ("score", "audited") in jobs
     assert not any(r == "train_scratch" for r, _ in jobs)
-    assert {d for _, d in jobs} <= {"audit", None}
+    assert {d for _, d in jobs} <= {"audited", None}

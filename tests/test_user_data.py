@@ -76,6 +76,27 @@ def test_table_encoding_none_keeps_the_values(tmp_path):
     np.testing.assert_array_equal(got.y, [0, 1, 0])  # labels 2, 7 -> classes 0, 1
 
 
+def test_table_id_column_is_kept_apart_and_maps_members_to_rows(tmp_path):
+    from diffcal.data.members import rows_of_ids
+    from diffcal.data.prepared import load_prepared, save_prepared
+
+    frame = _mixed_frame()
+    frame.to_csv(tmp_path / "t.csv", index=False)
+    got = prepare("table", None, path=str(tmp_path / "t.csv"), id="id")
+    dropped = prepare("table", None, path=str(tmp_path / "t.csv"), drop=["id"])
+    np.testing.assert_array_equal(got.x, dropped.x)  # the id is not a feature
+    np.testing.assert_array_equal(got.ids, frame["id"])
+    save_prepared(got, tmp_path / "d.npz")
+    np.testing.assert_array_equal(load_prepared(tmp_path / "d.npz").ids, frame["id"])
+    np.testing.assert_array_equal(rows_of_ids(np.array([1003, 1010]), got.ids, "m"), [3, 10])
+    with pytest.raises(ValueError, match="members file m: id 5 is not in the data"):
+        rows_of_ids(np.array([5]), got.ids, "m")
+    frame.loc[4, "id"] = 1000
+    frame.to_csv(tmp_path / "dup.csv", index=False)
+    with pytest.raises(ValueError, match="id 1000 is repeated in column 'id'"):
+        prepare("table", None, path=str(tmp_path / "dup.csv"), id="id")
+
+
 def _cfg(source: str, **kwargs) -> dict:
     return {"datasets": {"mine": {"source": source, "source_kwargs": kwargs}}}
 

@@ -152,11 +152,11 @@ def forget_tuning_input(w):
 def all_outputs():
     if config["compare"]["only"]:
         return compare_outputs()
-    out = list(rules.tables.output)
+    out = list(rules.tables.output) if DATASETS else []
     for dataset, ds in config["datasets"].items():
         for variant in ds["variants"]:
             out += expand(rules.figures.output, dataset=dataset, variant=variant)
-    return out + ablation_outputs() + compare_outputs()
+    return out + ablation_outputs() + compare_outputs() + audit_outputs()
 
 
 TABLES = {
@@ -300,3 +300,62 @@ def compare_outputs():
     if not config["compare"]["datasets"]:
         return []
     return list(rules.compare_report.output)
+
+
+# Audits (workflow/rules/audit.smk)
+AUDITS = config["audits"]
+AUDIT_NAMES = list(AUDITS) + dview.audit_datasets(config)
+
+
+wildcard_constraints:
+    audit="|".join(map(re.escape, AUDIT_NAMES)),
+
+
+def audit_scores_file(key):
+    """The audit's `scores` file(s) ``key`` (target, references, members)."""
+    return lambda w: AUDITS[w.audit]["scores"][key]
+
+
+def audit_parts(key):
+    """The attack_scores / scores files the report of ``w.audit`` reads: the audit's
+    own (an audit of scores) or every part of the dataset's first variant."""
+
+    def f(w):
+        if w.audit in AUDITS:
+            return [getattr(rules.audit_scores.output, key).format(audit=w.audit)]
+        ds = config["datasets"][w.audit]
+        producer = rules.attack if key == "attack_scores" else rules.score
+        rule_output = getattr(producer.output, key)
+        variant = next(iter(ds["variants"]))
+        return [
+            rule_output.format(dataset=w.audit, variant=variant, part=p)
+            for p in dview.parts(config, w.audit)
+        ]
+
+    return f
+
+
+def audit_data(w):
+    """The dataset's data.npz (none for an audit of scores)."""
+    if w.audit in AUDITS:
+        return []
+    return rules.prepare.output.data.format(dataset=w.audit)
+
+
+def audit_what(w):
+    """One sentence on what the report audits (its entry point)."""
+    if w.audit in AUDITS:
+        return "Scores computed outside diffcal: the target's and its reference models' losses."
+    ds = config["datasets"][w.audit]
+    if ds.get("target"):
+        return "Your trained target (its checkpoint, not retrained), with reference models trained here."
+    return "A target and reference models trained here on your data."
+
+
+def audit_title(w):
+    node = AUDITS.get(w.audit) or config["datasets"][w.audit]
+    return node.get("label", w.audit)
+
+
+def audit_outputs():
+    return expand(rules.audit_report.output.html, audit=AUDIT_NAMES)

@@ -119,3 +119,29 @@ def bootstrap_means(
         low, high = np.percentile(total / len(splits), q)
         out[name] = (float(low), float(high))
     return out
+
+
+def weighted_tpr_at_fpr(
+    is_member: np.ndarray, score: np.ndarray, fpr: float, weights: np.ndarray
+) -> np.ndarray:
+    """:func:`diffcal.attacks.metrics.tpr_at_fpr` under each row of sample weights:
+    the largest weighted TPR over thresholds ("member iff ``score >= t``", ``t`` a
+    score value) whose weighted FPR is <= ``fpr``. ``(n,)``, ``(n,)``, scalar,
+    ``(B, n)`` -> ``(B,)``.
+
+    >>> weighted_tpr_at_fpr(np.array([1, 1, 0, 0]), np.array([0.9, 0.3, 0.5, 0.1]),
+    ...                     0.0, np.ones((1, 4)))
+    array([0.5])
+    """
+    y = np.asarray(is_member, dtype=bool)
+    s = np.asarray(score, dtype=np.float64)
+    w = np.atleast_2d(np.asarray(weights, dtype=np.float64))
+    order = np.argsort(-s, kind="stable")
+    s, y, w = s[order], y[order], w[:, order]
+    starts = np.flatnonzero(np.r_[True, s[1:] < s[:-1]])  # tie groups, highest score first
+    tp = np.cumsum(np.add.reduceat(np.where(y, w, 0.0), starts, axis=1), axis=1)
+    fp = np.cumsum(np.add.reduceat(np.where(y, 0.0, w), starts, axis=1), axis=1)
+    tpr = tp / tp[:, -1:]
+    ok = fp / fp[:, -1:] <= fpr + 1e-12
+    # The threshold above every score (no sample flagged) always qualifies: TPR 0.
+    return np.where(ok, tpr, 0.0).max(axis=1)

@@ -10,8 +10,9 @@ from typing import Any
 from diffcal.attacks.calibration import CALIBRATIONS, SCORES
 from diffcal.config.errors import ConfigError, fail, require
 from diffcal.config.views import label_only, recipe, references
+from diffcal.data.members import check_members_range, read_members
 from diffcal.data.registry import SOURCE_SIZES, SOURCES, check_source_options, source_options
-from diffcal.training.checkpoint import check_members_range, load_checkpoint, read_members
+from diffcal.training.checkpoint import load_checkpoint
 from diffcal.training.factory import factory_options
 from diffcal.training.models import ARCHS, MLP_HEADS, MODELS
 from diffcal.training.train import RECIPE_DEFAULTS
@@ -19,17 +20,18 @@ from diffcal.training.train import RECIPE_DEFAULTS
 #: Top-level folders of ``results/`` that are not datasets (the report stages write
 #: there): a dataset of that name would write into them. A test checks this list
 #: against the rules' output paths.
-RESERVED_NAMES = ("ablations", "compare", "figures", "tables")
+RESERVED_NAMES = ("ablations", "audit", "compare", "figures", "tables")
 
 
 def check_config(config: Mapping[str, Any]) -> None:
     """Raise :class:`ConfigError` on the first invalid value (defaults already filled)."""
-    datasets = config.get("datasets")
+    datasets = config.get("datasets") or {}
     require(
-        isinstance(datasets, Mapping) and len(datasets) > 0,
+        len(datasets) > 0 or len(config.get("audits") or {}) > 0,
         "datasets",
-        "must map at least one dataset name to its settings",
+        "must map at least one dataset name to its settings (or give `audits`)",
     )
+    _check_audits(config)
     for name in datasets:
         require(
             name not in RESERVED_NAMES,
@@ -182,6 +184,26 @@ def known_size(ds: Mapping[str, Any]) -> int | None:
     """The dataset's number of rows when the config alone tells it (a built-in source
     without options), else None (checked when the split is drawn)."""
     return None if ds.get("source_kwargs") else SOURCE_SIZES.get(ds["source"])
+
+
+def _check_audits(config: Mapping[str, Any]) -> None:
+    """Each audit of scores: its files read and matched (ids, members) now, so a
+    mistake is one line before any job; its name not a dataset's."""
+    from diffcal.data.user_scores import load_user_scores
+
+    for name, audit in (config.get("audits") or {}).items():
+        key = f"audits.{name}"
+        require(
+            name not in (config.get("datasets") or {}),
+            key,
+            f"a dataset is named {name!r} too; both would write results/audit/{name}/",
+        )
+        sc = audit["scores"]
+        try:
+            load_user_scores(sc["target"], sc["references"], read_members(sc["members"]),
+                             sc["members"])  # fmt: skip
+        except ValueError as e:
+            fail(f"{key}.scores", e)
 
 
 def _check_given_target(name: str, ds: Mapping[str, Any]) -> None:

@@ -97,3 +97,23 @@ def attack_columns(config: Mapping[str, Any]) -> list[str]:
 
     att = config["attack"]
     return attack_names(list(att["scores"]), list(att["calibrations"]), bool(att["gap"]))
+
+
+#: Sources of the user's own data (an audit report by default).
+USER_SOURCES = ("table", "arrays", "image_folder")
+
+
+def audit_datasets(config: Mapping[str, Any]) -> list[str]:
+    """Datasets that get an audit report: ``audit_report: true``, or unset and the
+    dataset is the user's own (a user source, ``arch: python`` or a given target)."""
+    out = []
+    for name, ds in (config.get("datasets") or {}).items():
+        flag = ds.get("audit_report")
+        own = (
+            ds["source"] in USER_SOURCES
+            or ds.get("model", {}).get("arch") == "python"
+            or bool(ds.get("target"))
+        )
+        if flag or (flag is None and own):
+            out.append(name)
+    return out

@@ -4,7 +4,9 @@
   (``(n, C, H, W)``), to be divided by ``x_scale`` before use;
 - ``y``: ``(n,)`` int64 labels in ``0..C-1``;
 - ``x_scale``: scalar float;
-- ``num_classes``: scalar int.
+- ``num_classes``: scalar int;
+- ``ids`` (only when the source has them, e.g. a table's ``id`` column): ``(n,)``
+  int64, the user's id of each row.
 
 Sample ids are row positions in this file; they are stable across every model and
 every split of a dataset. Kept apart from the loaders (:mod:`diffcal.data.sources`) so
@@ -29,12 +31,15 @@ class Prepared:
     y: np.ndarray
     num_classes: int
     x_scale: float = 1.0
+    ids: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         if len(self.x) != len(self.y):
             raise ValueError(f"x has {len(self.x)} rows but y has {len(self.y)}")
         if self.y.min() < 0 or self.y.max() >= self.num_classes:
             raise ValueError(f"labels must lie in 0..{self.num_classes - 1}")
+        if self.ids is not None and len(self.ids) != len(self.y):
+            raise ValueError(f"ids has {len(self.ids)} rows but y has {len(self.y)}")
 
     @property
     def n(self) -> int:
@@ -50,12 +55,15 @@ def save_prepared(data: Prepared, path: str | os.PathLike) -> None:
     """Write ``data`` to ``path`` (npz, uncompressed, atomically)."""
     with atomic_path(path) as tmp:
         with open(tmp, "wb") as fh:
+            # ``ids`` only when present: files of sources without ids keep their bytes.
+            extra = {} if data.ids is None else {"ids": np.asarray(data.ids, np.int64)}
             np.savez(
                 fh,
                 x=data.x,
                 y=data.y,
                 num_classes=np.int64(data.num_classes),
                 x_scale=np.float64(data.x_scale),
+                **extra,
             )
 
 
@@ -66,4 +74,5 @@ def load_prepared(path: str | os.PathLike) -> Prepared:
             y=f["y"],
             num_classes=int(f["num_classes"]),
             x_scale=float(f["x_scale"]),
+            ids=f["ids"] if "ids" in f.files else None,
         )

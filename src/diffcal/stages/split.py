@@ -11,9 +11,9 @@ import numpy as np
 import pandas as pd
 
 from diffcal.core.io import write_parquet
+from diffcal.data.members import check_members_range, read_members, rows_of_ids
 from diffcal.data.registry import load_prepared
 from diffcal.data.splits import ROLES, split_of
-from diffcal.training.checkpoint import check_members_range, read_members
 
 log = logging.getLogger("diffcal")
 
@@ -32,10 +32,13 @@ def run_split(
     ``sample_id`` (int32), ``role`` (string), sorted by split then sample id.
     ``cfg``: the dataset's ``split`` section plus the variant's ``train_size``.
     ``members``: the given target's members file (every split keeps them)."""
-    n = load_prepared(data).n
+    d = load_prepared(data)
+    n = d.n
     ids = None
     if members:
         ids = read_members(members)
+        if d.ids is not None:  # the user's ids (a table's id column) -> row positions
+            ids = rows_of_ids(ids, d.ids, members)
         check_members_range(ids, n, members)
     frames = []
     for t in splits:

@@ -23,50 +23,10 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
 import torch
 from torch import nn
 
 from diffcal.training.model_files import load_weights_only
-
-
-def read_members(path: str | os.PathLike) -> np.ndarray:
-    """The member ids of ``path``, sorted int64; ValueError (one line) if a value is
-    not an integer, negative or repeated."""
-    p = Path(path)
-    if not p.is_file():
-        raise ValueError(f"members file {path} does not exist")
-    name = p.name.lower()
-    if name.endswith(".npy"):
-        raw = np.load(p, allow_pickle=False).ravel()
-    elif name.endswith(".parquet"):
-        frame = pd.read_parquet(p)
-        raw = frame["sample_id" if "sample_id" in frame else frame.columns[0]].to_numpy()
-    else:
-        frame = pd.read_csv(p, header=None, comment="#")
-        col = frame.iloc[:, 0]
-        if len(col) and not str(col.iloc[0]).strip().lstrip("-").isdigit():
-            col = col.iloc[1:]  # a header line
-        raw = pd.to_numeric(col, errors="coerce").to_numpy()
-    values = np.asarray(raw, dtype=np.float64)
-    if len(values) == 0:
-        raise ValueError(f"members file {path} lists no sample ids")
-    if not np.all(np.isfinite(values)) or not np.all(values == np.round(values)):
-        raise ValueError(f"members file {path}: sample ids must be integers")
-    ids = values.astype(np.int64)
-    if ids.min() < 0:
-        raise ValueError(f"members file {path}: negative sample id {int(ids.min())}")
-    uniq, counts = np.unique(ids, return_counts=True)
-    if (counts > 1).any():
-        raise ValueError(f"members file {path}: sample id {int(uniq[counts > 1][0])} is repeated")
-    return uniq
-
-
-def check_members_range(ids: np.ndarray, n: int, path: str) -> None:
-    """ValueError (one line) if an id is not a row of an ``n``-row dataset."""
-    if len(ids) and ids.max() >= n:
-        raise ValueError(f"members file {path}: sample id {int(ids.max())} >= {n} rows")
 
 
 def load_checkpoint(path: str | os.PathLike) -> dict[str, torch.Tensor]:

@@ -10,7 +10,10 @@ Options (``source_kwargs``):
 - ``encoding``: ``onehot`` (default) or ``none``.
 - ``categorical``: the columns to one-hot encode (default: every column that is not
   numeric). Only with ``encoding: onehot``.
-- ``drop``: columns to leave out of the features (e.g. an id column).
+- ``drop``: columns to leave out of the features.
+- ``id``: a column of unique integer sample ids (left out of the features). The
+  audit report and its risk table then name samples by these ids, and a given
+  target's ``members`` file lists them (not row positions).
 
 Missing values, with ``encoding: onehot`` (:func:`diffcal.data.sources.tabular.encode_tabular`):
 a numeric column is imputed with its median and gets a 0/1 missing-indicator column
@@ -20,7 +23,8 @@ statistics (a label-free transform applied to members and non-members alike). Wi
 ``encoding: none`` the features are used as they are: every feature column must be
 numeric and complete, else the error names the columns.
 
-Sample ids are row positions in the file.
+Inside the pipeline (split, scores and attack files) samples are row positions in
+the file, whether or not there is an ``id`` column.
 """
 
 from __future__ import annotations
@@ -38,10 +42,16 @@ ENCODINGS = ("onehot", "none")
 #: Rows read to check a CSV's columns before any job runs (the loader checks all).
 CHECK_ROWS = 1000
 #: The options of :func:`load_table` besides ``path``, with their defaults.
-OPTION_DEFAULTS = {"label": "label", "encoding": "onehot", "categorical": None, "drop": ()}
+OPTION_DEFAULTS = {
+    "label": "label",
+    "encoding": "onehot",
+    "categorical": None,
+    "drop": (),
+    "id": None,
+}
 
 
-def _read(path: Path, nrows: int | None = None) -> pd.DataFrame:
+def read_file(path: Path, nrows: int | None = None) -> pd.DataFrame:
     name = path.name.lower()
     if name.endswith(".parquet"):
         frame = pd.read_parquet(path)
@@ -60,10 +70,12 @@ def _columns(
     encoding: str,
     categorical: Sequence[str] | None,
     drop: Sequence[str],
+    id: str | None = None,  # noqa: A002 (the option's name)
 ) -> tuple[list[str], list[str]]:
     """(numeric, categorical) feature columns; raises ValueError naming what is wrong."""
     if encoding not in ENCODINGS:
         raise ValueError(f"encoding {encoding!r} is not one of {list(ENCODINGS)}")
+    drop = [*drop, *([id] if id else [])]
     missing = [c for c in [label, *drop, *(categorical or [])] if c not in frame.columns]
     if missing:
         raise ValueError(f"{path} has no column(s) {missing}; columns: {list(frame.columns)}")
@@ -95,7 +107,7 @@ def check_table(*, path: str, **options) -> None:
     p = Path(path)
     if not p.is_file():
         raise ValueError(f"file {path} does not exist")
-    _columns(_read(p, nrows=CHECK_ROWS), p, **{**OPTION_DEFAULTS, **options})
+    _columns(read_file(p, nrows=CHECK_ROWS), p, **{**OPTION_DEFAULTS, **options})
 
 
 def load_table(
@@ -106,14 +118,16 @@ def load_table(
     encoding: str = "onehot",
     categorical: Sequence[str] | None = None,
     drop: Sequence[str] = (),
+    id: str | None = None,  # noqa: A002 (the option's name)
 ) -> Prepared:
     """Read the file once and encode it (see the module docstring). ``data_dir`` is
     not used: the file is where ``path`` says."""
     p = Path(path)
-    frame = _read(p)
+    frame = read_file(p)
     numeric, cats = _columns(
-        frame, p, label=label, encoding=encoding, categorical=categorical, drop=drop
+        frame, p, label=label, encoding=encoding, categorical=categorical, drop=drop, id=id
     )
+    ids = None if id is None else _ids(frame[id], p, id)
     if frame[label].isna().any():
         raise ValueError(f"{path}: {int(frame[label].isna().sum())} row(s) have no label")
     classes, y = np.unique(frame[label].to_numpy(), return_inverse=True)
@@ -129,4 +143,16 @@ def load_table(
         x = block.to_numpy(dtype=np.float32)
     else:
         x = encode_tabular(frame, numeric, cats)
-    return Prepared(x=x, y=y.astype(np.int64), num_classes=len(classes))
+    return Prepared(x=x, y=y.astype(np.int64), num_classes=len(classes), ids=ids)
+
+
+def _ids(column: pd.Series, path: Path, name: str) -> np.ndarray:
+    """The ``id`` column as int64; ValueError (one line) unless unique integers."""
+    values = pd.to_numeric(column, errors="coerce").to_numpy(np.float64)
+    if not np.all(np.isfinite(values)) or not np.all(values == np.round(values)):
+        raise ValueError(f"{path}: id column {name!r} must hold integers (no gaps)")
+    ids = values.astype(np.int64)
+    uniq, counts = np.unique(ids, return_counts=True)
+    if (counts > 1).any():
+        raise ValueError(f"{path}: id {int(uniq[counts > 1][0])} is repeated in column {name!r}")
+    return ids

@@ -1,0 +1,179 @@
+"""The attacks and numbers of an audit report (:mod:`diffcal.stages.audit_report`)
+and the attacks of an audit of scores (:mod:`diffcal.stages.audit_scores`).
+
+Pure numpy. Shapes: ``n`` evaluated samples (members and non-members), ``m``
+reference models. Higher score = more likely a member, in every attack.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from diffcal.attacks import metrics
+from diffcal.attacks.calibration import calibrate
+from diffcal.attacks.intervals import bootstrap_means, weighted_auc, weighted_tpr_at_fpr
+from diffcal.attacks.reference import (
+    calibrated_loss,
+    lira_offline,
+    lira_online,
+    rmia,
+    rmia_marginal,
+)
+
+#: Smallest loss used for LiRA's statistic (a float32 model can report a loss of
+#: exactly 0, whose logit-scaled confidence is infinite).
+MIN_LOSS = 1e-12
+#: RMIA's offline interpolation parameter and threshold (the comparison's defaults).
+RMIA_A, RMIA_GAMMA = 0.3, 1.0
+
+
+def lira_stat_from_loss(loss: np.ndarray) -> np.ndarray:
+    """LiRA's logit-scaled confidence ``log(p / (1 - p))`` of the true label from
+    the cross-entropy ``loss = -log p``: ``-loss - log(1 - exp(-loss))``, computed
+    with ``expm1`` (exact for small losses). ``(...,)`` -> ``(...,)`` float64.
+
+    >>> float(lira_stat_from_loss(np.array([np.log(2.0)]))[0])  # p = 1/2
+    0.0
+    """
+    x = np.maximum(np.asarray(loss, dtype=np.float64), MIN_LOSS)
+    return -x - np.log(-np.expm1(-x))
+
+
+def score_attacks(
+    target_loss: np.ndarray,
+    ref_loss: np.ndarray,
+    is_in: np.ndarray,
+    *,
+    target_loss_pop: np.ndarray | None = None,
+    ref_loss_pop: np.ndarray | None = None,
+) -> dict[str, np.ndarray]:
+    """Every attack the references allow, from losses alone.
+
+    Args:
+        target_loss: ``(n,)`` the target's cross-entropy on the evaluated samples.
+        ref_loss: ``(m, n)`` each reference's cross-entropy on them.
+        is_in: ``(m, n)`` bool, reference j trained on sample i.
+        target_loss_pop, ref_loss_pop: ``(k,)`` and ``(m, k)`` on population samples
+            (RMIA runs only with them).
+
+    Returns:
+        attack -> ``(n,)``: ``loss_orig`` (eq. 1), ``loss_cal`` (eq. 5 with the OUT
+        references; exactly the pipeline's ``calibrate`` when all are OUT),
+        ``lira_offline`` (m >= 2), ``lira_online`` (IN and OUT references),
+        ``rmia_offline`` / ``rmia_online`` (population samples; online with IN ones).
+    """
+    t = np.asarray(target_loss, dtype=np.float64)
+    r = np.asarray(ref_loss, dtype=np.float64)
+    is_in = np.asarray(is_in, dtype=bool)
+    if r.ndim != 2 or r.shape[1] != len(t) or is_in.shape != r.shape:
+        raise ValueError(f"ref_loss and is_in must be (m, {len(t)}), got {r.shape}, {is_in.shape}")
+    out = {"loss_orig": -t}
+    if is_in.any():
+        out["loss_cal"] = calibrated_loss(t, r, is_in, missing="global")
+    else:
+        out["loss_cal"] = calibrate(-t, -r)
+    stat, ref_stat = lira_stat_from_loss(t), lira_stat_from_loss(r)
+    if len(r) >= 2:
+        out["lira_offline"] = lira_offline(stat, ref_stat, is_in, missing="global")
+    if is_in.any() and (~is_in).any():
+        out["lira_online"] = lira_online(stat, ref_stat, is_in, missing="global")
+    if target_loss_pop is not None and len(target_loss_pop):
+        pz = rmia_marginal(np.exp(-np.asarray(ref_loss_pop)), None, a=RMIA_A)
+        pz_on = rmia_marginal(np.exp(-np.asarray(ref_loss_pop)), None, a=RMIA_A, offline=False)
+        tz = np.exp(-np.asarray(target_loss_pop, dtype=np.float64))
+        px = rmia_marginal(np.exp(-r), is_in, a=RMIA_A, offline=True, missing="global")
+        out["rmia_offline"] = rmia(np.exp(-t), px, tz, pz, gamma=RMIA_GAMMA)
+        if is_in.any():
+            px_on = rmia_marginal(np.exp(-r), is_in, a=RMIA_A, offline=False)
+            out["rmia_online"] = rmia(np.exp(-t), px_on, tz, pz_on, gamma=RMIA_GAMMA)
+    return out
+
+
+def metric_cells(
+    is_member: np.ndarray, scores: Mapping[str, np.ndarray], fpr_levels: Sequence[float]
+) -> dict[tuple[str, str], tuple[float, object]]:
+    """One split's metrics: (attack, metric) -> (value, function of ``(B, n)``
+    resample weights -> ``(B,)`` values), for AUC and TPR at each FPR level."""
+    cells = {}
+    for name, s in scores.items():
+        cells[(name, "auc")] = (
+            metrics.auc(is_member, s),
+            lambda w, s=s: weighted_auc(is_member, s, w),
+        )
+        for f in fpr_levels:
+            cells[(name, f"tpr_at_fpr_{f:g}")] = (
+                metrics.tpr_at_fpr(is_member, s, f),
+                lambda w, s=s, f=f: weighted_tpr_at_fpr(is_member, s, f, w),
+            )
+    return cells
+
+
+def summary_with_intervals(
+    splits: Sequence[tuple[np.ndarray, Mapping[str, np.ndarray]]],
+    fpr_levels: Sequence[float],
+    *,
+    seeds: Sequence[int],
+    pairs: Sequence[tuple[str, str]] = (),
+    n_boot: int = 1000,
+) -> pd.DataFrame:
+    """Metrics averaged over splits with 95 % bootstrap intervals (members and
+    non-members resampled within each split: :func:`diffcal.attacks.intervals.bootstrap_means`).
+
+    Args:
+        splits: per split, ``(is_member (n,) bool, attack -> (n,) scores)``.
+        pairs: ``(calibrated, uncalibrated)`` attacks whose difference is reported
+            too (attack ``"<cal> - <orig>"``), its interval from the same resamples.
+
+    Returns:
+        One row per (attack, metric): ``value`` (mean over splits), ``low``,
+        ``high``, ``n_splits``.
+    """
+    values: dict[tuple[str, str], list[float]] = {}
+    boot = []
+    for is_member, scores in splits:
+        cells = metric_cells(is_member, scores, fpr_levels)
+        for cal, orig in pairs:
+            for metric in {m for (a, m) in cells if a == cal}:
+                (vc, fc), (vo, fo) = cells[(cal, metric)], cells[(orig, metric)]
+                cells[(f"{cal} - {orig}", metric)] = (
+                    vc - vo,
+                    lambda w, fc=fc, fo=fo: fc(w) - fo(w),
+                )
+        for key, (v, _) in cells.items():
+            values.setdefault(key, []).append(v)
+        boot.append((is_member, {f"{a}\t{m}": fn for (a, m), (_, fn) in cells.items()}))
+    intervals = bootstrap_means(boot, seeds=seeds, n_boot=n_boot)
+    rows = []
+    for (a, m), v in values.items():
+        low, high = intervals[f"{a}\t{m}"]
+        rows.append({"attack": a, "metric": m, "value": float(np.mean(v)), "low": low,
+                     "high": high, "n_splits": len(v)})  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def risk_table(
+    sample_id: np.ndarray, is_member: np.ndarray, score: np.ndarray, baseline: np.ndarray
+) -> pd.DataFrame:
+    """Per-member risk of one split: each member's attack ``score`` and its ``rank``
+    among all evaluated samples (1 = most likely a member), the share of
+    non-members scoring at least as high (``fpr``: the false-positive rate at which
+    the attack flags this member) and the uncalibrated ``baseline`` score. All
+    ``(n,)``; rows sorted by rank, then sample id."""
+    s = np.asarray(score, dtype=np.float64)
+    y = np.asarray(is_member, dtype=bool)
+    rank = pd.Series(-s).rank(method="min").to_numpy(np.int64)
+    non = np.sort(s[~y])
+    fpr = (len(non) - np.searchsorted(non, s, side="left")) / len(non)
+    frame = pd.DataFrame(
+        {
+            "sample_id": np.asarray(sample_id),
+            "rank": rank,
+            "score": s,
+            "fpr": fpr,
+            "score_uncalibrated": np.asarray(baseline, np.float64),
+        }
+    )
+    return frame[y].sort_values(["rank", "sample_id"], kind="stable").reset_index(drop=True)

@@ -1,0 +1,81 @@
+"""Stage ``audit_scores``: an audit of your scores (``audits.<name>.scores``) ->
+the audit's scores.parquet and attack_scores.parquet, in the pipeline's schemas
+(one split, 0), read by :mod:`diffcal.stages.audit_report` like a dataset's.
+
+scores.parquet here: ``split``, ``model`` (``target`` or ``scratch``: your
+references play the scratch references' part), ``ref``, ``sample_id`` (your ids),
+``correct`` (nullable bool: NA when your file has no ``correct`` column), ``loss``.
+attack_scores.parquet: ``split``, ``set`` (``eval``), ``sample_id``, ``role``,
+``is_member`` and one column per attack of :func:`diffcal.attacks.audit.score_attacks`.
+No torch: any model family's losses work.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from diffcal.attacks.audit import score_attacks
+from diffcal.core.io import write_parquet
+from diffcal.data.members import read_members
+from diffcal.data.user_scores import load_user_scores
+
+log = logging.getLogger("diffcal")
+
+
+def run_audit_scores(
+    *, target: str, references: Sequence[str], members: str, out_scores: str,
+    out_attack_scores: str,
+) -> None:  # fmt: skip
+    u = load_user_scores(target, list(references), read_members(members), members)
+    ev = ~u.population
+    log.info("%d members, %d non-members, %d population samples, %d references (%d with IN "
+             "samples)", int(u.is_member.sum()), int((ev & ~u.is_member).sum()),
+             int(u.population.sum()), len(u.ref_loss), int(u.is_in.any(axis=1).sum()))  # fmt: skip
+    att = score_attacks(
+        u.target_loss[ev],
+        u.ref_loss[:, ev],
+        u.is_in[:, ev],
+        target_loss_pop=u.target_loss[u.population],
+        ref_loss_pop=u.ref_loss[:, u.population],
+    )
+    log.info("attacks: %s", ", ".join(att))
+    ids = u.sample_id[ev]
+    is_member = u.is_member[ev]
+    frame = pd.DataFrame(
+        {
+            "split": np.zeros(len(ids), np.int16),
+            "set": pd.array(["eval"] * len(ids), dtype="string"),
+            "sample_id": ids,
+            "role": pd.array(np.where(is_member, "member", "nonmember"), dtype="string"),
+            "is_member": is_member,
+            **att,
+        }
+    )
+    write_parquet(frame, out_attack_scores)
+    correct = (
+        pd.array([pd.NA] * int(ev.sum()), dtype="boolean")
+        if u.correct is None
+        else pd.array(u.correct[ev], dtype="boolean")
+    )
+    rows = [_model_rows("target", 0, ids, u.target_loss[ev], correct)]
+    no_correct = pd.array([pd.NA] * len(ids), dtype="boolean")
+    for k, loss in enumerate(u.ref_loss):
+        rows.append(_model_rows("scratch", k, ids, loss[ev], no_correct))
+    write_parquet(pd.concat(rows, ignore_index=True), out_scores)
+
+
+def _model_rows(model: str, ref: int, ids, loss, correct) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "split": np.zeros(len(ids), np.int16),
+            "model": pd.array([model] * len(ids), dtype="string"),
+            "ref": np.full(len(ids), ref, np.int16),
+            "sample_id": ids,
+            "correct": correct,
+            "loss": loss,
+        }
+    )
