@@ -76,6 +76,26 @@ def test_table_encoding_none_keeps_the_values(tmp_path):
     np.testing.assert_array_equal(got.y, [0, 1, 0])  # labels 2, 7 -> classes 0, 1
 
 
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_table_read_in_chunks_equals_the_whole_frame_encoding(tmp_path, monkeypatch, fmt):
+    """Chunks of 7 rows (a category and the missing values first seen in later
+    chunks) give exactly encode_tabular's array on the whole frame."""
+    from pathlib import Path
+
+    from diffcal.data.sources import table
+    from diffcal.data.sources.tabular import encode_tabular
+
+    frame = _mixed_frame()
+    frame.loc[50:, "city"] = "Lima"  # a level that appears only at the end
+    path = tmp_path / f"t.{fmt}"
+    frame.to_csv(path, index=False) if fmt == "csv" else frame.to_parquet(path)
+    monkeypatch.setattr(table, "CHUNK_ROWS", 7)
+    got = table.load_table(path=str(path), drop=["id"])
+    whole = table.read_file(Path(path))
+    numeric, cats = table._columns(whole, Path(path), **{**table.OPTION_DEFAULTS, "drop": ["id"]})
+    np.testing.assert_array_equal(got.x, encode_tabular(whole, numeric, cats))
+
+
 def test_table_id_column_is_kept_apart_and_maps_members_to_rows(tmp_path):
     from diffcal.data.members import rows_of_ids
     from diffcal.data.prepared import load_prepared, save_prepared

@@ -9,7 +9,7 @@ import sys
 
 import yaml
 
-LOCAL = {"prepare", "split", "attack", "tables", "figures", "all"}
+LOCAL = {"prepare", "split", "attack", "tables", "figures", "audit_scores", "audit_report", "all"}
 
 
 def sacct(since: str) -> list[dict]:

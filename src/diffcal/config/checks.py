@@ -219,7 +219,7 @@ def _check_given_target(name: str, ds: Mapping[str, Any]) -> None:
     except ValueError as e:
         fail(f"{key}.members", e)
     try:
-        load_checkpoint(ds["target"]["checkpoint"])
+        load_checkpoint(ds["target"]["checkpoint"], mmap=True)
     except ValueError as e:
         fail(f"{key}.checkpoint", e)
     for vname, var in ds["variants"].items():

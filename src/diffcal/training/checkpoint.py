@@ -29,12 +29,13 @@ from torch import nn
 from diffcal.training.model_files import load_weights_only
 
 
-def load_checkpoint(path: str | os.PathLike) -> dict[str, torch.Tensor]:
+def load_checkpoint(path: str | os.PathLike, *, mmap: bool = False) -> dict[str, torch.Tensor]:
     """The state_dict in ``path``, loaded with ``weights_only=True``; ValueError (one
-    line) for a file that needs ``weights_only=False`` or holds no state_dict."""
+    line) for a file that needs ``weights_only=False`` or holds no state_dict.
+    ``mmap``: tensors mapped, not read (the config check of a large checkpoint)."""
     if not Path(path).is_file():
         raise ValueError(f"checkpoint {path} does not exist")
-    state = load_weights_only(path, "; save model.state_dict() instead")
+    state = load_weights_only(path, "; save model.state_dict() instead", mmap=mmap)
     if isinstance(state, Mapping) and isinstance(state.get("state_dict"), Mapping):
         state = state["state_dict"]
     if not (isinstance(state, Mapping) and state and

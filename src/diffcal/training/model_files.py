@@ -83,11 +83,19 @@ def save_models(path: str | os.PathLike, spec: Mapping[str, Any], entries: list[
         tmp.write_bytes(buf.getvalue())
 
 
-def load_weights_only(path: str | os.PathLike, hint: str = "") -> Any:
+def load_weights_only(path: str | os.PathLike, hint: str = "", *, mmap: bool = False) -> Any:
     """``torch.load(path, weights_only=True)`` on the CPU; a file that holds other
     objects (a pickle that could run code) is refused with one
-    :class:`ModelFileError` line naming the file, and ``hint`` if given."""
+    :class:`ModelFileError` line naming the file, and ``hint`` if given. ``mmap``:
+    map the tensors instead of reading them (a check of a large file; files in
+    torch's legacy format are read whole)."""
     try:
+        if mmap:
+            try:
+                return torch.load(path, map_location="cpu", weights_only=True, mmap=True)
+            except RuntimeError as e:
+                if "mmap" not in str(e):
+                    raise
         return torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as e:
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__

@@ -20,6 +20,7 @@ become the classes ``0..C-1``. Sample ids are row positions.
 from __future__ import annotations
 
 import logging
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -70,21 +71,42 @@ def check_arrays(
     known. Raises ValueError."""
     files = _files(path, x, y)
     xs, ys = _shapes(files)
-    if xs[0] != ys[0] or len(ys) != 1:
-        raise ValueError(f"x has shape {xs} but y has shape {ys}; y must be (n,) with n = {xs[0]}")
+    _check_shapes(xs, ys)
     infer_layout(xs, layout)
 
 
+def _check_shapes(xs: tuple[int, ...], ys: tuple[int, ...]) -> None:
+    if len(ys) != 1 or not xs or xs[0] != ys[0]:
+        raise ValueError(f"x has shape {xs} but y has shape {ys}; y must be (n,) with n = {xs[0]}")
+
+
+def _header_shape(fh) -> tuple[int, ...]:
+    """The shape in an .npy stream's header (the data is not read)."""
+    fmt = np.lib.format
+    major, _ = fmt.read_magic(fh)
+    read = fmt.read_array_header_1_0 if major == 1 else fmt.read_array_header_2_0
+    return tuple(read(fh)[0])
+
+
 def _shapes(files: list[Path]) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """Shapes of x and y from the .npy headers alone: the config check does not read
+    a large file's data (an .npz is a zip of .npy members)."""
     if len(files) == 1:
-        with np.load(files[0], allow_pickle=False) as f:
-            missing = [k for k in ("x", "y") if k not in f.files]
+        with zipfile.ZipFile(files[0]) as z:
+            names = {n.removesuffix(".npy"): n for n in z.namelist()}
+            missing = [k for k in ("x", "y") if k not in names]
             if missing:
-                raise ValueError(f"{files[0]} has no array(s) {missing}; it holds {f.files}")
-            return f["x"].shape, f["y"].shape
-    return tuple(np.load(files[0], mmap_mode="r").shape), tuple(
-        np.load(files[1], mmap_mode="r").shape
-    )
+                raise ValueError(f"{files[0]} has no array(s) {missing}; it holds {sorted(names)}")
+            shapes = []
+            for k in ("x", "y"):
+                with z.open(names[k]) as fh:
+                    shapes.append(_header_shape(fh))
+            return shapes[0], shapes[1]
+    shapes = []
+    for f in files:
+        with open(f, "rb") as fh:
+            shapes.append(_header_shape(fh))
+    return shapes[0], shapes[1]
 
 
 def load_arrays(
@@ -102,8 +124,7 @@ def load_arrays(
             xa, ya = f["x"], f["y"]
     else:
         xa, ya = np.load(files[0], allow_pickle=False), np.load(files[1], allow_pickle=False)
-    if ya.ndim != 1 or len(ya) != len(xa):
-        raise ValueError(f"y must be (n,) with n = {len(xa)}, got shape {ya.shape}")
+    _check_shapes(xa.shape, ya.shape)
     kind = infer_layout(xa.shape, layout)
     if kind == "nhwc":
         xa = xa.transpose(0, 3, 1, 2)
