@@ -117,6 +117,44 @@ def test_table_id_column_is_kept_apart_and_maps_members_to_rows(tmp_path):
         prepare("table", None, path=str(tmp_path / "dup.csv"), id="id")
 
 
+def test_table_member_column_gives_a_given_targets_members(tmp_path):
+    """A boolean column of the table (left out of the features) says which rows the
+    given target trained on; the split keeps exactly those as members."""
+    from diffcal.data.prepared import save_prepared
+    from diffcal.stages.split import run_split
+
+    frame = _mixed_frame()
+    frame["in_train"] = np.where(np.arange(len(frame)) % 3 == 0, "True", "False")
+    frame.to_csv(tmp_path / "t.csv", index=False)
+    got = prepare("table", None, path=str(tmp_path / "t.csv"), drop=["id"],
+                  member_column="in_train")  # fmt: skip
+    plain = prepare("table", None, path=str(tmp_path / "t.csv"), drop=["id", "in_train"])
+    np.testing.assert_array_equal(got.x, plain.x)
+    np.testing.assert_array_equal(np.flatnonzero(got.members), np.arange(0, 60, 3))
+    save_prepared(got, tmp_path / "d.npz")
+    run_split(data=str(tmp_path / "d.npz"), out=str(tmp_path / "s.parquet"), root_seed=1,
+              dataset="t", splits=[0, 1], cfg={"private_fraction": 0.8},
+              members_in_data=True)  # fmt: skip
+    sp = pd.read_parquet(tmp_path / "s.parquet")
+    for _, g in sp.groupby("split"):
+        assert sorted(g.loc[g["role"] == "member", "sample_id"]) == list(range(0, 60, 3))
+    frame["in_train"] = "maybe"
+    frame.to_csv(tmp_path / "bad.csv", index=False)
+    with pytest.raises(ConfigError, match="column 'in_train' must be True/False or 1/0"):
+        prepare_config(_cfg("table", path=str(tmp_path / "bad.csv"), member_column="in_train"))
+
+
+def test_a_given_target_without_members_needs_a_member_column(tmp_path):
+    import torch
+
+    _mixed_frame().to_csv(tmp_path / "t.csv", index=False)
+    torch.save({"w": torch.zeros(1)}, tmp_path / "c.pt")
+    cfg = _cfg("table", path=str(tmp_path / "t.csv"))
+    cfg["datasets"]["mine"]["target"] = {"checkpoint": str(tmp_path / "c.pt")}
+    with pytest.raises(ConfigError, match="datasets.mine.target.members': give the target's"):
+        prepare_config(cfg)
+
+
 def _cfg(source: str, **kwargs) -> dict:
     return {"datasets": {"mine": {"source": source, "source_kwargs": kwargs}}}
 

@@ -65,8 +65,8 @@ def source_code(source):
 def given_target(w, key):
     """The dataset's `target` file ``key`` (checkpoint, members), or none when the
     pipeline trains the target."""
-    target = config["datasets"][w.dataset].get("target")
-    return [target[key]] if target else []
+    target = config["datasets"][w.dataset].get("target") or {}
+    return [target[key]] if target.get(key) else []
 
 
 def user_files(w):

@@ -35,6 +35,9 @@ rule split:
         cfg=lambda w: dview.canonical(dview.split_config(config, w.dataset, w.variant)),
         root_seed=config["root_seed"],
         seed_key=seed_key,
+        # a given target whose members are a column of the table (member_column)
+        members_in_data=lambda w: bool(config["datasets"][w.dataset].get("target"))
+        and not given_target(w, "members"),
         code=code("split"),
     log:
         "logs/{dataset}/{variant}/split{part}/split.log",

@@ -14,4 +14,5 @@ run_split(
     splits=part_splits(snakemake.wildcards.part),
     cfg=snakemake.params.cfg,
     members=optional_file(snakemake.input.get("members")),
+    members_in_data=snakemake.params.members_in_data,
 )

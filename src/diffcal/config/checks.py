@@ -211,11 +211,19 @@ def _check_given_target(name: str, ds: Mapping[str, Any]) -> None:
     the ids are unique and, where the source's size is known, in range; variants
     that retrain the target (DP, a training size) are refused."""
     key = f"datasets.{name}.target"
+    members = ds["target"].get("members")
+    if not members:  # then a column of the table says which rows are members
+        require(
+            ds["source"] == "table" and ds.get("source_kwargs", {}).get("member_column"),
+            f"{key}.members",
+            "give the target's members file, or a table source's member_column",
+        )
     try:
-        ids = read_members(ds["target"]["members"])
         n = known_size(ds)
-        if n is not None:
-            check_members_range(ids, n, ds["target"]["members"])
+        if members and n is not None:
+            check_members_range(read_members(members), n, members)
+        elif members:
+            read_members(members)
     except ValueError as e:
         fail(f"{key}.members", e)
     try:

@@ -6,7 +6,9 @@
 - ``x_scale``: scalar float;
 - ``num_classes``: scalar int;
 - ``ids`` (only when the source has them, e.g. a table's ``id`` column): ``(n,)``
-  int64, the user's id of each row.
+  int64, the user's id of each row;
+- ``members`` (only when the source has them, a table's ``member_column``):
+  ``(n,)`` bool, the rows a given target trained on.
 
 Sample ids are row positions in this file; they are stable across every model and
 every split of a dataset. Kept apart from the loaders (:mod:`diffcal.data.sources`) so
@@ -32,6 +34,7 @@ class Prepared:
     num_classes: int
     x_scale: float = 1.0
     ids: np.ndarray | None = None
+    members: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         if len(self.x) != len(self.y):
@@ -57,6 +60,8 @@ def save_prepared(data: Prepared, path: str | os.PathLike) -> None:
         with open(tmp, "wb") as fh:
             # ``ids`` only when present: files of sources without ids keep their bytes.
             extra = {} if data.ids is None else {"ids": np.asarray(data.ids, np.int64)}
+            if data.members is not None:
+                extra["members"] = np.asarray(data.members, bool)
             np.savez(
                 fh,
                 x=data.x,
@@ -75,4 +80,5 @@ def load_prepared(path: str | os.PathLike) -> Prepared:
             num_classes=int(f["num_classes"]),
             x_scale=float(f["x_scale"]),
             ids=f["ids"] if "ids" in f.files else None,
+            members=f["members"] if "members" in f.files else None,
         )

@@ -27,11 +27,14 @@ def run_split(
     splits: Sequence[int],
     cfg: Mapping[str, Any],
     members: str | None = None,
+    members_in_data: bool = False,
 ) -> None:
     """Write the splits ``splits`` of one part to ``out``: columns ``split`` (int16),
     ``sample_id`` (int32), ``role`` (string), sorted by split then sample id.
     ``cfg``: the dataset's ``split`` section plus the variant's ``train_size``.
-    ``members``: the given target's members file (every split keeps them)."""
+    ``members``: the given target's members file (every split keeps them);
+    ``members_in_data``: they are the data's ``members`` column instead (a table's
+    ``member_column``)."""
     d = load_prepared(data)
     n = d.n
     ids = None
@@ -40,6 +43,11 @@ def run_split(
         if d.ids is not None:  # the user's ids (a table's id column) -> row positions
             ids = rows_of_ids(ids, d.ids, members)
         check_members_range(ids, n, members)
+    elif members_in_data:
+        if d.members is None:
+            raise ValueError(f"{data} holds no members column (source_kwargs.member_column)")
+        ids = np.flatnonzero(d.members).astype(np.int64)
+        log.info("%d members from the data's member column", len(ids))
     frames = []
     for t in splits:
         df = split_of(n, root_seed=root_seed, dataset=dataset, split_index=t, members=ids, **cfg)

@@ -11,6 +11,9 @@ Options (``source_kwargs``):
 - ``categorical``: the columns to one-hot encode (default: every column that is not
   numeric). Only with ``encoding: onehot``.
 - ``drop``: columns to leave out of the features.
+- ``member_column``: a boolean column (``True``/``False`` or 1/0) that says which
+  rows a given target trained on (``target: {checkpoint: ...}`` without a
+  ``members`` file); left out of the features.
 - ``id``: a column of unique integer sample ids (left out of the features). The
   audit report and its risk table then name samples by these ids, and a given
   target's ``members`` file lists them (not row positions).
@@ -47,6 +50,7 @@ OPTION_DEFAULTS = {
     "categorical": None,
     "drop": (),
     "id": None,
+    "member_column": None,
 }
 
 
@@ -75,11 +79,12 @@ def _columns(
     categorical: Sequence[str] | None,
     drop: Sequence[str],
     id: str | None = None,  # noqa: A002 (the option's name)
+    member_column: str | None = None,
 ) -> tuple[list[str], list[str]]:
     """(numeric, categorical) feature columns; raises ValueError naming what is wrong."""
     if encoding not in ENCODINGS:
         raise ValueError(f"encoding {encoding!r} is not one of {list(ENCODINGS)}")
-    drop = [*drop, *([id] if id else [])]
+    drop = [*drop, *[c for c in (id, member_column) if c]]
     missing = [c for c in [label, *drop, *(categorical or [])] if c not in frame.columns]
     if missing:
         raise ValueError(f"{path} has no column(s) {missing}; columns: {list(frame.columns)}")
@@ -111,7 +116,10 @@ def check_table(*, path: str, **options) -> None:
     p = Path(path)
     if not p.is_file():
         raise ValueError(f"file {path} does not exist")
-    _columns(read_file(p, nrows=CHECK_ROWS), p, **{**OPTION_DEFAULTS, **options})
+    head = read_file(p, nrows=CHECK_ROWS)
+    _columns(head, p, **{**OPTION_DEFAULTS, **options})
+    if options.get("member_column"):
+        _booleans(head[options["member_column"]], p, options["member_column"])
 
 
 def load_table(
@@ -123,6 +131,7 @@ def load_table(
     categorical: Sequence[str] | None = None,
     drop: Sequence[str] = (),
     id: str | None = None,  # noqa: A002 (the option's name)
+    member_column: str | None = None,
 ) -> Prepared:
     """Read the file once, in chunks of :data:`CHUNK_ROWS` rows, and encode it (see
     the module docstring). ``data_dir`` is not used: the file is where ``path`` says.
@@ -137,11 +146,13 @@ def load_table(
     p = Path(path)
     head = read_file(p, nrows=CHECK_ROWS)
     numeric, cats = _columns(
-        head, p, label=label, encoding=encoding, categorical=categorical, drop=drop, id=id
-    )
-    num_parts, cat_codes, labels, id_parts = [], [], [], []
+        head, p, label=label, encoding=encoding, categorical=categorical, drop=drop, id=id,
+        member_column=member_column,
+    )  # fmt: skip
+    num_parts, cat_codes, labels, id_parts, member_parts = [], [], [], [], []
+    extra = [c for c in (id, member_column) if c]
     levels: list[dict] = [{} for _ in cats]
-    for chunk in _chunks(p, [*numeric, *cats, label, *([id] if id else [])], cats):
+    for chunk in _chunks(p, [*numeric, *cats, label, *extra], cats):
         try:
             block = chunk[numeric].apply(pd.to_numeric, errors="raise").to_numpy(np.float64)
         except (ValueError, TypeError) as e:
@@ -160,6 +171,8 @@ def load_table(
         labels.append(chunk[label].to_numpy())
         if id:
             id_parts.append(chunk[id].to_numpy())
+        if member_column:
+            member_parts.append(_booleans(chunk[member_column], p, member_column))
     y_raw = np.concatenate(labels)
     if pd.isna(y_raw).any():
         raise ValueError(f"{path}: {int(pd.isna(y_raw).sum())} row(s) have no label")
@@ -168,7 +181,21 @@ def load_table(
         raise ValueError(f"{path}: label column {label!r} has one class ({classes[0]!r})")
     ids = None if id is None else _ids(pd.Series(np.concatenate(id_parts)), p, id)
     x = _encode(num_parts, cat_codes, levels, len(y), numeric, encoding, path)
-    return Prepared(x=x, y=y.astype(np.int64), num_classes=len(classes), ids=ids)
+    members = np.concatenate(member_parts) if member_column else None
+    return Prepared(x=x, y=y.astype(np.int64), num_classes=len(classes), ids=ids,
+                    members=members)  # fmt: skip
+
+
+def _booleans(column: pd.Series, path: Path, name: str) -> np.ndarray:
+    """A True/False or 1/0 column as bool; ValueError (one line) otherwise."""
+    if column.dtype == bool:
+        return column.to_numpy(bool)
+    text = column.astype("string").str.strip().str.lower()
+    ok = text.isin(["true", "false", "1", "0", "1.0", "0.0"])
+    if not ok.all():
+        raise ValueError(f"{path}: column {name!r} must be True/False or 1/0, "
+                         f"got {column[~ok.to_numpy(bool)].iloc[0]!r}")  # fmt: skip
+    return text.isin(["true", "1", "1.0"]).to_numpy(bool)
 
 
 #: Rows per chunk when a table is read (memory: one chunk's parse at a time).
