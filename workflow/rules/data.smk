@@ -34,7 +34,7 @@ rule split:
     params:
         cfg=lambda w: dview.canonical(dview.split_config(config, w.dataset, w.variant)),
         root_seed=config["root_seed"],
-        seed_key=seed_key,
+        dataset=seed_key,  # the name the split's seeds derive from
         # a given target whose members are a column of the table (member_column)
         members_in_data=lambda w: bool(config["datasets"][w.dataset].get("target"))
         and not given_target(w, "members"),

@@ -9,10 +9,9 @@ from typing import Any
 
 from diffcal.attacks.calibration import CALIBRATIONS, SCORES
 from diffcal.config.errors import ConfigError, fail, require
+from diffcal.config.user_files import check_audits, check_given_target, known_size
 from diffcal.config.views import label_only, recipe, references
-from diffcal.data.members import check_members_range, read_members
-from diffcal.data.registry import SOURCE_SIZES, SOURCES, check_source_options, source_options
-from diffcal.training.checkpoint import load_checkpoint
+from diffcal.data.registry import SOURCES, check_source_options, source_options
 from diffcal.training.factory import factory_options
 from diffcal.training.models import ARCHS, MLP_HEADS, MODELS
 from diffcal.training.train import RECIPE_DEFAULTS
@@ -31,7 +30,7 @@ def check_config(config: Mapping[str, Any]) -> None:
         "datasets",
         "must map at least one dataset name to its settings (or give `audits`)",
     )
-    _check_audits(config)
+    check_audits(config)
     for name in datasets:
         require(
             name not in RESERVED_NAMES,
@@ -74,7 +73,7 @@ def check_config(config: Mapping[str, Any]) -> None:
             except (ValueError, TypeError) as e:
                 fail(f"{key}.source_kwargs", e)
         if ds.get("target"):
-            _check_given_target(name, ds)
+            check_given_target(name, ds)
         arch = ds["model"]["arch"]
         require(
             arch in ARCHS,
@@ -178,65 +177,6 @@ def config_warnings(config: Mapping[str, Any]) -> list[str]:
 
 
 REFERENCE_KEYS = ("scratch", "forget", "size_fraction", "early_stopping", "patience")
-
-
-def known_size(ds: Mapping[str, Any]) -> int | None:
-    """The dataset's number of rows when the config alone tells it (a built-in source
-    without options), else None (checked when the split is drawn)."""
-    return None if ds.get("source_kwargs") else SOURCE_SIZES.get(ds["source"])
-
-
-def _check_audits(config: Mapping[str, Any]) -> None:
-    """Each audit of scores: its files read and matched (ids, members) now, so a
-    mistake is one line before any job; its name not a dataset's."""
-    from diffcal.data.user_scores import load_user_scores
-
-    for name, audit in (config.get("audits") or {}).items():
-        key = f"audits.{name}"
-        require(
-            name not in (config.get("datasets") or {}),
-            key,
-            f"a dataset is named {name!r} too; both would write results/audit/{name}/",
-        )
-        sc = audit["scores"]
-        try:
-            load_user_scores(sc["target"], sc["references"], read_members(sc["members"]),
-                             sc["members"])  # fmt: skip
-        except ValueError as e:
-            fail(f"{key}.scores", e)
-
-
-def _check_given_target(name: str, ds: Mapping[str, Any]) -> None:
-    """A dataset's `target` (a checkpoint and its members): the files read safely,
-    the ids are unique and, where the source's size is known, in range; variants
-    that retrain the target (DP, a training size) are refused."""
-    key = f"datasets.{name}.target"
-    members = ds["target"].get("members")
-    if not members:  # then a column of the table says which rows are members
-        require(
-            ds["source"] == "table" and ds.get("source_kwargs", {}).get("member_column"),
-            f"{key}.members",
-            "give the target's members file, or a table source's member_column",
-        )
-    try:
-        n = known_size(ds)
-        if members and n is not None:
-            check_members_range(read_members(members), n, members)
-        elif members:
-            read_members(members)
-    except ValueError as e:
-        fail(f"{key}.members", e)
-    try:
-        load_checkpoint(ds["target"]["checkpoint"], mmap=True)
-    except ValueError as e:
-        fail(f"{key}.checkpoint", e)
-    for vname, var in ds["variants"].items():
-        for k in ("dp", "train_size"):
-            require(
-                var.get(k) is None,
-                f"datasets.{name}.variants.{vname}.{k}",
-                f"retrains the target, which is given (datasets.{name}.target)",
-            )
 
 
 def _check_variant(config, name: str, vname: str, var: Mapping[str, Any]) -> None:
