@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-from conftest import copy_workflow, planned_jobs, snakemake
+from conftest import planned_jobs, snakemake
 from sklearn.compose import ColumnTransformer
 from sklearn.datasets import load_breast_cancer
 from sklearn.impute import SimpleImputer
@@ -225,24 +225,27 @@ def test_arrays_bad_input_is_one_line_before_any_job(tmp_path):
 
 
 @pytest.mark.slow
-def test_table_dataset_runs_like_the_builtin_one_and_reruns_when_the_file_changes(tmp_path):
-    """The breast-cancer set read from a CSV, with the built-in dataset's seed key:
-    every metric equals the built-in run's; editing the CSV reruns that dataset only."""
-    wd = copy_workflow(tmp_path / "wd")
+def test_table_dataset_runs_like_the_builtin_one_and_reruns_when_the_file_changes(
+    tiny_run, tmp_path
+):
+    """The breast-cancer set read from a CSV, with the built-in dataset's seed key,
+    added to a copy of the tiny run: every metric equals the built-in run's; editing
+    the CSV reruns that dataset only."""
+    import shutil
+
+    wd = tmp_path / "wd"
+    shutil.copytree(tiny_run, wd, symlinks=True)  # keeps mtimes and .snakemake metadata
     bc = load_breast_cancer()
     frame = pd.DataFrame(bc.data, columns=bc.feature_names).assign(label=bc.target)
     frame.to_csv(wd / "bc.csv", index=False)
     cfg = yaml.safe_load((wd / "tests/data/tiny.yaml").read_text())
-    builtin = {**cfg["datasets"]["breast_cancer"], "splits": 1}
-    cfg["datasets"] = {
-        "breast_cancer": builtin,
-        "mine": {**builtin, "source": "table", "source_kwargs": {"path": "bc.csv"},
-                 "seed_key": "breast_cancer"},
-    }  # fmt: skip
+    builtin = cfg["datasets"]["breast_cancer"]
+    cfg["datasets"]["mine"] = {**builtin, "source": "table", "source_kwargs": {"path": "bc.csv"},
+                               "seed_key": "breast_cancer"}  # fmt: skip
     (wd / "mine.yaml").write_text(yaml.safe_dump(cfg))
     snakemake(wd, "all", "--cores", "2", "--configfile", "mine.yaml")
-    ours = pd.read_csv(wd / "results/mine/plain/split0/metrics.csv")
-    theirs = pd.read_csv(wd / "results/breast_cancer/plain/split0/metrics.csv")
+    ours = pd.read_csv(wd / "results/mine/plain/split0-1/metrics.csv")
+    theirs = pd.read_csv(wd / "results/breast_cancer/plain/split0-1/metrics.csv")
     pd.testing.assert_frame_equal(ours, theirs, check_exact=False, atol=1e-6)
     assert planned_jobs(wd, "--configfile", "mine.yaml") == []
     frame.iloc[:-1].to_csv(wd / "bc.csv", index=False)  # one row fewer

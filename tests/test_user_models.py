@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 import yaml
-from conftest import copy_workflow, planned_jobs, snakemake
+from conftest import planned_jobs, snakemake
 from torch import nn
 
 from diffcal.attacks.scores import opacus_unsupported, per_sample_outputs
@@ -123,13 +123,18 @@ def test_registry_models_need_no_fallback():
 
 
 @pytest.mark.slow
-def test_editing_the_factory_retrains_only_its_dataset(tmp_path):
-    wd = copy_workflow(tmp_path / "wd")
+def test_editing_the_factory_retrains_only_its_dataset(tiny_run, tmp_path):
+    """A dataset with a model file added to a copy of the tiny run: editing the file
+    plans that dataset's jobs (from training on) and nothing of the others."""
+    import shutil
+
+    wd = tmp_path / "wd"
+    shutil.copytree(tiny_run, wd, symlinks=True)  # keeps mtimes and .snakemake metadata
     (wd / "mymodel.py").write_text(FACTORY)
     cfg = yaml.safe_load((wd / "tests/data/tiny.yaml").read_text())
-    cfg["datasets"]["digits"]["model"] = {"arch": "python", "factory": "mymodel.py:make_model",
-                                          "kwargs": {"width": 16}}  # fmt: skip
-    cfg["datasets"]["breast_cancer"]["splits"] = 1  # a second dataset, kept small
+    cfg["datasets"]["mine"] = {**cfg["datasets"]["digits"], "seed_key": "digits",
+                               "model": {"arch": "python", "factory": "mymodel.py:make_model",
+                                         "kwargs": {"width": 16}}}  # fmt: skip
     (wd / "mine.yaml").write_text(yaml.safe_dump(cfg))
     before = factory_digest(str(wd / "mymodel.py") + ":make_model")
     snakemake(wd, "all", "--cores", "2", "--configfile", "mine.yaml")
@@ -138,5 +143,5 @@ def test_editing_the_factory_retrains_only_its_dataset(tmp_path):
     assert factory_digest(str(wd / "mymodel.py") + ":make_model") != before
     jobs = planned_jobs(wd, "--configfile", "mine.yaml")
     # the dataset's own jobs and its audit report (wildcard audit), nothing else
-    assert {w.get("dataset", w.get("audit")) for r, w in jobs if r != "tables"} == {"digits"}
+    assert {w.get("dataset", w.get("audit")) for r, w in jobs if r != "tables"} == {"mine"}
     assert {"train_base", "train_scratch"} <= {r for r, _ in jobs}
