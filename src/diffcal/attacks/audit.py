@@ -81,14 +81,17 @@ def score_attacks(
     if is_in.any() and (~is_in).any():
         out["lira_online"] = lira_online(stat, ref_stat, is_in, missing="global")
     if target_loss_pop is not None and len(target_loss_pop):
-        pz = rmia_marginal(np.exp(-np.asarray(ref_loss_pop)), None, a=RMIA_A)
-        pz_on = rmia_marginal(np.exp(-np.asarray(ref_loss_pop)), None, a=RMIA_A, offline=False)
+        # probabilities of the true label: target and references, samples x and z
+        tx, rx = np.exp(-t), np.exp(-r)
         tz = np.exp(-np.asarray(target_loss_pop, dtype=np.float64))
-        px = rmia_marginal(np.exp(-r), is_in, a=RMIA_A, offline=True, missing="global")
-        out["rmia_offline"] = rmia(np.exp(-t), px, tz, pz, gamma=RMIA_GAMMA)
+        rz = np.exp(-np.asarray(ref_loss_pop, dtype=np.float64))
+        pz = rmia_marginal(rz, None, a=RMIA_A)
+        px = rmia_marginal(rx, is_in, a=RMIA_A, offline=True, missing="global")
+        out["rmia_offline"] = rmia(tx, px, tz, pz, gamma=RMIA_GAMMA)
         if is_in.any():
-            px_on = rmia_marginal(np.exp(-r), is_in, a=RMIA_A, offline=False)
-            out["rmia_online"] = rmia(np.exp(-t), px_on, tz, pz_on, gamma=RMIA_GAMMA)
+            pz_on = rmia_marginal(rz, None, a=RMIA_A, offline=False)
+            px_on = rmia_marginal(rx, is_in, a=RMIA_A, offline=False)
+            out["rmia_online"] = rmia(tx, px_on, tz, pz_on, gamma=RMIA_GAMMA)
     return out
 
 

@@ -62,6 +62,24 @@ def resample_weights(is_member: np.ndarray, n_boot: int, rng: np.random.Generato
     return counts.reshape(n_boot, n).astype(np.float64)
 
 
+def _group_weights(
+    is_member: np.ndarray, score: np.ndarray, weights: np.ndarray, *, descending: bool
+) -> tuple[np.ndarray, np.ndarray]:
+    """Member and non-member weight per distinct score value (tie group), groups in
+    ascending (or ``descending``) score order, from one sort. ``(n,)``, ``(n,)``,
+    ``(B, n)`` -> two ``(B, G)``."""
+    y = np.asarray(is_member, dtype=bool)
+    s = np.asarray(score, dtype=np.float64)
+    w = np.atleast_2d(np.asarray(weights, dtype=np.float64))
+    order = np.argsort(-s if descending else s, kind="stable")
+    s, y, w = s[order], y[order], w[:, order]
+    change = s[1:] < s[:-1] if descending else s[1:] > s[:-1]
+    starts = np.flatnonzero(np.r_[True, change])  # first index of each tie group
+    pos = np.add.reduceat(np.where(y, w, 0.0), starts, axis=1)
+    neg = np.add.reduceat(np.where(y, 0.0, w), starts, axis=1)
+    return pos, neg
+
+
 def weighted_auc(is_member: np.ndarray, score: np.ndarray, weights: np.ndarray) -> np.ndarray:
     """ROC AUC of ``score`` (higher = member) under each row of sample weights,
     ties counted one half (as scikit-learn's ``roc_auc_score(sample_weight=w)``).
@@ -70,15 +88,7 @@ def weighted_auc(is_member: np.ndarray, score: np.ndarray, weights: np.ndarray) 
     >>> weighted_auc(np.array([1, 0]), np.array([0.9, 0.1]), np.ones((1, 2)))
     array([1.])
     """
-    y = np.asarray(is_member, dtype=bool)
-    s = np.asarray(score, dtype=np.float64)
-    w = np.atleast_2d(np.asarray(weights, dtype=np.float64))
-    order = np.argsort(s, kind="stable")
-    s, y, w = s[order], y[order], w[:, order]
-    starts = np.flatnonzero(np.r_[True, s[1:] > s[:-1]])  # first index of each tie group
-    # (B, G): member / non-member weight per distinct score value.
-    pos = np.add.reduceat(np.where(y, w, 0.0), starts, axis=1)
-    neg = np.add.reduceat(np.where(y, 0.0, w), starts, axis=1)
+    pos, neg = _group_weights(is_member, score, weights, descending=False)
     neg_below = np.cumsum(neg, axis=1) - neg
     num = (pos * (neg_below + 0.5 * neg)).sum(axis=1)
     return num / (pos.sum(axis=1) * neg.sum(axis=1))
@@ -133,14 +143,8 @@ def weighted_tpr_at_fpr(
     ...                     0.0, np.ones((1, 4)))
     array([0.5])
     """
-    y = np.asarray(is_member, dtype=bool)
-    s = np.asarray(score, dtype=np.float64)
-    w = np.atleast_2d(np.asarray(weights, dtype=np.float64))
-    order = np.argsort(-s, kind="stable")
-    s, y, w = s[order], y[order], w[:, order]
-    starts = np.flatnonzero(np.r_[True, s[1:] < s[:-1]])  # tie groups, highest score first
-    tp = np.cumsum(np.add.reduceat(np.where(y, w, 0.0), starts, axis=1), axis=1)
-    fp = np.cumsum(np.add.reduceat(np.where(y, 0.0, w), starts, axis=1), axis=1)
+    pos, neg = _group_weights(is_member, score, weights, descending=True)
+    tp, fp = np.cumsum(pos, axis=1), np.cumsum(neg, axis=1)
     tpr = tp / tp[:, -1:]
     ok = fp / fp[:, -1:] <= fpr + 1e-12
     # The threshold above every score (no sample flagged) always qualifies: TPR 0.

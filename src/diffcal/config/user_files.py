@@ -51,14 +51,13 @@ def check_given_target(name: str, ds: Mapping[str, Any]) -> None:
             f"{key}.members",
             "give the target's members file, or a table source's member_column",
         )
-    try:
-        n = known_size(ds)
-        if members and n is not None:
-            check_members_range(read_members(members), n, members)
-        elif members:
-            read_members(members)
-    except ValueError as e:
-        fail(f"{key}.members", e)
+    if members:
+        try:
+            ids, n = read_members(members), known_size(ds)
+            if n is not None:
+                check_members_range(ids, n, members)
+        except ValueError as e:
+            fail(f"{key}.members", e)
     try:
         load_checkpoint(ds["target"]["checkpoint"], mmap=True)
     except ValueError as e:

@@ -47,7 +47,7 @@ TOP = 20
 
 def _splits(attack_scores: Sequence[str], scores: Sequence[str]):
     """Per split: (sample ids, is_member, attack -> scores, target accuracy on
-    members / non-members)."""
+    members / non-members, number of scratch references)."""
     att = pd.concat([pd.read_parquet(p) for p in attack_scores], ignore_index=True)
     att = att[att["set"] == "eval"]
     sc = pd.concat(
@@ -116,7 +116,7 @@ def run_audit_report(
     write_csv(summary, out_metrics)
     log.info("%d attacks on %d splits", summary["attack"].nunique(), len(splits))
 
-    ids0, member0, att0, _, _ = splits[0]
+    _, member0, att0, _, _ = splits[0]
     roc = {a: att0[a] for a in ROC_ATTACKS if a in att0}
     roc_figure(member0, roc, out_png, out_pdf, title=f"{title}\nlog-log ROC, split 0")
 

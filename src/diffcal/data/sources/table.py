@@ -39,6 +39,7 @@ import numpy as np
 import pandas as pd
 
 from diffcal.data.prepared import Prepared
+from diffcal.data.sources.tabular import standardize
 
 ENCODINGS = ("onehot", "none")
 #: Rows read to check a CSV's columns before any job runs (the loader checks all).
@@ -237,10 +238,10 @@ def _encode(num_parts, cat_codes, levels, n, numeric, encoding, path) -> np.ndar
         nan = np.isnan(v)
         if nan.any():
             v[nan] = np.median(v[~nan])
-        x[:, k] = _standardized(v)
+        x[:, k] = standardize(v[:, None])[:, 0]
         k += 1
         if missing[j]:
-            x[:, k] = _standardized(nan.astype(np.float64))
+            x[:, k] = standardize(nan[:, None])[:, 0]
             k += 1
     del num_parts[:]
     for j, lv in enumerate(sorted_levels):
@@ -253,13 +254,6 @@ def _encode(num_parts, cat_codes, levels, n, numeric, encoding, path) -> np.ndar
         block[np.arange(n), codes] = 1.0
         k += len(lv)
     return x
-
-
-def _standardized(v: np.ndarray) -> np.ndarray:
-    """One column standardised as :func:`diffcal.data.sources.tabular.standardize`
-    does (whole-data mean and population std; a constant column becomes 0)."""
-    std = v.std()
-    return ((v - v.mean()) / (std if std != 0 else 1.0)).astype(np.float32)
 
 
 def _ids(column: pd.Series, path: Path, name: str) -> np.ndarray:
