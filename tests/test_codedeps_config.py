@@ -2,6 +2,8 @@
 
 import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -338,3 +340,73 @@ def test_jobs_import_the_library_of_the_checkout(monkeypatch):
     monkeypatch.setenv("PYTHONPATH", "/elsewhere")
     import_jobs_from("/checkout/src")
     assert os.environ["PYTHONPATH"].split(os.pathsep) == ["/checkout/src", "/elsewhere"]
+
+
+def _ast_imports(path: Path, package: str) -> set[str]:
+    """The oracle of the import scan: the same rule, applied to the syntax tree."""
+    import ast
+
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found |= {a.name for a in node.names if a.name.split(".")[0] == package}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            if node.module.split(".")[0] == package:
+                found |= {node.module} | {f"{node.module}.{a.name}" for a in node.names}
+    return found
+
+
+def test_import_scan_agrees_with_the_syntax_tree_on_every_module(tmp_path):
+    from diffcal.config.codedeps import _imports
+
+    files = sorted((SRC / "diffcal").rglob("*.py"))
+    assert len(files) > 50
+    for path in files:
+        assert _imports(path, "diffcal") == _ast_imports(path, "diffcal"), path
+    odd = tmp_path / "odd.py"
+    odd.write_text(
+        "def f():\n    from diffcal.a import (\n        b,  # c\n        d as e,\n    )\n"
+        "import diffcal.x.y as z, os\nfrom diffcal import core\n"
+    )
+    assert _imports(odd, "diffcal") == _ast_imports(odd, "diffcal") == {
+        "diffcal.a", "diffcal.a.b", "diffcal.a.d", "diffcal.x.y", "diffcal", "diffcal.core"
+    }  # fmt: skip
+
+
+def test_the_config_check_names_match_the_builders():
+    """training.spec (torch-free, read by the config check) against the builders."""
+    import inspect
+
+    from diffcal.training.spec import ARCHS, MODEL_OPTIONS
+
+    assert set(MODEL_OPTIONS) == set(models.MODELS) and ARCHS == (*models.MODELS, "python")
+    for arch, builder in models.MODELS.items():
+        params = inspect.signature(builder).parameters.values()
+        kw = tuple(p.name for p in params if p.kind is inspect.Parameter.KEYWORD_ONLY)
+        assert MODEL_OPTIONS[arch] == kw, arch
+    for source in data.SOURCES:
+        params = inspect.signature(data.loader(source)).parameters.values()
+        kw = [p.name for p in params if p.kind is inspect.Parameter.KEYWORD_ONLY]
+        assert data.source_options(source) == kw, source
+
+
+@pytest.mark.parametrize("configfile", ["paper", "ablations", "compare"])
+def test_planning_imports_neither_torch_nor_pandas(bare_workflow, configfile):
+    """Issue 22.6: `snakemake -n` parses every config without torch or pandas (the
+    jobs import what they use; an audit of score files reads them with pandas)."""
+    code = f"""
+import sys
+
+class Refuse:
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in ("torch", "pandas", "sklearn", "scipy", "opacus"):
+            raise ImportError(f"{{name}} imported while planning")
+
+sys.meta_path.insert(0, Refuse())
+from snakemake.cli import main
+sys.argv = ["snakemake", "-n", "-q", "--configfile", "config/{configfile}.yaml"]
+main()
+"""
+    proc = subprocess.run([sys.executable, "-c", code], cwd=bare_workflow, capture_output=True,
+                          text=True, timeout=120)  # fmt: skip
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]

@@ -239,3 +239,25 @@ def test_label_only_stage_writes_nothing_on_non_finite_logits(tmp_path):
                             "init_size": 5})  # fmt: skip
     assert "\n" not in str(e.value)
     assert not out.exists() and not list(tmp_path.glob(".label_only*"))
+
+
+def test_label_only_job_gives_the_same_rows_on_one_or_two_workers(tiny_run, tmp_path):
+    """Issue 22.5: the job attacks its models side by side in worker processes (one
+    torch thread each): the rows are the same bytes whatever the number of workers."""
+    from diffcal.stages.label_only import run_label_only
+
+    part = tiny_run / "results/breast_cancer/plain/split0-1"
+    names = ("target", "shadow", "scratch", "forget_target", "forget_shadow")
+    models = {n: str(part / f"models/{n}.pt") for n in names}
+    cfg = {"points": 6, "max_iter": 2, "max_eval": 40, "init_eval": 10, "init_size": 20}
+    outs = []
+    for threads in (1, 2):
+        out = tmp_path / f"lo{threads}.parquet"
+        run_label_only(data=str(tiny_run / "results/breast_cancer/data.npz"),
+                       split=str(part / "split.parquet"), models=models, out=str(out), cfg=cfg,
+                       seeds={"root_seed": 1, "key": "breast_cancer"}, threads=threads)  # fmt: skip
+        outs.append(out.read_bytes())
+    assert outs[0] == outs[1]
+    rows = pd.read_parquet(tmp_path / "lo2.parquet")
+    assert set(rows["model"]) == set(models) and set(rows["split"]) == {0, 1}
+    assert (rows["distance"] >= 0).all()

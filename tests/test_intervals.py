@@ -58,6 +58,45 @@ def test_weighted_accuracy_matches_a_loop():
         assert got[i] == pytest.approx(np.mean((s[idx] > 0.3) == y[idx]))
 
 
+def _dense_weights_as_before(y, n_boot, rng):
+    """The resampling of the tables before issue 22 (dense float64 weights), kept as
+    the oracle that the integer counts draw the same resamples."""
+    n = len(y)
+    counts = np.zeros(n_boot * n, dtype=np.int64)
+    for group in (np.flatnonzero(y), np.flatnonzero(~y)):
+        draws = group[rng.integers(0, len(group), size=(n_boot, len(group)))]
+        counts += np.bincount((draws + (np.arange(n_boot) * n)[:, None]).ravel(),
+                              minlength=n_boot * n)  # fmt: skip
+    return counts.reshape(n_boot, n).astype(np.float64)
+
+
+def test_integer_resamples_are_the_dense_ones_and_give_their_metrics_bit_for_bit():
+    """Issue 22.1: the same draws as before, and every cell equal (==, not approx)
+    to the float64 dense computation, with ties, masks and both signs."""
+    y, s = _toy(500, seed=4)
+    r = intervals.Resamples(y, 64, np.random.default_rng(9))
+    w = _dense_weights_as_before(y, 64, np.random.default_rng(9))
+    assert np.array_equal(r.dense(), w)
+    assert r.pos.dtype == np.int32 and r.pos.shape == (y.sum(), 64)
+    mask = np.random.default_rng(1).random(len(y)) < 0.6
+    for score in (s, -s, np.zeros_like(s)):
+        ym, sm, wm = y[mask], score[mask], w[:, mask]
+        assert np.array_equal(
+            intervals.resampled_auc(r, score), intervals.weighted_auc(y, score, w)
+        )
+        assert np.array_equal(intervals.resampled_auc(r, score, mask),
+                              intervals.weighted_auc(ym, sm, wm))  # fmt: skip
+        ok = (score > 0.3) == y
+        assert np.array_equal(intervals.resampled_accuracy(r, ok),
+                              intervals.weighted_accuracy(y, score, 0.3, w))  # fmt: skip
+        assert np.array_equal(intervals.resampled_accuracy(r, ok, mask),
+                              intervals.weighted_accuracy(ym, sm, 0.3, wm))  # fmt: skip
+    for i in range(5):  # and the oracle: scikit-learn on the resampled rows
+        c = w[i].astype(int)
+        ref = roc_auc_score(np.repeat(y, c), np.repeat(s, c))
+        assert intervals.resampled_auc(r, s)[i] == pytest.approx(ref, abs=1e-12)
+
+
 def test_t_interval_matches_scipy():
     v = [0.61, 0.58, 0.66, 0.60, 0.59]
     mean, lo, hi = intervals.t_interval(v)
@@ -72,7 +111,7 @@ def test_bootstrap_means_is_the_percentile_interval_of_split_averages():
     seeds = [5, 6, 7]
     n_boot = 200
     got = intervals.bootstrap_means(
-        [(y, {"auc": lambda w, y=y, s=s: intervals.weighted_auc(y, s, w)}) for y, s in splits],
+        [(y, {"auc": lambda r, s=s: intervals.resampled_auc(r, s)}) for y, s in splits],
         seeds=seeds,
         n_boot=n_boot,
     )["auc"]
@@ -90,7 +129,7 @@ def test_bootstrap_means_is_the_percentile_interval_of_split_averages():
 
 def test_bootstrap_means_of_a_constant_metric_has_zero_width_and_checks_seeds():
     y, _ = _toy(50)
-    out = intervals.bootstrap_means([(y, {"c": lambda w: np.full(len(w), 0.7)})], seeds=[1])
+    out = intervals.bootstrap_means([(y, {"c": lambda r: np.full(r.n_boot, 0.7)})], seeds=[1])
     assert out["c"] == pytest.approx((0.7, 0.7))
     with pytest.raises(ValueError, match="seeds"):
         intervals.bootstrap_means([(y, {})], seeds=[1, 2])

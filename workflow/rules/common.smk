@@ -120,6 +120,12 @@ def label_only_cfg(w):
     return dview.canonical({k: v for k, v in lo.items() if k != "enabled"})
 
 
+def label_only_threads(w):
+    """At least two: the label-only job attacks its models side by side, one torch
+    thread each (Snakemake lowers it to --cores)."""
+    return max(2, config["datasets"][w.dataset]["resources"]["threads"])
+
+
 def label_only_input(w):
     """The part's label_only.parquet when the variant runs the label-only attack."""
     if not dview.label_only(config, w.dataset, w.variant)["enabled"]:

@@ -21,7 +21,7 @@ rule label_only:
         "logs/{dataset}/{variant}/split{part}/label_only.log",
     conda:
         "../../envs/diffcal.yaml"
-    threads: res("threads")
+    threads: label_only_threads
     resources:
         **TRAIN_RESOURCES,
     script:

@@ -43,6 +43,7 @@ rule tables:
         runs=table_runs(),
         attacks=dview.attack_columns(config),
         code=code("tables"),
+    threads: 2
     log:
         f"logs/tables/{config['name']}.log",
     conda:

@@ -10,4 +10,5 @@ run_tables(
     runs=snakemake.params.runs,
     out_dir=str(Path(snakemake.output.summary).parent),
     attacks=snakemake.params.attacks,
+    threads=snakemake.threads,
 )

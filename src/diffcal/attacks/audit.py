@@ -14,7 +14,7 @@ import pandas as pd
 
 from diffcal.attacks import metrics
 from diffcal.attacks.calibration import calibrate
-from diffcal.attacks.intervals import bootstrap_means, weighted_auc, weighted_tpr_at_fpr
+from diffcal.attacks.intervals import bootstrap_means, resampled_auc, weighted_tpr_at_fpr
 from diffcal.attacks.reference import (
     calibrated_loss,
     lira_offline,
@@ -98,18 +98,19 @@ def score_attacks(
 def metric_cells(
     is_member: np.ndarray, scores: Mapping[str, np.ndarray], fpr_levels: Sequence[float]
 ) -> dict[tuple[str, str], tuple[float, object]]:
-    """One split's metrics: (attack, metric) -> (value, function of ``(B, n)``
-    resample weights -> ``(B,)`` values), for AUC and TPR at each FPR level."""
+    """One split's metrics: (attack, metric) -> (value, function of the split's
+    :class:`~diffcal.attacks.intervals.Resamples` -> ``(B,)`` values), for AUC and
+    TPR at each FPR level."""
     cells = {}
     for name, s in scores.items():
         cells[(name, "auc")] = (
             metrics.auc(is_member, s),
-            lambda w, s=s: weighted_auc(is_member, s, w),
+            lambda r, s=s: resampled_auc(r, s),
         )
         for f in fpr_levels:
             cells[(name, f"tpr_at_fpr_{f:g}")] = (
                 metrics.tpr_at_fpr(is_member, s, f),
-                lambda w, s=s, f=f: weighted_tpr_at_fpr(is_member, s, f, w),
+                lambda r, s=s, f=f: weighted_tpr_at_fpr(is_member, s, f, r.dense()),
             )
     return cells
 
@@ -143,7 +144,7 @@ def summary_with_intervals(
                 (vc, fc), (vo, fo) = cells[(cal, metric)], cells[(orig, metric)]
                 cells[(f"{cal} - {orig}", metric)] = (
                     vc - vo,
-                    lambda w, fc=fc, fo=fo: fc(w) - fo(w),
+                    lambda r, fc=fc, fo=fo: fc(r) - fo(r),
                 )
         for key, (v, _) in cells.items():
             values.setdefault(key, []).append(v)

@@ -33,21 +33,12 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from diffcal.attacks.budget import check_budget
+
 #: Defaults of ART 1.20's HopSkipJump (which follow the HopSkipJump paper); the
 #: paper's released code calls cleverhans' hop_skip_jump_attack with
 #: num_iterations 64, initial_num_evals 100, max_num_evals 10000.
 HSJ_DEFAULTS = {"max_iter": 50, "max_eval": 10000, "init_eval": 100, "init_size": 100}
-
-
-def check_budget(max_iter: int, max_eval: int, init_eval: int, init_size: int) -> None:
-    """Raise ValueError unless every query-budget setting is a positive integer
-    and ``init_eval <= max_eval``."""
-    for name, v in (("max_iter", max_iter), ("max_eval", max_eval),
-                    ("init_eval", init_eval), ("init_size", init_size)):  # fmt: skip
-        if isinstance(v, bool) or not isinstance(v, int | np.integer) or v < 1:
-            raise ValueError(f"HopSkipJump {name} must be a positive integer, got {v!r}")
-    if init_eval > max_eval:
-        raise ValueError(f"HopSkipJump init_eval ({init_eval}) exceeds max_eval ({max_eval})")
 
 
 #: Floats per query batch (rows x features): bounds memory, ~64 MiB per tensor.

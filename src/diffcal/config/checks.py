@@ -12,9 +12,7 @@ from diffcal.config.errors import ConfigError, fail, require
 from diffcal.config.user_files import check_audits, check_given_target, known_size
 from diffcal.config.views import label_only, recipe, references
 from diffcal.data.registry import SOURCES, check_source_options, source_options
-from diffcal.training.factory import factory_options
-from diffcal.training.models import ARCHS, MLP_HEADS, MODELS
-from diffcal.training.train import RECIPE_DEFAULTS
+from diffcal.training.spec import ARCHS, MLP_HEADS, MODEL_OPTIONS, RECIPE_DEFAULTS
 
 #: Top-level folders of ``results/`` that are not datasets (the report stages write
 #: there): a dataset of that name would write into them. A test checks this list
@@ -87,6 +85,9 @@ def check_config(config: Mapping[str, Any]) -> None:
             "and only arch python takes one",
         )
         if arch == "python":
+            # Imports torch (and the user's module), so only for a factory.
+            from diffcal.training.factory import factory_options
+
             try:
                 allowed_kwargs = factory_options(ds["model"]["factory"])
             except (ValueError, TypeError) as e:
@@ -108,10 +109,10 @@ def check_config(config: Mapping[str, Any]) -> None:
         )
         n = known_size(ds)
         if n is not None:
-            from diffcal.data.splits import make_split
+            from diffcal.data.splits import split_roles
 
             try:
-                make_split(n, seed=0, **ds["split"])
+                split_roles(n, seed=0, **ds["split"])
             except ValueError as e:
                 fail(f"{key}.split", e)
         require(
@@ -139,10 +140,7 @@ def check_config(config: Mapping[str, Any]) -> None:
 
 def model_options(arch: str) -> list[str]:
     """Keyword options of an architecture (its builder's keyword-only arguments)."""
-    import inspect
-
-    params = inspect.signature(MODELS[arch]).parameters.values()
-    return [p.name for p in params if p.kind is inspect.Parameter.KEYWORD_ONLY]
+    return list(MODEL_OPTIONS[arch])
 
 
 #: Fewer threshold-selection members (or non-members) than this makes tau noisy.
@@ -156,17 +154,16 @@ def config_warnings(config: Mapping[str, Any]) -> list[str]:
         n = known_size(ds)
         if n is None:
             continue
-        from diffcal.data.splits import make_split
+        from diffcal.data.splits import split_roles
 
         for vname, var in ds["variants"].items():
             if var.get("targets_from"):
                 continue
             try:
-                sp = make_split(n, seed=0, **ds["split"], train_size=var.get("train_size"))
+                sp = split_roles(n, seed=0, **ds["split"], train_size=var.get("train_size"))
             except ValueError:
                 continue  # reported as an error by check_config
-            counts = sp["role"].value_counts()
-            small = min(counts.get("shadow_in", 0), counts.get("shadow_out", 0))
+            small = min(int((sp == "shadow_in").sum()), int((sp == "shadow_out").sum()))
             if small < MIN_THRESHOLD_SAMPLES:
                 out.append(
                     f"config key 'datasets.{name}.split' (variant {vname}): only {small} "
@@ -210,7 +207,7 @@ def _check_variant(config, name: str, vname: str, var: Mapping[str, Any]) -> Non
             f"{key}.label_only.{k}",
             f"must be {'true or false' if k == 'enabled' else 'an integer >= 1'}, got {v!r}",
         )
-    from diffcal.attacks.hsj import check_budget
+    from diffcal.attacks.budget import check_budget
 
     try:
         check_budget(*(lo[k] for k in ("max_iter", "max_eval", "init_eval", "init_size")))
@@ -241,10 +238,10 @@ def _check_variant(config, name: str, vname: str, var: Mapping[str, Any]) -> Non
         ds = config["datasets"][name]
         n = known_size(ds)
         if n is not None:
-            from diffcal.data.splits import make_split
+            from diffcal.data.splits import split_roles
 
             try:  # the split itself says whether the member pool is large enough
-                make_split(n, seed=0, **ds["split"], train_size=size)
+                split_roles(n, seed=0, **ds["split"], train_size=size)
             except ValueError as e:
                 fail(f"{key}.train_size", e)
     if "dp" in var:

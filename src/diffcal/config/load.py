@@ -9,6 +9,7 @@ membership and cross-field rules. Every error names the offending key.
 from __future__ import annotations
 
 import copy
+import functools
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -21,13 +22,21 @@ SCHEMA = Path(__file__).resolve().parents[3] / "workflow" / "schemas" / "config.
 
 
 def _schema(schema_path=None) -> dict:
-    import yaml
-
+    """The schema (read once per file version; the validators do not modify it)."""
     path = Path(schema_path or SCHEMA)
     if not path.exists():
         raise ConfigError(f"config schema not found at {path} (run from a diffcal checkout)")
+    return _read_schema(str(path), path.stat().st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=4)
+def _read_schema(path: str, _mtime_ns: int) -> dict:
+    import yaml
+
+    # libyaml's loader where PyYAML has it: the pure-Python one took 0.3 s per read.
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     with open(path, encoding="utf-8") as f:
-        return yaml.safe_load(f)
+        return yaml.load(f, Loader=loader)
 
 
 def fill_defaults(config: dict[str, Any], schema_path=None) -> None:

@@ -36,7 +36,8 @@ from diffcal.core.seeds import derive_seed
 from diffcal.data.registry import Prepared, prepare
 from diffcal.data.splits import ids_with_role, split_of
 from diffcal.training.models import model_spec, new_model
-from diffcal.training.train import RECIPE_DEFAULTS, accuracy, setup_torch, train_model
+from diffcal.training.spec import RECIPE_DEFAULTS
+from diffcal.training.train import accuracy, setup_torch, train_model
 from diffcal.training.tune import accuracy_distance, recipe_grid
 
 log = logging.getLogger("diffcal")

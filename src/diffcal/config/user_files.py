@@ -8,9 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from diffcal.config.errors import fail, require
-from diffcal.data.members import check_members_range, read_members
 from diffcal.data.registry import SOURCE_SIZES
-from diffcal.training.checkpoint import load_checkpoint
 
 
 def known_size(ds: Mapping[str, Any]) -> int | None:
@@ -22,9 +20,14 @@ def known_size(ds: Mapping[str, Any]) -> int | None:
 def check_audits(config: Mapping[str, Any]) -> None:
     """Each audit of scores: its files read and matched (ids, members) now, so a
     mistake is one line before any job; its name not a dataset's."""
+    audits = config.get("audits") or {}
+    if not audits:
+        return
+    # Imported only for a config with audits: parsing any other stays free of pandas.
+    from diffcal.data.members import read_members
     from diffcal.data.user_scores import load_user_scores
 
-    for name, audit in (config.get("audits") or {}).items():
+    for name, audit in audits.items():
         key = f"audits.{name}"
         require(
             name not in (config.get("datasets") or {}),
@@ -43,6 +46,10 @@ def check_given_target(name: str, ds: Mapping[str, Any]) -> None:
     """A dataset's `target` (a checkpoint and its members): the files read safely,
     the ids are unique and, where the source's size is known, in range; variants
     that retrain the target (DP, a training size) are refused."""
+    # Imported here, not at the top: torch and pandas only for a given target.
+    from diffcal.data.members import check_members_range, read_members
+    from diffcal.training.checkpoint import load_checkpoint
+
     key = f"datasets.{name}.target"
     members = ds["target"].get("members")
     if not members:  # then a column of the table says which rows are members

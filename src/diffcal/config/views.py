@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from diffcal.data.splits import part_label, part_splits
-from diffcal.training.train import RECIPE_DEFAULTS
+from diffcal.training.spec import RECIPE_DEFAULTS
 
 
 def canonical(node: Any) -> Any:

@@ -14,9 +14,10 @@ import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
+if TYPE_CHECKING:  # pandas is not imported at run time: the config check uses this module
+    import pandas as pd
 
 
 def _umask() -> int:

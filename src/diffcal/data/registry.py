@@ -8,9 +8,11 @@ loader). The file format of prepared data is :mod:`diffcal.data.prepared`.
 
 from __future__ import annotations
 
+import ast
 import importlib
-import inspect
+import importlib.util
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from diffcal.data.prepared import Prepared, load_prepared, save_prepared
@@ -96,9 +98,16 @@ def source_files(source: str, options: dict[str, Any]) -> list[str]:
 
 
 def source_options(source: str) -> list[str]:
-    """Names of the options (keyword-only arguments) of a source's loader."""
-    params = inspect.signature(loader(source)).parameters.values()
-    return [p.name for p in params if p.kind is inspect.Parameter.KEYWORD_ONLY]
+    """Names of the options (keyword-only arguments) of a source's loader, read from
+    its source file without importing it: the config check runs while Snakemake
+    parses, and a loader module may import pandas or torchvision."""
+    module, _, func = SOURCES[source].partition(":")
+    spec = importlib.util.find_spec(module)
+    tree = ast.parse(Path(spec.origin).read_text(encoding="utf-8"))
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef) and node.name == func:
+            return [a.arg for a in node.args.kwonlyargs]
+    raise ValueError(f"loader {SOURCES[source]!r} not found")
 
 
 def prepare(source: str, data_dir: str | None = None, **kwargs: Any) -> Prepared:

@@ -17,16 +17,19 @@ model reads its own training rows from it.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from diffcal.core.seeds import derive_seed, numpy_rng
+
+if TYPE_CHECKING:  # the config check draws splits while Snakemake parses: no pandas there
+    import pandas as pd
 
 ROLES: tuple[str, ...] = ("member", "nonmember", "reference", "shadow_in", "shadow_out")
 
 
-def make_split(
+def split_roles(
     n: int,
     *,
     seed: int,
@@ -58,7 +61,7 @@ def make_split(
             members :func:`make_split` itself would draw, the split is the same.
 
     Returns:
-        DataFrame with columns ``sample_id`` (int32, sorted) and ``role`` (str).
+        ``(n,)`` object array: the role of sample ``i`` at ``i``.
     """
     for name, f in [
         ("private_fraction", private_fraction),
@@ -101,6 +104,15 @@ def make_split(
     sizes = {r: int(np.sum(roles == r)) for r in ROLES}
     if min(sizes.values()) < 2:
         raise ValueError(f"dataset of {n} samples is too small for this split: {sizes}")
+    return roles
+
+
+def make_split(n: int, *, seed: int, **kwargs) -> pd.DataFrame:
+    """:func:`split_roles` as a frame: columns ``sample_id`` (int32, sorted) and
+    ``role`` (str)."""
+    import pandas as pd
+
+    roles = split_roles(n, seed=seed, **kwargs)
     return pd.DataFrame(
         {"sample_id": np.arange(n, dtype=np.int32), "role": pd.array(roles, dtype="string")}
     )
@@ -134,6 +146,8 @@ def subsample(ids: np.ndarray, size: int, *, seed: int) -> np.ndarray:
 def read_splits(path) -> dict[int, pd.DataFrame]:
     """The splits of a part's ``split.parquet`` (see ``diffcal.stages.split``):
     split index -> frame with ``sample_id`` and ``role``, in split order."""
+    import pandas as pd
+
     df = pd.read_parquet(path)
     return {
         int(t): g.drop(columns="split").reset_index(drop=True)

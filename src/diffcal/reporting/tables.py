@@ -9,7 +9,12 @@ import numpy as np
 import pandas as pd
 
 from diffcal.attacks.calibration import LABEL_ONLY
-from diffcal.attacks.intervals import bootstrap_means, t_interval, weighted_accuracy, weighted_auc
+from diffcal.attacks.intervals import (
+    bootstrap_means,
+    resampled_accuracy,
+    resampled_auc,
+    t_interval,
+)
 from diffcal.core.io import write_csv, write_text
 from diffcal.core.seeds import derive_seed
 from diffcal.reporting.labels import CAL_LABELS, column_label
@@ -101,6 +106,7 @@ def bootstrap_intervals(
     *,
     files: PartFiles | None = None,
     n_boot: int | None = None,
+    threads: int = 1,
 ) -> pd.DataFrame:
     """Bootstrap-within-splits 95 % intervals (:func:`diffcal.attacks.intervals.bootstrap_means`)
     of the table cells: target train / test accuracy (Table 1; members and
@@ -113,7 +119,7 @@ def bootstrap_intervals(
     boot_low, boot_high. Each split's resamples are seeded from (dataset, variant,
     split), so the tables are reproducible byte for byte.
     """
-    kw = {} if n_boot is None else {"n_boot": n_boot}
+    kw = {"threads": threads} if n_boot is None else {"n_boot": n_boot, "threads": threads}
     files = files or PartFiles()
     groups: dict[tuple[str, str, str], list[Mapping[str, Any]]] = {}
     for run in runs:
@@ -127,10 +133,10 @@ def bootstrap_intervals(
             tgt = files.target(run)
             tgt = tgt[tgt["role"].isin(["member", "nonmember"])]
             y = (tgt["role"] == "member").to_numpy()
-            ok = tgt["correct"].to_numpy(dtype=np.float64)
+            ok = tgt["correct"].to_numpy(dtype=bool)
             acc_splits.append((y, {
-                "train_acc": lambda w, y=y, ok=ok: (w @ (ok * y)) / (w @ y.astype(float)),
-                "test_acc": lambda w, y=y, ok=ok: (w @ (ok * ~y)) / (w @ (~y).astype(float)),
+                ("train_acc", ""): lambda r, y=y, ok=ok: resampled_accuracy(r, ok, y),
+                ("test_acc", ""): lambda r, y=y, ok=ok: resampled_accuracy(r, ok, ~y),
             }))  # fmt: skip
             ev = files.rows(run["attack_scores"], "attack", t)
             met = per_split[(per_split["dataset"] == dataset) & (per_split["variant"] == variant)
@@ -140,16 +146,22 @@ def bootstrap_intervals(
             for att in met.index:
                 s = ev[att].to_numpy(dtype=np.float64)
                 m = np.isfinite(s)  # label-only columns: the attacked samples
-                ym, sm, tau = y[m], s[m], float(met.loc[att, "tau"])
-                cells[("auc", att)] = lambda w, ym=ym, sm=sm, m=m: weighted_auc(ym, sm, w[:, m])
-                cells[("acc", att)] = lambda w, ym=ym, sm=sm, m=m, tau=tau: weighted_accuracy(
-                    ym, sm, tau, w[:, m]
-                )
+                mask = None if m.all() else m
+                ok = (s > float(met.loc[att, "tau"])) == y
+                cells[("auc", att)] = lambda r, s=s, mask=mask: resampled_auc(r, s, mask)
+                cells[("acc", att)] = lambda r, ok=ok, mask=mask: resampled_accuracy(r, ok, mask)
             att_splits.append((y, cells))
         keys = {"dataset": dataset, "variant": variant, "label": label}
-        for metric, (lo, hi) in bootstrap_means(acc_splits, seeds=seeds, **kw).items():
-            rows.append({**keys, "attack": "", "metric": metric, "boot_low": lo, "boot_high": hi})
-        for (metric, att), (lo, hi) in bootstrap_means(att_splits, seeds=seeds, **kw).items():
+        same = all(np.array_equal(a[0], b[0]) for a, b in zip(acc_splits, att_splits, strict=True))
+        if same:  # one draw of each split's resamples serves both (the usual case)
+            merged = [
+                (y, {**a, **b}) for (y, a), (_, b) in zip(acc_splits, att_splits, strict=True)
+            ]
+            cells = bootstrap_means(merged, seeds=seeds, **kw)
+        else:
+            cells = {**bootstrap_means(acc_splits, seeds=seeds, **kw),
+                     **bootstrap_means(att_splits, seeds=seeds, **kw)}  # fmt: skip
+        for (metric, att), (lo, hi) in cells.items():
             rows.append({**keys, "attack": att, "metric": metric, "boot_low": lo, "boot_high": hi})
     return pd.DataFrame(
         rows, columns=["dataset", "variant", "label", "attack", "metric", "boot_low", "boot_high"]

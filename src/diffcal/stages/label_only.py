@@ -35,12 +35,15 @@ from __future__ import annotations
 
 import logging
 import math
+import multiprocessing
 import time
 from collections.abc import Mapping
+from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import torch
 
 from diffcal.attacks.hsj import boundary_distance, check_budget
 from diffcal.attacks.per_model import MODEL_ORDER, SCORED_ROLES, key_columns
@@ -49,7 +52,7 @@ from diffcal.core.seeds import derive_seed
 from diffcal.data.prepared import load_prepared
 from diffcal.data.splits import ids_with_role, read_splits, subsample
 from diffcal.training.model_files import load_models
-from diffcal.training.train import image_batch, image_layout, setup_torch
+from diffcal.training.train import image_batch, image_layout, pick_device, setup_torch
 
 log = logging.getLogger("diffcal")
 
@@ -71,6 +74,58 @@ def attack_points(sp: pd.DataFrame, points: int, *, root_seed: int, key: str, t:
     return out
 
 
+#: Per process: prepared data and model files already loaded (a worker runs many
+#: attacks of the same files).
+_LOADED: dict[tuple[str, str, str], Any] = {}
+
+
+def _loaded(kind: str, path: str, device: str):
+    if (kind, path, device) not in _LOADED:
+        if kind == "data":
+            _LOADED[kind, path, device] = load_prepared(path)
+        else:
+            _LOADED[kind, path, device] = load_models(path, device=torch.device(device))[1]
+    return _LOADED[kind, path, device]
+
+
+def _worker_init() -> None:
+    setup_torch(1)
+
+
+def _attack(task: Mapping[str, Any]) -> tuple[pd.DataFrame, str]:
+    """One model's HopSkipJump run (``task``: see :func:`run_label_only`) -> its rows
+    and a one-line summary. Runs in the job's process or in a worker process: the
+    result does not depend on which (one torch thread on the CPU either way)."""
+    d = _loaded("data", task["data"], task["device"])
+    entries = _loaded("models", task["models"], task["device"])
+    t, name, index, ids = task["split"], task["name"], task["index"], task["ids"]
+    (model,) = [e["model"] for e in entries if int(e["split"]) == t and int(e["index"]) == index]
+    x, y = d.features(ids), d.y[ids]
+    image_layout(model, x.ndim)  # forward passes only: the faster layout
+    start = time.perf_counter()
+    tag = f"split {t}: {name}{index}"
+    progress = task["progress"] and (lambda msg: log.info("%s, %s", tag, msg))
+    res = boundary_distance(lambda z: model(image_batch(z)), x, y, clip=task["clip"],
+                            seed=task["seed"], progress=progress or None,
+                            device=task["device"], **task["budget"])  # fmt: skip
+    dist = np.where(res.found | res.misclassified, res.distance, task["diameter"])
+    summary = (f"{tag}: HopSkipJump on {len(ids)} points in "
+               f"{time.perf_counter() - start:.1f} s: median distance {np.median(dist):.4g}, "
+               f"{res.misclassified.sum()} misclassified, "
+               f"{(~res.found & ~res.misclassified).sum()} without adversarial start, "
+               f"{res.queries.mean():.0f} queries per point")  # fmt: skip
+    frame = pd.DataFrame(
+        {
+            **key_columns(t, name, index, ids, y),
+            "misclassified": res.misclassified.astype(bool),
+            "found": res.found.astype(bool),
+            "distance": dist.astype(np.float64),
+            "queries": res.queries.astype(np.int32),
+        }
+    )
+    return frame, summary
+
+
 def run_label_only(
     *,
     data: str,
@@ -82,10 +137,15 @@ def run_label_only(
     threads: int = 1,
 ) -> None:
     """``cfg``: the dataset's ``label_only`` section (points and query budget);
-    ``seeds``: ``root_seed`` and ``key`` (the split key of every seed)."""
+    ``seeds``: ``root_seed`` and ``key`` (the split key of every seed).
+
+    Every model's attack is independent of the others: on the CPU, ``threads``
+    worker processes run them side by side, each with one torch thread, so the
+    distances are the same for any ``threads`` (on a GPU, one process)."""
     budget = {k: int(cfg[k]) for k in BUDGET_KEYS}
     check_budget(**budget)
-    device = setup_torch(threads)
+    device = pick_device()
+    setup_torch(1 if device.type == "cpu" else threads)
     d = load_prepared(data)
     # The input domain: every feature value of the dataset (public knowledge: the
     # attack queries must look like inputs, not membership information).
@@ -94,46 +154,37 @@ def run_label_only(
     diameter = math.sqrt(int(np.prod(x_all.shape[1:]))) * (clip[1] - clip[0])
     del x_all
     root_seed, key = int(seeds["root_seed"]), str(seeds["key"])
-    loaded = {
-        name: load_models(models[name], device=device)[1] for name in MODEL_ORDER if name in models
-    }
-    frames = []
+    names = [name for name in MODEL_ORDER if name in models]
+    indices = {name: _model_indices(models[name], str(device)) for name in names}
+    tasks = []
     for t, sp in read_splits(split).items():
         pts = attack_points(sp, int(cfg["points"]), root_seed=root_seed, key=key, t=t)
-        for name, entries in loaded.items():
+        for name in names:
             ids = np.sort(np.concatenate([pts[r] for r in SCORED_ROLES[name]]))
-            x, y = d.features(ids), d.y[ids]
-            for entry in (e for e in entries if int(e["split"]) == t):
-                model = entry["model"]
-                image_layout(model, x.ndim)  # forward passes only: the faster layout
-                start = time.perf_counter()
-                res = boundary_distance(
-                    lambda z, m=model: m(image_batch(z)),
-                    x,
-                    y,
-                    clip=clip,
-                    seed=derive_seed(root_seed, key, t, "hsj", name, int(entry["index"])),
-                    progress=lambda msg, tag=f"split {t}: {name}{entry['index']}": log.info(
-                        "%s, %s", tag, msg
-                    ),
-                    device=device,
-                    **budget,
-                )
-                dist = np.where(res.found | res.misclassified, res.distance, diameter)
-                log.info("split %d: HopSkipJump on %s%d, %d points in %.1f s: median distance "
-                         "%.4g, %d misclassified, %d without adversarial start, %.0f queries "
-                         "per point", t, name, entry["index"], len(ids),
-                         time.perf_counter() - start, np.median(dist), res.misclassified.sum(),
-                         (~res.found & ~res.misclassified).sum(), res.queries.mean())  # fmt: skip
-                frames.append(
-                    pd.DataFrame(
-                        {
-                            **key_columns(t, name, entry["index"], ids, y),
-                            "misclassified": res.misclassified.astype(bool),
-                            "found": res.found.astype(bool),
-                            "distance": dist.astype(np.float64),
-                            "queries": res.queries.astype(np.int32),
-                        }
-                    )
-                )
+            for index in (i for s, i in indices[name] if s == t):
+                tasks.append({
+                    "data": data, "models": models[name], "name": name, "index": index,
+                    "split": t, "ids": ids, "budget": budget, "clip": clip,
+                    "diameter": diameter, "device": str(device),
+                    "seed": derive_seed(root_seed, key, t, "hsj", name, index),
+                })  # fmt: skip
+    workers = min(max(1, int(threads)), len(tasks)) if device.type == "cpu" else 1
+    log.info("%d HopSkipJump runs (one per model) on %d worker(s)", len(tasks), workers)
+    if workers == 1:
+        results = (_attack({**task, "progress": True}) for task in tasks)
+    else:
+        ctx = multiprocessing.get_context("spawn")
+        pool = ProcessPoolExecutor(workers, mp_context=ctx, initializer=_worker_init)
+        results = pool.map(_attack, [{**task, "progress": False} for task in tasks])
+    frames = []
+    for i, (frame, summary) in enumerate(results, start=1):
+        log.info("[%d/%d] %s", i, len(tasks), summary)
+        frames.append(frame)
+    if workers > 1:
+        pool.shutdown()
     write_parquet(pd.concat(frames, ignore_index=True), out)
+
+
+def _model_indices(path: str, device: str) -> list[tuple[int, int]]:
+    """(split, index) of every model in a model file, in file order."""
+    return [(int(e["split"]), int(e["index"])) for e in _loaded("models", path, device)]

@@ -21,8 +21,10 @@ import importlib.util
 import inspect
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from torch import nn
+if TYPE_CHECKING:  # the workflow digests factories while parsing: no torch there
+    from torch import nn
 
 
 def _split(ref: str) -> tuple[str, str]:
@@ -100,6 +102,8 @@ def build_from_factory(
     ref: str, input_shape: tuple[int, ...], num_classes: int, **kwargs
 ) -> nn.Module:
     """Call the factory; ValueError (one line) unless it returns an ``nn.Module``."""
+    from torch import nn
+
     model = load_factory(ref)(tuple(input_shape), num_classes, **kwargs)
     if not isinstance(model, nn.Module):
         raise ValueError(f"factory {ref!r} returned {type(model).__name__}, not an nn.Module")

@@ -13,12 +13,10 @@ from typing import TYPE_CHECKING, Any
 import torch
 from torch import nn
 
+from diffcal.training.spec import ARCHS, MLP_HEADS
+
 if TYPE_CHECKING:
     from diffcal.data.prepared import Prepared
-
-
-#: Output heads of the MLP: ``logits`` (ours) or ``softmax`` (the released code's).
-MLP_HEADS = ("logits", "softmax")
 
 
 def mlp(
@@ -157,11 +155,6 @@ MODELS: dict[str, Callable[..., nn.Module]] = {
     "cifar_cnn": cifar_cnn,
     "resnet18_gn": resnet18_gn,
 }
-
-
-#: Architectures a config can name: the registry, and ``python`` (your own factory,
-#: :mod:`diffcal.training.factory`).
-ARCHS = (*MODELS, "python")
 
 
 def build_model(

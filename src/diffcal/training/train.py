@@ -20,21 +20,9 @@ from torch import nn
 from torch.nn import functional as F
 
 from diffcal.core.seeds import torch_generator
+from diffcal.training.spec import RECIPE_DEFAULTS, SCHEDULES
 
 log = logging.getLogger("diffcal")
-
-#: Recipe keys and their defaults (the config schema documents each).
-RECIPE_DEFAULTS: dict[str, Any] = {
-    "epochs": 50,
-    "batch_size": 64,
-    "lr": 0.1,
-    "momentum": 0.9,
-    "nesterov": True,
-    "weight_decay": 1e-4,
-    "schedule": "constant",
-    "augment": False,
-}
-SCHEDULES = ("constant", "cosine")
 
 
 def pick_device() -> torch.device:

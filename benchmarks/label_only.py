@@ -1,0 +1,58 @@
+"""The label-only job on one worker (the previous behaviour: the models attacked one
+after another, one torch thread) against ``--threads`` workers (issue 22, goal 5).
+
+Runs :func:`diffcal.stages.label_only.run_label_only` twice on the same finished
+part (the Adult rows of config/paper.yaml after a pipeline run), at the paper
+config's budget unless told otherwise, and checks that both write the same bytes.
+
+    python benchmarks/label_only.py --run results/adult/plain/split0-4 \\
+        --data results/adult/data.npz [--points 1000] [--threads 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from pathlib import Path
+
+from diffcal.stages.label_only import run_label_only
+
+NAMES = ("target", "shadow", "scratch", "forget_target", "forget_shadow")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--run", required=True, help="a finished part: results/<ds>/<var>/split<p>")
+    ap.add_argument("--data", required=True, help="its results/<ds>/data.npz")
+    ap.add_argument("--points", type=int, default=1000)
+    ap.add_argument("--max-iter", type=int, default=20)
+    ap.add_argument("--max-eval", type=int, default=2000)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--root-seed", type=int, default=20220425)
+    ap.add_argument("--key", default="adult")
+    args = ap.parse_args()
+    part = Path(args.run)
+    models = {n: str(part / f"models/{n}.pt") for n in NAMES if (part / f"models/{n}.pt").exists()}
+    cfg = {"points": args.points, "max_iter": args.max_iter, "max_eval": args.max_eval,
+           "init_eval": 100, "init_size": 100}  # fmt: skip
+    times, outs = {}, {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for threads in (1, args.threads):
+            out = Path(tmp, f"lo{threads}.parquet")
+            start = time.perf_counter()
+            run_label_only(data=args.data, split=str(part / "split.parquet"), models=models,
+                           out=str(out), cfg=cfg, threads=threads,
+                           seeds={"root_seed": args.root_seed, "key": args.key})  # fmt: skip
+            times[threads] = time.perf_counter() - start
+            outs[threads] = out.read_bytes()
+    print(f"{len(models)} model files, {args.points} points per set, budget "
+          f"{args.max_iter} iterations / {args.max_eval} evaluations")  # fmt: skip
+    print(f"baseline (1 worker, as before): {times[1]:8.1f} s")
+    print(f"{args.threads} workers:                  {times[args.threads]:8.1f} s")
+    print(f"same bytes: {outs[1] == outs[args.threads]}")
+    print(f"speed-up: {times[1] / times[args.threads]:.2f}x")
+
+
+if __name__ == "__main__":
+    main()

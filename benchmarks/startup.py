@@ -1,0 +1,59 @@
+"""Planning time: ``snakemake -n`` on a config against Snakemake's own floor
+(issue 22, goal 6).
+
+Times, best of ``--repeats``, in this run:
+
+- floor: ``snakemake -n`` on a one-rule Snakefile (Snakemake's start-up alone);
+- ours: ``snakemake -n --configfile <config>`` on a copy of this workflow (the
+  config checked, every stage's code digested, the DAG of every job planned).
+
+Prints both, the difference (what the workflow adds) and the ratio.
+
+    python benchmarks/startup.py [--config config/paper.yaml] [--repeats 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+SNAKEMAKE = [sys.executable, "-m", "snakemake"]
+
+
+def best_of(cmd: list[str], cwd: Path, repeats: int) -> float:
+    times = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        subprocess.run(cmd, cwd=cwd, check=True, capture_output=True)
+        times.append(time.perf_counter() - t)
+    return min(times)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--config", default="config/paper.yaml")
+    ap.add_argument("--repeats", type=int, default=5)
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        floor_dir, ours = Path(tmp, "floor"), Path(tmp, "ours")
+        floor_dir.mkdir()
+        (floor_dir / "Snakefile").write_text('rule all:\n    output: "x"\n    shell: "touch x"\n')
+        ours.mkdir()
+        shutil.copy2(REPO / "Snakefile", ours / "Snakefile")
+        for d in ("workflow", "config", "src", "envs", "profiles"):
+            shutil.copytree(REPO / d, ours / d, ignore=shutil.ignore_patterns("__pycache__"))
+        floor = best_of([*SNAKEMAKE, "-n", "-q"], floor_dir, args.repeats)
+        plan = best_of([*SNAKEMAKE, "-n", "-q", "--configfile", args.config], ours, args.repeats)
+    print(f"floor (one-rule Snakefile):        {floor:6.2f} s")
+    print(f"snakemake -n --configfile {args.config}: {plan:6.2f} s")
+    print(f"added by the workflow: {plan - floor:.2f} s; ratio {plan / floor:.2f}x")
+
+
+if __name__ == "__main__":
+    main()
