@@ -3,9 +3,9 @@
 For each architecture: time (1) one forward + backward pass of the summed loss over
 n samples in batches (the floor: no per-sample work), and diffcal's scoring
 (``per_sample_outputs``: loss, confidence, prediction and gradient norm) with
-(2) Opacus' per-sample norms and (3) ``torch.func.vmap(grad)`` (the previous
-implementation). Prints each as a ratio to (1), measured in the same run, best of
-``--repeats``; ``*`` marks the method the workflow uses.
+(2) the closed form of the two-layer MLP (MLPs only), (3) Opacus' per-sample norms
+and (4) ``torch.func.vmap(grad)``. Prints each as a ratio to (1), measured in the
+same run, best of ``--repeats``; ``*`` marks the method the workflow uses.
 
     python benchmarks/gn_scoring.py [--n 1024] [--batch 256] [--threads 1]
 """
@@ -19,9 +19,10 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
-from diffcal.attacks.scores import per_sample_outputs
+from diffcal.attacks.scores import grad_norm_method, per_sample_outputs
 from diffcal.training.models import build_model
 
+METHODS = ("mlp", "opacus", "vmap")
 ARCHS = {  # name: (arch, input shape, classes, kwargs)
     "mlp (Credit size)": ("mlp", (61,), 2, {}),
     "mlp (Adult size)": ("mlp", (104,), 2, {}),
@@ -59,11 +60,11 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     # warm-up: the first call of each method imports lazily (opacus ~2 s, torch.func)
     tiny = build_model("mlp", (4,), 2, seed=0)
-    for m in ("opacus", "vmap"):
+    for m in METHODS:
         per_sample_outputs(tiny, np.zeros((2, 4), np.float32), np.zeros(2, int), method=m)
     print(f"n={args.n} batch={args.batch} threads={args.threads}, best of {args.repeats}")
-    print(f"{'architecture':<20} {'fwd+bwd s':>10} {'opacus s':>8} {'/fb':>8} "
-          f"{'vmap s':>8} {'/fb':>8}")  # fmt: skip
+    print(f"{'architecture':<20} {'fwd+bwd s':>10} "
+          + " ".join(f"{m + ' s':>8} {'/fb':>8}" for m in METHODS))  # fmt: skip
     for name in args.archs:
         arch, shape, classes, kw = ARCHS[name]
         n = args.n if arch != "resnet18_gn" else min(args.n, 128)
@@ -77,15 +78,16 @@ def main() -> None:
                 lambda m=m: per_sample_outputs(model, x, y, batch_size=args.batch, method=m),  # noqa: B023
                 args.repeats,
             )
-            for m in ("opacus", "vmap")
+            for m in METHODS
             if not (m == "vmap" and arch == "resnet18_gn")  # ~170x: minutes on CPU
+            and not (m == "mlp" and arch != "mlp")
         }
-        used = "opacus"
+        used = grad_norm_method(model)[0]
         cells = " ".join(
             f"{t[m]:>8.3f} {t[m] / fb:>7.2f}{'*' if m == used else ' '}"
             if m in t
             else f"{'skipped':>8} {'':>8}"
-            for m in ("opacus", "vmap")
+            for m in METHODS
         )
         print(f"{name:<20} {fb:>10.3f} {cells}" + ("" if n == args.n else f"   (n={n})"))
 

@@ -37,10 +37,12 @@ NORM = {"input_mean": [0.5, 0.4, 0.3], "input_std": [0.2, 0.25, 0.3]}
         ("resnet18_gn", (3, 32, 32), 5, {}),  # GroupNorm: per-layer per-sample gradients
     ],
 )
-@pytest.mark.parametrize("method", ["opacus", "vmap"])
+@pytest.mark.parametrize("method", ["auto", "opacus", "vmap"])
 def test_outputs_match_per_sample_backward_loop(arch, shape, classes, kwargs, method):
     if arch == "resnet18_gn" and method == "vmap":
         pytest.skip("vmap over ResNet18 takes minutes on CPU; never used for it")
+    if method == "auto" and arch != "mlp":
+        pytest.skip("auto is opacus for every other architecture (tested as opacus)")
     torch.manual_seed(0)
     model = build_model(arch, shape, classes, seed=1, **kwargs).double().float()
     rng = np.random.default_rng(0)
@@ -168,3 +170,28 @@ def test_softmax_head_gradient_vanishes_for_confidently_wrong_samples():
     assert soft[-1] < 1e-7 and soft[-1] < soft[1] / 1e6  # vanishes when confidently wrong
     with pytest.raises(ValueError, match="head must be one of"):
         build_model("mlp", (2,), 2, seed=0, head="sigmoid")
+
+
+@pytest.mark.parametrize("head", ["logits", "softmax"])
+def test_closed_form_mlp_norms_match_opacus_and_the_loop(head):
+    """Issue 22.7: the MLP's closed-form norms (the default for it) against Opacus'
+    ghost norms and the per-sample loop, at Adult's width, float32 rounding apart;
+    a model that is not exactly the MLP is not taken for one."""
+    from diffcal.attacks.scores import grad_norm_method, two_layer_mlp
+
+    model = build_model("mlp", (104,), 2, seed=4, head=head)
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=(300, 104)).astype(np.float32)
+    y = rng.integers(0, 2, size=300)
+    assert grad_norm_method(model) == ("mlp", [])
+    closed = per_sample_outputs(model, x, y, method="mlp")
+    opac = per_sample_outputs(model, x, y, method="opacus")
+    for k in ("loss", "max_log_prob"):
+        np.testing.assert_array_equal(closed[k], opac[k])
+    np.testing.assert_array_equal(closed["pred"], opac["pred"])
+    np.testing.assert_allclose(closed["grad_norm"], opac["grad_norm"], rtol=2e-5, atol=1e-7)
+    _, loop, _ = _loop_oracle(model, x[:20], y[:20])
+    np.testing.assert_allclose(closed["grad_norm"][:20], loop, rtol=2e-5, atol=1e-7)
+    other = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(4, 3, bias=False),
+                                torch.nn.ReLU(), torch.nn.Linear(3, 2))  # fmt: skip
+    assert two_layer_mlp(other) is None and grad_norm_method(other)[0] == "opacus"

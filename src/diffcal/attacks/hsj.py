@@ -73,19 +73,22 @@ class _Oracle:
         self.model, self.clip = model, clip
         self.queries = torch.zeros(n, dtype=torch.int64, device=device)
 
-    def labels(self, z: torch.Tensor) -> torch.Tensor:
+    def labels(self, z: torch.Tensor, *, clipped: bool = False) -> torch.Tensor:
+        """The model's labels of ``z`` (clipped to the box first, unless the caller
+        already did: clipping twice gives the same tensor)."""
         with torch.inference_mode():
-            logits = self.model(z.clamp(*self.clip))
+            logits = self.model(z if clipped else z.clamp(*self.clip))
         if not torch.isfinite(logits).all():
             raise ValueError("the model returned non-finite logits (NaN or inf); "
                              "HopSkipJump distances would be meaningless")  # fmt: skip
         return logits.argmax(dim=1)
 
-    def adversarial(self, z: torch.Tensor, cls: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:
+    def adversarial(self, z: torch.Tensor, cls: torch.Tensor, idx: torch.Tensor, *,
+                    clipped: bool = False) -> torch.Tensor:  # fmt: skip
         """``z``: ``(m, *shape)`` queries, ``cls``: ``(m,)`` original labels, ``idx``:
         ``(m,)`` point of each query (for counting). Returns ``(m,)`` bool."""
         self.queries.index_add_(0, idx, torch.ones_like(idx))
-        return self.labels(z) != cls
+        return self.labels(z, clipped=clipped) != cls
 
 
 def _rows(flat: torch.Tensor) -> torch.Tensor:
@@ -171,6 +174,7 @@ def _gradient(oracle, cur, cls, idx, delta, num_eval, clip, gen) -> torch.Tensor
             z.view(m * num_eval, *shape),
             cls[s:e].repeat_interleave(num_eval),
             idx[s:e].repeat_interleave(num_eval),
+            clipped=True,  # the largest queries: a second clamp would copy them
         ).view(m, 1, num_eval)
         f = sat.to(cur.dtype) * 2 - 1
         mean_f = f.mean(dim=2, keepdim=True)

@@ -3,10 +3,11 @@
 For each sample (x, y) and model h (in eval mode):
 
 - ``loss``: cross-entropy ``-log h(x)_y``;
-- ``grad_norm``: ``||grad_theta loss(h(x), y)||_2`` over all trainable parameters,
-  from Opacus' per-sample norm machinery (:class:`PerSampleGradNorms`): one
-  batched forward and backward pass, ghost norms for linear layers (no per-sample
-  gradient is ever built), per-layer per-sample gradients for the others;
+- ``grad_norm``: ``||grad_theta loss(h(x), y)||_2`` over all trainable parameters:
+  in closed form for the two-layer MLP (:class:`MLPGradNorms`), else from Opacus'
+  per-sample norm machinery (:class:`PerSampleGradNorms`): one batched forward and
+  backward pass, ghost norms for linear layers (no per-sample gradient is ever
+  built), per-layer per-sample gradients for the others;
 - ``max_log_prob``: ``max_i log h(x)_i``;
 - ``pred``: ``argmax_i h(x)_i``; ``correct``: ``pred == y``.
 """
@@ -116,8 +117,80 @@ class VmapGradNorms:
         pass
 
 
-#: How per-sample gradient norms are computed: name -> context manager class.
-GRAD_NORM_METHODS = {"opacus": PerSampleGradNorms, "vmap": VmapGradNorms}
+class MLPGradNorms:
+    """Same interface as :class:`PerSampleGradNorms`, in closed form for the
+    two-layer MLP (:func:`two_layer_mlp`; ``diffcal.training.models.mlp``).
+
+    With ``a = W1 x + b1``, ``h = relu(a)``, ``z = W2 h + b2`` and ``g_z`` the
+    loss's gradient with respect to ``z`` (``softmax(z) - e_y``; through the
+    softmax's Jacobian for the softmax head), ``g_a = (W2^T g_z) * [a > 0]``:
+    ``||grad||^2 = ||g_z||^2 (||h||^2 + 1) + ||g_a||^2 (||x||^2 + 1)`` (the weight
+    gradients are outer products, the ``+ 1`` are the biases). One forward pass
+    and one product with ``W2``; no autograd, no hooks. Written by hand: Opacus'
+    ghost norms compute the same quantity through module hooks and a backward
+    pass, 2.5-3.3x the cost of a forward+backward pass on these MLPs
+    (``benchmarks/gn_scoring.py``)."""
+
+    def __init__(self, model: nn.Module) -> None:
+        parts = two_layer_mlp(model)
+        if parts is None:
+            raise ValueError("closed-form gradient norms need the two-layer MLP")
+        self.model = model
+        self.first, self.second, self.softmax = parts
+
+    def __enter__(self) -> MLPGradNorms:
+        return self
+
+    def __call__(self, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """``x``: ``(b, ...)``, ``y``: ``(b,)`` int64 -> outputs ``(b, C)``, norms ``(b,)``."""
+        with torch.no_grad():
+            xf = x.flatten(1)
+            a = F.linear(xf, self.first.weight, self.first.bias)
+            h = a.clamp_min(0)
+            z = F.linear(h, self.second.weight, self.second.bias)
+            onehot = F.one_hot(y, z.shape[1]).to(z.dtype)
+            if self.softmax:  # loss = CE(p, y) with p = softmax(z)
+                p = z.softmax(dim=1)
+                g_p = p.softmax(dim=1) - onehot
+                g_z = p * (g_p - (p * g_p).sum(dim=1, keepdim=True))
+                out = p
+            else:
+                g_z = z.softmax(dim=1) - onehot
+                out = z
+            g_a = (g_z @ self.second.weight) * (a > 0)
+            sq = g_z.square().sum(1) * (h.square().sum(1) + 1) + g_a.square().sum(1) * (
+                xf.square().sum(1) + 1
+            )
+        return out, sq.sqrt()
+
+    def __exit__(self, *exc) -> None:
+        pass
+
+
+def two_layer_mlp(model: nn.Module) -> tuple[nn.Linear, nn.Linear, bool] | None:
+    """``(first linear, second linear, softmax head)`` when ``model`` is exactly
+    ``Sequential(Flatten(), Linear, ReLU(), Linear[, Softmax(dim=1)])`` with biases
+    and every parameter trainable (the registry's ``mlp``), else None."""
+    if type(model) is not nn.Sequential:
+        return None
+    mods = list(model)
+    kinds = [type(m) for m in mods]
+    base = [nn.Flatten, nn.Linear, nn.ReLU, nn.Linear]
+    if kinds not in (base, [*base, nn.Softmax]):
+        return None
+    flat, first, _, second = mods[:4]
+    if (flat.start_dim, flat.end_dim) != (1, -1) or (len(mods) == 5 and mods[4].dim not in (1, -1)):
+        return None
+    if first.bias is None or second.bias is None:
+        return None
+    if not all(p.requires_grad for p in model.parameters()):
+        return None
+    return first, second, len(mods) == 5
+
+
+#: How per-sample gradient norms are computed: name -> context manager class
+#: (``auto``: ``mlp`` for the two-layer MLP, else ``opacus``; see grad_norm_method).
+GRAD_NORM_METHODS = {"mlp": MLPGradNorms, "opacus": PerSampleGradNorms, "vmap": VmapGradNorms}
 
 
 def opacus_unsupported(model: nn.Module) -> list[str]:
@@ -134,11 +207,14 @@ def opacus_unsupported(model: nn.Module) -> list[str]:
     ]
 
 
-def grad_norm_method(model: nn.Module, method: str = "opacus") -> tuple[str, list[str]]:
-    """``method``, or ``vmap`` when Opacus cannot score ``model`` (a warning line
+def grad_norm_method(model: nn.Module, method: str = "auto") -> tuple[str, list[str]]:
+    """``method``; ``auto`` is the closed form (``mlp``) for the two-layer MLP and
+    ``opacus`` otherwise; ``vmap`` when Opacus cannot score ``model`` (a warning line
     names the layers): torch.func builds every per-sample gradient, slower but valid
     for any layer that is a function of its parameters and input. Also returns the
     layers that made it fall back (empty otherwise)."""
+    if method == "auto":
+        method = "mlp" if two_layer_mlp(model) is not None else "opacus"
     bad = opacus_unsupported(model) if method == "opacus" else []
     if bad:
         log.warning(
@@ -156,7 +232,7 @@ def per_sample_outputs(
     y: np.ndarray,
     *,
     batch_size: int = 256,
-    method: str = "opacus",
+    method: str = "auto",
 ) -> dict[str, np.ndarray]:
     """Outputs of ``model`` for each sample.
 
@@ -165,7 +241,8 @@ def per_sample_outputs(
         x: ``(n, ...)`` float32 inputs.
         y: ``(n,)`` int labels.
         batch_size: samples per batched pass.
-        method: gradient-norm method, a key of :data:`GRAD_NORM_METHODS`.
+        method: gradient-norm method, a key of :data:`GRAD_NORM_METHODS` or
+            ``auto`` (:func:`grad_norm_method`).
 
     Returns:
         dict of ``(n,)`` arrays: ``loss``, ``grad_norm``, ``max_log_prob`` (float64),

@@ -38,7 +38,7 @@ import math
 import multiprocessing
 import time
 from collections.abc import Mapping
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from typing import Any
 
 import numpy as np
@@ -171,18 +171,28 @@ def run_label_only(
     workers = min(max(1, int(threads)), len(tasks)) if device.type == "cpu" else 1
     log.info("%d HopSkipJump runs (one per model) on %d worker(s)", len(tasks), workers)
     if workers == 1:
-        results = (_attack({**task, "progress": True}) for task in tasks)
+        frames = []
+        for i, task in enumerate(tasks, start=1):
+            frame, summary = _attack({**task, "progress": True})
+            log.info("[%d/%d] %s", i, len(tasks), summary)
+            frames.append(frame)
     else:
-        ctx = multiprocessing.get_context("spawn")
-        pool = ProcessPoolExecutor(workers, mp_context=ctx, initializer=_worker_init)
-        results = pool.map(_attack, [{**task, "progress": False} for task in tasks])
-    frames = []
-    for i, (frame, summary) in enumerate(results, start=1):
-        log.info("[%d/%d] %s", i, len(tasks), summary)
-        frames.append(frame)
-    if workers > 1:
-        pool.shutdown()
+        frames = _in_workers(tasks, workers)
     write_parquet(pd.concat(frames, ignore_index=True), out)
+
+
+def _in_workers(tasks: list[dict[str, Any]], workers: int) -> list[pd.DataFrame]:
+    """Every task's rows, in task order, from ``workers`` processes; the runs with
+    the most points start first (fewer idle workers at the end)."""
+    ctx = multiprocessing.get_context("spawn")
+    frames: dict[int, pd.DataFrame] = {}
+    with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_worker_init) as pool:
+        order = sorted(range(len(tasks)), key=lambda i: -len(tasks[i]["ids"]))
+        futures = {pool.submit(_attack, {**tasks[i], "progress": False}): i for i in order}
+        for done, future in enumerate(as_completed(futures), start=1):
+            frames[futures[future]], summary = future.result()
+            log.info("[%d/%d] %s", done, len(tasks), summary)
+    return [frames[i] for i in range(len(tasks))]
 
 
 def _model_indices(path: str, device: str) -> list[tuple[int, int]]:
