@@ -74,10 +74,6 @@ class Resamples:
         self.is_member = np.asarray(is_member, dtype=bool)
         self.members = np.flatnonzero(self.is_member)
         self.nonmembers = np.flatnonzero(~self.is_member)
-        # Position of each sample within its group (members / non-members, id order).
-        self.local = np.empty(len(self.is_member), dtype=np.int64)
-        self.local[self.members] = np.arange(len(self.members))
-        self.local[self.nonmembers] = np.arange(len(self.nonmembers))
         self.n_boot = n_boot
         self.pos, self.neg = (self._counts(len(g), n_boot, rng)
                               for g in (self.members, self.nonmembers))  # fmt: skip

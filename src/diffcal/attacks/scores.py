@@ -22,6 +22,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from diffcal.training.models import mlp_layers
+
 log = logging.getLogger("diffcal")
 
 
@@ -168,24 +170,12 @@ class MLPGradNorms:
 
 
 def two_layer_mlp(model: nn.Module) -> tuple[nn.Linear, nn.Linear, bool] | None:
-    """``(first linear, second linear, softmax head)`` when ``model`` is exactly
-    ``Sequential(Flatten(), Linear, ReLU(), Linear[, Softmax(dim=1)])`` with biases
-    and every parameter trainable (the registry's ``mlp``), else None."""
-    if type(model) is not nn.Sequential:
+    """:func:`diffcal.training.models.mlp_layers`, when every parameter is trainable
+    too (a frozen layer has no gradient, which the closed form would count)."""
+    parts = mlp_layers(model)
+    if parts is None or not all(p.requires_grad for p in model.parameters()):
         return None
-    mods = list(model)
-    kinds = [type(m) for m in mods]
-    base = [nn.Flatten, nn.Linear, nn.ReLU, nn.Linear]
-    if kinds not in (base, [*base, nn.Softmax]):
-        return None
-    flat, first, _, second = mods[:4]
-    if (flat.start_dim, flat.end_dim) != (1, -1) or (len(mods) == 5 and mods[4].dim not in (1, -1)):
-        return None
-    if first.bias is None or second.bias is None:
-        return None
-    if not all(p.requires_grad for p in model.parameters()):
-        return None
-    return first, second, len(mods) == 5
+    return parts
 
 
 #: How per-sample gradient norms are computed: name -> context manager class

@@ -10,6 +10,7 @@ import pandas as pd
 
 from diffcal.attacks.calibration import LABEL_ONLY
 from diffcal.attacks.intervals import (
+    N_BOOT,
     bootstrap_means,
     resampled_accuracy,
     resampled_auc,
@@ -119,7 +120,7 @@ def bootstrap_intervals(
     boot_low, boot_high. Each split's resamples are seeded from (dataset, variant,
     split), so the tables are reproducible byte for byte.
     """
-    kw = {"threads": threads} if n_boot is None else {"n_boot": n_boot, "threads": threads}
+    kw = {"threads": threads, "n_boot": N_BOOT if n_boot is None else n_boot}
     files = files or PartFiles()
     groups: dict[tuple[str, str, str], list[Mapping[str, Any]]] = {}
     for run in runs:

@@ -88,10 +88,6 @@ def _loaded(kind: str, path: str, device: str):
     return _LOADED[kind, path, device]
 
 
-def _worker_init() -> None:
-    setup_torch(1)
-
-
 def _attack(task: Mapping[str, Any]) -> tuple[pd.DataFrame, str]:
     """One model's HopSkipJump run (``task``: see :func:`run_label_only`) -> its rows
     and a one-line summary. Runs in the job's process or in a worker process: the
@@ -104,9 +100,9 @@ def _attack(task: Mapping[str, Any]) -> tuple[pd.DataFrame, str]:
     image_layout(model, x.ndim)  # forward passes only: the faster layout
     start = time.perf_counter()
     tag = f"split {t}: {name}{index}"
-    progress = task["progress"] and (lambda msg: log.info("%s, %s", tag, msg))
+    progress = (lambda msg: log.info("%s, %s", tag, msg)) if task["progress"] else None
     res = boundary_distance(lambda z: model(image_batch(z)), x, y, clip=task["clip"],
-                            seed=task["seed"], progress=progress or None,
+                            seed=task["seed"], progress=progress,
                             device=task["device"], **task["budget"])  # fmt: skip
     dist = np.where(res.found | res.misclassified, res.distance, task["diameter"])
     summary = (f"{tag}: HopSkipJump on {len(ids)} points in "
@@ -146,7 +142,7 @@ def run_label_only(
     check_budget(**budget)
     device = pick_device()
     setup_torch(1 if device.type == "cpu" else threads)
-    d = load_prepared(data)
+    d = _loaded("data", data, str(device))  # in this process, the attacks reuse it
     # The input domain: every feature value of the dataset (public knowledge: the
     # attack queries must look like inputs, not membership information).
     x_all = d.features()
@@ -186,7 +182,9 @@ def _in_workers(tasks: list[dict[str, Any]], workers: int) -> list[pd.DataFrame]
     the most points start first (fewer idle workers at the end)."""
     ctx = multiprocessing.get_context("spawn")
     frames: dict[int, pd.DataFrame] = {}
-    with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_worker_init) as pool:
+    with ProcessPoolExecutor(
+        workers, mp_context=ctx, initializer=setup_torch, initargs=(1,)
+    ) as pool:
         order = sorted(range(len(tasks)), key=lambda i: -len(tasks[i]["ids"]))
         futures = {pool.submit(_attack, {**tasks[i], "progress": False}): i for i in order}
         for done, future in enumerate(as_completed(futures), start=1):

@@ -44,6 +44,25 @@ def mlp(
     return nn.Sequential(*layers)
 
 
+def mlp_layers(model: nn.Module) -> tuple[nn.Linear, nn.Linear, bool] | None:
+    """``(first Linear, second Linear, softmax head)`` when ``model`` is exactly the
+    structure :func:`mlp` builds - ``Sequential(Flatten(), Linear, ReLU(), Linear[,
+    Softmax(dim=1)])`` with biases - else None. Stacked training and the closed-form
+    gradient norms both rely on that structure (a subclass may change ``forward``)."""
+    if type(model) is not nn.Sequential:
+        return None
+    mods = list(model)
+    base = [nn.Flatten, nn.Linear, nn.ReLU, nn.Linear]
+    if [type(m) for m in mods] not in (base, [*base, nn.Softmax]):
+        return None
+    flat, first, _, second = mods[:4]
+    if (flat.start_dim, flat.end_dim) != (1, -1) or (len(mods) == 5 and mods[4].dim not in (1, -1)):
+        return None
+    if first.bias is None or second.bias is None:
+        return None
+    return first, second, len(mods) == 5
+
+
 def mnist_cnn(input_shape: tuple[int, ...], num_classes: int) -> nn.Module:
     """Leino & Fredrikson (2020) MNIST CNN: conv(20,5)-pool-conv(50,5)-pool, dropout
     0.25 after each pooling, FC 500 + ReLU, dropout 0.5, linear head."""

@@ -3,8 +3,8 @@
 The workflow checks every config while Snakemake parses it (``snakemake -n`` on any
 config): these names and defaults are all the check needs, so they live here and
 :mod:`diffcal.training.models` / :mod:`diffcal.training.train` (which import torch)
-take them from this module. ``tests/test_models.py`` checks ``MODEL_OPTIONS``
-against the builders' signatures.
+take them from this module. ``tests/test_codedeps_config.py`` checks
+``MODEL_OPTIONS`` against the builders' signatures.
 """
 
 from __future__ import annotations

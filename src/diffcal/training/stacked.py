@@ -45,6 +45,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from diffcal.core.seeds import torch_generator
+from diffcal.training.models import mlp_layers
 from diffcal.training.train import (
     TrainResult,
     accuracy,
@@ -71,29 +72,12 @@ class FitTask:
     val: tuple[np.ndarray, np.ndarray] | None = None
 
 
-def _mlp_layers(model: nn.Module) -> tuple[nn.Linear, nn.Linear] | None:
-    """The two ``Linear`` layers of a registry ``mlp`` (Flatten, Linear, ReLU,
-    Linear, and a Softmax with ``head="softmax"``), or None for any other module."""
-    kinds = [type(m) for m in model.children()]
-    if kinds not in ([nn.Flatten, nn.Linear, nn.ReLU, nn.Linear],
-                     [nn.Flatten, nn.Linear, nn.ReLU, nn.Linear, nn.Softmax]):  # fmt: skip
-        return None
-    if kinds[-1] is nn.Softmax and model[4].dim not in (1, -1):
-        return None
-    return model[1], model[3]
-
-
-def _softmax_head(model: nn.Module) -> bool:
-    """Whether a registry ``mlp`` ends with a softmax (``head="softmax"``)."""
-    return isinstance(list(model.children())[-1], nn.Softmax)
-
-
 def _stack_key(task: FitTask, augment: bool) -> tuple | None:
-    layers = _mlp_layers(task.model)
-    if layers is None or augment:
+    parts = mlp_layers(task.model)
+    if parts is None or augment:
         return None
-    shapes = tuple(tuple(p.shape) for layer in layers for p in layer.parameters())
-    return shapes, _softmax_head(task.model), len(task.y), task.val is None
+    shapes = tuple(tuple(p.shape) for layer in parts[:2] for p in layer.parameters())
+    return shapes, parts[2], len(task.y), task.val is None
 
 
 def train_together(
@@ -144,8 +128,8 @@ def _train_stack(
 ) -> list[TrainResult]:
     """Stacked training of registry MLPs with equal layer shapes and sample counts."""
     k_models = len(tasks)
-    layers = [_mlp_layers(t.model) for t in tasks]
-    softmax_head = _softmax_head(tasks[0].model)  # the same for all (stack key)
+    layers = [mlp_layers(t.model)[:2] for t in tasks]
+    softmax_head = mlp_layers(tasks[0].model)[2]  # the same for all (stack key)
     for t in tasks:
         t.model.to(device)
     # (K, h, m), (K, h), (K, c, h), (K, c)
