@@ -171,6 +171,76 @@ def test_dp_training_is_deterministic_and_rejects_bad_epsilon():
         train_dp(m, x, y, recipe={"epochs": 1}, dp={"epsilon": 0}, seed=9)
 
 
+@pytest.mark.parametrize("arch", ["mlp", "mnist_cnn"])
+def test_dp_ghost_clipping_trains_the_same_model_as_per_sample_gradients(arch):
+    """Oracle: Opacus' hooks mode materialises every per-sample gradient and clips
+    it; ghost clipping (our default) only computes the norms. Same seeds, so the
+    same Poisson batches, noise and dropout masks: the models agree up to float
+    rounding. A batch size of 2 on 40 samples gives empty Poisson batches too."""
+    import torch
+
+    from diffcal.training.dp import train_dp
+    from diffcal.training.models import build_model
+
+    rng = np.random.default_rng(0)
+    shape = (6,) if arch == "mlp" else (1, 28, 28)
+    x = rng.normal(size=(40, *shape)).astype(np.float32)
+    y = (x.reshape(40, -1)[:, 0] > 0).astype(np.int64)
+    kwargs = {"hidden_mult": 1} if arch == "mlp" else {}
+    states, results = [], []
+    for mode in ("hooks", "ghost"):
+        m = build_model(arch, shape, 2, seed=1, **kwargs)
+        res = train_dp(m, x, y, recipe={"epochs": 2, "batch_size": 2, "lr": 0.1},
+                       dp={"epsilon": 50, "max_grad_norm": 0.5}, seed=4,
+                       grad_sample_mode=mode)  # fmt: skip
+        states.append(m.state_dict())
+        results.append(res)
+    assert results[0] == results[1]  # same steps, noise multiplier, epsilon
+    moved = 0.0
+    for k, v in states[0].items():
+        torch.testing.assert_close(states[1][k], v, rtol=1e-4, atol=1e-5)
+        moved = max(moved, float((v - build_model(arch, shape, 2, seed=1, **kwargs)
+                                      .state_dict()[k]).abs().max()))  # fmt: skip
+    assert moved > 1e-2  # the models trained (a test of two untouched models says nothing)
+
+
+def test_reference_variant_shares_only_identical_reference_models():
+    from diffcal.config.load import load_config
+    from diffcal.config.views import reference_variant
+
+    cfg = load_config("config/ablations.yaml")
+    for eps in ("eps1", "eps10", "eps100", "eps1000"):
+        assert reference_variant(cfg, "adult", eps) == "plain"
+        assert reference_variant(cfg, "mnist", eps) == "n1000"  # the same 1,000 members
+    for v in ("plain", "n250", "k10_s10"):
+        assert reference_variant(cfg, "adult", v) == v
+    variants = cfg["datasets"]["adult"]["variants"]
+    variants["eps1"]["dp"]["references"] = "private"  # DP references: its own
+    variants["eps10"]["train"] = {"epochs": 5}  # another recipe: its own
+    variants["eps100"]["references"] = {"scratch": 2}  # other references: its own
+    variants["eps1000"]["targets_from"] = "plain"  # shadow from plain already
+    for eps in ("eps1", "eps10", "eps100", "eps1000"):
+        assert reference_variant(cfg, "adult", eps) == eps
+
+
+def test_copy_models_refuses_a_file_trained_on_other_samples(tmp_path):
+    from diffcal.training.model_files import ModelFileError, copy_models, save_models
+    from diffcal.training.models import build_model
+
+    spec = {"arch": "mlp", "input_shape": [4], "num_classes": 2, "kwargs": {}}
+    entries = [{"split": t, "role": "shadow", "index": 0, "train_ids": np.arange(t, t + 5),
+                "model": build_model("mlp", (4,), 2, seed=t)} for t in (0, 1)]  # fmt: skip
+    save_models(tmp_path / "a.pt", spec, entries)
+    ok = {(0, 0): np.arange(0, 5), (1, 0): np.arange(1, 6)}
+    copy_models(tmp_path / "a.pt", tmp_path / "b.pt", ok)
+    assert (tmp_path / "b.pt").read_bytes() == (tmp_path / "a.pt").read_bytes()
+    with pytest.raises(ModelFileError, match="other samples"):
+        copy_models(tmp_path / "a.pt", tmp_path / "c.pt", {**ok, (1, 0): np.arange(2, 7)})
+    with pytest.raises(ModelFileError, match="expected"):
+        copy_models(tmp_path / "a.pt", tmp_path / "c.pt", {(0, 0): np.arange(0, 5)})
+    assert not (tmp_path / "c.pt").exists()
+
+
 def _claims_case(tmp_path, good: bool) -> list[dict]:
     """Figure CSVs built so that every claim holds (``good``) or fails."""
     from diffcal.reporting.ablation_claims import claims
@@ -270,6 +340,28 @@ def test_dp_models_spent_their_epsilon_and_shadow_is_not_private(abl_run):
             assert abs(e["dp_epsilon_spent"] - eps) <= 0.01 * eps
         # dp.references defaults to nonprivate: the attacker's shadow has no DP
         assert all("dp_epsilon" not in e for e in load_models(base / "shadow.pt")[1])
+
+
+@pytest.mark.slow
+def test_dp_variant_with_the_plain_references_trains_none_of_them(abl_run):
+    """eps1 has plain's split, recipes and references: its shadow and shadow
+    forgetting references are byte copies of plain's, its scratch references and
+    forgetting tuning are plain's files; eps100 (1 reference of each kind) trains its own."""
+    res = abl_run / "results/digits"
+    eps1, plain, eps100 = (res / f"{v}/split0-1" for v in ("eps1", "plain", "eps100"))
+    for f in ("models/shadow.pt", "models/forget_shadow.pt"):
+        assert (eps1 / f).read_bytes() == (plain / f).read_bytes()
+    assert not (eps1 / "models/scratch.pt").exists()
+    assert not (eps1 / "forget_tuning.json").exists()
+    assert (eps100 / "models/scratch.pt").exists()
+    log = (abl_run / "logs/digits/eps1/split0-1/train_base.log").read_text()
+    assert "shadow: the same models as results/digits/plain/split0-1/models/shadow.pt" in log
+    # eps1's scores of the scratch references are plain's (same models, same samples)
+    cols = ["model", "ref", "sample_id", "loss"]
+    a, b = (pd.read_parquet(d / "scores.parquet", columns=cols) for d in (eps1, plain))
+    a, b = (x[x["model"] == "scratch"].reset_index(drop=True) for x in (a, b))
+    assert len(a) > 0
+    pd.testing.assert_frame_equal(a, b)
 
 
 @pytest.mark.slow

@@ -148,11 +148,37 @@ def from_model_variant(rule_output):
     return f
 
 
+def from_reference_variant(rule_output):
+    """Input function: ``rule_output`` of the variant whose shadow and reference
+    models this variant uses (itself, or the undefended twin of a DP variant with
+    non-private references: ``dview.reference_variant``)."""
+
+    def f(w):
+        rv = dview.reference_variant(config, w.dataset, w.variant)
+        return rule_output.format(dataset=w.dataset, variant=rv, part=w.part)
+
+    return f
+
+
+def shared_model(pattern):
+    """Input function: the reference variant's file ``pattern`` (an output pattern)
+    when that is another variant - the job copies it instead of training - else none."""
+
+    def f(w):
+        rv = dview.reference_variant(config, w.dataset, w.variant)
+        if rv == w.variant:
+            return []
+        return [pattern.format(dataset=w.dataset, variant=rv, part=w.part)]
+
+    return f
+
+
 def forget_tuning_input(w):
-    """The tuning result of the split when the dataset has a forget_tuning grid."""
+    """The tuning result of the split when the dataset has a forget_tuning grid (the
+    reference variant's: the tuning fine-tunes the shadow)."""
     if not ds_cfg(w, "forget_tuning"):
         return []
-    return rules.tune_forget.output.out_json
+    return from_reference_variant(rules.tune_forget.output.out_json)(w)
 
 
 def all_outputs():

@@ -7,7 +7,7 @@ rule score:
         split=from_model_variant(rules.split.output.split),
         target=from_model_variant(rules.train_base.output.target),
         shadow=from_model_variant(rules.train_base.output.shadow),
-        scratch=rules.train_scratch.output.out,
+        scratch=from_reference_variant(rules.train_scratch.output.out),
         forget_target=rules.train_forget.output.forget_target,
         forget_shadow=rules.train_forget.output.forget_shadow,
     output:

@@ -2,6 +2,10 @@
 # One job trains all models of a kind for every split of a part (`splits_per_job`).
 # Shared pieces (common.smk): `seeds` (the split key every seed derives from),
 # `refs_cfg` (the variant's `references` section), TRAIN_RESOURCES.
+# A DP variant attacked with non-private references trains none of them: its
+# shadow and shadow forgetting references are copies of its undefended twin's
+# (`shared_model`), its scratch references and tuning are the twin's files
+# (`from_reference_variant`, in the rules that read them).
 
 
 rule train_base:
@@ -10,6 +14,8 @@ rule train_base:
         split=rules.split.output.split,
         # a given target (datasets with `target`): loaded, not trained
         checkpoint=lambda w: given_target(w, "checkpoint"),
+        # a DP variant's shadow when its undefended twin trains the same one: copied
+        shared_shadow=shared_model("results/{dataset}/{variant}/split{part}/models/shadow.pt"),
     output:
         target="results/{dataset}/{variant}/split{part}/models/target.pt",
         shadow="results/{dataset}/{variant}/split{part}/models/shadow.pt",
@@ -86,6 +92,9 @@ rule train_forget:
         target=from_model_variant(rules.train_base.output.target),
         shadow=from_model_variant(rules.train_base.output.shadow),
         tuning=forget_tuning_input,
+        shared_forget_shadow=shared_model(
+            "results/{dataset}/{variant}/split{part}/models/forget_shadow.pt"
+        ),
     output:
         forget_target="results/{dataset}/{variant}/split{part}/models/forget_target.pt",
         forget_shadow="results/{dataset}/{variant}/split{part}/models/forget_shadow.pt",

@@ -55,6 +55,41 @@ def dp(config: Mapping[str, Any], dataset: str, variant: str) -> dict[str, Any] 
     return {**DP_DEFAULTS, **var["dp"]} if "dp" in var else None
 
 
+def reference_variant(config: Mapping[str, Any], dataset: str, variant: str) -> str:
+    """The variant whose shadow, scratch references, forgetting-recipe tuning and
+    shadow forgetting references ``variant`` uses: itself, or - for a DP target
+    attacked with non-private references (``dp.references: nonprivate``) - the first
+    variant by name without DP (and its own target) whose split, recipes and
+    ``references`` are the same. Those models would be identical: seeds derive from
+    the dataset, split, role and index, never the variant. So they train once
+    (the Figure 6 variants reuse the undefended variant's)."""
+    own = dp(config, dataset, variant)
+    if own is None or own["references"] != "nonprivate":
+        return variant
+    if model_variant(config, dataset, variant) != variant:
+        return variant
+    key = _reference_key(config, dataset, variant)
+    for other in sorted(config["datasets"][dataset]["variants"]):
+        if (
+            other != variant
+            and dp(config, dataset, other) is None
+            and model_variant(config, dataset, other) == other
+            and _reference_key(config, dataset, other) == key
+        ):
+            return other
+    return variant
+
+
+def _reference_key(config: Mapping[str, Any], dataset: str, variant: str) -> Any:
+    """Every variant setting that the shadow and reference models depend on."""
+    return canonical({
+        "split": split_config(config, dataset, variant),
+        "recipe": recipe(config, dataset, variant),
+        "forget": forget_recipe(config, dataset, variant),
+        "references": references(config, dataset, variant),
+    })  # fmt: skip
+
+
 def split_config(config: Mapping[str, Any], dataset: str, variant: str) -> dict[str, Any]:
     ds = config["datasets"][dataset]
     return {**ds["split"], "train_size": ds["variants"][variant].get("train_size")}

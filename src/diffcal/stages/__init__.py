@@ -20,3 +20,10 @@ def optional_file(value) -> str | None:
     if not value:
         return None
     return value if isinstance(value, str) else str(value[0])
+
+
+def shared_files(inputs, **roles: str) -> dict[str, str]:
+    """role -> file of the optional inputs named ``roles[role]`` that are present
+    (another variant's models a training job copies instead of training)."""
+    files = {role: optional_file(inputs.get(name)) for role, name in roles.items()}
+    return {role: f for role, f in files.items() if f}

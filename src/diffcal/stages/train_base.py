@@ -20,7 +20,7 @@ from diffcal.training.fit import (
     fit_all,
     private_refs,
 )
-from diffcal.training.model_files import model_spec, new_model, save_models
+from diffcal.training.model_files import copy_models, model_spec, new_model, save_models
 from diffcal.training.train import accuracy, setup_torch
 
 log = logging.getLogger("diffcal")
@@ -37,6 +37,7 @@ def run_train_base(
     dp: Mapping[str, Any] | None = None,
     threads: int = 1,
     checkpoint: str | None = None,
+    shared: Mapping[str, str] | None = None,
 ) -> None:
     """Train the ``target`` and the ``shadow`` model of every split of the part.
     With a ``checkpoint`` (a given target) the target is loaded from it, not
@@ -45,7 +46,9 @@ def run_train_base(
     ``out``: role (``target``, ``shadow``) -> model file. ``seeds``: the split
     key, ``root_seed`` and ``key`` (the dataset's seed key) every seed derives
     from. ``dp``: the variant's DP settings: the target trains with DP-SGD, the shadow too when
-    ``dp["references"] == "private"``.
+    ``dp["references"] == "private"``. ``shared``: role -> the file of another
+    variant's identical model (:func:`diffcal.config.views.reference_variant`),
+    copied after a check instead of trained.
     """
     device = setup_torch(threads)
     root_seed, dataset = seeds["root_seed"], seeds["key"]
@@ -65,6 +68,11 @@ def run_train_base(
                 "test_ids": ids_with_role(sp, test_role),
                 "meta": {"split": t, "role": role, "index": 0},
             })  # fmt: skip
+        if role in (shared or {}):
+            log.info("%s: the same models as %s: copied, not trained", role, shared[role])
+            ids = {(j["meta"]["split"], 0): j["train_ids"] for j in jobs}
+            copy_models(shared[role], path, ids)
+            continue
         if role == "target" and checkpoint:
             save_models(path, spec, given_target(d, jobs, checkpoint))
             continue

@@ -18,7 +18,7 @@ from diffcal.training.fit import (
     tuned_recipe,
     val_ids,
 )
-from diffcal.training.model_files import load_models, save_models
+from diffcal.training.model_files import copy_models, load_models, save_models
 from diffcal.training.train import setup_torch
 
 log = logging.getLogger("diffcal")
@@ -35,6 +35,7 @@ def run_train_forget(
     refs: Mapping[str, Any],
     tuning: str | None = None,
     threads: int = 1,
+    shared: Mapping[str, str] | None = None,
 ) -> None:
     """Calibration via forgetting: copy each split's target and shadow and train
     them further on public data, ``n_models`` times with different seeds and
@@ -42,7 +43,9 @@ def run_train_forget(
     ``tuning`` is given.
 
     ``base``: role (``target``, ``shadow``) -> model file; ``out``: role -> file of
-    its forgetting references.
+    its forgetting references; ``shared``: role -> the file of another variant's
+    identical forgetting references (:func:`diffcal.config.views.reference_variant`),
+    copied after a check instead of trained.
     """
     device = setup_torch(threads)
     root_seed, dataset = seeds["root_seed"], seeds["key"]
@@ -52,6 +55,16 @@ def run_train_forget(
     sps = read_splits(split)
     spec = None
     for base_role, path in out.items():
+        if base_role in (shared or {}):
+            log.info("forget_%s: the same models as %s: copied, not trained", base_role,
+                     shared[base_role])  # fmt: skip
+            ids = {
+                (t, k): forget_ids(sp, root_seed, dataset, t, size_fraction, k)
+                for t, sp in sps.items()
+                for k in range(n_models)
+            }
+            copy_models(shared[base_role], path, ids)
+            continue
         spec, base_entries = load_models(base[base_role], device=device)
         bases = by_split(base_entries)
         by_recipe: dict[str, tuple[dict, list]] = {}  # models of one recipe train together

@@ -93,15 +93,21 @@ def train_dp(
     seed: int,
     device: torch.device | None = None,
     name: str = "model",
+    grad_sample_mode: str = "ghost",
 ) -> DPResult:
     """Train ``model`` in place with DP-SGD; ``x``: ``(n, ...)`` float32, ``y``: ``(n,)``.
 
     ``dp``: ``epsilon``, ``delta``, ``max_grad_norm`` (see :data:`DP_DEFAULTS`).
     Deterministic for a seed: the Poisson batch sampler and the noise draw from
     generators derived from ``seed``, dropout from ``torch.manual_seed(seed)``.
+
+    ``grad_sample_mode``: how Opacus clips per-sample gradients. ``"ghost"`` (fast
+    gradient clipping; ghost clipping for Linear layers) computes only the per-sample
+    gradient *norms* and clips in a second backward pass, never materialising a
+    per-sample gradient: 3-4x faster here than ``"hooks"`` (``benchmarks/dp_training.py``),
+    the same clipped sums up to float rounding (``tests/test_dp.py``).
     """
     import torch
-    import torch.nn.functional as F
     from opacus import PrivacyEngine
 
     from diffcal.training.train import pick_device, recipe_with_defaults, sgd
@@ -123,12 +129,14 @@ def train_dp(
         generator=torch_generator(derive_seed(seed, "dp_batches")),
     )
     opt = sgd(model.parameters(), r)
+    criterion = torch.nn.CrossEntropyLoss()
+    extra = {"criterion": criterion} if grad_sample_mode == "ghost" else {}
     with warnings.catch_warnings():
         # Opacus warns that secure_mode is off: our noise is seeded on purpose, so
         # that the same config gives the same model (not for a real deployment).
         warnings.simplefilter("ignore")
         engine = PrivacyEngine(accountant="rdp")
-        gsm, dp_opt, dp_loader = engine.make_private_with_epsilon(
+        made = engine.make_private_with_epsilon(
             module=model,
             optimizer=opt,
             data_loader=loader,
@@ -137,7 +145,13 @@ def train_dp(
             epochs=epochs,
             max_grad_norm=float(d["max_grad_norm"]),
             noise_generator=torch_generator(derive_seed(seed, "dp_noise")),
+            grad_sample_mode=grad_sample_mode,
+            **extra,
         )
+    if grad_sample_mode == "ghost":  # Opacus wraps the loss: its backward clips
+        gsm, dp_opt, criterion, dp_loader = made
+    else:
+        gsm, dp_opt, dp_loader = made
     steps_per_epoch = len(dp_loader)
     sched = None
     if r["schedule"] == "cosine":
@@ -158,13 +172,14 @@ def train_dp(
             for xb, yb in dp_loader:
                 xb, yb = xb.to(device), yb.to(device)
                 dp_opt.zero_grad(set_to_none=True)
+                # An empty Poisson batch goes through too: its (empty) per-sample
+                # gradients sum to zero, and the step still adds noise (and counts).
+                loss = criterion(gsm(xb), yb)
+                loss.backward()
                 if len(yb):
-                    out = gsm(xb)
-                    loss = F.cross_entropy(out, yb)
-                    loss.backward()
                     total += float(loss.detach()) * len(yb)
                     count += len(yb)
-                dp_opt.step()  # an empty Poisson batch still adds noise (and counts)
+                dp_opt.step()
                 if sched is not None:
                     sched.step()
                 steps += 1

@@ -13,6 +13,7 @@ import io
 import os
 import pickle
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -81,6 +82,31 @@ def save_models(path: str | os.PathLike, spec: Mapping[str, Any], entries: list[
     torch.save(payload, buf)
     with atomic_path(path) as tmp:
         tmp.write_bytes(buf.getvalue())
+
+
+def copy_models(
+    src: str | os.PathLike, dst: str | os.PathLike, train_ids: Mapping[tuple[int, int], Any]
+) -> None:
+    """Copy the model file ``src`` to ``dst`` (atomically, byte for byte) after
+    checking that it holds exactly the models ``(split, index)`` of ``train_ids``,
+    each trained on those ids: a file shared between variants
+    (:func:`diffcal.config.views.reference_variant`) must be the one this variant
+    would have trained. Raises :class:`ModelFileError` otherwise."""
+    payload = load_weights_only(src)
+    got = {(int(m["split"]), int(m["index"])): m["train_ids"] for m in payload["models"]}
+    if set(got) != set(train_ids):
+        raise ModelFileError(
+            f"{src}: holds models {sorted(got)}, expected {sorted(train_ids)} to share"
+        )
+    for key, ids in train_ids.items():
+        if not np.array_equal(np.asarray(got[key]), np.asarray(ids)):
+            raise ModelFileError(
+                f"{src}: model (split, index) {key} trained on other samples than this "
+                "variant's split gives it: it cannot be shared"
+            )
+    data = Path(src).read_bytes()
+    with atomic_path(dst) as tmp:
+        tmp.write_bytes(data)
 
 
 def load_weights_only(path: str | os.PathLike, hint: str = "", *, mmap: bool = False) -> Any:
