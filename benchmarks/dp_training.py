@@ -17,10 +17,10 @@ from __future__ import annotations
 
 import argparse
 import logging
-import time
 
 import numpy as np
 import torch
+from timing import best_of
 
 from diffcal.training.dp import train_dp
 from diffcal.training.models import build_model
@@ -31,15 +31,6 @@ CASES = {  # name: (arch, input shape, classes, kwargs, members, batch size, epo
     "MNIST CNN": ("mnist_cnn", (1, 28, 28), 10, {}, 1000, 64, 30),
 }
 MODES = ("hooks", "ghost")
-
-
-def best_of(fn, repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
 
 
 def time_case(arch, shape, classes, kwargs, n, batch, epochs, repeats) -> dict[str, float]:

@@ -13,10 +13,10 @@ same run, best of ``--repeats``; ``*`` marks the method the workflow uses.
 from __future__ import annotations
 
 import argparse
-import time
 
 import numpy as np
 import torch
+from timing import best_of
 from torch.nn import functional as F
 
 from diffcal.attacks.scores import grad_norm_method, per_sample_outputs
@@ -38,15 +38,6 @@ def forward_backward(model, x, y, batch):
         xb, yb = torch.as_tensor(x[s : s + batch]), torch.as_tensor(y[s : s + batch])
         model.zero_grad()
         F.cross_entropy(model(xb), yb, reduction="sum").backward()
-
-
-def best_of(fn, repeats):
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
 
 
 def main() -> None:

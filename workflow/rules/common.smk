@@ -148,13 +148,21 @@ def from_model_variant(rule_output):
     return f
 
 
+#: (dataset, variant) -> the variant whose shadow and reference models it uses
+#: (itself, or the undefended twin of a DP variant with non-private references:
+#: ``dview.reference_variant``), worked out once rather than in every input function.
+REFERENCE_VARIANT = {
+    (d, v): dview.reference_variant(config, d, v)
+    for d, ds in config["datasets"].items()
+    for v in ds["variants"]
+}
+
+
 def from_reference_variant(rule_output):
-    """Input function: ``rule_output`` of the variant whose shadow and reference
-    models this variant uses (itself, or the undefended twin of a DP variant with
-    non-private references: ``dview.reference_variant``)."""
+    """Input function: ``rule_output`` of the variant in ``REFERENCE_VARIANT``."""
 
     def f(w):
-        rv = dview.reference_variant(config, w.dataset, w.variant)
+        rv = REFERENCE_VARIANT[w.dataset, w.variant]
         return rule_output.format(dataset=w.dataset, variant=rv, part=w.part)
 
     return f
@@ -165,10 +173,9 @@ def shared_model(pattern):
     when that is another variant - the job copies it instead of training - else none."""
 
     def f(w):
-        rv = dview.reference_variant(config, w.dataset, w.variant)
-        if rv == w.variant:
+        if REFERENCE_VARIANT[w.dataset, w.variant] == w.variant:
             return []
-        return [pattern.format(dataset=w.dataset, variant=rv, part=w.part)]
+        return from_reference_variant(pattern)(w)
 
     return f
 

@@ -6,6 +6,8 @@
 # shadow and shadow forgetting references are copies of its undefended twin's
 # (`shared_model`), its scratch references and tuning are the twin's files
 # (`from_reference_variant`, in the rules that read them).
+SHADOW = "results/{dataset}/{variant}/split{part}/models/shadow.pt"
+FORGET_SHADOW = "results/{dataset}/{variant}/split{part}/models/forget_shadow.pt"
 
 
 rule train_base:
@@ -15,10 +17,10 @@ rule train_base:
         # a given target (datasets with `target`): loaded, not trained
         checkpoint=lambda w: given_target(w, "checkpoint"),
         # a DP variant's shadow when its undefended twin trains the same one: copied
-        shared_shadow=shared_model("results/{dataset}/{variant}/split{part}/models/shadow.pt"),
+        shared_shadow=shared_model(SHADOW),
     output:
         target="results/{dataset}/{variant}/split{part}/models/target.pt",
-        shadow="results/{dataset}/{variant}/split{part}/models/shadow.pt",
+        shadow=SHADOW,
     params:
         model_cfg=lambda w: ds_cfg(w, "model"),
         recipe=lambda w: dview.recipe(config, w.dataset, w.variant),
@@ -92,12 +94,10 @@ rule train_forget:
         target=from_model_variant(rules.train_base.output.target),
         shadow=from_model_variant(rules.train_base.output.shadow),
         tuning=forget_tuning_input,
-        shared_forget_shadow=shared_model(
-            "results/{dataset}/{variant}/split{part}/models/forget_shadow.pt"
-        ),
+        shared_forget_shadow=shared_model(FORGET_SHADOW),
     output:
         forget_target="results/{dataset}/{variant}/split{part}/models/forget_target.pt",
-        forget_shadow="results/{dataset}/{variant}/split{part}/models/forget_shadow.pt",
+        forget_shadow=FORGET_SHADOW,
     params:
         recipe=lambda w: dview.forget_recipe(config, w.dataset, w.variant),
         refs=refs_cfg,

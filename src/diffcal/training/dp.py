@@ -104,8 +104,9 @@ def train_dp(
     ``grad_sample_mode``: how Opacus clips per-sample gradients. ``"ghost"`` (fast
     gradient clipping; ghost clipping for Linear layers) computes only the per-sample
     gradient *norms* and clips in a second backward pass, never materialising a
-    per-sample gradient: 3-4x faster here than ``"hooks"`` (``benchmarks/dp_training.py``),
-    the same clipped sums up to float rounding (``tests/test_dp.py``).
+    per-sample gradient: 2.5-3.6x faster here than ``"hooks"``
+    (``benchmarks/dp_training.py``), the same models up to float rounding
+    (``tests/test_ablations.py``).
     """
     import torch
     from opacus import PrivacyEngine
