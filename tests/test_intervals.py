@@ -74,12 +74,18 @@ def test_integer_resamples_are_the_dense_ones_and_give_their_metrics_bit_for_bit
     """Issue 22.1: the same draws as before, and every cell equal (==, not approx)
     to the float64 dense computation, with ties, masks and both signs."""
     y, s = _toy(500, seed=4)
-    r = intervals.Resamples(y, 64, np.random.default_rng(9))
-    w = _dense_weights_as_before(y, 64, np.random.default_rng(9))
+    r = intervals.Resamples(y, 100, np.random.default_rng(9))  # 100: a partial block
+    w = _dense_weights_as_before(y, 100, np.random.default_rng(9))
     assert np.array_equal(r.dense(), w)
-    assert r.pos.dtype == np.int32 and r.pos.shape == (y.sum(), 64)
+    assert r.pos.dtype == np.int32 and r.pos.shape == (y.sum(), 100)
     mask = np.random.default_rng(1).random(len(y)) < 0.6
-    for score in (s, -s, np.zeros_like(s)):
+    many = np.round(s + np.random.default_rng(2).normal(size=len(s)), 2)  # ties too
+    scores = (s, -s, np.zeros_like(s), (s > 0.5).astype(float), many, -many)
+    # both ways of counting: few distinct values (a matrix product per value) and many
+    distinct = [len(np.unique(x)) for x in scores]
+    assert min(distinct) <= intervals.FEW_VALUES < max(distinct)
+    assert len(np.unique(many)) < len(many)
+    for score in scores:
         ym, sm, wm = y[mask], score[mask], w[:, mask]
         assert np.array_equal(
             intervals.resampled_auc(r, score), intervals.weighted_auc(y, score, w)
@@ -95,6 +101,46 @@ def test_integer_resamples_are_the_dense_ones_and_give_their_metrics_bit_for_bit
         c = w[i].astype(int)
         ref = roc_auc_score(np.repeat(y, c), np.repeat(s, c))
         assert intervals.resampled_auc(r, s)[i] == pytest.approx(ref, abs=1e-12)
+
+
+def test_accuracy_cells_together_equal_each_alone_and_group_cells_sum_per_name():
+    y, s = _toy(400, seed=5)
+    r = intervals.Resamples(y, 50, np.random.default_rng(3))
+    rng = np.random.default_rng(4)
+    correct = np.stack([(s > t) == y for t in (-0.5, 0.0, 0.7)], axis=1)
+    masks = rng.random(correct.shape) < 0.7
+    masks[:, 0] = True
+    together = intervals.resampled_accuracies(r, correct, masks)
+    assert together.shape == (3, 50)
+    for c in range(3):
+        alone = intervals.resampled_accuracy(r, correct[:, c], None if c == 0 else masks[:, c])
+        assert np.array_equal(together[c], alone)
+    # A function may return several named cells; the result is as if each were alone.
+    splits = [
+        (
+            y,
+            {
+                "acc": lambda r: dict(
+                    zip("abc", intervals.resampled_accuracies(r, correct, masks), strict=True)
+                ),
+                "auc": lambda r: intervals.resampled_auc(r, s),
+            },
+        )
+    ]
+    alone = [
+        (
+            y,
+            {
+                k: lambda r, c=c: intervals.resampled_accuracies(r, correct, masks)[c]
+                for c, k in enumerate("abc")
+            }
+            | {"auc": lambda r: intervals.resampled_auc(r, s)},
+        )
+    ]
+    for threads in (1, 2):
+        got = intervals.bootstrap_means(splits * 3, seeds=[1, 2, 3], n_boot=50, threads=threads)
+        assert got == intervals.bootstrap_means(alone * 3, seeds=[1, 2, 3], n_boot=50)
+        assert set(got) == {"a", "b", "c", "auc"}
 
 
 def test_t_interval_matches_scipy():

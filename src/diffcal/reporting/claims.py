@@ -31,13 +31,16 @@ class _Row:
 
     def __init__(self, frame: pd.DataFrame):
         self.f = frame
+        # One split of the frame by attack, not a boolean filter per question
+        # (the claims of a paper run ask a few hundred).
+        self._by = dict(tuple(frame.groupby("attack", sort=False)))
 
     def has(self, attack: str, metric: str) -> bool:
-        sel = self.f[self.f["attack"] == attack]
-        return metric in self.f.columns and len(sel) > 0 and sel[metric].notna().all()
+        sel = self._by.get(attack)
+        return metric in self.f.columns and sel is not None and sel[metric].notna().all()
 
     def mean(self, attack: str, metric: str) -> float:
-        return float(self.f.loc[self.f["attack"] == attack, metric].mean())
+        return float(self._by[attack][metric].mean())
 
 
 Verdict = tuple[str, str]

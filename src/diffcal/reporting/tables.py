@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -11,7 +12,9 @@ import pandas as pd
 from diffcal.attacks.calibration import LABEL_ONLY
 from diffcal.attacks.intervals import (
     N_BOOT,
+    Resamples,
     bootstrap_means,
+    resampled_accuracies,
     resampled_accuracy,
     resampled_auc,
     t_interval,
@@ -101,6 +104,11 @@ def collect(
     return pd.concat(m_frames, ignore_index=True), pd.DataFrame(acc_rows)
 
 
+def _accuracy_cells(names: list, correct: np.ndarray, masks: np.ndarray, r: Resamples) -> dict:
+    """``{name: (B,)}``: :func:`resampled_accuracies` of the named cells."""
+    return dict(zip(names, resampled_accuracies(r, correct, masks), strict=True))
+
+
 def bootstrap_intervals(
     runs: Sequence[Mapping[str, Any]],
     per_split: pd.DataFrame,
@@ -143,14 +151,19 @@ def bootstrap_intervals(
             met = per_split[(per_split["dataset"] == dataset) & (per_split["variant"] == variant)
                             & (per_split["split"] == t)].set_index("attack")  # fmt: skip
             y = ev["is_member"].to_numpy(dtype=bool)
-            cells = {}
+            cells, correct, masks = {}, [], []
             for att in met.index:
                 s = ev[att].to_numpy(dtype=np.float64)
                 m = np.isfinite(s)  # label-only columns: the attacked samples
                 mask = None if m.all() else m
-                ok = (s > float(met.loc[att, "tau"])) == y
+                correct.append((s > float(met.loc[att, "tau"])) == y)
+                masks.append(m)
                 cells[("auc", att)] = lambda r, s=s, mask=mask: resampled_auc(r, s, mask)
-                cells[("acc", att)] = lambda r, ok=ok, mask=mask: resampled_accuracy(r, ok, mask)
+            if len(met.index):  # the accuracy cells of all attacks in one pass
+                cells["acc"] = functools.partial(
+                    _accuracy_cells, [("acc", a) for a in met.index],
+                    np.stack(correct, axis=1), np.stack(masks, axis=1),
+                )  # fmt: skip
             att_splits.append((y, cells))
         keys = {"dataset": dataset, "variant": variant, "label": label}
         same = all(np.array_equal(a[0], b[0]) for a, b in zip(acc_splits, att_splits, strict=True))
