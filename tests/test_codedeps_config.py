@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import REPO, copy_workflow, snakemake, write_walkthrough_files
+from conftest import REPO, copy_workflow, planned_jobs, snakemake, write_walkthrough_files
 
 from diffcal.attacks import calibration as attacks
 from diffcal.config.checks import RESERVED_NAMES, config_warnings
@@ -415,3 +415,18 @@ main()
     proc = subprocess.run([sys.executable, "-c", code], cwd=bare_workflow, capture_output=True,
                           text=True, timeout=120)  # fmt: skip
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+
+
+@pytest.mark.parametrize("configfile, per_split, splits", [("compare_cifar", 8, 3),
+                                                            ("lira_cifar10", 32, 1)])  # fmt: skip
+def test_big_pools_plan_one_training_job_per_chunk(bare_workflow, configfile, per_split, splits):
+    """Issue 23: `models_per_job: 8` cuts a split's pool (64 / 256 references) into
+    chunks of 8 models, one training job each, all read by the split's one scoring job."""
+    jobs = planned_jobs(bare_workflow, "--configfile", f"config/{configfile}.yaml")
+    pool = [w for r, w in jobs if r == "train_pool"]
+    assert len(pool) == per_split * splits
+    for part in {w["part"] for w in pool}:
+        chunks = sorted((w["chunk"] for w in pool if w["part"] == part),
+                        key=lambda c: int(c.split("-")[0]))  # fmt: skip
+        assert chunks == [f"{8 * i}-{8 * i + 7}" for i in range(per_split)]
+    assert sum(r == "score_pool" for r, _ in jobs) == splits

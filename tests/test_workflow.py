@@ -11,9 +11,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 import yaml
 from conftest import copy_workflow, planned_jobs, snakemake
 from sklearn.metrics import roc_auc_score
+
+from diffcal.training.model_files import load_models
 
 pytestmark = pytest.mark.slow
 CFG = ("--configfile", "tests/data/tiny.yaml")
@@ -310,7 +313,37 @@ def test_compare_reuses_targets_and_attacks_retrain_nothing(tiny_run, tmp_path):
     _edit_config(wd, lambda c: c.update(compare=cmp))
     assert {r for r, _ in planned_jobs(wd, *CFG)} == {"compare_attack", "compare_report"}
     snakemake(wd, "all", "--cores", "2", *CFG, "--forcerun", "train_pool")
-    for name in ("models.pt", "membership.parquet", "pool_scores.parquet"):
+    for name in ("models0-3.pt", "membership.parquet", "pool_scores.parquet"):
         assert (pool / name).read_bytes() == before[name], name
     met = pd.read_csv(pool / "compare_metrics.csv")
     assert set(met["attack"]) == set(cmp["attacks"]) and set(met["budget"]) == {1, 2, 4}
+    _pool_chunks_change_no_byte(wd, pool)
+
+
+def _pool_chunks_change_no_byte(wd, pool):
+    """Issue 23: the pool cut into chunks of 1 and of 3 models (``models_per_job``):
+    one training job per chunk, the same model weights, and the same bytes in every
+    file downstream (scores, membership, attack scores, metrics)."""
+    whole = {(e["split"], e["index"]): e["model"].state_dict()
+             for e in load_models(pool / "models0-3.pt")[1]}  # fmt: skip
+    downstream = ("membership.parquet", "pool_scores.parquet", "compare_scores.parquet",
+                  "compare_metrics.csv")  # fmt: skip
+    want = {name: (pool / name).read_bytes() for name in downstream}
+    # At 3 per job the chunks are 0-2 and 3; models3.pt is the N = 1 run's, reused.
+    for per, chunks, trained in [(1, {"0", "1", "2", "3"}, {"0", "1", "2", "3"}),
+                                 (3, {"0-2", "3"}, {"0-2"})]:  # fmt: skip
+        _edit_config(wd, lambda c, per=per: c["datasets"]["breast_cancer"].update(
+            models_per_job=per))  # fmt: skip
+        planned = planned_jobs(wd, *CFG)
+        assert {w["chunk"] for r, w in planned if r == "train_pool"} == trained
+        assert sum(r == "train_pool" for r, _ in planned) == len(trained)  # one part
+        snakemake(wd, "all", "--cores", "2", *CFG)
+        got = {}
+        for c in chunks:
+            got |= {(e["split"], e["index"]): e["model"].state_dict()
+                    for e in load_models(pool / f"models{c}.pt")[1]}  # fmt: skip
+        assert got.keys() == whole.keys()
+        for key, state in whole.items():
+            assert all(torch.equal(state[k], got[key][k]) for k in state), key
+        for name in downstream:
+            assert (pool / name).read_bytes() == want[name], (per, name)

@@ -33,6 +33,7 @@ wildcard_constraints:
     dataset="|".join(map(re.escape, DATASETS)),
     variant="|".join(map(re.escape, VARIANTS)),
     part=r"\d+(-\d+)?",
+    chunk=r"\d+(-\d+)?",
 
 
 def code(stage):
@@ -318,6 +319,17 @@ CMP = f"results/compare/{config['name']}"
 
 def compare_cfg(key):
     return config["compare"][key]
+
+
+def pool_chunk_files(w):
+    """The pool's model files of part ``w.part``: one per chunk of `models_per_job`."""
+    n = config["compare"]["references"]
+    return [
+        rules.train_pool.output.models.format(
+            dataset=w.dataset, variant=w.variant, part=w.part, chunk=c
+        )
+        for c in dview.model_chunks(config, w.dataset, n)
+    ]
 
 
 def compare_runs():

@@ -7,16 +7,16 @@ rule train_pool:
         data=rules.prepare.output.data,
         split=from_model_variant(rules.split.output.split),
     output:
-        models="results/{dataset}/{variant}/split{part}/pool/models.pt",
-        membership="results/{dataset}/{variant}/split{part}/pool/membership.parquet",
+        models="results/{dataset}/{variant}/split{part}/pool/models{chunk}.pt",
     params:
         model_cfg=lambda w: ds_cfg(w, "model"),
         recipe=lambda w: dview.recipe(config, w.dataset, w.variant),
         references=compare_cfg("references"),
+        chunk=lambda w: w.chunk,
         seeds=seeds,
         code=train_code("train_pool"),
     log:
-        "logs/{dataset}/{variant}/split{part}/train_pool.log",
+        "logs/{dataset}/{variant}/split{part}/train_pool{chunk}.log",
     conda:
         "../../envs/diffcal.yaml"
     threads: res("threads")
@@ -31,10 +31,12 @@ rule score_pool:
         data=rules.prepare.output.data,
         split=from_model_variant(rules.split.output.split),
         target=from_model_variant(rules.train_base.output.target),
-        models=rules.train_pool.output.models,
+        models=pool_chunk_files,
     output:
         out="results/{dataset}/{variant}/split{part}/pool/pool_scores.parquet",
+        membership="results/{dataset}/{variant}/split{part}/pool/membership.parquet",
     params:
+        references=compare_cfg("references"),
         population=compare_cfg("population"),
         batch_size=lambda w: ds_cfg(w, "score", "batch_size"),
         seeds=seeds,
@@ -53,7 +55,7 @@ rule score_pool:
 rule compare_attack:
     input:
         scores=rules.score_pool.output.out,
-        membership=rules.train_pool.output.membership,
+        membership=rules.score_pool.output.membership,
         split=from_model_variant(rules.split.output.split),
     output:
         out_scores="results/{dataset}/{variant}/split{part}/pool/compare_scores.parquet",

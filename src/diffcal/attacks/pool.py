@@ -5,6 +5,9 @@ attacks does not retrain the pool (:mod:`diffcal.config.codedeps`)."""
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
+
+from diffcal.core.seeds import derive_seed
 
 
 def pool_membership(n: int, m: int, *, seed: int) -> np.ndarray:
@@ -27,3 +30,26 @@ def pool_membership(n: int, m: int, *, seed: int) -> np.ndarray:
         if j + 1 < m:
             out[j + 1, perm[half:]] = True
     return out
+
+
+def membership_of(t: int, candidates: np.ndarray, references: int, *, root_seed: int,
+                  key: str) -> np.ndarray:  # fmt: skip
+    """Split ``t``'s ``(references, n)`` pool membership over ``candidates`` ``(n,)``,
+    from the seed of (root seed, dataset key, split): the same in every job."""
+    seed = derive_seed(root_seed, key, t, "pool_membership")
+    return pool_membership(len(candidates), references, seed=seed)
+
+
+def membership_frame(t: int, candidates: np.ndarray, is_in: np.ndarray) -> pd.DataFrame:
+    """Long form of an ``(m, n)`` membership matrix over ``candidates`` ``(n,)``:
+    columns ``split`` (int16), ``ref`` (int16), ``sample_id`` (int32), ``is_in``
+    (bool), sorted by ref, sample_id (as ``candidates``)."""
+    m, n = is_in.shape
+    return pd.DataFrame(
+        {
+            "split": np.full(m * n, t, dtype=np.int16),
+            "ref": np.repeat(np.arange(m, dtype=np.int16), n),
+            "sample_id": np.tile(candidates.astype(np.int32), m),
+            "is_in": is_in.reshape(-1),
+        }
+    )

@@ -118,6 +118,15 @@ def parts(config: Mapping[str, Any], dataset: str) -> list[str]:
     return [part_label(range(s, min(s + per, t))) for s in range(0, t, per)]
 
 
+def model_chunks(config: Mapping[str, Any], dataset: str, n_models: int) -> list[str]:
+    """Labels of the chunks of ``n_models`` reference models of ``dataset``, one job
+    each: consecutive runs of ``models_per_job`` model indices (all when null), e.g.
+    ``["0-15"]`` or ``["0-7", "8-15"]``; parse one with
+    :func:`diffcal.data.splits.part_splits`."""
+    per = config["datasets"][dataset].get("models_per_job") or n_models
+    return [part_label(range(s, min(s + per, n_models))) for s in range(0, n_models, per)]
+
+
 def part_of(config: Mapping[str, Any], dataset: str, split: int) -> str:
     """Label of the part of ``dataset`` that holds split ``split``."""
     for label in parts(config, dataset):

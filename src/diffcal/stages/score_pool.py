@@ -1,5 +1,8 @@
 """Stage ``score_pool``: per-sample outputs of the target and of every pool
-reference (:mod:`diffcal.stages.train_pool`) for the LiRA / RMIA comparison.
+reference (:mod:`diffcal.stages.train_pool`, read from all its chunk files) for the
+LiRA / RMIA comparison, and the pool's membership matrix (``membership.parquet``:
+``split`` int16, ``ref`` int16, ``sample_id`` int32, ``is_in`` bool, sorted by
+split, ref, sample_id).
 
 Scored samples, per split: the candidates (``member`` + ``nonmember``) and the
 *population*: up to ``population`` public samples (roles ``reference``,
@@ -23,6 +26,7 @@ Schema of ``pool_scores.parquet`` (sorted by split, model, ref, sample_id):
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
@@ -30,6 +34,7 @@ import torch
 import torch.nn.functional as F
 
 from diffcal.attacks.per_model import key_columns
+from diffcal.attacks.pool import membership_frame, membership_of
 from diffcal.attacks.reference import logit_confidence
 from diffcal.core.io import write_parquet
 from diffcal.core.seeds import derive_seed
@@ -65,22 +70,31 @@ def run_score_pool(
     data: str,
     split: str,
     target: str,
-    models: str,
+    models: Sequence[str],
     out: str,
+    membership: str,
     seeds: dict,
     population: int,
+    references: int,
     batch_size: int = 512,
     threads: int = 1,
 ) -> None:
+    """Score the target and the pool (``models``: the pool's chunk files, every
+    reference once) and write the pool's membership matrix."""
     device = setup_torch(threads)
     d = load_prepared(data)
-    loaded = {
-        "target": load_models(target, device=device)[1],
-        "pool": load_models(models, device=device)[1],
-    }
-    frames = []
+    pool = [e for path in models for e in load_models(path, device=device)[1]]
+    loaded = {"target": load_models(target, device=device)[1], "pool": pool}
+    frames, members = [], []
     for t, sp in read_splits(split).items():
         cand = ids_with_role(sp, "member", "nonmember")
+        have = sorted(int(e["index"]) for e in pool if int(e["split"]) == t)
+        if have != list(range(references)):
+            raise ValueError(
+                f"split {t}: the pool files hold references {have}, expected 0..{references - 1}"
+            )
+        is_in = membership_of(t, cand, references, root_seed=seeds["root_seed"], key=seeds["key"])
+        members.append(membership_frame(t, cand, is_in))
         pop = population_ids(
             sp, population, derive_seed(seeds["root_seed"], seeds["key"], t, "population")
         )
@@ -113,3 +127,4 @@ def run_score_pool(
     df = pd.concat(frames, ignore_index=True)
     df = df.sort_values(["split", "model", "ref", "sample_id"], kind="stable", ignore_index=True)
     write_parquet(df, out)
+    write_parquet(pd.concat(members, ignore_index=True), membership)
