@@ -9,7 +9,10 @@ import sys
 
 import yaml
 
-LOCAL = {"prepare", "split", "attack", "tables", "figures", "audit_scores", "audit_report", "all"}
+LOCAL = {"prepare", "split", "attack", "tables", "figures", "audit_scores", "audit_report",
+         "compare_report", "all"}  # fmt: skip
+#: Rules whose resources are their own, not the dataset's: (cpus, mem_mb, gpus).
+OWN_RESOURCES = {"compare_attack": (1, 4000, 0)}
 
 
 def sacct(since: str) -> list[dict]:
@@ -34,6 +37,9 @@ def main() -> None:
         assert j["State"] == "COMPLETED", f"job {j['JobID']} ({rule}) is {j['State']}"
         dataset = next(d for d in cfg["datasets"] if wildcards.startswith(d + "_"))
         res = cfg["datasets"][dataset]["resources"]
+        if rule in OWN_RESOURCES:
+            cpus, mem, gpus = OWN_RESOURCES[rule]
+            res = {"threads": cpus, "mem_mb": mem, "gpu": gpus}
         tres = dict(kv.split("=", 1) for kv in j["AllocTRES"].split(","))
         assert int(tres["cpu"]) == res["threads"], f"{rule}: cpu {tres['cpu']} != {res['threads']}"
         assert j["ReqMem"] == f"{res['mem_mb']}M", f"{rule}: mem {j['ReqMem']} != {res['mem_mb']}M"

@@ -5,6 +5,8 @@
 # 2. a second invocation submits nothing;
 # 3. a training job killed with scancel mid-run is retried, and the final results
 #    are byte-identical to the uninterrupted run.
+# Between 1 and 2: digits' LiRA / RMIA pool trained as 4 SLURM jobs of 2 models
+# (models_per_job) gives the same bytes as the whole pool in one local job.
 # The config's `patients` dataset is an audit (docs/audit.md walkthrough (a): your
 # CSV and your model file): its jobs run through SLURM too and it writes its report.
 # Needs a running cluster (.ci/slurm/start.sh) and the project venv in .venv.
@@ -30,7 +32,7 @@ smk() { (cd "$1" && timeout -k 10 "$2" "$PY/snakemake" all "${CFG[@]}" > "$3" 2>
 echo "== SLURM 1/3: run through the profile"
 copy "$WORK/a"
 (cd "$WORK/a" && "$PY/snakemake" -n "${CFG[@]}" > "$WORK/plan.txt" 2>&1)
-expected=$(awk '/^Job stats/{f=1} f && /^total/{exit} f && $1 ~ /^(train_base|train_scratch|tune_forget|train_forget|score)$/ {n+=$2} END{print n}' "$WORK/plan.txt")
+expected=$(awk '/^Job stats/{f=1} f && /^total/{exit} f && $1 ~ /^(train_base|train_scratch|tune_forget|train_forget|score|train_pool|score_pool|compare_attack)$/ {n+=$2} END{print n}' "$WORK/plan.txt")
 echo "planned SLURM jobs: $expected"
 since=$(date +%Y-%m-%dT%H:%M:%S)
 smk "$WORK/a" 400 "$WORK/a.log" || { tail -50 "$WORK/a.log"; exit 1; }
@@ -40,6 +42,22 @@ grep -q "CUDA_VISIBLE_DEVICES=[0-9]" "$WORK"/a/logs/digits/plain/split0/train_ba
 grep -q "SLURM_JOB_ID=[0-9]" "$WORK"/a/logs/patients/plain/split0/train_scratch.log
 grep -q "Members most at risk" "$WORK/a/results/audit/patients/report.md"
 echo "ok: the audit dataset's jobs ran through SLURM and wrote results/audit/patients/"
+
+n_pool=$(sacct -X -n -P -S "$since" -o Comment | grep -c '^rule_train_pool_' || true)
+[ "$n_pool" -eq 4 ] || { echo "expected 4 train_pool SLURM jobs (8 models, 2 per job), got $n_pool"; exit 1; }
+echo "ok: the pool of 8 trained as $n_pool SLURM jobs"
+# The same pool in one job, on this machine (no SLURM): the same bytes downstream.
+cp -a "$WORK/a" "$WORK/c"
+sed -i 's/^    models_per_job: 2$/    models_per_job: null/' "$WORK/c/tests/data/slurm.yaml"
+(cd "$WORK/c" && timeout -k 10 300 "$PY/snakemake" all --cores 2 --configfile tests/data/slurm.yaml \
+   > "$WORK/c.log" 2>&1) || { tail -50 "$WORK/c.log"; exit 1; }
+POOL=results/digits/plain/split0/pool
+[ -s "$WORK/c/$POOL/models0-7.pt" ] || { echo "the unchunked pool was not trained"; exit 1; }
+for f in membership.parquet pool_scores.parquet compare_scores.parquet compare_metrics.csv; do
+  cmp "$WORK/a/$POOL/$f" "$WORK/c/$POOL/$f" || { echo "chunked and unchunked pools differ: $f"; exit 1; }
+done
+echo "ok: the chunked pool's scores and metrics equal the unchunked local run's byte for byte"
+rm -rf "$WORK/c"
 
 echo "== SLURM 2/3: a second invocation submits nothing"
 since2=$(date +%Y-%m-%dT%H:%M:%S)

@@ -71,6 +71,47 @@ def write_parquet(df: pd.DataFrame, path: str | os.PathLike) -> None:
         df.to_parquet(tmp, index=False, engine="pyarrow", compression="zstd")
 
 
+class ParquetStream:
+    """Write a Parquet file one frame at a time (:func:`parquet_stream`): each
+    :meth:`write` appends one row group, so a job's memory holds one frame, not
+    the file. Every frame must have the first one's columns and dtypes."""
+
+    def __init__(self, path: Path) -> None:
+        self._path, self._writer, self.rows = path, None, 0
+
+    def write(self, df: pd.DataFrame) -> None:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        if self._writer is None:
+            table = pa.Table.from_pandas(df, preserve_index=False)
+            self._writer = pq.ParquetWriter(self._path, table.schema, compression="zstd")
+        else:
+            table = pa.Table.from_pandas(df, schema=self._writer.schema, preserve_index=False)
+        self._writer.write_table(table)
+        self.rows += len(df)
+
+    def close(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
+
+
+@contextlib.contextmanager
+def parquet_stream(path: str | os.PathLike) -> Iterator[ParquetStream]:
+    """A :class:`ParquetStream` to ``path``, atomically: the file appears under its
+    name only when the block ends without an exception and wrote rows. The same
+    frames in the same order give the same bytes."""
+    with atomic_path(path) as tmp:
+        stream = ParquetStream(tmp)
+        try:
+            yield stream
+        finally:
+            stream.close()
+        if stream.rows == 0:
+            raise ValueError(f"nothing was written to {path}")
+
+
 def write_csv(df: pd.DataFrame, path: str | os.PathLike) -> None:
     """Write ``df`` to CSV atomically, without index, floats in full precision."""
     with atomic_path(path) as tmp:

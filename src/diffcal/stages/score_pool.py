@@ -36,7 +36,7 @@ import torch.nn.functional as F
 from diffcal.attacks.per_model import key_columns
 from diffcal.attacks.pool import membership_frame, membership_of
 from diffcal.attacks.reference import logit_confidence
-from diffcal.core.io import write_parquet
+from diffcal.core.io import parquet_stream
 from diffcal.core.seeds import derive_seed
 from diffcal.data.prepared import load_prepared
 from diffcal.data.splits import ids_with_role, read_splits, subsample
@@ -79,52 +79,54 @@ def run_score_pool(
     batch_size: int = 512,
     threads: int = 1,
 ) -> None:
-    """Score the target and the pool (``models``: the pool's chunk files, every
-    reference once) and write the pool's membership matrix."""
+    """Score the target and the pool (``models``: the pool's chunk files in chunk
+    order, every reference once) and write the pool's membership matrix.
+
+    Streams: per split, each chunk file is loaded in turn and each model's rows are
+    written as they are scored (one row group each, already in the file's order),
+    so memory holds one chunk's models and one model's outputs, whatever the size of
+    the pool. A part with several splits reads each chunk file once per split."""
     device = setup_torch(threads)
     d = load_prepared(data)
-    pool = [e for path in models for e in load_models(path, device=device)[1]]
-    loaded = {"target": load_models(target, device=device)[1], "pool": pool}
-    frames, members = [], []
-    for t, sp in read_splits(split).items():
-        cand = ids_with_role(sp, "member", "nonmember")
-        have = sorted(int(e["index"]) for e in pool if int(e["split"]) == t)
-        if have != list(range(references)):
-            raise ValueError(
-                f"split {t}: the pool files hold references {have}, expected 0..{references - 1}"
+    targets = load_models(target, device=device)[1]
+    with parquet_stream(out) as scores, parquet_stream(membership) as members:
+        for t, sp in read_splits(split).items():
+            cand = ids_with_role(sp, "member", "nonmember")
+            pop = population_ids(
+                sp, population, derive_seed(seeds["root_seed"], seeds["key"], t, "population")
             )
-        is_in = membership_of(t, cand, references, root_seed=seeds["root_seed"], key=seeds["key"])
-        members.append(membership_frame(t, cand, is_in))
-        pop = population_ids(
-            sp, population, derive_seed(seeds["root_seed"], seeds["key"], t, "population")
-        )
-        ids = np.concatenate([cand, pop])
-        x, y = d.features(ids), d.y[ids]
-        is_pop = np.r_[np.zeros(len(cand), bool), np.ones(len(pop), bool)]
-        for name, entries in loaded.items():
-            mine = sorted((e for e in entries if int(e["split"]) == t), key=lambda e: e["index"])
-            for e in mine:
+            ids = np.concatenate([cand, pop])
+            order = np.argsort(ids, kind="stable")  # rows of a model by sample_id
+            x, y = d.features(ids), d.y[ids]
+            is_pop = np.r_[np.zeros(len(cand), bool), np.ones(len(pop), bool)]
+
+            def rows(name: str, e: dict, x=x, y=y, ids=ids, order=order, is_pop=is_pop, t=t):
                 z = logits_of(e["model"], x, batch_size)
                 loss = -F.log_softmax(torch.from_numpy(z), dim=1)[np.arange(len(y)), y].numpy()
-                frames.append(
-                    pd.DataFrame(
-                        {
-                            **key_columns(t, name, e["index"], ids, y),
-                            "population": is_pop,
-                            "loss": loss,
-                            "lira_stat": logit_confidence(z, y),
-                        }
-                    )
-                )
-            log.info(
-                "split %d: scored %d %s model(s) on %d candidates + %d population",
-                t,
-                len(mine),
-                name,
-                len(cand),
-                len(pop),
-            )
-    df = pd.concat(frames, ignore_index=True)
-    df = df.sort_values(["split", "model", "ref", "sample_id"], kind="stable", ignore_index=True)
-    write_parquet(df, out)
-    write_parquet(pd.concat(members, ignore_index=True), membership)
+                df = pd.DataFrame({
+                    **key_columns(t, name, e["index"], ids, y), "population": is_pop,
+                    "loss": loss, "lira_stat": logit_confidence(z, y),
+                })  # fmt: skip
+                return df.iloc[order].reset_index(drop=True)
+
+            seen = []  # "pool" sorts before "target": the pool's rows come first
+            for path in models:
+                mine = sorted((e for e in load_models(path, device=device)[1]
+                               if int(e["split"]) == t), key=lambda e: e["index"])  # fmt: skip
+                for e in mine:
+                    if seen and int(e["index"]) <= seen[-1]:
+                        raise ValueError(f"{path}: pool reference {e['index']} of split {t} "
+                                         f"comes after reference {seen[-1]}")  # fmt: skip
+                    seen.append(int(e["index"]))
+                    scores.write(rows("pool", e))
+                del mine
+            if seen != list(range(references)):
+                raise ValueError(f"split {t}: the pool files hold references {seen}, "
+                                 f"expected 0..{references - 1}")  # fmt: skip
+            for e in sorted((e for e in targets if int(e["split"]) == t), key=lambda e: e["index"]):
+                scores.write(rows("target", e))
+            is_in = membership_of(t, cand, references, root_seed=seeds["root_seed"],
+                                  key=seeds["key"])  # fmt: skip
+            members.write(membership_frame(t, cand, is_in))
+            log.info("split %d: scored %d pool model(s) and the target on %d candidates + %d "
+                     "population", t, len(seen), len(cand), len(pop))  # fmt: skip
