@@ -26,8 +26,11 @@ build the trained weights differ from one-by-one training by ~1e-8 after a few
 hundred steps (``tests/test_stacked.py`` checks them within 1e-6, and the kept and
 run epochs for equality).
 
-Models that cannot stack (anything but the registry's plain ``mlp``, image
-augmentation, different training-set sizes) are trained one after another.
+On a GPU, image models made of convolutions, pooling, dropout and linear layers
+(the registry's ``mnist_cnn`` and ``cifar_cnn``) train together through
+``torch.func.vmap`` instead (:mod:`diffcal.training.vmapped`; on a CPU it did not
+pay). Anything else, and models with different training-set sizes, train one after
+another.
 """
 
 from __future__ import annotations
@@ -54,6 +57,7 @@ from diffcal.training.train import (
     sgd,
     train_model,
 )
+from diffcal.training.vmapped import train_vmapped, vmap_key
 
 log = logging.getLogger("diffcal")
 
@@ -87,6 +91,7 @@ def train_together(
     device: torch.device | None = None,
     patience: int | None = None,
     stack: bool = True,
+    vmap: bool | None = None,
 ) -> list[TrainResult]:
     """Train every task's model in place, as :func:`diffcal.training.train.train_model`
     would one after another, stacking those that can be stacked.
@@ -98,16 +103,26 @@ def train_together(
         patience: early-stopping patience (tasks with ``val`` only).
         stack: False trains one after another (the reference for tests and
             benchmarks).
+        vmap: train image models together through :mod:`diffcal.training.vmapped`;
+            None (default): on a GPU only. On this project's 2-core CPU it was
+            slower than one after another (``benchmarks/train_together.py``, K = 8:
+            mnist_cnn 0.63x, cifar_cnn 0.33x), and it would change CPU results in
+            float rounding.
 
     Returns:
         one :class:`~diffcal.training.train.TrainResult` per task, in task order.
     """
     r = recipe_with_defaults(recipe)
     device = device or pick_device()
+    vmap = device.type == "cuda" if vmap is None else vmap
     results: list[TrainResult | None] = [None] * len(tasks)
     groups: dict[tuple, list[int]] = {}
     for i, task in enumerate(tasks):
-        key = _stack_key(task, bool(r["augment"])) if stack else None
+        key = None
+        if stack:
+            key = _stack_key(task, bool(r["augment"]))
+            if key is None and vmap:
+                key = vmap_key(task.model, len(task.y), task.val is None, np.ndim(task.x))
         groups.setdefault(("alone", i) if key is None else key, []).append(i)
     for idx in groups.values():
         if len(idx) == 1:
@@ -117,7 +132,11 @@ def train_together(
                 val=t.val, patience=patience,
             )  # fmt: skip
             continue
-        stacked = _train_stack([tasks[i] for i in idx], r, device, patience)
+        group = [tasks[i] for i in idx]
+        if _stack_key(group[0], bool(r["augment"])) is None:  # image models: vmap
+            stacked = train_vmapped(group, r, device, patience)
+        else:
+            stacked = _train_stack(group, r, device, patience)
         for i, res in zip(idx, stacked, strict=True):
             results[i] = res
     return results  # type: ignore[return-value]
