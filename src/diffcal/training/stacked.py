@@ -35,7 +35,6 @@ another.
 
 from __future__ import annotations
 
-import copy
 import logging
 import math
 from collections.abc import Mapping, Sequence
@@ -45,13 +44,12 @@ from typing import Any
 import numpy as np
 import torch
 from torch import nn
-from torch.nn import functional as F
 
 from diffcal.core.seeds import torch_generator
 from diffcal.training.models import mlp_layers
 from diffcal.training.train import (
+    TogetherProgress,
     TrainResult,
-    accuracy,
     pick_device,
     recipe_with_defaults,
     sgd,
@@ -173,11 +171,7 @@ def _train_stack(
     gens = [torch_generator(t.seed) for t in tasks]
     every = max(1, epochs // 10)
     rows = torch.arange(k_models, device=device)[:, None]
-    best_epoch = [0] * k_models
-    best_acc = [-1.0] * k_models
-    best_state: list[dict | None] = [None] * k_models
-    epochs_run = [0] * k_models
-    active = [True] * k_models  # False once early stopping ended a model's run
+    progress = TogetherProgress(tasks, patience)
 
     def write_back(k: int) -> nn.Module:
         m = tasks[k].model
@@ -188,12 +182,10 @@ def _train_stack(
         return m
 
     for epoch in range(epochs):
-        if not any(active):
+        if not any(progress.active):
             break
         order = torch.stack([torch.randperm(n, generator=g) for g in gens]).to(device)
         logged = (epoch + 1) % every == 0 or epoch + 1 == epochs
-        total = torch.zeros(k_models, dtype=torch.float64, device=device)
-        correct = torch.zeros(k_models, dtype=torch.long, device=device)
         for start in range(0, n, batch):
             idx = order[:, start : start + batch]  # (K, b)
             xb, yb = xs[rows, idx], ys[rows, idx]
@@ -201,51 +193,6 @@ def _train_stack(
             out = torch.baddbmm(b2.unsqueeze(1), hidden, w2.transpose(1, 2))  # (K, b, c)
             if softmax_head:  # the released code's head: cross-entropy of probabilities
                 out = torch.softmax(out, dim=2)
-            losses = (
-                F.cross_entropy(out.reshape(-1, out.shape[2]), yb.reshape(-1), reduction="none")
-                .view(k_models, -1)
-                .mean(1)
-            )
-            opt.zero_grad(set_to_none=True)
-            losses.sum().backward()
-            opt.step()
-            if sched is not None:
-                sched.step()
-            total += losses.detach() * idx.shape[1]  # for the divergence check
-            if logged:
-                correct += (out.detach().argmax(2) == yb).sum(1)
-        total, correct = total.cpu(), correct.cpu()
-        for k in range(k_models):
-            if not active[k]:
-                continue
-            name = tasks[k].name
-            if not math.isfinite(float(total[k])):
-                raise FloatingPointError(
-                    f"{name}: training diverged (non-finite loss) in epoch {epoch + 1}; "
-                    f"lower the learning rate (lr={r['lr']})"
-                )
-            if logged:
-                log.info("%s epoch %d/%d loss %.4f train-acc %.4f", name, epoch + 1, epochs,
-                         float(total[k]) / n, int(correct[k]) / n)  # fmt: skip
-            epochs_run[k] = epoch + 1
-            if tasks[k].val is not None:
-                acc = accuracy(write_back(k), *tasks[k].val)
-                if acc > best_acc[k]:
-                    best_epoch[k], best_acc[k] = epoch + 1, acc
-                    best_state[k] = copy.deepcopy(tasks[k].model.state_dict())
-                elif patience is not None and epoch + 1 - best_epoch[k] >= patience:
-                    log.info("%s: no validation gain for %d epochs, stopping", name, patience)
-                    active[k] = False
-    out = []
-    for k, task in enumerate(tasks):
-        model = write_back(k)
-        if best_state[k] is not None:
-            model.load_state_dict(best_state[k])
-            log.info("%s: kept epoch %d of %d (val-acc %.4f)", task.name, best_epoch[k],
-                     epochs_run[k], best_acc[k])  # fmt: skip
-        model.eval()
-        if task.val is None:
-            out.append(TrainResult(model, epochs_run[k]))
-        else:
-            out.append(TrainResult(model, epochs_run[k], best_epoch[k], best_acc[k]))
-    return out
+            progress.step(out, yb, opt, sched)
+        progress.finish_epoch(epoch, write_back, n=n, logged=logged, r=r)
+    return progress.results(write_back)

@@ -29,13 +29,12 @@ from typing import Any
 import torch
 from torch import nn
 from torch.func import functional_call, stack_module_state, vmap
-from torch.nn import functional as F
 
 from diffcal.core.seeds import torch_generator
 from diffcal.training.models import Normalize
 from diffcal.training.train import (
+    TogetherProgress,
     TrainResult,
-    accuracy,
     augment_batch,
     image_batch,
     image_layout,
@@ -123,7 +122,6 @@ def train_vmapped(tasks: Sequence[Any], r: dict[str, Any], device: torch.device,
                   patience: int | None) -> list[TrainResult]:  # fmt: skip
     """Train ``tasks`` (:class:`diffcal.training.stacked.FitTask`, equal
     :func:`vmap_key`) together; each model in place, as ``train_model`` would."""
-    k_models = len(tasks)
     models = [t.model.to(device) for t in tasks]
     for m in models:
         image_layout(m, 4)
@@ -150,9 +148,7 @@ def train_vmapped(tasks: Sequence[Any], r: dict[str, Any], device: torch.device,
 
     forward = vmap(one, in_dims=(0, 0, 0, 0))
     every = max(1, epochs // 10)
-    best_epoch, best_acc = [0] * k_models, [-1.0] * k_models
-    best_state: list[dict | None] = [None] * k_models
-    epochs_run, active = [0] * k_models, [True] * k_models
+    progress = TogetherProgress(tasks, patience)
 
     def write_back(k: int) -> nn.Module:
         with torch.no_grad():
@@ -162,12 +158,10 @@ def train_vmapped(tasks: Sequence[Any], r: dict[str, Any], device: torch.device,
 
     base.train()
     for epoch in range(epochs):
-        if not any(active):
+        if not any(progress.active):
             break
         orders = [torch.randperm(n, generator=g).to(device) for g in gens]
         logged = (epoch + 1) % every == 0 or epoch + 1 == epochs
-        total = torch.zeros(k_models, dtype=torch.float64, device=device)
-        correct = torch.zeros(k_models, dtype=torch.long, device=device)
         for start in range(0, n, batch):
             idx = [o[start : start + batch] for o in orders]
             xb = torch.stack([augment_batch(x[i], g) if r["augment"] else x[i]
@@ -175,45 +169,6 @@ def train_vmapped(tasks: Sequence[Any], r: dict[str, Any], device: torch.device,
             yb = torch.stack([y[i] for y, i in zip(ys, idx, strict=True)])
             masks = _masks(drop_gens, probs, shapes, len(idx[0]), device)
             out = forward(params, buffers, xb, masks)  # (K, b, c)
-            losses = F.cross_entropy(out.reshape(-1, out.shape[2]), yb.reshape(-1),
-                                     reduction="none").view(k_models, -1).mean(1)  # fmt: skip
-            opt.zero_grad(set_to_none=True)
-            losses.sum().backward()
-            opt.step()
-            if sched is not None:
-                sched.step()
-            total += losses.detach() * len(idx[0])
-            if logged:
-                correct += (out.detach().argmax(2) == yb).sum(1)
-        total, correct = total.cpu(), correct.cpu()
-        for k, task in enumerate(tasks):
-            if not active[k]:
-                continue
-            if not math.isfinite(float(total[k])):
-                raise FloatingPointError(
-                    f"{task.name}: training diverged (non-finite loss) in epoch {epoch + 1}; "
-                    f"lower the learning rate (lr={r['lr']})"
-                )
-            if logged:
-                log.info("%s epoch %d/%d loss %.4f train-acc %.4f", task.name, epoch + 1, epochs,
-                         float(total[k]) / n, int(correct[k]) / n)  # fmt: skip
-            epochs_run[k] = epoch + 1
-            if task.val is not None:
-                acc = accuracy(write_back(k), *task.val)
-                if acc > best_acc[k]:
-                    best_epoch[k], best_acc[k] = epoch + 1, acc
-                    best_state[k] = copy.deepcopy(models[k].state_dict())
-                elif patience is not None and epoch + 1 - best_epoch[k] >= patience:
-                    log.info("%s: no validation gain for %d epochs, stopping", task.name, patience)
-                    active[k] = False
-    out = []
-    for k, task in enumerate(tasks):
-        model = write_back(k)
-        if best_state[k] is not None:
-            model.load_state_dict(best_state[k])
-            log.info("%s: kept epoch %d of %d (val-acc %.4f)", task.name, best_epoch[k],
-                     epochs_run[k], best_acc[k])  # fmt: skip
-        model.eval()
-        out.append(TrainResult(model, epochs_run[k]) if task.val is None else
-                   TrainResult(model, epochs_run[k], best_epoch[k], best_acc[k]))  # fmt: skip
-    return out
+            progress.step(out, yb, opt, sched)
+        progress.finish_epoch(epoch, write_back, n=n, logged=logged, r=r)
+    return progress.results(write_back)
