@@ -349,11 +349,16 @@ def test_dp_variant_with_the_plain_references_trains_none_of_them(abl_run):
     forgetting tuning are plain's files; eps100 (1 reference of each kind) trains its own."""
     res = abl_run / "results/digits"
     eps1, plain, eps100 = (res / f"{v}/split0-1" for v in ("eps1", "plain", "eps100"))
-    for f in ("models/shadow.pt", "models/forget_shadow.pt"):
+    copied = [
+        "models/shadow.pt",
+        *(f"models/{p.name}" for p in plain.glob("models/forget_shadow*")),
+    ]
+    assert len(copied) == 2
+    for f in copied:
         assert (eps1 / f).read_bytes() == (plain / f).read_bytes()
-    assert not (eps1 / "models/scratch.pt").exists()
+    assert not list(eps1.glob("models/scratch*.pt"))
     assert not (eps1 / "forget_tuning.json").exists()
-    assert (eps100 / "models/scratch.pt").exists()
+    assert list(eps100.glob("models/scratch*.pt"))
     log = (abl_run / "logs/digits/eps1/split0-1/train_base.log").read_text()
     assert "shadow: the same models as results/digits/plain/split0-1/models/shadow.pt" in log
     # eps1's scores of the scratch references are plain's (same models, same samples)
@@ -368,7 +373,7 @@ def test_dp_variant_with_the_plain_references_trains_none_of_them(abl_run):
 def test_targets_from_variant_trains_no_target(abl_run):
     ref = abl_run / "results/digits/ref30/split0-1"
     assert not (ref / "models/target.pt").exists() and not (ref / "split.parquet").exists()
-    assert (ref / "models/scratch.pt").exists()
+    assert list(ref.glob("models/scratch*.pt"))
     sc = pd.read_parquet(ref / "scores.parquet", columns=["model", "ref", "loss"])
     plain = pd.read_parquet(abl_run / "results/digits/plain/split0-1/scores.parquet",
                             columns=["model", "ref", "loss"])  # fmt: skip

@@ -88,14 +88,15 @@ def test_forget_tuning_and_early_stopping_outputs(tiny_run):
     _, (shadow,) = load_models(split / "models/shadow.pt")
     assert goal == {"train_acc": shadow["train_acc"], "test_acc": shadow["test_acc"]}
     for kind in ("forget_target", "forget_shadow"):
-        _, entries = load_models(split / f"models/{kind}.pt")
+        (path,) = split.glob(f"models/{kind}*.pt")  # one chunk: models_per_job unset
+        _, entries = load_models(path)
         for e in entries:
             assert {k: e["recipe"][k] for k in chosen["chosen"]} == chosen["chosen"]
             assert 1 <= e["best_epoch"] <= e["epochs_run"] <= chosen["chosen"]["epochs"]
-    _, scratch = load_models(split / "models/scratch.pt")
+    _, scratch = load_models(split / "models/scratch0-1.pt")  # K = 2, one chunk
     assert all(1 <= e["best_epoch"] <= e["epochs_run"] <= 4 for e in scratch)
     # breast cancer has no early stopping: no best_epoch recorded
-    _, bc = load_models(tiny_run / "results/breast_cancer/plain/split0-1/models/scratch.pt")
+    _, bc = load_models(tiny_run / "results/breast_cancer/plain/split0-1/models/scratch0.pt")
     assert [e["split"] for e in bc] == [0, 1] and all("best_epoch" not in e for e in bc)
 
 
@@ -347,3 +348,34 @@ def _pool_chunks_change_no_byte(wd, pool):
             assert all(torch.equal(state[k], got[key][k]) for k in state), key
         for name in downstream:
             assert (pool / name).read_bytes() == want[name], (per, name)
+
+
+def test_reference_chunks_change_no_byte(tiny_run, tmp_path):
+    """Issue 23.1: scratch and forgetting references one per job (`models_per_job:
+    1`): a job per chunk not made before (a one-model set's file is the same name
+    either way, `scratch0.pt`), the same weights, and the same bytes downstream."""
+    wd = _clone_run(tiny_run, tmp_path / "wd")
+    _edit_config(wd, lambda c: [ds.update(models_per_job=1) for ds in c["datasets"].values()])
+    planned = planned_jobs(wd, *CFG)
+    trained = {(r, w["dataset"], w["chunk"]) for r, w in planned if r.startswith("train_")}
+    # breast_cancer: 1 scratch (scratch0.pt exists), 2 forgetting; digits: 2 and 1
+    assert trained == {("train_forget", "breast_cancer", c) for c in "01"} | {
+        ("train_scratch", "digits", c) for c in "01"
+    }
+    snakemake(wd, "all", "--cores", "2", *CFG)
+    for dataset, part, kind, k in [("breast_cancer", "0-1", "forget_target", 2),
+                                   ("breast_cancer", "0-1", "forget_shadow", 2),
+                                   ("digits", "0", "scratch", 2)]:  # fmt: skip
+        models = f"results/{dataset}/plain/split{part}/models"
+        whole = load_models(tiny_run / models / f"{kind}0-{k - 1}.pt")[1]
+        chunks = [e for c in range(k) for e in load_models(wd / models / f"{kind}{c}.pt")[1]]
+        key = lambda e: (e["split"], e["index"])  # noqa: E731
+        assert sorted(map(key, whole)) == sorted(map(key, chunks))
+        by_key = {key(e): e["model"].state_dict() for e in chunks}
+        for e in whole:
+            state = e["model"].state_dict()
+            assert all(torch.equal(v, by_key[key(e)][n]) for n, v in state.items()), (kind, key(e))
+    for dataset, part in [("breast_cancer", "0-1"), ("digits", "0")]:
+        for name in ("scores.parquet", "attack_scores.parquet", "metrics.csv"):
+            f = f"results/{dataset}/plain/split{part}/{name}"
+            assert (wd / f).read_bytes() == (tiny_run / f).read_bytes(), f

@@ -71,7 +71,7 @@ echo "== SLURM 3/3: scancel a training job mid-run; the run must recover"
 # Start from the finished run minus one training output and what was made from it,
 # so that only that job and its dependants run again; scancel it while it runs.
 cp -a "$WORK/a" "$WORK/b"
-(cd "$WORK/b/results" && rm -r digits/plain/split0/models/scratch.pt \
+(cd "$WORK/b/results" && rm -r digits/plain/split0/models/scratch0.pt \
   digits/plain/split0/scores.parquet digits/plain/split0/attack_scores.parquet \
   digits/plain/split0/metrics.csv figures/digits tables/slurm)
 since3=$(date +%Y-%m-%dT%H:%M:%S)
@@ -91,7 +91,7 @@ if ! wait "$smk_pid"; then
 fi
 sacct -X -n -S "$since3" -o JobID,State,Comment%50
 grep -q "Error in rule train_scratch" "$WORK/b.log"  # the cancellation was seen
-[ -s "$WORK/b/results/digits/plain/split0/models/scratch.pt" ]
+[ -s "$WORK/b/results/digits/plain/split0/models/scratch0.pt" ]
 for f in $(cd "$WORK/a/results" && find . -name '*.parquet' -o -name '*.csv' -o -name '*.md'); do
   cmp -s "$WORK/a/results/$f" "$WORK/b/results/$f" || { echo "differs: $f"; exit 1; }
 done

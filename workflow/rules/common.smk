@@ -160,11 +160,34 @@ REFERENCE_VARIANT = {
 
 
 def from_reference_variant(rule_output):
-    """Input function: ``rule_output`` of the variant in ``REFERENCE_VARIANT``."""
+    """Input function: ``rule_output`` of the variant in ``REFERENCE_VARIANT`` (the
+    job's other wildcards, e.g. its chunk, kept)."""
 
     def f(w):
         rv = REFERENCE_VARIANT[w.dataset, w.variant]
-        return rule_output.format(dataset=w.dataset, variant=rv, part=w.part)
+        return rule_output.format(**{**dict(w.items()), "variant": rv})
+
+    return f
+
+
+def reference_chunks(kind, reference_variant=False):
+    """Input function: the chunk files (`models_per_job`) of the part's ``kind``
+    references (``scratch``, ``forget_target``, ``forget_shadow``), of the job's
+    variant or of its ``REFERENCE_VARIANT``."""
+    pattern = {
+        "scratch": rules.train_scratch.output.out,
+        "forget_target": rules.train_forget.output.forget_target,
+        "forget_shadow": rules.train_forget.output.forget_shadow,
+    }[kind]
+    count = "scratch" if kind == "scratch" else "forget"
+
+    def f(w):
+        v = REFERENCE_VARIANT[w.dataset, w.variant] if reference_variant else w.variant
+        n = dview.references(config, w.dataset, v)[count]
+        return [
+            pattern.format(dataset=w.dataset, variant=v, part=w.part, chunk=c)
+            for c in dview.model_chunks(config, w.dataset, n)
+        ]
 
     return f
 

@@ -8,9 +8,9 @@ rule label_only:
         split=from_model_variant(rules.split.output.split),
         target=from_model_variant(rules.train_base.output.target),
         shadow=from_model_variant(rules.train_base.output.shadow),
-        scratch=from_reference_variant(rules.train_scratch.output.out),
-        forget_target=rules.train_forget.output.forget_target,
-        forget_shadow=rules.train_forget.output.forget_shadow,
+        scratch=reference_chunks("scratch", reference_variant=True),
+        forget_target=reference_chunks("forget_target"),
+        forget_shadow=reference_chunks("forget_shadow"),
     output:
         out="results/{dataset}/{variant}/split{part}/label_only.parquet",
     params:

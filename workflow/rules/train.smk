@@ -1,5 +1,7 @@
 # Target and shadow target, scratch references, forgetting references.
-# One job trains all models of a kind for every split of a part (`splits_per_job`).
+# One job trains all models of a kind for every split of a part (`splits_per_job`);
+# scratch and forgetting references come in chunks of `models_per_job` (file and
+# job per chunk: scratch<first>-<last>.pt, the whole set by default).
 # Shared pieces (common.smk): `seeds` (the split key every seed derives from),
 # `refs_cfg` (the variant's `references` section), TRAIN_RESOURCES.
 # A DP variant attacked with non-private references trains none of them: its
@@ -7,7 +9,7 @@
 # (`shared_model`), its scratch references and tuning are the twin's files
 # (`from_reference_variant`, in the rules that read them).
 SHADOW = "results/{dataset}/{variant}/split{part}/models/shadow.pt"
-FORGET_SHADOW = "results/{dataset}/{variant}/split{part}/models/forget_shadow.pt"
+FORGET_SHADOW = "results/{dataset}/{variant}/split{part}/models/forget_shadow{chunk}.pt"
 
 
 rule train_base:
@@ -43,16 +45,17 @@ rule train_scratch:
         data=rules.prepare.output.data,
         split=from_model_variant(rules.split.output.split),
     output:
-        out="results/{dataset}/{variant}/split{part}/models/scratch.pt",
+        out="results/{dataset}/{variant}/split{part}/models/scratch{chunk}.pt",
     params:
         model_cfg=lambda w: ds_cfg(w, "model"),
         recipe=lambda w: dview.recipe(config, w.dataset, w.variant),
         refs=refs_cfg,
+        chunk=lambda w: w.chunk,
         dp=lambda w: dview.dp(config, w.dataset, w.variant),
         seeds=seeds,
         code=train_code("train_scratch"),
     log:
-        "logs/{dataset}/{variant}/split{part}/train_scratch.log",
+        "logs/{dataset}/{variant}/split{part}/train_scratch{chunk}.log",
     conda:
         "../../envs/diffcal.yaml"
     threads: res("threads")
@@ -96,15 +99,16 @@ rule train_forget:
         tuning=forget_tuning_input,
         shared_forget_shadow=shared_model(FORGET_SHADOW),
     output:
-        forget_target="results/{dataset}/{variant}/split{part}/models/forget_target.pt",
+        forget_target="results/{dataset}/{variant}/split{part}/models/forget_target{chunk}.pt",
         forget_shadow=FORGET_SHADOW,
     params:
         recipe=lambda w: dview.forget_recipe(config, w.dataset, w.variant),
         refs=refs_cfg,
+        chunk=lambda w: w.chunk,
         seeds=seeds,
         code=code("train_forget"),
     log:
-        "logs/{dataset}/{variant}/split{part}/train_forget.log",
+        "logs/{dataset}/{variant}/split{part}/train_forget{chunk}.log",
     conda:
         "../../envs/diffcal.yaml"
     threads: res("threads")

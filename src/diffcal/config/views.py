@@ -123,6 +123,8 @@ def model_chunks(config: Mapping[str, Any], dataset: str, n_models: int) -> list
     each: consecutive runs of ``models_per_job`` model indices (all when null), e.g.
     ``["0-15"]`` or ``["0-7", "8-15"]``; parse one with
     :func:`diffcal.data.splits.part_splits`."""
+    if n_models < 1:
+        return []
     per = config["datasets"][dataset].get("models_per_job") or n_models
     return [part_label(range(s, min(s + per, n_models))) for s in range(0, n_models, per)]
 

@@ -37,7 +37,7 @@ import logging
 import math
 import multiprocessing
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from typing import Any
 
@@ -126,7 +126,7 @@ def run_label_only(
     *,
     data: str,
     split: str,
-    models: Mapping[str, str],
+    models: Mapping[str, str | Sequence[str]],
     out: str,
     cfg: Mapping[str, Any],
     seeds: Mapping[str, Any],
@@ -151,15 +151,17 @@ def run_label_only(
     del x_all
     root_seed, key = int(seeds["root_seed"]), str(seeds["key"])
     names = [name for name in MODEL_ORDER if name in models]
-    indices = {name: _model_indices(models[name], str(device)) for name in names}
+    files = {name: [models[name]] if isinstance(models[name], str) else list(models[name])
+             for name in names}  # a set's chunk files (models_per_job), in chunk order  # fmt: skip
+    indices = {(name, f): _model_indices(f, str(device)) for name in names for f in files[name]}
     tasks = []
     for t, sp in read_splits(split).items():
         pts = attack_points(sp, int(cfg["points"]), root_seed=root_seed, key=key, t=t)
-        for name in names:
+        for name, path in ((n, f) for n in names for f in files[n]):
             ids = np.sort(np.concatenate([pts[r] for r in SCORED_ROLES[name]]))
-            for index in (i for s, i in indices[name] if s == t):
+            for index in (i for s, i in indices[name, path] if s == t):
                 tasks.append({
-                    "data": data, "models": models[name], "name": name, "index": index,
+                    "data": data, "models": path, "name": name, "index": index,
                     "split": t, "ids": ids, "budget": budget, "clip": clip,
                     "diameter": diameter, "device": str(device),
                     "seed": derive_seed(root_seed, key, t, "hsj", name, index),

@@ -24,7 +24,7 @@ set (member + nonmember); shadow and forget_shadow on the threshold-selection se
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -34,7 +34,7 @@ from diffcal.attacks.scores import per_sample_outputs
 from diffcal.core.io import write_parquet
 from diffcal.data.prepared import load_prepared
 from diffcal.data.splits import ids_with_role, read_splits
-from diffcal.training.model_files import load_models
+from diffcal.training.model_files import load_entries
 from diffcal.training.train import setup_torch
 
 log = logging.getLogger("diffcal")
@@ -44,17 +44,17 @@ def run_score(
     *,
     data: str,
     split: str,
-    models: Mapping[str, str],
+    models: Mapping[str, str | Sequence[str]],
     out: str,
     batch_size: int = 256,
     threads: int = 1,
 ) -> None:
     """``models``: model name (a key of :data:`SCORED_ROLES`) -> model file of the
-    part; every split of ``split`` is scored."""
+    part, or its chunk files (``models_per_job``); every split of ``split`` is scored."""
     device = setup_torch(threads)
     d = load_prepared(data)
     loaded = {
-        name: load_models(models[name], device=device)[1] for name in MODEL_ORDER if name in models
+        name: load_entries(models[name], device=device) for name in MODEL_ORDER if name in models
     }
     frames = []
     for t, sp in read_splits(split).items():

@@ -13,6 +13,7 @@ from diffcal.data.splits import ids_with_role, read_splits
 from diffcal.training.fit import (
     BASE_ROLES,
     by_split,
+    chunk_indices,
     fit_all,
     forget_ids,
     tuned_recipe,
@@ -36,6 +37,7 @@ def run_train_forget(
     tuning: str | None = None,
     threads: int = 1,
     shared: Mapping[str, str] | None = None,
+    chunk: str | None = None,
 ) -> None:
     """Calibration via forgetting: copy each split's target and shadow and train
     them further on public data, ``n_models`` times with different seeds and
@@ -45,11 +47,13 @@ def run_train_forget(
     ``base``: role (``target``, ``shadow``) -> model file; ``out``: role -> file of
     its forgetting references; ``shared``: role -> the file of another variant's
     identical forgetting references (:func:`diffcal.config.views.reference_variant`),
-    copied after a check instead of trained.
+    copied after a check instead of trained; ``chunk``: the indices of this job's
+    models (``"first-last"``, None = all, :func:`diffcal.training.fit.chunk_indices`).
     """
     device = setup_torch(threads)
     root_seed, dataset = seeds["root_seed"], seeds["key"]
-    n_models, size_fraction = refs["forget"], refs["size_fraction"]
+    size_fraction = refs["size_fraction"]
+    indices = chunk_indices(chunk, refs["forget"], "forgetting")
     early_stopping, patience = refs["early_stopping"], refs["patience"]
     d = load_prepared(data)
     sps = read_splits(split)
@@ -61,7 +65,7 @@ def run_train_forget(
             ids = {
                 (t, k): forget_ids(sp, root_seed, dataset, t, size_fraction, k)
                 for t, sp in sps.items()
-                for k in range(n_models)
+                for k in indices
             }
             copy_models(shared[base_role], path, ids)
             continue
@@ -71,7 +75,7 @@ def run_train_forget(
         for t, sp in sps.items():
             r = tuned_recipe(recipe, tuning, t)
             held_out = ids_with_role(sp, BASE_ROLES[base_role][1])
-            for k in range(n_models):
+            for k in indices:
                 by_recipe.setdefault(repr(sorted(r.items())), (r, []))[1].append({
                     "model": copy.deepcopy(bases[t]["model"]),
                     "seed": derive_seed(root_seed, dataset, t, f"forget_{base_role}", k),

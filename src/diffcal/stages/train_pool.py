@@ -24,8 +24,8 @@ from typing import Any
 from diffcal.attacks.pool import membership_of
 from diffcal.core.seeds import derive_seed
 from diffcal.data.prepared import load_prepared
-from diffcal.data.splits import ids_with_role, part_splits, read_splits
-from diffcal.training.fit import fit_all
+from diffcal.data.splits import ids_with_role, read_splits
+from diffcal.training.fit import chunk_indices, fit_all
 from diffcal.training.model_files import model_spec, new_model, save_models
 from diffcal.training.train import setup_torch
 
@@ -51,9 +51,7 @@ def run_train_pool(
     chunks changes no model."""
     device = setup_torch(threads)
     root_seed, dataset = seeds["root_seed"], seeds["key"]
-    indices = list(range(references)) if chunk is None else part_splits(chunk)
-    if not indices or indices[-1] >= references:
-        raise ValueError(f"pool chunk {chunk!r} is outside the {references} references")
+    indices = chunk_indices(chunk, references, "pool")
     d = load_prepared(data)
     spec = model_spec(d, model_cfg)
     jobs = []

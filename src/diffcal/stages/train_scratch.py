@@ -10,6 +10,7 @@ from diffcal.core.seeds import derive_seed
 from diffcal.data.prepared import load_prepared
 from diffcal.data.splits import ids_with_role, read_splits
 from diffcal.training.fit import (
+    chunk_indices,
     fit_all,
     private_refs,
     reference_ids,
@@ -31,20 +32,23 @@ def run_train_scratch(
     recipe: Mapping[str, Any],
     refs: Mapping[str, Any],
     dp: Mapping[str, Any] | None = None,
+    chunk: str | None = None,
     threads: int = 1,
 ) -> None:
     """Train ``refs["scratch"]`` reference models from scratch on public data, per split
-    (with DP-SGD when the variant's ``dp`` asks for private references)."""
+    (with DP-SGD when the variant's ``dp`` asks for private references); only those
+    of ``chunk`` (``"first-last"`` indices, None = all, :func:`chunk_indices`)."""
     device = setup_torch(threads)
     root_seed, dataset = seeds["root_seed"], seeds["key"]
-    n_models, size_fraction = refs["scratch"], refs["size_fraction"]
+    size_fraction = refs["size_fraction"]
+    indices = chunk_indices(chunk, refs["scratch"], "scratch")
     early_stopping, patience = refs["early_stopping"], refs["patience"]
     d = load_prepared(data)
     spec = model_spec(d, model_cfg)
     jobs = []
     for t, sp in read_splits(split).items():
         held_out = ids_with_role(sp, "shadow_in", "shadow_out")
-        for k in range(n_models):
+        for k in indices:
             seed = derive_seed(root_seed, dataset, t, "scratch", k)
             jobs.append({
                 "model": new_model(spec, seed), "seed": seed, "name": f"split{t} scratch{k}",

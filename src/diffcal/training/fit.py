@@ -60,6 +60,17 @@ log = logging.getLogger("diffcal")
 BASE_ROLES = {"target": ("member", "nonmember"), "shadow": ("shadow_in", "shadow_out")}
 
 
+def chunk_indices(chunk: str | None, n_models: int, kind: str) -> list[int]:
+    """The model indices of a job's ``chunk`` (``"first-last"`` or ``"k"``, as
+    :func:`diffcal.config.views.model_chunks` labels them; None = all ``n_models``)."""
+    from diffcal.data.splits import part_splits
+
+    indices = list(range(n_models)) if chunk is None else part_splits(chunk)
+    if not indices or indices[-1] >= n_models:
+        raise ValueError(f"{kind} chunk {chunk!r} is outside the {n_models} references")
+    return indices
+
+
 def fit_all(
     d: Prepared,
     jobs: Sequence[Mapping[str, Any]],

@@ -12,7 +12,7 @@ from __future__ import annotations
 import io
 import os
 import pickle
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +22,8 @@ import torch
 from diffcal.core.io import atomic_path
 from diffcal.training.models import model_spec, new_model
 
-__all__ = ["ModelFileError", "load_models", "model_spec", "new_model", "save_models"]
+__all__ = ["ModelFileError", "load_entries", "load_models", "model_spec", "new_model",
+           "save_models"]  # fmt: skip
 
 
 class ModelFileError(ValueError):
@@ -149,3 +150,12 @@ def load_models(
         meta = {k: _from_plain(v) for k, v in entry.items() if k != "state_dict"}
         out.append({**meta, "model": model})
     return payload["spec"], out
+
+
+def load_entries(paths: str | os.PathLike | Sequence[str | os.PathLike],
+                 device: torch.device | None = None) -> list[dict]:  # fmt: skip
+    """The entries of one model file or of several (a set's chunk files, in chunk
+    order), as :func:`load_models` gives them."""
+    if isinstance(paths, str | os.PathLike):
+        paths = [paths]
+    return [e for p in paths for e in load_models(p, device=device)[1]]
