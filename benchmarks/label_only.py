@@ -21,6 +21,13 @@ from diffcal.stages.label_only import run_label_only
 NAMES = ("target", "shadow", "scratch", "forget_target", "forget_shadow")
 
 
+def _chunk_order(path):
+    """A chunk file's place: its first model index (``scratch10-19.pt`` after
+    ``scratch2-9.pt``); files without one (``target.pt``) first."""
+    digits = path.stem.lstrip("abcdefghijklmnopqrstuvwxyz_").split("-")[0]
+    return int(digits) if digits else -1
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--run", required=True, help="a finished part: results/<ds>/<var>/split<p>")
@@ -33,7 +40,11 @@ def main() -> None:
     ap.add_argument("--key", default="adult")
     args = ap.parse_args()
     part = Path(args.run)
-    models = {n: str(part / f"models/{n}.pt") for n in NAMES if (part / f"models/{n}.pt").exists()}
+    # one file for target and shadow, the chunk files of each reference set
+    files = {
+        n: [str(p) for p in sorted(part.glob(f"models/{n}*.pt"), key=_chunk_order)] for n in NAMES
+    }
+    models = {n: f[0] if n in ("target", "shadow") else f for n, f in files.items() if f}
     cfg = {"points": args.points, "max_iter": args.max_iter, "max_eval": args.max_eval,
            "init_eval": 100, "init_size": 100}  # fmt: skip
     times, outs = {}, {}

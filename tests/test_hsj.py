@@ -241,6 +241,13 @@ def test_label_only_stage_writes_nothing_on_non_finite_logits(tmp_path):
     assert not out.exists() and not list(tmp_path.glob(".label_only*"))
 
 
+def _chunk_order(path):
+    """A chunk file's place: its first model index (``scratch10-19.pt`` after
+    ``scratch2-9.pt``); files without one (``target.pt``) first."""
+    digits = path.stem.lstrip("abcdefghijklmnopqrstuvwxyz_").split("-")[0]
+    return int(digits) if digits else -1
+
+
 def test_label_only_job_gives_the_same_rows_on_one_or_two_workers(tiny_run, tmp_path):
     """Issue 22.5: the job attacks its models side by side in worker processes (one
     torch thread each): the rows are the same bytes whatever the number of workers."""
@@ -248,7 +255,12 @@ def test_label_only_job_gives_the_same_rows_on_one_or_two_workers(tiny_run, tmp_
 
     part = tiny_run / "results/breast_cancer/plain/split0-1"
     names = ("target", "shadow", "scratch", "forget_target", "forget_shadow")
-    models = {n: str(part / f"models/{n}.pt") for n in names}
+    # target and shadow: one file each; the reference sets: their chunk files
+    models = {
+        n: [str(p) for p in sorted(part.glob(f"models/{n}*.pt"), key=_chunk_order)] for n in names
+    }
+    models = {n: f[0] if n in ("target", "shadow") else f for n, f in models.items()}
+    assert all(models.values())
     cfg = {"points": 6, "max_iter": 2, "max_eval": 40, "init_eval": 10, "init_size": 20}
     outs = []
     for threads in (1, 2):
