@@ -115,8 +115,11 @@ def test_every_attack_ranks_members_higher_on_a_gaussian_toy():
     scores = compare.run_attacks(o, list(compare.ATTACKS), [1, 2, 16], {"a": 0.3, "gamma": 1.0})
     for (m, a), s in scores.items():
         assert s.shape == member.shape and np.isfinite(s).all(), (m, a)
+        # The authors' LiRA code has no floor on the std: with one reference of a
+        # kind (M <= 2 here) it is 0 and the score degenerates to a distance.
+        floor = 0.5 if "official" in a and m <= 2 else 0.6
         if a != "loss":
-            assert roc_auc_score(member, s) > 0.6, (m, a)
+            assert roc_auc_score(member, s) > floor, (m, a)
     auc = {k: roc_auc_score(member, s) for k, s in scores.items()}
     # with per-sample difficulty, references help; online LiRA is the NP test here
     assert auc[16, "lira_online"] > auc[16, "loss"] + 0.1

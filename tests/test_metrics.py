@@ -91,3 +91,27 @@ def test_invalid_input_is_rejected():
         metrics.auc(np.array([1, 0]), np.array([np.nan, 1.0]))
     with pytest.raises(ValueError, match="equal length"):
         metrics.auc(np.array([1, 0]), np.array([1.0]))
+
+
+def test_tpr_at_fpr_strict_is_the_lira_code_convention():
+    """Issue 24.6: FPR <= level (ours) against < level (LiRA's code): at a level that
+    is a multiple of 1 / non-members they differ by one false positive; checked
+    against a loop over thresholds."""
+    rng = np.random.default_rng(5)
+    y = np.r_[np.ones(30, bool), np.zeros(10, bool)]
+    s = rng.normal(size=40) + y
+    s[np.flatnonzero(~y)[-1]] = s.max() + 1  # one non-member above every member
+
+    def loop(level, strict):
+        best = 0.0
+        for t in np.r_[np.inf, np.sort(s)]:
+            fp, tp = (s[~y] >= t).mean(), (s[y] >= t).mean()
+            if (fp < level if strict else fp <= level) or fp == 0:
+                best = max(best, tp)
+        return best
+
+    for level in (0.0, 0.05, 0.1, 0.2):
+        for strict in (False, True):
+            assert metrics.tpr_at_fpr(y, s, level, strict=strict) == pytest.approx(
+                loop(level, strict)), (level, strict)  # fmt: skip
+    assert metrics.tpr_at_fpr(y, s, 0.1) > metrics.tpr_at_fpr(y, s, 0.1, strict=True)

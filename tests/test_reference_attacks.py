@@ -11,6 +11,7 @@ from scipy import stats
 
 from diffcal.attacks import metrics
 from diffcal.attacks.reference import (
+    lira_official,
     lira_offline,
     lira_online,
     logit_confidence,
@@ -107,3 +108,72 @@ def test_rmia_equals_pairwise_loop_and_paper_marginals():
     # sign: raising a sample's target probability never lowers its score
     bumped = rmia(tx * 1.5, px, tz, pz)
     assert (bumped >= rmia(tx, px, tz, pz)).all()
+
+
+def _official_lira(keep, scores, check_keep, check_scores, *, offline, fix_variance):
+    """A re-derivation of the LiRA authors' scoring (plot.py's generate_ours /
+    generate_ours_offline, then sweep's ``roc_curve(answers, -prediction)``) with
+    its shapes: ``keep`` (m, n) bool, ``scores`` (m, n, 1) of the pool; the target
+    is one more model (``check_*``). Returns the member score (n,) = -prediction."""
+    m, n = keep.shape
+    dat_in = [scores[keep[:, j], j, :] for j in range(n)]
+    dat_out = [scores[~keep[:, j], j, :] for j in range(n)]
+    k_in, k_out = min(map(len, dat_in)), min(map(len, dat_out))
+    dat_in = np.array([x[:k_in] for x in dat_in])  # (n, k, 1)
+    dat_out = np.array([x[:k_out] for x in dat_out])
+    mean_in, mean_out = np.median(dat_in, 1), np.median(dat_out, 1)
+    if offline:
+        std_out = np.std(dat_out) if fix_variance else np.std(dat_out, 1)
+        prediction = stats.norm.logpdf(check_scores, mean_out, std_out + 1e-30).mean(1)
+    else:
+        if fix_variance:
+            std_in = std_out = np.std(dat_in)  # sic: both from the IN values
+        else:
+            std_in, std_out = np.std(dat_in, 1), np.std(dat_out, 1)
+        pr_in = -stats.norm.logpdf(check_scores, mean_in, std_in + 1e-30)
+        pr_out = -stats.norm.logpdf(check_scores, mean_out, std_out + 1e-30)
+        prediction = (pr_in - pr_out).mean(1)
+    return -prediction
+
+
+@pytest.mark.parametrize("offline", [False, True])
+@pytest.mark.parametrize("fix_variance", [False, True])
+def test_lira_official_equals_the_authors_formulas(offline, fix_variance):
+    """Issue 24.6: median, population std, fixed variance and the two-sided offline
+    density as the authors' code computes them (complementary pairs: every sample has
+    m / 2 references of each kind, so the code's truncation changes nothing)."""
+    from diffcal.attacks.pool import pool_membership
+
+    rng = np.random.default_rng(3)
+    m, n = 8, 40
+    keep = pool_membership(n, m, seed=1)  # (m, n): the code's keep
+    scores = rng.normal(size=(m, n, 1)) + 0.8 * keep[..., None]
+    target_in = rng.random(n) < 0.5
+    target = rng.normal(size=n) + 0.8 * target_in
+    want = _official_lira(keep, scores, target_in[:, None], target[:, None],
+                          offline=offline, fix_variance=fix_variance)  # fmt: skip
+    got = lira_official(target, scores[..., 0], keep, online=not offline,
+                        fix_variance=fix_variance)  # fmt: skip
+    np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+    # sign: members score higher on average (online); offline is two-sided
+    if not offline:
+        assert got[target_in].mean() > got[~target_in].mean()
+    # the median is not the mean: an outlying reference moves ours, not theirs
+    moved = scores.copy()
+    moved[np.argmax(~keep[:, 0]), 0, 0] += 50.0
+    a = lira_official(target, moved[..., 0], keep, online=not offline, fix_variance=False)
+    b = lira_official(target, scores[..., 0], keep, online=not offline, fix_variance=False)
+    assert abs(a[0] - b[0]) < abs(lira_online(target, moved[..., 0], keep)[0]
+                                  - lira_online(target, scores[..., 0], keep)[0])  # fmt: skip
+
+
+def test_lira_official_without_references_of_a_kind():
+    keep = np.zeros((2, 3), dtype=bool)
+    keep[0] = True  # every sample IN for reference 0, OUT for 1: fine
+    lira_official(np.zeros(3), np.ones((2, 3)), keep, online=True)
+    with pytest.raises(ValueError, match="no reference"):
+        lira_official(np.zeros(3), np.ones((2, 3)), np.ones((2, 3), bool), online=True)
+    only_first = np.array([[True, False, False], [True, False, False]])  # 1, 2: no OUT
+    out = lira_official(np.zeros(3), np.arange(6.0).reshape(2, 3), ~only_first, online=False,
+                        missing="global")  # fmt: skip
+    assert np.isfinite(out).all()

@@ -16,6 +16,7 @@ import pandas as pd
 from diffcal.attacks import metrics
 from diffcal.attacks.reference import (
     calibrated_loss,
+    lira_official,
     lira_offline,
     lira_online,
     rmia,
@@ -65,6 +66,11 @@ def _lira(o: PoolOutputs, *, online: bool, global_variance: bool) -> np.ndarray:
     return f(o.target_stat, o.ref_stat, o.is_in, global_variance=global_variance, missing="global")
 
 
+def _lira_official(o: PoolOutputs, *, online: bool, fix: bool) -> np.ndarray:
+    return lira_official(o.target_stat, o.ref_stat, o.is_in, online=online, fix_variance=fix,
+                         missing="global")  # fmt: skip
+
+
 Attack = Callable[..., np.ndarray]
 
 #: name -> f(outputs, a=, gamma=): the attacks of the comparison. Samples with no
@@ -79,6 +85,12 @@ ATTACKS: dict[str, Attack] = {
     "lira_offline_global": lambda o, **_: _lira(o, online=False, global_variance=True),
     "lira_online": lambda o, **_: _lira(o, online=True, global_variance=False),
     "lira_online_global": lambda o, **_: _lira(o, online=True, global_variance=True),
+    # LiRA as its authors' code computes it (median, population std, "fixed
+    # variance" as the code takes it, offline two-sided): docs/comparison.md
+    "lira_offline_official": lambda o, **_: _lira_official(o, online=False, fix=False),
+    "lira_offline_official_global": lambda o, **_: _lira_official(o, online=False, fix=True),
+    "lira_online_official": lambda o, **_: _lira_official(o, online=True, fix=False),
+    "lira_online_official_global": lambda o, **_: _lira_official(o, online=True, fix=True),
     "rmia_offline": lambda o, a, gamma: _rmia(o, offline=True, a=a, gamma=gamma),
     "rmia_online": lambda o, a, gamma: _rmia(o, offline=False, a=a, gamma=gamma),
 }
@@ -91,6 +103,10 @@ LABELS = {
     "lira_offline_global": "LiRA offline, fixed var.",
     "lira_online": "LiRA online",
     "lira_online_global": "LiRA online, fixed var.",
+    "lira_offline_official": "LiRA offline (authors' code)",
+    "lira_offline_official_global": "LiRA offline, fixed var. (authors' code)",
+    "lira_online_official": "LiRA online (authors' code)",
+    "lira_online_official_global": "LiRA online, fixed var. (authors' code)",
     "rmia_offline": "RMIA offline",
     "rmia_online": "RMIA online",
 }

@@ -38,15 +38,23 @@ def auc(is_member: np.ndarray, score: np.ndarray) -> float:
     return float(roc_auc_score(y, s))
 
 
-def tpr_at_fpr(is_member: np.ndarray, score: np.ndarray, fpr: float) -> float:
-    """Largest true-positive rate over thresholds whose false-positive rate is <= ``fpr``.
+def tpr_at_fpr(is_member: np.ndarray, score: np.ndarray, fpr: float, *,
+               strict: bool = False) -> float:  # fmt: skip
+    """Largest true-positive rate over thresholds whose false-positive rate is <= ``fpr``
+    (``strict``: < ``fpr``, the convention of the LiRA authors' code; the two differ
+    when a threshold reaches exactly ``fpr``, i.e. by one false positive when ``fpr``
+    is a multiple of 1 / non-members). Below 1 / non-members both are the TPR at FPR 0.
 
     >>> tpr_at_fpr(np.array([1, 1, 0, 0]), np.array([0.9, 0.3, 0.5, 0.1]), 0.0)
+    0.5
+    >>> tpr_at_fpr(np.array([1, 1, 0, 0]), np.array([0.9, 0.3, 0.5, 0.1]), 0.5, strict=True)
     0.5
     """
     y, s = _check(is_member, score)
     fprs, tprs, _ = roc_curve(y, s, drop_intermediate=False)
-    return float(tprs[fprs <= fpr + 1e-12].max())
+    ok = fprs < fpr - 1e-12 if strict else fprs <= fpr + 1e-12
+    # the threshold above every score (nothing flagged, FPR 0) always qualifies
+    return float(tprs[ok | (fprs == 0)].max())
 
 
 def precision_at_recall(is_member: np.ndarray, score: np.ndarray, recall: float) -> float:

@@ -14,6 +14,8 @@ loops and a Gaussian toy case in tests/test_reference_attacks.py.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 from scipy import stats
 from scipy.special import logsumexp
@@ -145,6 +147,60 @@ def lira_offline(
     """
     mu_out, s_out = _masked_stats(refs, ~np.asarray(is_in, dtype=bool), global_variance, missing)
     return stats.norm.logcdf(np.asarray(target, dtype=np.float64), mu_out, s_out)
+
+
+def _median_stats(values: np.ndarray, mask: np.ndarray, missing: str):
+    """As :func:`_masked_stats` but the per-sample *median* of the references of
+    this kind and their population std (ddof 0), as the LiRA authors' code
+    (``research/mi_lira_2021/plot.py``, ``np.median`` / ``np.std`` over axis 1);
+    also the std of *all* values of this kind, the code's "fixed variance". Samples
+    without a reference of this kind: ``missing`` as in ``_masked_stats``.
+    Returns median ``(n,)``, std ``(n,)``, global std (scalar)."""
+    v = np.asarray(values, dtype=np.float64)
+    w = np.asarray(mask, dtype=bool)
+    none = w.sum(axis=0) == 0
+    if none.any() and (missing != "global" or not w.any()):
+        raise ValueError(f"{int(none.sum())} samples have no reference of this kind")
+    masked = np.where(w, v, np.nan)
+    with warnings.catch_warnings():  # all-NaN columns: the samples of ``none``
+        warnings.simplefilter("ignore", RuntimeWarning)
+        med, std = np.nanmedian(masked, axis=0), np.nanstd(masked, axis=0)
+    everything = v[w]
+    med = np.where(none, np.median(everything), med)
+    std = np.where(none, everything.std(), std)
+    return med, std, float(everything.std())
+
+
+def lira_official(
+    target: np.ndarray,
+    refs: np.ndarray,
+    is_in: np.ndarray,
+    *,
+    online: bool,
+    fix_variance: bool = False,
+    missing: str = "raise",
+) -> np.ndarray:
+    """LiRA as its authors' code computes it (``generate_ours`` and
+    ``generate_ours_offline`` in tensorflow/privacy ``research/mi_lira_2021/plot.py``,
+    one query, no augmentations): the *median* of the IN / OUT statistics, their
+    population std (plus 1e-30) or, with ``fix_variance``, one std for all samples
+    (online: the std of all IN values for both kinds, as the code does; offline:
+    of all OUT values); online the log-density ratio
+    ``log N(t; med_in, s_in) - log N(t; med_out, s_out)``; offline the
+    *two-sided* ``-log N(t; med_out, s_out)`` (a statistic far from the OUT fit on
+    either side counts as a member), where :func:`lira_offline` is the paper's
+    one-sided test. Shapes as :func:`lira_online`; ``missing`` as there.
+    Returns ``(n,)``, higher = member."""
+    t = np.asarray(target, dtype=np.float64)
+    is_in = np.asarray(is_in, dtype=bool)
+    med_out, s_out, all_out = _median_stats(refs, ~is_in, missing)
+    if not online:
+        s = np.full_like(t, all_out) if fix_variance else s_out
+        return -stats.norm.logpdf(t, med_out, s + 1e-30)
+    med_in, s_in, all_in = _median_stats(refs, is_in, missing)
+    if fix_variance:
+        s_in = s_out = np.full_like(t, all_in)
+    return stats.norm.logpdf(t, med_in, s_in + 1e-30) - stats.norm.logpdf(t, med_out, s_out + 1e-30)
 
 
 def rmia_marginal(
