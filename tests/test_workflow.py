@@ -195,7 +195,7 @@ def test_resume_after_kill_9_as_documented(tiny_run, tmp_path):
     cmd = [sys.executable, "-m", "snakemake", "all", "--cores", "1", *CFG]
     proc = subprocess.Popen(cmd, cwd=wd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             start_new_session=True)  # fmt: skip
-    started = wd / "logs/breast_cancer/plain/split0-1/train_scratch.log"
+    started = wd / "logs/breast_cancer/plain/split0-1/train_scratch0.log"
     deadline = time.time() + 300
     while not started.exists() and time.time() < deadline and proc.poll() is None:
         time.sleep(0.2)

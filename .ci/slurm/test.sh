@@ -39,7 +39,7 @@ smk "$WORK/a" 400 "$WORK/a.log" || { tail -50 "$WORK/a.log"; exit 1; }
 "$PY/python" "$REPO/.ci/slurm/check_jobs.py" "$since" "$REPO/tests/data/slurm.yaml" "$expected"
 grep -h "CUDA_VISIBLE_DEVICES" "$WORK"/a/logs/digits/plain/split0/train_base.log
 grep -q "CUDA_VISIBLE_DEVICES=[0-9]" "$WORK"/a/logs/digits/plain/split0/train_base.log
-grep -q "SLURM_JOB_ID=[0-9]" "$WORK"/a/logs/patients/plain/split0/train_scratch.log
+grep -q "SLURM_JOB_ID=[0-9]" "$WORK"/a/logs/patients/plain/split0/train_scratch0-1.log
 grep -q "Members most at risk" "$WORK/a/results/audit/patients/report.md"
 echo "ok: the audit dataset's jobs ran through SLURM and wrote results/audit/patients/"
 
