@@ -193,6 +193,6 @@ def _train_stack(
             out = torch.baddbmm(b2.unsqueeze(1), hidden, w2.transpose(1, 2))  # (K, b, c)
             if softmax_head:  # the released code's head: cross-entropy of probabilities
                 out = torch.softmax(out, dim=2)
-            progress.step(out, yb, opt, sched)
+            progress.step(out, yb, opt, sched, logged=logged)
         progress.finish_epoch(epoch, write_back, n=n, logged=logged, r=r)
     return progress.results(write_back)

@@ -227,10 +227,11 @@ class TogetherProgress:
         self._total: torch.Tensor | None = None  # this epoch's summed losses, (K,)
         self._correct: torch.Tensor | None = None
 
-    def step(self, out: torch.Tensor, yb: torch.Tensor, opt, sched) -> None:
+    def step(self, out: torch.Tensor, yb: torch.Tensor, opt, sched, *, logged: bool) -> None:
         """One SGD step of all models on their batches: ``out`` ``(K, b, c)`` outputs,
         ``yb`` ``(K, b)`` labels. The loss is the sum of the models' own mean
-        cross-entropies, so each model's gradient is that of its own loss."""
+        cross-entropies, so each model's gradient is that of its own loss. Correct
+        predictions are counted only in a ``logged`` epoch (they are only logged)."""
         k_models = out.shape[0]
         losses = F.cross_entropy(out.reshape(-1, out.shape[2]), yb.reshape(-1),
                                  reduction="none").view(k_models, -1).mean(1)  # fmt: skip
@@ -243,7 +244,8 @@ class TogetherProgress:
             self._total = torch.zeros(k_models, dtype=torch.float64, device=out.device)
             self._correct = torch.zeros(k_models, dtype=torch.long, device=out.device)
         self._total += losses.detach() * yb.shape[1]  # for the divergence check
-        self._correct += (out.detach().argmax(2) == yb).sum(1)
+        if logged:
+            self._correct += (out.detach().argmax(2) == yb).sum(1)
 
     def finish_epoch(self, epoch: int, model_of: Callable[[int], nn.Module], *, n: int,
                      logged: bool, r: Mapping[str, Any]) -> None:  # fmt: skip

@@ -169,6 +169,6 @@ def train_vmapped(tasks: Sequence[Any], r: dict[str, Any], device: torch.device,
             yb = torch.stack([y[i] for y, i in zip(ys, idx, strict=True)])
             masks = _masks(drop_gens, probs, shapes, len(idx[0]), device)
             out = forward(params, buffers, xb, masks)  # (K, b, c)
-            progress.step(out, yb, opt, sched)
+            progress.step(out, yb, opt, sched, logged=logged)
         progress.finish_epoch(epoch, write_back, n=n, logged=logged, r=r)
     return progress.results(write_back)
