@@ -49,7 +49,7 @@ import pandas as pd
 from diffcal.core.io import read_json
 from diffcal.core.seeds import derive_seed
 from diffcal.data.prepared import Prepared
-from diffcal.data.splits import ids_with_role, subsample
+from diffcal.data.splits import ids_with_role, part_splits, subsample
 from diffcal.training.stacked import FitTask, train_together
 from diffcal.training.train import accuracy
 
@@ -63,8 +63,6 @@ BASE_ROLES = {"target": ("member", "nonmember"), "shadow": ("shadow_in", "shadow
 def chunk_indices(chunk: str | None, n_models: int, kind: str) -> list[int]:
     """The model indices of a job's ``chunk`` (``"first-last"`` or ``"k"``, as
     :func:`diffcal.config.views.model_chunks` labels them; None = all ``n_models``)."""
-    from diffcal.data.splits import part_splits
-
     indices = list(range(n_models)) if chunk is None else part_splits(chunk)
     if not indices or indices[-1] >= n_models:
         raise ValueError(f"{kind} chunk {chunk!r} is outside the {n_models} references")
