@@ -183,13 +183,18 @@ def reference_chunks(kind, reference_variant=False):
 
     def f(w):
         v = REFERENCE_VARIANT[w.dataset, w.variant] if reference_variant else w.variant
-        n = dview.references(config, w.dataset, v)[count]
-        return [
-            pattern.format(dataset=w.dataset, variant=v, part=w.part, chunk=c)
-            for c in dview.model_chunks(config, w.dataset, n)
-        ]
+        return chunk_files(pattern, w, v, dview.references(config, w.dataset, v)[count])
 
     return f
+
+
+def chunk_files(pattern, w, variant, n_models):
+    """``pattern`` (a chunked model file) of part ``w.part`` of ``variant``, for each
+    chunk of ``n_models`` models (`models_per_job`)."""
+    return [
+        pattern.format(dataset=w.dataset, variant=variant, part=w.part, chunk=c)
+        for c in dview.model_chunks(config, w.dataset, n_models)
+    ]
 
 
 def shared_model(pattern):
@@ -347,12 +352,7 @@ def compare_cfg(key):
 def pool_chunk_files(w):
     """The pool's model files of part ``w.part``: one per chunk of `models_per_job`."""
     n = config["compare"]["references"]
-    return [
-        rules.train_pool.output.models.format(
-            dataset=w.dataset, variant=w.variant, part=w.part, chunk=c
-        )
-        for c in dview.model_chunks(config, w.dataset, n)
-    ]
+    return chunk_files(rules.train_pool.output.models, w, w.variant, n)
 
 
 def compare_runs():
