@@ -195,6 +195,16 @@ BAD_CONFIGS = [
         "datasets: {x: {source: sklearn_digits, variants: {e: {dp: {epsilon: 1}}}}}",
         ["compare.datasets.x", "DP-SGD"],
     ),
+    # issue 24: stopping on the reference pool needs samples the reference does not train on
+    (
+        "datasets: {x: {source: sklearn_digits, references: {early_stopping: true, "
+        "stop_on: reference}}}",
+        ["datasets.x.variants.plain.references.stop_on", "size_fraction < 1"],
+    ),
+    (
+        "datasets: {x: {source: sklearn_digits, references: {stop_on: validation}}}",
+        ["datasets.x.references.stop_on", "'validation' is not allowed"],
+    ),
     # a quoted number is a string, not an integer
     ('datasets: {x: {source: sklearn_digits, splits: "3"}}', ["datasets.x.splits", "'3'"]),
     # a dataset named like a report folder would write into it

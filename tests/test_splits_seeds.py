@@ -100,3 +100,22 @@ def test_parts_cover_every_split_once():
         part_label([0, 2])
     with pytest.raises(ValueError, match="no split 5"):
         part_of(cfg(5, None), "d", 5)
+
+
+def test_reference_stopping_samples_avoid_tau_samples():
+    """``stop_on: reference``: a reference stops on the pool samples it did not train
+    on, none of which choose tau; the default stops on the shadow's samples."""
+    from diffcal.training.fit import reference_ids, val_ids
+
+    sp = make_split(400, seed=1)
+    train = reference_ids(sp, 0.8, seed=3)
+    refs = {"early_stopping": True, "stop_on": "reference"}
+    val = val_ids(sp, refs, train, "shadow_in", "shadow_out")
+    pool = ids_with_role(sp, "reference")
+    tau_samples = ids_with_role(sp, "shadow_in", "shadow_out")
+    assert len(val) == len(pool) - len(train) > 0
+    assert not np.isin(val, train).any() and np.isin(val, pool).all()
+    assert not np.isin(val, tau_samples).any()
+    default = val_ids(sp, {"early_stopping": True}, train, "shadow_in", "shadow_out")
+    np.testing.assert_array_equal(default, tau_samples)
+    assert val_ids(sp, {**refs, "early_stopping": False}, train, "shadow_in") is None

@@ -173,7 +173,14 @@ def config_warnings(config: Mapping[str, Any]) -> list[str]:
     return out
 
 
-REFERENCE_KEYS = ("scratch", "forget", "size_fraction", "early_stopping", "patience")
+REFERENCE_KEYS = (
+    "scratch",
+    "forget",
+    "size_fraction",
+    "early_stopping",
+    "patience",
+    "stop_on",
+)
 
 
 def _check_variant(config, name: str, vname: str, var: Mapping[str, Any]) -> None:
@@ -198,6 +205,15 @@ def _check_variant(config, name: str, vname: str, var: Mapping[str, Any]) -> Non
             )
         if k == "size_fraction":
             require(0 < v <= 1, f"{key}.references.{k}", f"must lie in (0, 1], got {v!r}")
+    refs = references(config, name, vname)
+    if refs.get("stop_on", "shadow") == "reference":
+        require(
+            refs["early_stopping"] and refs["size_fraction"] < 1,
+            f"{key}.references.stop_on",
+            "`reference` stops on the reference-pool samples a reference did not train on: "
+            f"it needs early_stopping: true and size_fraction < 1 (got "
+            f"{refs['early_stopping']}, {refs['size_fraction']})",
+        )
     lo = label_only(config, name, vname)
     allowed_lo = sorted(config["datasets"][name]["label_only"])
     for k, v in var.get("label_only", {}).items():

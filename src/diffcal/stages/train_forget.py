@@ -54,7 +54,7 @@ def run_train_forget(
     root_seed, dataset = seeds["root_seed"], seeds["key"]
     size_fraction = refs["size_fraction"]
     indices = chunk_indices(chunk, refs["forget"], "forgetting")
-    early_stopping, patience = refs["early_stopping"], refs["patience"]
+    patience = refs["patience"]
     d = load_prepared(data)
     sps = read_splits(split)
     spec = None
@@ -80,9 +80,9 @@ def run_train_forget(
                     "model": copy.deepcopy(bases[t]["model"]),
                     "seed": derive_seed(root_seed, dataset, t, f"forget_{base_role}", k),
                     "name": f"split{t} forget_{base_role}{k}",
-                    "train_ids": forget_ids(sp, root_seed, dataset, t, size_fraction, k),
+                    "train_ids": (ids := forget_ids(sp, root_seed, dataset, t, size_fraction, k)),
                     "test_ids": held_out,
-                    "val_ids": val_ids(sp, early_stopping, "shadow_out"),
+                    "val_ids": val_ids(sp, refs, ids, "shadow_out"),
                     "meta": {"split": t, "role": f"forget_{base_role}", "index": k},
                 })  # fmt: skip
         entries = []

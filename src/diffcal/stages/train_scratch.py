@@ -42,7 +42,7 @@ def run_train_scratch(
     root_seed, dataset = seeds["root_seed"], seeds["key"]
     size_fraction = refs["size_fraction"]
     indices = chunk_indices(chunk, refs["scratch"], "scratch")
-    early_stopping, patience = refs["early_stopping"], refs["patience"]
+    patience = refs["patience"]
     d = load_prepared(data)
     spec = model_spec(d, model_cfg)
     jobs = []
@@ -52,11 +52,11 @@ def run_train_scratch(
             seed = derive_seed(root_seed, dataset, t, "scratch", k)
             jobs.append({
                 "model": new_model(spec, seed), "seed": seed, "name": f"split{t} scratch{k}",
-                "train_ids": reference_ids(
+                "train_ids": (ids := reference_ids(
                     sp, size_fraction, derive_seed(root_seed, dataset, t, "reference_subset", k)
-                ),
+                )),
                 "test_ids": held_out,
-                "val_ids": val_ids(sp, early_stopping, "shadow_in", "shadow_out"),
+                "val_ids": val_ids(sp, refs, ids, "shadow_in", "shadow_out"),
                 "meta": {"split": t, "role": "scratch", "index": k},
             })  # fmt: skip
     private = dp if private_refs(dp) else None

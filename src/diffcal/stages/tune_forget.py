@@ -49,11 +49,7 @@ def run_tune_forget(
     """
     device = setup_torch(threads)
     root_seed, dataset = seeds["root_seed"], seeds["key"]
-    size_fraction, early_stopping, patience = (
-        refs["size_fraction"],
-        refs["early_stopping"],
-        refs["patience"],
-    )
+    size_fraction, patience = refs["size_fraction"], refs["patience"]
     d = load_prepared(data)
     sps = read_splits(split)
     _, shadow_entries = load_models(shadow, device=device)
@@ -68,9 +64,9 @@ def run_tune_forget(
                 "model": copy.deepcopy(bases[t]["model"]),
                 "seed": derive_seed(root_seed, dataset, t, "forget_tune", 0),
                 "name": f"split{t} tune{i}",
-                "train_ids": forget_ids(sp, root_seed, dataset, t, size_fraction, 0),
+                "train_ids": (ids := forget_ids(sp, root_seed, dataset, t, size_fraction, 0)),
                 "test_ids": ids_with_role(sp, "shadow_out"),
-                "val_ids": val_ids(sp, early_stopping, "shadow_out"),
+                "val_ids": val_ids(sp, refs, ids, "shadow_out"),
                 "meta": {"split": t},
             })  # fmt: skip
         for e in fit_all(d, jobs, recipe={**recipe, **cand}, device=device, patience=patience):

@@ -24,12 +24,15 @@ Roles and their training data (see :mod:`diffcal.data.splits`):
 
 Early stopping of references (paper section 4.1; ``references.early_stopping``)
 keeps the epoch with the highest accuracy on a public validation set that none
-of the models involved trained on: ``shadow_in`` + ``shadow_out`` for scratch
+of the models involved trained on (:func:`val_ids`): ``shadow_in`` + ``shadow_out`` for scratch
 references (symmetric in the shadow's members and non-members), ``shadow_out``
 for both kinds of forgetting reference (the shadow trained on ``shadow_in``; the
 target's and the shadow's forgetting references get the same set so that the
 threshold-selection stand-in mirrors the target's procedure). The evaluation
-split (``member`` / ``nonmember``) is never read for stopping or tuning.
+split (``member`` / ``nonmember``) is never read for stopping or tuning. With
+``references.stop_on: reference`` every reference stops on the reference-pool
+samples it did not train on instead, so that stopping uses none of the samples
+that choose tau (the fidelity hypothesis (a) of ``config/hypotheses.yaml``).
 
 Forgetting-recipe tuning (``forget_tuning``): every candidate recipe of the grid
 fine-tunes a copy of the *shadow* on the first forgetting subset; the candidate
@@ -150,9 +153,20 @@ def reference_ids(split: pd.DataFrame, size_fraction: float, seed: int) -> np.nd
     return subsample(pool, size, seed=seed)
 
 
-def val_ids(sp: pd.DataFrame, early_stopping: bool, *roles: str) -> np.ndarray | None:
-    """Validation samples for early stopping on the ``roles`` samples, or None."""
-    return ids_with_role(sp, *roles) if early_stopping else None
+def val_ids(
+    sp: pd.DataFrame, refs: Mapping[str, Any], train_ids: np.ndarray, *roles: str
+) -> np.ndarray | None:
+    """Validation samples for early stopping a reference trained on ``train_ids``,
+    or None without ``refs["early_stopping"]``: the ``roles`` samples (the shadow's,
+    module docstring), or with ``refs["stop_on"] == "reference"`` the reference-pool
+    samples outside ``train_ids`` (sorted; disjoint from the threshold-selection
+    samples, so that no sample that chooses tau also chooses the stopping epoch;
+    needs ``size_fraction`` < 1)."""
+    if not refs["early_stopping"]:
+        return None
+    if refs.get("stop_on", "shadow") == "reference":
+        return np.setdiff1d(ids_with_role(sp, "reference"), train_ids)
+    return ids_with_role(sp, *roles)
 
 
 def private_refs(dp: Mapping[str, Any] | None) -> bool:
