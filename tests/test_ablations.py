@@ -241,8 +241,10 @@ def test_copy_models_refuses_a_file_trained_on_other_samples(tmp_path):
     assert not (tmp_path / "c.pt").exists()
 
 
-def _claims_case(tmp_path, good: bool) -> list[dict]:
-    """Figure CSVs built so that every claim holds (``good``) or fails."""
+def _claims_case(tmp_path, good: bool, std: float = 0.001) -> list[dict]:
+    """Figure CSVs built so that every claim holds (``good``) or is contradicted, with
+    every cell's std ``std`` over 5 splits (a large one makes every claim
+    inconclusive)."""
     from diffcal.reporting.ablation_claims import claims
 
     sign = 1 if good else -1
@@ -273,18 +275,25 @@ def _claims_case(tmp_path, good: bool) -> list[dict]:
     ]  # fmt: skip
     paths = {}
     for fig, rows in (("3", rows3), ("4", rows4), ("5", rows5), ("6", rows6)):
-        paths[fig] = tmp_path / f"fig{fig}_{good}.csv"
-        pd.DataFrame(rows).to_csv(paths[fig], index=False)
+        paths[fig] = tmp_path / f"fig{fig}_{good}_{std}.csv"
+        df = pd.DataFrame(rows)
+        for col in [c for c in df.columns if c.endswith("_mean") and c != "epsilon_mean"]:
+            df[col[: -len("_mean")] + "_std"] = std
+        df.assign(n_splits=5).to_csv(paths[fig], index=False)
     return claims(*({"toy": str(paths[f])} for f in "3456"))
 
 
 def test_ablation_claims_verdicts_on_constructed_cases(tmp_path):
+    """One constructed case per verdict: every claim holds, is contradicted, or (the
+    same means with a std of 0.5 over 5 splits) is inconclusive; each effect is
+    given with its interval."""
     good, bad = _claims_case(tmp_path, True), _claims_case(tmp_path, False)
+    noisy = _claims_case(tmp_path, True, std=0.5)
     assert [c["claim"] for c in good] == [c["claim"] for c in bad] and len(good) == 15
-    assert [(c["figure"], c["verdict"]) for c in good] == [(c["figure"], "holds") for c in good]
-    assert [(c["figure"], c["verdict"]) for c in bad] == [
-        (c["figure"], "does not hold") for c in bad
-    ]
+    assert [c["claim"] for c in noisy] == [c["claim"] for c in good]
+    for case, verdict in ((good, "holds"), (bad, "contradicted"), (noisy, "inconclusive")):
+        assert [(c["figure"], c["verdict"]) for c in case] == [(c["figure"], verdict) for c in case]
+        assert all(" [" in c["evidence"] for c in case)
 
 
 # ------------------------------------------------------------------- workflow

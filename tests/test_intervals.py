@@ -235,3 +235,32 @@ def test_intervals_of_proportions_are_clipped_to_the_unit_interval():
     assert out.loc["train_acc", "ci_high"] == 1.0 and out.loc["train_acc", "t_low"] < 1.0
     assert out.loc["tau", "ci_high"] > 5.0  # tau is not a proportion: not clipped
     assert out.loc["train_acc", "ci_method"] == "t over splits"  # no bootstrap given
+
+
+def test_two_sample_criterion_and_calibrated_counts():
+    """|diff| <= t(0.975, 8) sqrt((s^2 + b^2) / 5): 2.306 x sqrt((0.03^2 + 0.024^2) / 5)
+    = 0.0396 for Credit's AUC bound 0.024 (so a diff of 0.030 beyond the bound is
+    consistent, 0.045 is not); counts of the calibrated cells."""
+    from scipy import stats
+
+    half = stats.t.ppf(0.975, 8) * np.sqrt((0.03**2 + 0.024**2) / 5)
+    assert half == pytest.approx(0.0396, abs=1e-4)
+    assert paper_comparison.two_sample_consistent(0.030, 0.03, 0.024, 5)
+    assert not paper_comparison.two_sample_consistent(0.045, 0.03, 0.024, 5)
+    assert paper_comparison.two_sample_consistent(-0.039, 0.03, 0.024, 5)
+    # paper Credit AUC: Loss Orig 0.542, Loss Cal 0.648, Loss Cal-F 0.594
+    summary = pd.DataFrame(
+        [{"label": "Credit", "attack": a, "metric": "auc", "mean": m, "std": 0.03,
+          "n_splits": 5, "ci_low": m - 0.04, "ci_high": m + 0.04, "ci_method": "t"}
+         for a, m in [("loss_orig", 0.542 + 0.030), ("loss_cal", 0.648 + 0.010),
+                      ("loss_calf", 0.594 - 0.045)]]
+    )  # fmt: skip
+    acc = pd.DataFrame(columns=["label", "metric", "mean", "std", "n_splits"])
+    cmp = paper_comparison.compare_with_paper(
+        acc, summary, {"Credit": "Credit"}, ["loss_orig", "loss_cal", "loss_calf"]
+    )
+    assert cmp["calibrated"].tolist() == [False, True, True]
+    assert cmp["consistent_2sample"].tolist() == [True, True, False]
+    row = paper_comparison.agreement_counts(cmp).iloc[0]
+    assert row[["cells", "within_std", "cal_cells", "cal_within_std", "consistent_2sample"]
+               ].tolist() == [3, 1, 2, 1, 2]  # fmt: skip

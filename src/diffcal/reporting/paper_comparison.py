@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from diffcal.core.io import write_csv, write_text
 from diffcal.reporting import paper
@@ -56,6 +57,8 @@ def compare_with_paper(
                 name = f"{'AUC' if metric == 'auc' else 'Acc.'} {name}"
             lo, hi = ours.get("ci_low", np.nan), ours.get("ci_high", np.nan)
             known = bool(np.isfinite(lo) and np.isfinite(hi))
+            consistent = (two_sample_consistent(diff, ours["std"], bound, ours["n_splits"])
+                          if bound_key else pd.NA)  # fmt: skip
             rows.append({"table": table, "label": label, "paper_row": prow, "column": name,
                          "ours_mean": ours["mean"], "ours_std": ours["std"],
                          "n_splits": ours["n_splits"], "ci_low": lo, "ci_high": hi,
@@ -63,9 +66,22 @@ def compare_with_paper(
                          "paper_std_bound": bound if bound_key else np.nan,
                          "within_paper_std": (std_band(diff, bound) == STD_BANDS[0]
                                               if bound_key else pd.NA),
+                         "calibrated": bool(bound_key and column.endswith(("_cal", "_calf"))),
+                         "consistent_2sample": consistent,
                          "outside": bool(abs(diff) > tol),
                          "differs": bool(known and not lo <= pval <= hi)})  # fmt: skip
     return pd.DataFrame(rows, columns=COMPARISON_COLUMNS)
+
+
+def two_sample_consistent(diff: float, std: float, bound: float, n: int) -> bool:
+    """Whether |ours - paper| is within a two-sample 95 % t bound: both means over
+    ``n`` splits, ours with sample std ``std``, the paper's with its stated std bound
+    ``bound`` (taken as its std), ``2 (n - 1)`` degrees of freedom:
+    ``|diff| <= t_0.975 * sqrt((std^2 + bound^2) / n)``. Unlike the within-std
+    criterion it accounts for our own noise, and for the paper's mean being a mean."""
+    if n < 2 or not np.isfinite(std):
+        return bool(abs(diff) <= bound + 1e-12)
+    return bool(abs(diff) <= stats.t.ppf(0.975, 2 * (n - 1)) * np.sqrt((std**2 + bound**2) / n))
 
 
 #: Bands of |ours - paper| against the paper's std bound (comparison and counts).
@@ -85,10 +101,12 @@ def std_band(diff: float, bound: float) -> str:
 #: bound the paper's caption states (Tables 2-3 only); ``outside``: |diff| exceeds
 #: both that bound and our std; ``differs``: the paper's value lies outside our 95 %
 #: interval (``ci_low``..``ci_high``, method in ``ci_method``) - the only flag
-#: that marks a real difference.
+#: that marks a real difference. ``calibrated``: a Cal / Cal-F cell of Tables 2-3;
+#: ``consistent_2sample``: :func:`two_sample_consistent` (Tables 2-3).
 COMPARISON_COLUMNS = ["table", "label", "paper_row", "column", "ours_mean", "ours_std",
                       "n_splits", "ci_low", "ci_high", "ci_method", "paper", "diff",
-                      "paper_std_bound", "within_paper_std", "outside", "differs"]  # fmt: skip
+                      "paper_std_bound", "within_paper_std", "calibrated", "consistent_2sample",
+                      "outside", "differs"]  # fmt: skip
 
 
 def agreement_counts(cmp: pd.DataFrame) -> pd.DataFrame:
@@ -108,6 +126,9 @@ def agreement_counts(cmp: pd.DataFrame) -> pd.DataFrame:
             "within_std": pd.NA,
             "within_2std": pd.NA,
             "beyond_2std": pd.NA,
+            "cal_cells": pd.NA,
+            "cal_within_std": pd.NA,
+            "consistent_2sample": pd.NA,
             "differs": int(g["differs"].sum()),
         }
         bands = [std_band(d, b) for d, b in zip(g["diff"], g["paper_std_bound"], strict=True)]
@@ -115,9 +136,18 @@ def agreement_counts(cmp: pd.DataFrame) -> pd.DataFrame:
             for col, band in zip(("within_std", "within_2std", "beyond_2std"), STD_BANDS,
                                  strict=True):  # fmt: skip
                 row[col] = bands.count(band)
+            cal = g["calibrated"].astype(bool).to_numpy()
+            row["cal_cells"] = int(cal.sum())
+            row["cal_within_std"] = sum(b == STD_BANDS[0] for b, c in zip(bands, cal, strict=True)
+                                        if c)  # fmt: skip
+            row["consistent_2sample"] = int(g["consistent_2sample"].astype(bool).sum())
         rows.append(row)
-    return pd.DataFrame(rows, columns=["table", "label", "cells", "within_std", "within_2std",
-                                       "beyond_2std", "differs"])  # fmt: skip
+    return pd.DataFrame(rows, columns=COUNT_COLUMNS)
+
+
+#: Columns of comparison_counts.csv (the std criteria for Tables 2-3 only).
+COUNT_COLUMNS = ["table", "label", "cells", "within_std", "within_2std", "beyond_2std",
+                 "cal_cells", "cal_within_std", "consistent_2sample", "differs"]  # fmt: skip
 
 
 def write_comparison(acc_long, summary, paper_rows, attacks, out_dir: str) -> None:
@@ -166,7 +196,7 @@ def write_counts(cmp: pd.DataFrame, prefix: str) -> None:
     (:func:`label_group`): cells within the paper's std bound, within twice it,
     beyond, and cells where the paper's value lies outside our 95 % interval."""
     counts = agreement_counts(cmp)
-    cols = ["cells", "within_std", "within_2std", "beyond_2std", "differs"]
+    cols = COUNT_COLUMNS[2:]
     counts["group"] = counts["label"].map(label_group)
     totals = counts.groupby(["table", "group"], sort=False)[cols].sum(min_count=1).reset_index()
     totals["label"] = "all rows" + totals["group"].map(lambda g: f" ({g})" if g else "")
@@ -174,12 +204,17 @@ def write_counts(cmp: pd.DataFrame, prefix: str) -> None:
     both = both.sort_values("table", kind="stable").reset_index(drop=True)
     write_csv(both, f"{prefix}.csv")
     lines = ["# Cells of Tables 1-4 within the paper's stated std, and real differences", "",
-             "| Table | Rows | Cells | Within paper's std | Within 2x | Beyond 2x | Differs |",
-             "|---|---|---|---|---|---|---|"]  # fmt: skip
+             "| Table | Rows | Cells | Within paper's std | Within 2x | Beyond 2x | "
+             "Cal / Cal-F cells | of them within std | Two-sample consistent | Differs |",
+             "|---|---|---|---|---|---|---|---|---|---|"]  # fmt: skip
     for _, r in both.iterrows():
         cells = [r["table"], r["label"], *(r[c] for c in cols)]
         lines.append("| " + " | ".join("" if pd.isna(c) else str(c) for c in cells) + " |")
     lines += ["", "Paper's std: |ours - paper| against the std bound stated in the paper's "
-              "caption (Tables 2-3 only; Tables 1 and 4 state none). Differs: the paper's value "
-              "lies outside our 95% interval (comparison_with_paper.csv)."]  # fmt: skip
+              "caption (Tables 2-3 only; Tables 1 and 4 state none). Cal / Cal-F cells: the "
+              "calibrated cells (the paper's subject) and how many of them lie within the "
+              "paper's std. Two-sample consistent: |ours - paper| <= t(0.975, 2(T-1)) x "
+              "sqrt((our std^2 + paper's bound^2) / T), T our splits - a criterion that counts "
+              "our own noise and treats both values as means of T splits. Differs: the paper's "
+              "value lies outside our 95% interval (comparison_with_paper.csv)."]  # fmt: skip
     write_text(f"{prefix}.md", "\n".join(lines) + "\n")

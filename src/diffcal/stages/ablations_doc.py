@@ -44,6 +44,13 @@ def run_ablations_doc(
         "",
         "## The paper's claims",
         "",
+        "Verdicts: **holds** - the 95% interval of every effect the claim needs lies above "
+        "zero (effects oriented so that positive is what the paper says); "
+        "**contradicted** - one lies below zero; **inconclusive** - otherwise. Intervals: "
+        "Welch's, from each cell's mean, std and number of splits (unpaired: wider than a "
+        "paired interval for cells of the same models). Evidence: effect mean [95% "
+        "interval].",
+        "",
         "| Fig. | Dataset | Claim | Verdict | Evidence |",
         "|---|---|---|---|---|",
     ]
