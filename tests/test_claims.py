@@ -78,6 +78,16 @@ def test_a_claim_within_noise_is_inconclusive():
     assert "GN Cal-F - Orig" in row["cells"] and "5/6 hold, 0 contradicted" in row["cells"]
 
 
+def test_low_fpr_cells_state_the_fpr_resolution():
+    """39 non-members per split (Hepatitis): 1/39 = 0.026 > 1 % and 0.1 %: both TPRs
+    are TPR at FPR 0, and the deciding cells say so; 12,210 resolve both levels."""
+    out = claims.check_claims(_frame().assign(n_nonmembers=39), {})
+    cells = out.set_index("claim").loc["low_fpr", "cells"]
+    assert cells.endswith("FPR resolution 1/39 = 0.026 (1% and 0.1% FPR: TPR at FPR 0)")
+    out = claims.check_claims(_frame().assign(n_nonmembers=12210), {})
+    assert out.set_index("claim").loc["low_fpr", "cells"].endswith("1/12210 = 8.2e-05")
+
+
 def test_accuracy_claim_needs_a_majority_of_pairs():
     three = {(a, "acc"): 0.0 for a in ("loss_cal", "loss_calf", "gn_cal")}  # 3 of 6 lower
     assert _verdicts(_frame(three))["acc_not_reduced"] == "contradicted"  # not "most"

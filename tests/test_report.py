@@ -107,6 +107,7 @@ def test_every_generated_block_in_the_docs_equals_its_file():
     assert "docs/reproduction/paper_fidelity/comparison_counts.md" in quoted
     for d in docs:
         assert docsync.stale_blocks(d, root) == [], d
+        assert docsync.missing_images(d) == [], d
 
 
 def test_docsync_finds_a_stale_block_and_refreshes_it(tmp_path):
@@ -127,3 +128,13 @@ def test_docsync_finds_a_stale_block_and_refreshes_it(tmp_path):
     assert docsync.differing_files(run, copy) == []
     (copy / "x.csv").write_text("a\n2\n")
     assert docsync.differing_files(run, copy) == ["x.csv"]
+    # sub-folders (the figures' <dataset>/<variant>/ PNGs) are compared too
+    (run / "d/plain").mkdir(parents=True), (copy / "d/plain").mkdir(parents=True)
+    (
+        (run / "d/plain/f.png").write_bytes(b"\x89PNG1"),
+        (copy / "d/plain/f.png").write_bytes(b"\x89PNG2"),
+    )
+    assert docsync.differing_files(run, copy) == ["d/plain/f.png", "x.csv"]
+    # image links must resolve (relative to the document)
+    doc.write_text("![fig](copy/d/plain/f.png) ![gone](copy/d/none.png)\n")
+    assert docsync.missing_images(doc) == ["copy/d/none.png"]

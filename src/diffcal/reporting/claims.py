@@ -141,10 +141,26 @@ def _loss_rate(row: _Row, metric: str, label: str) -> Named:
     return [(f"{label} {name}", e) for name, e in _pairs(row, metric, scores=("loss",))]
 
 
+def fpr_resolution(row: _Row) -> str:
+    """ "FPR resolution 1/n = ..." for the fewest non-members of a split (the smallest
+    non-zero FPR a split can show; a TPR at a lower FPR is the TPR at FPR 0), or ""
+    where the row has no counts (the paper's tables)."""
+    if not row.has("loss_orig", "n_nonmembers"):
+        return ""
+    n = int(row.values("loss_orig", "n_nonmembers").min())
+    below = [lab for lab, f in (("1%", 0.01), ("0.1%", 0.001)) if f < 1 / n]
+    return f"; FPR resolution 1/{n} = {1 / n:.2g}" + (
+        f" ({' and '.join(below)} FPR: TPR at FPR 0)" if below else ""
+    )
+
+
 def low_fpr(row: _Row, _: str) -> Verdict:
     effects = _loss_rate(row, "tpr_at_fpr_0.01", "TPR@1%FPR")
     effects += _loss_rate(row, "tpr_at_fpr_0.001", "TPR@0.1%FPR")
-    return _judge(effects) if effects else ("not run", "")
+    if not effects:
+        return "not run", ""
+    verdict, cells = _judge(effects)
+    return verdict, cells + fpr_resolution(row)
 
 
 def high_precision(row: _Row, _: str) -> Verdict:

@@ -12,10 +12,13 @@ document gives its own heading). The quoted file is a copy of a run's output
 versioned). Commands (paths relative to
 the repository root)::
 
-    python -m diffcal.reporting.docsync check docs/*.md        # every block equals its file
+    python -m diffcal.reporting.docsync check docs/*.md        # every block equals its file,
+                                                               # every image link resolves
     python -m diffcal.reporting.docsync write docs/reproduction.md   # refresh the blocks
     python -m diffcal.reporting.docsync same results/tables/paper docs/reproduction/paper
         # every file of the copy equals the run's file of the same name, byte for byte
+    python -m diffcal.reporting.docsync same results/figures docs/reproduction/paper/figures
+        # the same for the copied Figures 1-2 (PNGs in <dataset>/<variant>/)
 
 Each exits 1 and names the offending block or file when something differs.
 """
@@ -75,14 +78,26 @@ def refresh(doc: Path, root: Path) -> int:
 
 
 def differing_files(run_dir: Path, copy_dir: Path) -> list[str]:
-    """Names of the files in ``copy_dir`` that differ from (or are missing in)
-    ``run_dir``."""
+    """Paths (relative to ``copy_dir``, sub-folders included: the figures' PNGs
+    under ``<dataset>/<variant>/``) of the files in ``copy_dir`` that differ from
+    (or are missing in) ``run_dir``."""
     out = []
-    for f in sorted(p for p in copy_dir.iterdir() if p.is_file()):
-        other = run_dir / f.name
+    for f in sorted(p for p in copy_dir.rglob("*") if p.is_file()):
+        rel = f.relative_to(copy_dir)
+        other = run_dir / rel
         if not other.is_file() or other.read_bytes() != f.read_bytes():
-            out.append(f.name)
+            out.append(str(rel))
     return out
+
+
+IMAGE = re.compile(r"!\[[^\]]*\]\(([^)\s]+)\)")
+
+
+def missing_images(doc: Path) -> list[str]:
+    """Image links of ``doc`` (``![..](path)``, relative to its folder) whose file is
+    missing."""
+    text = doc.read_text(encoding="utf-8")
+    return [p for p in IMAGE.findall(text) if "://" not in p and not (doc.parent / p).is_file()]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -112,6 +127,9 @@ def main(argv: list[str] | None = None) -> int:
         else:
             for path in stale_blocks(doc, root):
                 print(f"{doc}: the block of {path} differs from the file")
+                status = 1
+            for path in missing_images(doc):
+                print(f"{doc}: the image {path} is missing")
                 status = 1
     return status
 

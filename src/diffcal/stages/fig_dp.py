@@ -88,15 +88,32 @@ def run_fig_dp(
     )
     write_csv(pd.concat([roc, pr], ignore_index=True), out_curves)
 
+    plot_dp(summary, roc, pr, title=title, out_png=out_png, out_pdf=out_pdf)
+
+
+#: Floor of the log-log ROC axes: a mean TPR (or FPR) of 0 is drawn there.
+LOG_FLOOR = 1e-4
+
+
+def plot_dp(
+    summary: pd.DataFrame, roc: pd.DataFrame, pr: pd.DataFrame, *, title: str, out_png: str,
+    out_pdf: str,
+) -> None:  # fmt: skip
+    """Figure 6 from its CSVs (``summary``: fig6_dp.csv; ``roc`` / ``pr``: the rows of
+    fig6_curves.csv with an ``fpr`` / a ``recall``): per DP variant, the log-log ROC
+    and the precision-recall curve of loss Orig and Cal, the undefended variants
+    dotted. A mean TPR of 0 cannot sit on a log axis: it is drawn at the axis floor
+    with a down-pointing marker, and the panel says so."""
     eps = summary.groupby("variant", sort=False)["epsilon_mean"].first()
     private = [v for v in eps.index if np.isfinite(eps[v])]
     private.sort(key=lambda v: -eps[v])
     undefended = [v for v in eps.index if not np.isfinite(eps[v])]
     plt = pyplot()
-    fig, axes = plt.subplots(2, len(private), figsize=(3.2 * len(private), 6.2), squeeze=False)
+    fig, axes = plt.subplots(2, len(private), figsize=(3.6 * len(private), 7.0), squeeze=False)
     colors = {"loss_orig": "tab:blue", "loss_cal": "tab:orange"}
     for col, v in enumerate(private):
         ax_roc, ax_pr = axes[0, col], axes[1, col]
+        zeros = False
         for vv, style in [(v, "-")] + [(u, ":") for u in undefended]:
             for a, color in colors.items():
                 r = roc[(roc["variant"] == vv) & (roc["attack"] == a)]
@@ -104,20 +121,29 @@ def run_fig_dp(
                 auc = summary[(summary["variant"] == vv) & (summary["attack"] == a)]["auc_mean"]
                 tag = " undefended" if style == ":" else ""
                 lab = f"{column_label(a)}{tag} (AUC {float(auc.iloc[0]):.3f})"
-                ax_roc.plot(r["fpr"].clip(lower=1e-4), r["tpr_mean"], style, color=color, label=lab)
+                fpr, tpr = r["fpr"].clip(lower=LOG_FLOOR), r["tpr_mean"]
+                ax_roc.plot(fpr, tpr.clip(lower=LOG_FLOOR), style, color=color, label=lab)
+                zero = (tpr <= 0).to_numpy()
+                if zero.any():
+                    zeros = True
+                    ax_roc.plot(fpr[zero], np.full(zero.sum(), LOG_FLOOR), "v", color=color,
+                                ms=3, markevery=max(1, int(zero.sum()) // 8))  # fmt: skip
                 ax_pr.plot(p["recall"], p["precision_mean"], style, color=color)
-        ax_roc.plot([1e-4, 1], [1e-4, 1], color="grey", lw=0.5)
+        ax_roc.plot([LOG_FLOOR, 1], [LOG_FLOOR, 1], color="grey", lw=0.5)
         ax_roc.set(
             xscale="log",
             yscale="log",
-            xlim=(1e-4, 1),
-            ylim=(1e-4, 1.05),
+            xlim=(LOG_FLOOR, 1),
+            ylim=(LOG_FLOOR * 0.8, 1.05),
             xlabel="False positive rate",
             ylabel="True positive rate",
             title=f"epsilon = {eps[v]:g}",
         )
+        if zeros:
+            ax_roc.text(0.98, 0.08, f"\u25bc mean TPR 0, drawn at {LOG_FLOOR:g}", ha="right",
+                        transform=ax_roc.transAxes, fontsize=7)  # fmt: skip
         ax_pr.set(xlabel="Recall", ylabel="Precision", ylim=(0.3, 1.02))
-        ax_roc.legend(fontsize=6, loc="lower right")
+        ax_roc.legend(fontsize=7.5, loc="upper left")
     fig.suptitle(f"{title}: DP-SGD targets, loss Orig vs Cal (dotted: undefended)")
     fig.tight_layout()
     savefig(fig, out_png, out_pdf)

@@ -54,11 +54,28 @@ def run_fig_references(
     per_split = pd.DataFrame(rows)
     summary = mean_std_wide(per_split, ["variant", "shadow_size", "attack", "k"], ["auc", "acc"])
     write_csv(summary, out_csv)
+    plot_references(summary, title=title, max_k=max_k, out_png=out_png, out_pdf=out_pdf)
+
+
+def plot_references(
+    summary: pd.DataFrame, *, title: str, max_k: int, out_png: str, out_pdf: str
+) -> None:
+    """Figure 5 from its CSV (``summary``: variant, shadow_size, attack, k,
+    auc_mean / _std, acc_mean / _std): AUC and accuracy against K, one colour per
+    shadow-set size, solid for forgetting and dashed for scratch references; the
+    legend sits right of the panels (inside it covered the lowest curve) and names
+    the line styles."""
+    from matplotlib.lines import Line2D
+
     plt = pyplot()
-    fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
-    palette = plt.get_cmap("viridis")(np.linspace(0, 0.85, len(scores)))
+    fig, axes = plt.subplots(1, 2, figsize=(11.5, 3.8))
+    variants = list(dict.fromkeys(summary["variant"]))
+    palette = plt.get_cmap("viridis")(np.linspace(0, 0.85, len(variants)))
     styles = {"loss_calf": "-", "loss_cal": "--"}
-    for color, variant in zip(palette, scores, strict=True):
+    handles = []
+    for color, variant in zip(palette, variants, strict=True):
+        size = int(summary.loc[summary["variant"] == variant, "shadow_size"].iloc[0])
+        handles.append(Line2D([], [], color=color, marker="o", ms=3, label=f"{size} samples"))
         for attack, style in styles.items():
             s = summary[(summary["variant"] == variant) & (summary["attack"] == attack)]
             for ax, metric in zip(axes, ("auc", "acc"), strict=True):
@@ -71,13 +88,16 @@ def run_fig_references(
                     ms=3,
                     capsize=2,
                     color=color,
-                    label=f"{column_label(attack)}, {int(s['shadow_size'].iloc[0])} samples",
                 )
+    handles += [Line2D([], [], color="black", ls=style, label=f"{column_label(a)} "
+                       f"({'forgetting' if a == 'loss_calf' else 'scratch'})")
+                for a, style in styles.items()]  # fmt: skip
     for ax, name in zip(axes, ("AUC", "Accuracy"), strict=True):
         ax.set(xlabel="Number of reference models K", ylabel=name)
         ax.set_xticks(range(1, max_k + 1))
-    axes[0].legend(fontsize=6)
-    fig.suptitle(f"{title}: first K references (solid: forgetting, dashed: scratch)")
-    fig.tight_layout()
+    fig.legend(handles=handles, loc="center right", fontsize=8, title="shadow-set size / kind",
+               title_fontsize=8)  # fmt: skip
+    fig.suptitle(f"{title}: calibrated loss with the first K references (mean ± std over splits)")
+    fig.tight_layout(rect=(0, 0, 0.84, 1))
     savefig(fig, out_png, out_pdf)
     plt.close(fig)
