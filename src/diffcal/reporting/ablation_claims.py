@@ -52,10 +52,13 @@ def claims(
     out = []
 
     def add(fig, ds, claim, effects, rule="all", verdict=None):
-        if verdict is None:
+        if not effects:  # one setting only (a smoke config): nothing to compare
+            verdict, effects = "not testable here", []
+        elif verdict is None:
             verdict = combine([e.verdict for _, e in effects], rule)
+        evidence = _text(effects) or "fewer than two settings in this run"
         out.append({"figure": fig, "dataset": ds, "claim": claim, "verdict": verdict,
-                    "evidence": _text(effects)})  # fmt: skip
+                    "evidence": evidence})  # fmt: skip
 
     for ds, path in fig3.items():
         s = pd.read_csv(path)
