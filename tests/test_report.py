@@ -138,3 +138,20 @@ def test_docsync_finds_a_stale_block_and_refreshes_it(tmp_path):
     # image links must resolve (relative to the document)
     doc.write_text("![fig](copy/d/plain/f.png) ![gone](copy/d/none.png)\n")
     assert docsync.missing_images(doc) == ["copy/d/none.png"]
+
+
+def test_hypotheses_summary_is_what_its_script_writes(tmp_path):
+    """docs/reproduction/hypotheses/summary.md (quoted in docs/reproduction.md) is the
+    output of docs/checks/hypotheses.py on the committed comparison CSVs."""
+    import runpy
+
+    root = Path(__file__).resolve().parents[1]
+    out = tmp_path / "summary.md"
+    import sys
+
+    argv, sys.argv = sys.argv, ["hypotheses.py", str(out)]
+    try:
+        runpy.run_path(str(root / "docs/checks/hypotheses.py"), run_name="__main__")
+    finally:
+        sys.argv = argv
+    assert out.read_text() == (root / "docs/reproduction/hypotheses/summary.md").read_text()

@@ -1,0 +1,116 @@
+"""Epsilon lower bounds (diffcal.attacks.privacy) against their oracles: scipy's exact
+binomial interval, randomized response with a known epsilon, the closed-form GDP
+curve, and a case built to catch thresholds picked on the evaluation set."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from diffcal.attacks import privacy
+
+
+def test_clopper_pearson_matches_scipys_exact_interval():
+    # scipy's two-sided exact interval at confidence 1 - 2a has the one-sided
+    # (1 - a) bounds as its ends.
+    for k, n in [(0, 20), (3, 20), (17, 20), (20, 20), (250, 1000)]:
+        ci = stats.binomtest(k, n).proportion_ci(confidence_level=0.90, method="exact")
+        assert privacy.clopper_pearson_upper(k, n, 0.05) == pytest.approx(ci.high, abs=1e-12)
+        assert privacy.clopper_pearson_lower(k, n, 0.05) == pytest.approx(ci.low, abs=1e-12)
+    # arrays of counts: the beta quantiles elementwise (k = n: 1)
+    np.testing.assert_allclose(
+        privacy.clopper_pearson_upper(np.array([0, 5, 10]), 10, 0.01),
+        [stats.beta.ppf(0.99, 1, 10), stats.beta.ppf(0.99, 6, 5), 1.0],
+    )
+
+
+def _randomized_response(eps: float, n: int, seed: int):
+    """Each sample's output equals its membership bit with probability
+    e^eps / (1 + e^eps): an eps-DP mechanism, the attack score is the output."""
+    rng = np.random.default_rng(seed)
+    member = np.repeat([True, False], n)
+    keep = rng.random(2 * n) < np.exp(eps) / (1 + np.exp(eps))
+    return np.where(keep, member, ~member).astype(float), member
+
+
+@pytest.mark.parametrize("eps", [0.5, 1.0, 2.0])
+def test_randomized_response_bound_is_below_and_close_to_epsilon(eps):
+    sel_s, sel_m = _randomized_response(eps, 2000, seed=1)
+    thr = privacy.select_thresholds(sel_s, sel_m, delta=1e-5)
+    s, m = _randomized_response(eps, 50_000, seed=2)
+    b = privacy.epsilon_lower_bound(s, m, thr, delta=1e-5, alpha=0.05)
+    assert 0.9 * eps < b.epsilon < eps, b  # eps 0.5: 0.473; 1: 0.98; 2: 1.97
+    assert b.threshold == 1.0 and b.n_members == b.n_nonmembers == 50_000
+    # fewer samples: still below, further from eps
+    s, m = _randomized_response(eps, 500, seed=3)
+    small = privacy.epsilon_lower_bound(s, m, thr, delta=1e-5)
+    assert small.epsilon < b.epsilon < eps
+
+
+def test_bound_holds_with_its_confidence_on_repeated_experiments():
+    """eps = 1 randomized response, 200 samples a class, 200 repetitions: the 95 %
+    bound exceeds the true epsilon in at most ~5 % of them (here: counted)."""
+    over = sum(
+        privacy.epsilon_lower_bound(*_randomized_response(1.0, 200, seed=s), [1.0],
+                                    delta=1e-5).epsilon > 1.0
+        for s in range(200)
+    )  # fmt: skip
+    assert over <= 10  # binomial(200, <= 0.05): 10 is its mean + 1.6 sd
+
+
+def test_thresholds_picked_on_the_evaluation_set_are_caught():
+    """A mechanism with no privacy loss (members and non-members score alike): the
+    best of 200 thresholds picked on the evaluation samples themselves, without
+    a correction, "shows" epsilon > 0.3; chosen on a disjoint set and corrected, the
+    bound is 0. Passing the evaluation ids as the selection ids is refused."""
+    rng = np.random.default_rng(0)
+    s, m = rng.normal(size=400), np.repeat([True, False], 200)
+    grid = np.quantile(s, np.linspace(0.005, 0.995, 200))
+    fp = np.array([(s[~m] >= t).sum() for t in grid]) / 200
+    fn = np.array([(s[m] < t).sum() for t in grid]) / 200
+    naive = privacy.epsilon_from_rates(np.maximum(fp, 1e-9), np.maximum(fn, 1e-9), 1e-5).max()
+    assert naive > 0.3
+    sel = rng.normal(size=400)
+    thr = privacy.select_thresholds(sel, m, delta=1e-5, k=5)
+    assert privacy.epsilon_lower_bound(s, m, thr, delta=1e-5).epsilon == 0.0
+    ids = np.arange(400)
+    with pytest.raises(ValueError, match="chosen on 400 samples of the evaluation set"):
+        privacy.epsilon_lower_bound(s, m, grid, delta=1e-5, ids=ids, selection_ids=ids)
+
+
+def test_epsilon_from_rates_closed_form():
+    # FPR 0.1, FNR 0.2, delta 0: max(log(0.8 / 0.1), log(0.9 / 0.2)) = log 8
+    assert privacy.epsilon_from_rates([0.1], [0.2], 1e-12)[0] == pytest.approx(np.log(8))
+    assert privacy.epsilon_from_rates([0.6], [0.6], 1e-5)[0] == 0.0  # worse than chance
+
+
+def test_gdp_conversion_against_the_closed_form_curve():
+    mu = 1.0
+    # a point on the mu-GDP trade-off curve gives mu back
+    alpha = 0.05
+    beta = stats.norm.cdf(stats.norm.ppf(1 - alpha) - mu)
+    assert privacy.gdp_mu_lower_bound(alpha, beta) == pytest.approx(mu)
+    eps = privacy.gdp_epsilon(mu, 1e-5)
+    delta_at = stats.norm.cdf(-eps / mu + mu / 2) - np.exp(eps) * stats.norm.cdf(-eps / mu - mu / 2)
+    assert delta_at == pytest.approx(1e-5, rel=1e-6)
+    assert 3.0 < eps < 5.0  # 1-GDP at delta 1e-5 is about (4.4, 1e-5)-DP
+    assert privacy.gdp_epsilon(0.0, 1e-5) == 0.0
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [({"delta": 0.0}, "delta must lie in"), ({"delta": 1.5}, "delta must lie in"),
+     ({"delta": 1e-5, "alpha": 0.0}, "alpha must lie in"),
+     ({"delta": 1e-5, "members": 0}, "need members and non-members"),
+     ({"delta": 1e-5, "thresholds": []}, "at least one finite threshold")],
+)  # fmt: skip
+def test_bad_input_is_one_line(kwargs, match):
+    kwargs = dict(kwargs)
+    n_in = kwargs.pop("members", 5)
+    thr = kwargs.pop("thresholds", [0.5])
+    s = np.linspace(0, 1, 10)
+    m = np.arange(10) < n_in
+    with pytest.raises(ValueError, match=match) as err:
+        privacy.epsilon_lower_bound(s, m, thr, **kwargs)
+    assert "\n" not in str(err.value)
