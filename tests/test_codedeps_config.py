@@ -42,6 +42,11 @@ def test_module_closure_follows_imports():
     assert "diffcal.stages.tune_forget" not in train
     assert not any(m.startswith("diffcal.data.sources") for m in train)
     assert "diffcal.data.registry" not in train
+    # issue 25: the epsilon bounds are in fig_dp's digest, in no training / scoring /
+    # attack rule's, so adding them reruns the figure only
+    assert "diffcal.attacks.privacy" in module_closure("diffcal.stages.fig_dp", SRC)
+    for stage in ("train_base", "train_scratch", "train_forget", "tune_forget", "score", "attack"):
+        assert "diffcal.attacks.privacy" not in module_closure(f"diffcal.stages.{stage}", SRC)
 
 
 def test_code_digest_changes_with_dependency(tmp_path):

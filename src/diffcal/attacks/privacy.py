@@ -202,3 +202,51 @@ def gdp_epsilon(mu: float, delta: float) -> float:
     while gap(hi) > 0:
         hi *= 2.0
     return float(optimize.brentq(gap, 0.0, hi, xtol=1e-10))
+
+
+def split_epsilon_bound(
+    select_scores: np.ndarray,
+    select_member: np.ndarray,
+    eval_scores: np.ndarray,
+    eval_member: np.ndarray,
+    *,
+    delta: float,
+    alpha: float = 0.05,
+    k: int = 5,
+) -> EpsilonBound:
+    """The protocol of one split: the ``k`` best thresholds of the
+    threshold-selection set (the shadow's samples, scored as the attack scores them;
+    (n_s,) arrays) are fixed, then :func:`epsilon_lower_bound` counts the errors on
+    the evaluation set ((n_e,) arrays; the target's members and non-members), with
+    the Bonferroni factor k."""
+    thr = select_thresholds(select_scores, select_member, delta=delta, k=k)
+    return epsilon_lower_bound(eval_scores, eval_member, thr, delta=delta, alpha=alpha)
+
+
+#: Above this RDP epsilon the PRV accountant is not asked: at epsilon ~1000 its
+#: domain overflows (opacus 1.6 returns infinity after ~4 minutes).
+PRV_MAX_EPSILON = 200.0
+
+
+def prv_epsilon(noise_multiplier: float, sample_rate: float, steps: int, delta: float,
+                rdp_epsilon: float | None = None) -> float:  # fmt: skip
+    """Epsilon of DP-SGD (Poisson ``sample_rate``, ``steps`` steps, Gaussian noise of
+    ``noise_multiplier``) at ``delta`` by Opacus' PRV accountant (Gopi et al., 2021),
+    tighter than the RDP bound we train with. NaN where ``rdp_epsilon`` exceeds
+    :data:`PRV_MAX_EPSILON` (not computed) or the accountant fails."""
+    _check_level("delta", delta)
+    if rdp_epsilon is not None and rdp_epsilon > PRV_MAX_EPSILON:
+        return float("nan")
+    import warnings
+
+    from opacus.accountants import PRVAccountant
+
+    acc = PRVAccountant()
+    acc.history = [(float(noise_multiplier), float(sample_rate), int(steps))]
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            eps = float(acc.get_epsilon(delta))
+    except (ValueError, RuntimeError, OverflowError):
+        return float("nan")
+    return eps if np.isfinite(eps) else float("nan")

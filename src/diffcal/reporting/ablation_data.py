@@ -38,21 +38,37 @@ def loss_setting(sc: pd.DataFrame, sp: pd.DataFrame, setting: str, ref_model: st
     return roles == in_role, target, refs
 
 
+#: delta of the empirical bounds of a non-private target (that of the DP variants).
+DEFAULT_DELTA = 1e-5
+
+
 def dp_info(paths: Sequence[str]) -> pd.DataFrame:
-    """Per split: requested and spent epsilon and accuracies of the DP targets."""
+    """Per split: requested and spent epsilon (RDP accountant, as trained; PRV
+    accountant on the same noise, sampling rate and steps), delta and accuracies of
+    the DP targets (epsilon infinite, delta :data:`DEFAULT_DELTA` for undefended ones)."""
+    from diffcal.attacks.privacy import prv_epsilon
     from diffcal.training.model_files import load_models
 
     rows = []
     for p in paths:
         for e in load_models(p)[1]:
+            private = "dp_steps" in e
+            spent = e.get("dp_epsilon_spent", np.inf)
             rows.append(
                 {
                     "split": int(e["split"]),
                     "train_acc": e["train_acc"],
                     "test_acc": e["test_acc"],
                     "epsilon": e.get("dp_epsilon", np.inf),
-                    "epsilon_spent": e.get("dp_epsilon_spent", np.inf),
+                    "epsilon_spent": spent,
+                    # Poisson sampling: one step per expected batch, so the sampling
+                    # rate is epochs / steps.
+                    "epsilon_prv": prv_epsilon(
+                        e["dp_noise_multiplier"], e["recipe"]["epochs"] / e["dp_steps"],
+                        e["dp_steps"], e["dp_delta"], rdp_epsilon=spent,
+                    ) if private else np.inf,
                     "noise_multiplier": e.get("dp_noise_multiplier", 0.0),
+                    "delta": e.get("dp_delta", DEFAULT_DELTA),
                 }
-            )
+            )  # fmt: skip
     return pd.DataFrame(rows)

@@ -88,11 +88,13 @@ def run_ablations_doc(
             [
                 "epsilon",
                 "epsilon_spent",
+                "epsilon_prv",
                 "attack",
                 "test_acc",
                 "auc",
                 "tpr_at_fpr_0.01",
                 "avg_precision",
+                "epsilon_lb",
             ],
         ),
     ]:
