@@ -135,3 +135,25 @@ def test_split_bound_chooses_thresholds_on_the_selection_set():
     s, m = _randomized_response(1.0, 20_000, seed=5)
     b = privacy.split_epsilon_bound(sel_s, sel_m, s, m, delta=1e-5, k=5)
     assert 0.8 < b.epsilon < 1.0 and b.n_thresholds == 2  # a 0/1 score: 2 distinct values
+
+
+def test_one_run_audit_on_randomized_response_canaries():
+    """m canaries, each in with a fair coin; an eps-DP randomized-response "model"
+    reveals each canary's bit with probability e^eps / (1 + e^eps); the audit guesses
+    on its most and least confident canaries. The bound stays below eps and comes
+    close with many guesses; a score that ignores the bits shows nothing."""
+    rng = np.random.default_rng(7)
+    eps, m = 2.0, 20_000
+    included = rng.random(m) < 0.5
+    shown = np.where(rng.random(m) < np.exp(eps) / (1 + np.exp(eps)), included, ~included)
+    scores = shown + rng.random(m) * 1e-3  # tie-break within each revealed value
+    r, v = privacy.one_run_guesses(scores, included, k_pos=m // 2, k_neg=m // 2)
+    lb = privacy.one_run_epsilon_lower_bound(r, v)
+    assert 0.9 * eps < lb < eps
+    r0, v0 = privacy.one_run_guesses(rng.random(m), included, k_pos=500, k_neg=500)
+    assert privacy.one_run_epsilon_lower_bound(r0, v0) < 0.2
+    # the binomial tail at the bound is alpha (scipy's survival function)
+    p = 1 / (1 + np.exp(-lb))
+    assert stats.binom.sf(v - 1, r, p) == pytest.approx(0.05, rel=1e-6)
+    with pytest.raises(ValueError, match="k_pos \\+ k_neg"):
+        privacy.one_run_guesses(scores, included, k_pos=m, k_neg=1)

@@ -250,3 +250,48 @@ def prv_epsilon(noise_multiplier: float, sample_rate: float, steps: int, delta: 
     except (ValueError, RuntimeError, OverflowError):
         return float("nan")
     return eps if np.isfinite(eps) else float("nan")
+
+
+def one_run_guesses(
+    scores: np.ndarray, included: np.ndarray, k_pos: int, k_neg: int
+) -> tuple[int, int]:
+    """Guesses of the one-run audit (Steinke, Nasr, Jagielski, 2023) on m canaries:
+    "in" for the ``k_pos`` highest ``scores`` (m,), "out" for the ``k_neg`` lowest,
+    abstain on the rest; ``included`` (m,) bool says which canaries the training run
+    saw (a seeded fair coin each). Returns (guesses made, correct guesses)."""
+    s = np.asarray(scores, dtype=np.float64)
+    inc = np.asarray(included, dtype=bool)
+    if s.shape != inc.shape or s.ndim != 1:
+        raise ValueError(f"scores {s.shape} and included {inc.shape} must be equal 1-d shapes")
+    if k_pos < 0 or k_neg < 0 or k_pos + k_neg > len(s):
+        raise ValueError(f"need 0 <= k_pos + k_neg <= m = {len(s)}, got {k_pos} + {k_neg}")
+    order = np.argsort(s, kind="stable")
+    correct = int(inc[order[len(s) - k_pos :]].sum()) if k_pos else 0
+    correct += int((~inc[order[:k_neg]]).sum())
+    return k_pos + k_neg, correct
+
+
+def one_run_epsilon_lower_bound(n_guesses: int, n_correct: int, alpha: float = 0.05) -> float:
+    """(1 - ``alpha``) lower bound on epsilon (pure DP, delta = 0) from a one-run audit
+    with ``n_guesses`` guesses of which ``n_correct`` are right: under epsilon-DP the
+    number of correct guesses is dominated by Binomial(r, e^eps / (1 + e^eps))
+    (Steinke, Nasr, Jagielski, 2023, Theorem 2), so every epsilon with
+    P[Binomial(r, p(eps)) >= v] < alpha is rejected; returns the largest rejected
+    epsilon (0 when even epsilon 0 is not rejected). The delta > 0 form of their
+    Theorem 3 is not implemented."""
+    _check_level("alpha", alpha)
+    r, v = int(n_guesses), int(n_correct)
+    if r < 1 or not 0 <= v <= r:
+        raise ValueError(f"need 1 <= guesses and 0 <= correct <= guesses, got {r}, {v}")
+
+    def tail(eps: float) -> float:  # P[Bin(r, p(eps)) >= v], increasing in eps
+        return float(stats.binom.sf(v - 1, r, 1.0 / (1.0 + np.exp(-eps))))
+
+    if tail(0.0) >= alpha:
+        return 0.0
+    hi = 1.0
+    while tail(hi) < alpha:
+        hi *= 2.0
+        if hi > 1e4:
+            return float("inf")
+    return float(optimize.brentq(lambda e: tail(e) - alpha, 0.0, hi, xtol=1e-10))
