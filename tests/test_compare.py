@@ -223,3 +223,23 @@ def test_comparison_doc_shows_the_generated_tables_and_they_recompute_from_the_c
                 assert cells[cols.index(metric_label(r["metric"]))] == cell(r, r["metric"] != "auc")
                 checked += 1
     assert checked >= 3 * 8 * 5
+
+
+def test_compare_claims_are_paired_effects_with_verdicts():
+    """RMIA offline ahead of LiRA offline by 0.3-0.5 points in every split: holds;
+    online, ahead in one split and behind in two: inconclusive; the verdict rows
+    carry the effect's interval."""
+    from diffcal.stages.compare_report import claims_section
+
+    rows = []
+    for t, (off, on) in enumerate([(0.003, 0.002), (0.004, -0.001), (0.005, -0.002)]):
+        for a, v in [("rmia_offline", 0.01 + off), ("lira_offline", 0.01),
+                     ("rmia_online", 0.01 + on), ("lira_online", 0.01)]:  # fmt: skip
+            rows.append({"dataset": "d", "variant": "v", "label": "D", "split": t,
+                         "budget": 1, "attack": a, "tpr_at_0.001": v})  # fmt: skip
+    lines = claims_section(pd.DataFrame(rows), [{"dataset": "d", "variant": "v", "label": "D"}],
+                           [1], [0.001])  # fmt: skip
+    table = [ln for ln in lines if ln.startswith("| ") and "RMIA" in ln]
+    assert len(table) == 2
+    assert table[0].endswith("| D | 1 | +0.40 [+0.15, +0.65] | holds |")
+    assert table[1].endswith("| inconclusive |")

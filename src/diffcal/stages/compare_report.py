@@ -116,8 +116,63 @@ def run_compare_report(
                 index=pd.Index([LABELS[a] for a in attacks], name="Attack"),
             )
             out += markdown_rows(table) + [""]
+    out += claims_section(per_split, runs, budgets, fpr_levels)
     write_text(md, "\n".join(out))
     figure(runs, curves, attacks, top, png, pdf)
+
+
+#: Claims judged on the comparison: (who claims it, the claim, attack a, attack b,
+#: budget "min" / "max"): the effect is a - b, TPR at the lowest FPR level resolved.
+COMPARE_CLAIMS = [
+    ("RMIA", "offline RMIA has more power than offline LiRA at low FPR with few references",
+     "rmia_offline", "lira_offline", "min"),
+    ("RMIA", "online RMIA has more power than online LiRA at low FPR with few references",
+     "rmia_online", "lira_online", "min"),
+    ("LiRA", "online LiRA beats the calibrated loss (Watson et al.) at low FPR",
+     "lira_online", "calibrated_loss", "max"),
+    ("this paper", "the calibrated loss beats the uncalibrated loss at low FPR",
+     "calibrated_loss", "loss", "max"),
+]  # fmt: skip
+
+
+def claims_section(
+    per_split: pd.DataFrame,
+    runs: Sequence[Mapping[str, Any]],
+    budgets: Sequence[int],
+    fpr_levels: Sequence[float],
+) -> list[str]:
+    """Markdown lines: every claim of :data:`COMPARE_CLAIMS` on every run, as a
+    paired effect over splits (TPR at 0.1 % FPR, or the lowest level given, of a
+    minus b at the smallest / largest budget) with its 95 % t-interval and verdict
+    (:mod:`diffcal.reporting.verdicts`). ``per_split``: the runs' compare_metrics rows
+    with ``dataset``, ``variant``, ``label``."""
+    from diffcal.reporting.verdicts import paired_effect
+
+    level = 0.001 if 0.001 in fpr_levels else min(fpr_levels)
+    col = fpr_column(level)
+    lines = ["## Claims judged on these runs", "",
+             f"Effect: TPR@{level * 100:g}%FPR of the first attack minus the second's, in "
+             "points of percent, paired by split; 95 % t-interval over splits. **holds**: "
+             "the interval lies above 0; **contradicted**: below; **inconclusive**: "
+             "otherwise (one split: the point).", "",
+             "| Claim (by) | Dataset | M | Effect | Verdict |",
+             "|---|---|---|---|---|"]  # fmt: skip
+    for who, claim, a, b, which in COMPARE_CLAIMS:
+        m = min(budgets) if which == "min" else max(budgets)
+        for r in runs:
+            s = per_split[
+                (per_split["dataset"] == r["dataset"])
+                & (per_split["variant"] == r["variant"])
+                & (per_split["budget"] == m)
+            ]
+            x = s[s["attack"] == a].set_index("split")[col]
+            y = s[s["attack"] == b].set_index("split")[col]
+            if x.empty or y.empty:
+                continue
+            e = paired_effect(100 * (x - y.reindex(x.index)).to_numpy())
+            lines.append(f"| {claim} ({who}) | {r['label']} | {m} | {e.text(2)} | "
+                         f"{e.verdict} |")  # fmt: skip
+    return lines + [""]
 
 
 def first_split(scores: str, budget: int) -> pd.DataFrame:
