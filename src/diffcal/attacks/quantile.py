@@ -1,0 +1,114 @@
+"""Difficulty calibration without reference models: quantile-regression membership
+inference (Bertran et al., NeurIPS 2023).
+
+One regressor, trained on public *non-members* only, predicts for each sample x a
+high quantile q_tau(x) of the score a non-member like x gets from the target; the
+attack's score is ``s(x) - q_tau(x)`` (higher = more likely a member), a per-sample
+threshold in the spirit of the paper's difficulty calibration at the cost of one
+small model instead of K references.
+
+Written here: scikit-learn's quantile models (``GradientBoostingRegressor(loss=
+"quantile")``, ``QuantileRegressor``) do not scale to our image inputs and do not run
+on a GPU; the regressor is a small MLP trained with the pinball loss in torch, and
+the tests compare its loss with scikit-learn's ``mean_pinball_loss`` and its fit with
+``GradientBoostingRegressor(loss="quantile")`` on a toy case.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+def pinball_loss(y: np.ndarray, q: np.ndarray, tau: float) -> float:
+    """Mean pinball (quantile) loss of predictions ``q`` (n,) for targets ``y`` (n,) at
+    level ``tau`` in (0, 1): mean of ``max(tau (y - q), (tau - 1)(y - q))``."""
+    if not 0.0 < tau < 1.0:
+        raise ValueError(f"tau must lie in (0, 1), got {tau!r}")
+    d = np.asarray(y, dtype=np.float64) - np.asarray(q, dtype=np.float64)
+    return float(np.mean(np.maximum(tau * d, (tau - 1.0) * d)))
+
+
+@dataclass(frozen=True)
+class QuantileModel:
+    """A fitted quantile regressor: standardisation of the inputs and targets, and
+    the MLP's state (CPU tensors)."""
+
+    tau: float
+    x_mean: np.ndarray
+    x_std: np.ndarray
+    y_mean: float
+    y_std: float
+    state: dict
+    hidden: int
+
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        """(n, d) inputs -> (n,) predicted tau-quantiles of the score."""
+        import torch
+
+        net = _mlp(x.shape[1], self.hidden)
+        net.load_state_dict(self.state)
+        xs = torch.as_tensor((x - self.x_mean) / self.x_std, dtype=torch.float32)
+        with torch.no_grad():
+            out = net(xs).squeeze(1).double().numpy()
+        return out * self.y_std + self.y_mean
+
+
+def _mlp(d: int, hidden: int):
+    import torch
+
+    return torch.nn.Sequential(
+        torch.nn.Linear(d, hidden), torch.nn.ReLU(), torch.nn.Linear(hidden, hidden),
+        torch.nn.ReLU(), torch.nn.Linear(hidden, 1),
+    )  # fmt: skip
+
+
+def fit_quantile_mlp(
+    x: np.ndarray,
+    y: np.ndarray,
+    tau: float,
+    *,
+    hidden: int = 64,
+    epochs: int = 200,
+    lr: float = 1e-2,
+    batch_size: int = 256,
+    seed: int = 0,
+) -> QuantileModel:
+    """Fit a two-hidden-layer MLP to the ``tau``-quantile of ``y`` (n,) given ``x``
+    (n, d) by minimising the pinball loss with Adam (full determinism on CPU:
+    ``seed`` fixes the initialisation and the batch order)."""
+    import torch
+
+    if not 0.0 < tau < 1.0:
+        raise ValueError(f"tau must lie in (0, 1), got {tau!r}")
+    x = np.asarray(x, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    if x.ndim != 2 or y.shape != (len(x),) or len(x) < 2:
+        raise ValueError(f"need x (n, d) and y (n,) with n >= 2, got {x.shape} and {y.shape}")
+    x_mean, x_std = x.mean(0), x.std(0) + 1e-8
+    y_mean, y_std = float(y.mean()), float(y.std() + 1e-8)
+    gen = torch.Generator().manual_seed(seed)
+    torch.manual_seed(seed)
+    net = _mlp(x.shape[1], hidden)
+    opt = torch.optim.Adam(net.parameters(), lr=lr)
+    xs = torch.as_tensor((x - x_mean) / x_std, dtype=torch.float32)
+    ys = torch.as_tensor((y - y_mean) / y_std, dtype=torch.float32)
+    for _ in range(epochs):
+        for idx in torch.randperm(len(xs), generator=gen).split(batch_size):
+            d = ys[idx] - net(xs[idx]).squeeze(1)
+            loss = torch.maximum(tau * d, (tau - 1.0) * d).mean()
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+    state = {k: v.detach().clone() for k, v in net.state_dict().items()}
+    return QuantileModel(tau, x_mean, x_std, y_mean, y_std, state, hidden)
+
+
+def quantile_attack_scores(scores: np.ndarray, predicted_quantile: np.ndarray) -> np.ndarray:
+    """(n,) attack scores: the target's score minus the predicted non-member quantile
+    (higher = more likely a member: above what a non-member like it would get)."""
+    s, q = np.asarray(scores, dtype=np.float64), np.asarray(predicted_quantile, dtype=np.float64)
+    if s.shape != q.shape:
+        raise ValueError(f"scores {s.shape} and quantiles {q.shape} differ in shape")
+    return s - q
