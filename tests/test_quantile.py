@@ -30,11 +30,12 @@ def test_pinball_loss_matches_scikit_learn():
 
 
 def test_fitted_quantile_covers_held_out_samples_and_rivals_gradient_boosting():
-    """Coverage of the 0.9-quantile on 4,000 held-out samples within 0.03 of 0.9; its
-    pinball loss within 5 % of scikit-learn's quantile gradient boosting."""
-    x, y = _toy(4000, 1)
+    """Fitted on 2,000 samples: coverage of the 0.9-quantile on 4,000 held-out samples
+    within 0.03 of 0.9 (measured 0.894); its pinball loss within 5 % of scikit-learn's
+    quantile gradient boosting (0.0610 vs 0.0626)."""
+    x, y = _toy(2000, 1)
     xt, yt = _toy(4000, 2)
-    m = quantile.fit_quantile_mlp(x, y, 0.9, epochs=60, seed=0)
+    m = quantile.fit_quantile_mlp(x, y, 0.9, epochs=30, seed=0)
     q = m.predict(xt)
     assert abs(np.mean(yt <= q) - 0.9) < 0.03
     gb = GradientBoostingRegressor(loss="quantile", alpha=0.9, random_state=0).fit(x, y)

@@ -74,6 +74,7 @@ def fit_quantile_mlp(
     lr: float = 1e-2,
     batch_size: int = 256,
     seed: int = 0,
+    threads: int = 1,
 ) -> QuantileModel:
     """Fit a two-hidden-layer MLP to the ``tau``-quantile of ``y`` (n,) given ``x``
     (n, d) by minimising the pinball loss with Adam (full determinism on CPU:
@@ -88,6 +89,19 @@ def fit_quantile_mlp(
         raise ValueError(f"need x (n, d) and y (n,) with n >= 2, got {x.shape} and {y.shape}")
     x_mean, x_std = x.mean(0), x.std(0) + 1e-8
     y_mean, y_std = float(y.mean()), float(y.std() + 1e-8)
+    # A small MLP on small batches: one thread is ~9x faster than two contended ones
+    # (measured 0.65 s vs 6.0 s for 30 epochs on 2,000 samples); restored after.
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        return _fit(x, y, tau, x_mean, x_std, y_mean, y_std, hidden, epochs, lr, batch_size, seed)
+    finally:
+        torch.set_num_threads(before)
+
+
+def _fit(x, y, tau, x_mean, x_std, y_mean, y_std, hidden, epochs, lr, batch_size, seed):
+    import torch
+
     gen = torch.Generator().manual_seed(seed)
     torch.manual_seed(seed)
     net = _mlp(x.shape[1], hidden)
