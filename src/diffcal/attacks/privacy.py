@@ -26,6 +26,7 @@ threshold ``t`` predicts member for ``score >= t``.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -38,14 +39,35 @@ def _check_level(name: str, value: float) -> None:
         raise ValueError(f"{name} must lie in (0, 1), got {value!r}")
 
 
-def clopper_pearson_upper(k: int | np.ndarray, n: int, alpha: float) -> np.ndarray:
-    """One-sided (1 - ``alpha``) Clopper-Pearson upper bound on a binomial rate from
-    ``k`` successes in ``n`` trials: the ``1 - alpha`` quantile of Beta(k + 1, n - k)
-    (1 where k = n). ``k``: scalar or (m,) array; returns the same shape."""
+def _checked_counts(k: int | np.ndarray, n: int, alpha: float) -> np.ndarray:
+    """``k`` as floats, after checking ``alpha`` and 0 <= k <= n, n >= 1."""
     _check_level("alpha", alpha)
     k = np.asarray(k, dtype=np.float64)
     if n < 1 or np.any(k < 0) or np.any(k > n):
         raise ValueError(f"need 0 <= k <= n and n >= 1, got k in [{k.min()}, {k.max()}], n={n}")
+    return k
+
+
+def _errors(
+    scores: np.ndarray, is_member: np.ndarray, thresholds: np.ndarray, what: str
+) -> tuple[np.ndarray, np.ndarray, int, int]:
+    """(m,) false positives (non-members scoring >= t) and false negatives (members
+    below t) at each of the (m,) ``thresholds``, and the numbers of members and
+    non-members; one sort per group instead of a loop over thresholds. Members and
+    non-members must both be present (``what``: the task, for the error)."""
+    n_in, n_out = int(is_member.sum()), int((~is_member).sum())
+    if n_in < 1 or n_out < 1:
+        raise ValueError(f"need members and non-members to {what}, got {n_in} / {n_out}")
+    fp = n_out - np.searchsorted(np.sort(scores[~is_member]), thresholds, side="left")
+    fn = np.searchsorted(np.sort(scores[is_member]), thresholds, side="left")
+    return fp, fn, n_in, n_out
+
+
+def clopper_pearson_upper(k: int | np.ndarray, n: int, alpha: float) -> np.ndarray:
+    """One-sided (1 - ``alpha``) Clopper-Pearson upper bound on a binomial rate from
+    ``k`` successes in ``n`` trials: the ``1 - alpha`` quantile of Beta(k + 1, n - k)
+    (1 where k = n). ``k``: scalar or (m,) array; returns the same shape."""
+    k = _checked_counts(k, n, alpha)
     with np.errstate(invalid="ignore"):
         out = stats.beta.ppf(1.0 - alpha, k + 1.0, n - k)
     return np.where(k >= n, 1.0, out)
@@ -54,10 +76,7 @@ def clopper_pearson_upper(k: int | np.ndarray, n: int, alpha: float) -> np.ndarr
 def clopper_pearson_lower(k: int | np.ndarray, n: int, alpha: float) -> np.ndarray:
     """One-sided (1 - ``alpha``) Clopper-Pearson lower bound: the ``alpha`` quantile
     of Beta(k, n - k + 1) (0 where k = 0)."""
-    _check_level("alpha", alpha)
-    k = np.asarray(k, dtype=np.float64)
-    if n < 1 or np.any(k < 0) or np.any(k > n):
-        raise ValueError(f"need 0 <= k <= n and n >= 1, got k in [{k.min()}, {k.max()}], n={n}")
+    k = _checked_counts(k, n, alpha)
     with np.errstate(invalid="ignore"):
         out = stats.beta.ppf(alpha, k, n - k + 1.0)
     return np.where(k <= 0, 0.0, out)
@@ -129,16 +148,8 @@ def epsilon_lower_bound(
                 f"the thresholds were chosen on {len(shared)} samples of the evaluation "
                 f"set (e.g. id {shared[0]}): choose them on disjoint samples"
             )
-    n_in, n_out = int(y.sum()), int((~y).sum())
-    if n_in < 1 or n_out < 1:
-        raise ValueError(
-            f"need members and non-members to bound both error rates, got {n_in} / {n_out}"
-        )
+    fp, fn, n_in, n_out = _errors(s, y, t, "bound both error rates")
     level = alpha / (2 * len(t))
-    # (m,) counts: false positives (non-members at or above t), false negatives
-    # (members below t); one sort per group instead of a loop over thresholds.
-    fp = n_out - np.searchsorted(np.sort(s[~y]), t, side="left")
-    fn = np.searchsorted(np.sort(s[y]), t, side="left")
     fpr_hi = clopper_pearson_upper(fp, n_out, level)
     fnr_hi = clopper_pearson_upper(fn, n_in, level)
     eps = epsilon_from_rates(fpr_hi, fnr_hi, delta)
@@ -159,12 +170,9 @@ def select_thresholds(
     distinct score. Use them on a *different* set with :func:`epsilon_lower_bound`."""
     s = np.asarray(scores, dtype=np.float64)
     y = np.asarray(is_member, dtype=bool)
-    n_in, n_out = int(y.sum()), int((~y).sum())
-    if n_in < 1 or n_out < 1:
-        raise ValueError(f"need members and non-members to choose thresholds, got {n_in} / {n_out}")
     cand = np.unique(s)
-    fpr = (n_out - np.searchsorted(np.sort(s[~y]), cand, side="left")) / n_out
-    fnr = np.searchsorted(np.sort(s[y]), cand, side="left") / n_in
+    fp, fn, n_in, n_out = _errors(s, y, cand, "choose thresholds")
+    fpr, fnr = fp / n_out, fn / n_in
     # A point estimate of 0 errors would give infinity; count half an error instead
     # so that the ranking prefers thresholds with more support.
     eps = epsilon_from_rates(np.maximum(fpr, 0.5 / n_out), np.maximum(fnr, 0.5 / n_in), delta)
@@ -228,12 +236,15 @@ def split_epsilon_bound(
 PRV_MAX_EPSILON = 200.0
 
 
+@functools.lru_cache(maxsize=64)
 def prv_epsilon(noise_multiplier: float, sample_rate: float, steps: int, delta: float,
                 rdp_epsilon: float | None = None) -> float:  # fmt: skip
     """Epsilon of DP-SGD (Poisson ``sample_rate``, ``steps`` steps, Gaussian noise of
     ``noise_multiplier``) at ``delta`` by Opacus' PRV accountant (Gopi et al., 2021),
     tighter than the RDP bound we train with. NaN where ``rdp_epsilon`` exceeds
-    :data:`PRV_MAX_EPSILON` (not computed) or the accountant fails."""
+    :data:`PRV_MAX_EPSILON` (not computed) or the accountant fails. Cached: the
+    targets of one DP variant usually share noise, sampling rate and steps, and one
+    accountant run takes 0.4-6 s."""
     _check_level("delta", delta)
     if rdp_epsilon is not None and rdp_epsilon > PRV_MAX_EPSILON:
         return float("nan")

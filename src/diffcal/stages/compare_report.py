@@ -14,6 +14,7 @@ from diffcal.attacks.compare import LABELS, fpr_column
 from diffcal.core.io import write_csv, write_text
 from diffcal.reporting.plotting import pyplot, savefig
 from diffcal.reporting.tables import markdown_rows, summarise
+from diffcal.reporting.verdicts import paired_effect
 
 METRIC_LABELS = {"auc": "AUC"}
 
@@ -146,8 +147,6 @@ def claims_section(
     minus b at the smallest / largest budget) with its 95 % t-interval and verdict
     (:mod:`diffcal.reporting.verdicts`). ``per_split``: the runs' compare_metrics rows
     with ``dataset``, ``variant``, ``label``."""
-    from diffcal.reporting.verdicts import paired_effect
-
     level = 0.001 if 0.001 in fpr_levels else min(fpr_levels)
     col = fpr_column(level)
     lines = ["## Claims judged on these runs", "",
