@@ -8,7 +8,14 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import REPO, copy_workflow, planned_jobs, snakemake, write_walkthrough_files
+from conftest import (
+    REPO,
+    WALKTHROUGHS,
+    copy_workflow,
+    planned_jobs,
+    snakemake,
+    write_walkthrough_files,
+)
 
 from diffcal.attacks import calibration as attacks
 from diffcal.config.checks import RESERVED_NAMES, config_warnings
@@ -250,11 +257,23 @@ def walkthrough_dir(tmp_path_factory) -> Path:
     return wd
 
 
-@pytest.mark.parametrize("configfile", sorted(p.name for p in (REPO / "config").glob("*.yaml")))
-def test_every_repo_config_passes_the_checks(configfile, walkthrough_dir, monkeypatch):
-    monkeypatch.chdir(walkthrough_dir)  # relative paths of the audit configs
+_CONFIGS = sorted(p.name for p in (REPO / "config").glob("*.yaml"))
+
+
+@pytest.mark.parametrize("configfile", [c for c in _CONFIGS if c not in WALKTHROUGHS])
+def test_every_repo_config_passes_the_checks(configfile):
     cfg = load_config(REPO / "config" / configfile)
     assert cfg["datasets"] or cfg["audits"]
+
+
+# The audit configs name files the example scripts write first (about 11 s of
+# training and scoring): slow tier, beside the walkthroughs that run them.
+@pytest.mark.slow
+@pytest.mark.parametrize("configfile", [c for c in _CONFIGS if c in WALKTHROUGHS])
+def test_every_audit_config_passes_the_checks(configfile, walkthrough_dir, monkeypatch):
+    monkeypatch.chdir(walkthrough_dir)  # relative paths of the audit configs
+    cfg = load_config(REPO / "config" / configfile)
+    assert cfg["audits"]
 
 
 @pytest.fixture(scope="module")

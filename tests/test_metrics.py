@@ -61,11 +61,19 @@ def test_tpr_at_fpr_matches_brute_force(seed, level):
 def test_precision_at_recall_matches_brute_force(seed, level):
     y, s = _data(seed, ties=seed % 2 == 1)
     best = 0.0
-    for t in _candidates(s)[:-1]:  # +inf predicts nothing: recall 0
+    cands = _candidates(s)[:-1]  # +inf predicts nothing: recall 0
+    for t in cands:
         pred = s > t
-        if recall_score(y, pred) >= level:
-            best = max(best, precision_score(y, pred))
+        tp = np.sum(pred & y)
+        if tp / y.sum() >= level:
+            best = max(best, tp / pred.sum())
     assert metrics.precision_at_recall(y, s, level) == pytest.approx(best)
+    # the loop's counts are scikit-learn's (checked at a few thresholds: the calls
+    # cost a millisecond each, the loop visits ~200)
+    for t in cands[:: len(cands) // 4]:
+        pred = s > t
+        assert np.sum(pred & y) / y.sum() == pytest.approx(recall_score(y, pred))
+        assert np.sum(pred & y) / pred.sum() == pytest.approx(precision_score(y, pred))
 
 
 def test_rates_at_threshold_hand_computed():
