@@ -474,3 +474,85 @@ def test_docs_ablations_regenerate_from_their_csvs(tmp_path):
     name = committed.splitlines()[0].split("`")[1]
     run_ablations_doc(name=name, out_md=str(copy / "ablations.md"), **doc_inputs_from_dir(copy))
     assert (copy / "ablations.md").read_text() == committed
+
+
+# ------------------------------------------------------------- one-run audit
+
+
+def test_canaries_are_seeded_nonmembers_with_fair_coins():
+    from diffcal.attacks.one_run import draw_canaries
+
+    pool = np.arange(1000, 3000)
+    ids, inc = draw_canaries(pool, 1500, seed=5)
+    assert len(set(ids)) == 1500 and set(ids) <= set(pool)
+    again = draw_canaries(pool, 1500, seed=5)
+    assert np.array_equal(ids, again[0]) and np.array_equal(inc, again[1])
+    assert 0.45 < inc.mean() < 0.55
+    with pytest.raises(ValueError, match="one_run.canaries"):
+        draw_canaries(pool[:10], 11, seed=0)
+
+
+def test_one_run_table_counts_guesses_as_a_loop_does():
+    from diffcal.attacks.one_run import canary_scores, one_run_table
+    from diffcal.attacks.privacy import one_run_epsilon_lower_bound
+
+    rng = np.random.default_rng(0)
+    m = 400
+    inc = rng.random(m) < 0.5
+    ids = np.arange(m) + 10
+    loss = rng.exponential(size=m) * np.where(inc, 0.5, 1.0)  # included: lower loss
+    ref = pd.DataFrame({"split": 0, "model": "scratch", "sample_id": np.r_[ids, ids],
+                        "loss": np.r_[loss * 0 + 1.0, loss * 0 + 3.0]})  # fmt: skip
+    canaries = pd.DataFrame({"sample_id": ids, "included": inc, "loss": loss})
+    s = canary_scores(canaries, ref, 0)
+    np.testing.assert_allclose(s["loss_orig"], -loss)
+    np.testing.assert_allclose(s["loss_cal"], -(loss - 2.0))  # mean of the two references
+    table = one_run_table(s, inc, [200, 400], [10, 50, 150])
+    assert len(table) == 2 * 5  # (200, 150) has 2k > m
+    for row in table.itertuples():
+        sc = s[row.score][: row.m]
+        order = sorted(range(row.m), key=lambda i: sc[i])  # a per-canary loop
+        correct = sum(inc[i] for i in order[-row.k :]) + sum(not inc[i] for i in order[: row.k])
+        assert (row.guesses, row.correct) == (2 * row.k, correct)
+        assert row.epsilon_lb == one_run_epsilon_lower_bound(2 * row.k, correct, 0.05)
+        assert row.epsilon_lb_any == one_run_epsilon_lower_bound(2 * row.k, correct, 0.05 / 5)
+        assert row.epsilon_lb_any <= row.epsilon_lb
+    assert table["epsilon_lb"].max() > 0  # the included canaries do have lower losses
+    with pytest.raises(ValueError, match="no scratch reference"):
+        canary_scores(canaries, ref.assign(model="forget_target"), 0)
+
+
+@pytest.mark.slow
+def test_one_run_audit_trains_one_model_and_recomputes(abl_run, tmp_path):
+    """Issue 25.3: the canary target trains on the members plus the included
+    canaries, with DP; the guesses recompute from the Parquet files; auditing one
+    more variant trains its canary target and nothing else."""
+    import shutil
+
+    from diffcal.training.model_files import load_models
+
+    base = abl_run / "results/digits/eps100"
+    c = pd.read_parquet(base / "one_run/canaries.parquet")
+    split = pd.read_parquet(base / "split0-1/split.parquet")
+    s0 = split[split["split"] == 0]
+    assert len(c) == 200 and set(c["sample_id"]) <= set(s0[s0["role"] == "nonmember"]["sample_id"])
+    entry = load_models(base / "one_run/canary_target.pt")[1][0]
+    want = set(s0[s0["role"] == "member"]["sample_id"]) | set(c[c["included"]]["sample_id"])
+    assert set(entry["train_ids"]) == want
+    assert abs(entry["dp_epsilon_spent"] - 100) <= 1
+    table = pd.read_csv(base / "one_run/one_run.csv")
+    row = table[(table["score"] == "loss_orig") & (table["m"] == 200) & (table["k"] == 50)].iloc[0]
+    s = -c["loss"].to_numpy()
+    order = np.argsort(s, kind="stable")
+    inc = c["included"].to_numpy()
+    assert row["correct"] == inc[order[-50:]].sum() + (~inc[order[:50]]).sum()
+    md = (abl_run / "results/ablations/ablations_tiny/one_run.md").read_text()
+    assert "| digits | eps100 | 100 | loss_cal |" in md
+    wd = shutil.copytree(abl_run, tmp_path / "wd", symlinks=True)
+    cfg_path = wd / ABL_TINY
+    cfg = yaml.safe_load(cfg_path.read_text())
+    cfg["ablations"]["one_run"]["datasets"]["digits"].append("eps1")
+    cfg_path.write_text(yaml.safe_dump(cfg))
+    planned = planned_jobs(wd, "all", "--configfile", ABL_TINY)
+    assert sorted(r for r, _ in planned) == ["one_run_audit", "one_run_report", "train_canary"]
+    assert all(w.get("variant", "eps1") == "eps1" for _, w in planned)

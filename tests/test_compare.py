@@ -188,9 +188,9 @@ def test_t_interval_matches_scipy_and_schema_lists_every_attack():
     assert (lo, hi) == pytest.approx(want) and mean == pytest.approx(np.mean(v))
     assert np.isnan(t_interval([0.5])[1])
     schema = yaml.safe_load(SCHEMA.read_text())["properties"]["compare"]["properties"]
-    assert schema["attacks"]["items"]["enum"] == list(compare.ATTACKS)
-    assert schema["attacks"]["default"] == list(compare.ATTACKS)
-    assert set(compare.LABELS) == set(compare.ATTACKS)
+    assert schema["attacks"]["items"]["enum"] == [*compare.ATTACKS, *compare.EXTERNAL]
+    assert set(compare.LABELS) == {*compare.ATTACKS, *compare.EXTERNAL}
+    assert schema["attacks"]["default"] == [*compare.ATTACKS, *compare.EXTERNAL]
 
 
 DOCS = SCHEMA.parents[2] / "docs"
@@ -243,3 +243,23 @@ def test_compare_claims_are_paired_effects_with_verdicts():
     assert len(table) == 2
     assert table[0].endswith("| D | 1 | +0.40 [+0.15, +0.65] | holds |")
     assert table[1].endswith("| inconclusive |")
+
+
+def test_external_attacks_are_the_same_at_every_budget_and_checked():
+    rng = np.random.default_rng(0)
+    n, m = 6, 4
+    o = compare.PoolOutputs(rng.normal(size=n), rng.normal(size=n), rng.normal(size=(m, n)),
+                            rng.normal(size=(m, n)), rng.random((m, n)) < 0.5,
+                            rng.normal(size=3), rng.normal(size=(m, 3)))  # fmt: skip
+    q = rng.normal(size=n)
+    cfg = {"a": 0.3, "gamma": 1.0}
+    out = compare.run_attacks(o, ["loss", "quantile"], [1, 4], cfg, {"quantile": q})
+    for budget in (1, 4):
+        np.testing.assert_array_equal(out[budget, "quantile"], q)
+    assert compare.models_trained("quantile", 4) == "1 regressor"
+    assert compare.models_trained("loss", 4) == "0"
+    assert compare.models_trained("lira_online", 4) == "4"
+    with pytest.raises(ValueError, match="no scores given"):
+        compare.run_attacks(o, ["quantile"], [1], cfg)
+    with pytest.raises(ValueError, match="expected"):
+        compare.run_attacks(o, ["quantile"], [1], cfg, {"quantile": q[:-1]})

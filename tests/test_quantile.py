@@ -52,3 +52,29 @@ def test_attack_score_sign():
     assert s[0] > 0 > s[1]
     with pytest.raises(ValueError, match="differ in shape"):
         quantile.quantile_attack_scores(np.zeros(2), np.zeros(3))
+
+
+def test_inputs_coverage_and_parameter_count():
+    import torch
+
+    x = np.arange(12, dtype=np.float64).reshape(3, 2, 2)
+    z = quantile.quantile_inputs(x, np.array([2, 0, 1]), 3)
+    np.testing.assert_array_equal(z[:, :4], x.reshape(3, 4))
+    np.testing.assert_array_equal(z[:, 4:], np.eye(3)[[2, 0, 1]])
+    assert quantile.coverage(np.array([1.0, 2.0, 3.0, 4.0]), np.array([1.0, 1.0, 5.0, 5.0])) == 0.75
+    net = quantile._mlp(7, 5)
+    assert quantile.n_parameters(7, 5) == sum(p.numel() for p in net.parameters())
+    del torch
+
+
+def test_population_holdout_is_seeded_disjoint_and_never_empty():
+    from diffcal.stages.compare_quantile import split_population
+
+    ids = np.arange(100, 150)
+    fit, out = split_population(ids, 0.2, seed=3)
+    assert len(out) == 10 and len(fit) == 40 and not set(fit) & set(out)
+    assert set(fit) | set(out) == set(ids)
+    again = split_population(ids, 0.2, seed=3)
+    assert all(np.array_equal(a, b) for a, b in zip((fit, out), again, strict=True))
+    fit, out = split_population(ids[:3], 0.01, seed=0)
+    assert len(out) == 1 and len(fit) == 2

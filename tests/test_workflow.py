@@ -318,7 +318,32 @@ def test_compare_reuses_targets_and_attacks_retrain_nothing(tiny_run, tmp_path):
         assert (pool / name).read_bytes() == before[name], name
     met = pd.read_csv(pool / "compare_metrics.csv")
     assert set(met["attack"]) == set(cmp["attacks"]) and set(met["budget"]) == {1, 2, 4}
+    _quantile_attack_trains_no_reference(wd, pool, cmp)
     _pool_chunks_change_no_byte(wd, pool)
+
+
+def _quantile_attack_trains_no_reference(wd, pool, cmp):
+    """Issue 25.4: adding the quantile attack runs its regressor and the attack
+    and report jobs only; its scores are the same at every budget and are the
+    regressor stage's; the report states the regressor and its coverage."""
+    cmp["attacks"] = cmp["attacks"] + ["quantile"]
+    _edit_config(wd, lambda c: c.update(compare=cmp))
+    planned = {r for r, _ in planned_jobs(wd, *CFG)}
+    assert planned == {"compare_quantile", "compare_attack", "compare_report"}
+    snakemake(wd, "all", "--cores", "2", *CFG)
+    qs = pd.read_parquet(pool / "quantile_scores.parquet")
+    att = pd.read_parquet(pool / "compare_scores.parquet")
+    att = att[att["attack"] == "quantile"]
+    for _budget, g in att.groupby("budget"):
+        pd.testing.assert_frame_equal(
+            g[["split", "sample_id", "member", "score"]].reset_index(drop=True), qs
+        )
+    fit = pd.read_csv(pool / "quantile_fit.csv")
+    assert list(fit["split"]) == [0, 1] and (fit["n_fit"] + fit["n_holdout"] == 40).all()
+    md = (wd / "results/compare/default/comparison.md").read_text()
+    assert "Quantile regression (no reference) | 1 regressor |" in md
+    assert "coverage of its tau = 0.95 quantile" in md
+    assert planned_jobs(wd, *CFG) == []
 
 
 def _pool_chunks_change_no_byte(wd, pool):

@@ -194,3 +194,76 @@ rule ablations_doc:
         runtime=5,
     script:
         "../scripts/ablations_doc.py"
+
+
+# One-run privacy audit (Steinke, Nasr, Jagielski 2023; config `ablations.one_run`):
+# one more DP training run per listed variant, on the first split's members plus
+# coin-flipped canaries (docs/auditing.md). Reuses the variant's split and scores.
+
+
+rule train_canary:
+    input:
+        data=rules.prepare.output.data,
+        split=first_part(rules.split.output.split, model_variant=True),
+    output:
+        models="results/{dataset}/{variant}/one_run/canary_target.pt",
+        canaries_out="results/{dataset}/{variant}/one_run/canaries.parquet",
+    params:
+        model_cfg=lambda w: ds_cfg(w, "model"),
+        recipe=lambda w: dview.recipe(config, w.dataset, w.variant),
+        dp=lambda w: dview.dp(config, w.dataset, w.variant),
+        canaries=config["ablations"].get("one_run", {}).get("canaries", 0),
+        seeds=seeds,
+        code=train_code("train_canary"),
+    log:
+        "logs/{dataset}/{variant}/one_run/train_canary.log",
+    conda:
+        "../../envs/diffcal.yaml"
+    threads: res("threads")
+    resources:
+        **TRAIN_RESOURCES,
+    script:
+        "../scripts/train_canary.py"
+
+
+rule one_run_audit:
+    input:
+        canaries=rules.train_canary.output.canaries_out,
+        scores=first_part(rules.score.output.scores),
+    output:
+        out="results/{dataset}/{variant}/one_run/one_run.csv",
+    params:
+        ms=config["ablations"].get("one_run", {}).get("m", []),
+        ks=config["ablations"].get("one_run", {}).get("k", []),
+        code=code("one_run_audit"),
+    log:
+        "logs/{dataset}/{variant}/one_run/one_run_audit.log",
+    conda:
+        "../../envs/diffcal.yaml"
+    localrule: True
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    script:
+        "../scripts/one_run_audit.py"
+
+
+rule one_run_report:
+    input:
+        [p for r in one_run_runs() for p in [r["table"]]],
+    output:
+        csv=f"{ABL}/one_run.csv",
+        md=f"{ABL}/one_run.md",
+    params:
+        runs=one_run_runs(),
+        code=code("one_run_report"),
+    log:
+        f"logs/ablations/{config['name']}/one_run_report.log",
+    conda:
+        "../../envs/diffcal.yaml"
+    localrule: True
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    script:
+        "../scripts/one_run_report.py"

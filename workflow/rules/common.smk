@@ -309,7 +309,32 @@ def ablation_outputs():
     out = ablation_figures()
     if out:
         out += list(rules.ablations_doc.output)
+    if one_run_runs():
+        out += list(rules.one_run_report.output)
     return out
+
+
+def first_part(rule_output, model_variant=False):
+    """Input function: ``rule_output`` of the part holding split 0 (of the variant's
+    ``targets_from`` variant with ``model_variant``)."""
+
+    def f(w):
+        v = dview.model_variant(config, w.dataset, w.variant) if model_variant else w.variant
+        return rule_output.format(dataset=w.dataset, variant=v, part=part_of(w.dataset, 0))
+
+    return f
+
+
+def one_run_runs():
+    """One entry per (dataset, variant) of the one-run audit (``ablations.one_run``)."""
+    node = config["ablations"].get("one_run", {})
+    return [
+        {"dataset": d, "variant": v,
+         "epsilon": (dview.dp(config, d, v) or {}).get("epsilon"),
+         "table": f"results/{d}/{v}/one_run/one_run.csv"}
+        for d, variants in node.get("datasets", {}).items()
+        for v in variants
+    ]  # fmt: skip
 
 
 def ablation_outputs_png():
@@ -355,6 +380,13 @@ def pool_chunk_files(w):
     return chunk_files(rules.train_pool.output.models, w, w.variant, n)
 
 
+def quantile_scores_file(w):
+    """The quantile attack's scores of part ``w.part``, when it is among the attacks."""
+    if "quantile" not in config["compare"]["attacks"]:
+        return []
+    return [rules.compare_quantile.output.out_scores.format(**w)]
+
+
 def compare_runs():
     """One entry per (dataset, variant) of the comparison, with its part files."""
     runs = []
@@ -366,6 +398,8 @@ def compare_runs():
                 "dataset": d, "variant": v, "label": dview.label(config, d, v),
                 "metrics": files(rules.compare_attack.output.out_metrics),
                 "scores": files(rules.compare_attack.output.out_scores),
+                "quantile_fit": (files(rules.compare_quantile.output.out_fit)
+                                 if "quantile" in config["compare"]["attacks"] else []),
             })  # fmt: skip
     return runs
 

@@ -52,11 +52,36 @@ rule score_pool:
         "../scripts/score_pool.py"
 
 
+rule compare_quantile:
+    input:
+        data=rules.prepare.output.data,
+        split=from_model_variant(rules.split.output.split),
+        scores=rules.score_pool.output.out,
+    output:
+        out_scores="results/{dataset}/{variant}/split{part}/pool/quantile_scores.parquet",
+        out_fit="results/{dataset}/{variant}/split{part}/pool/quantile_fit.csv",
+    params:
+        quantile=compare_cfg("quantile"),
+        seeds=seeds,
+        code=code("compare_quantile"),
+    log:
+        "logs/{dataset}/{variant}/split{part}/compare_quantile.log",
+    conda:
+        "../../envs/diffcal.yaml"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=30,
+    script:
+        "../scripts/compare_quantile.py"
+
+
 rule compare_attack:
     input:
         scores=rules.score_pool.output.out,
         membership=rules.score_pool.output.membership,
         split=from_model_variant(rules.split.output.split),
+        quantile=quantile_scores_file,
     output:
         out_scores="results/{dataset}/{variant}/split{part}/pool/compare_scores.parquet",
         out_metrics="results/{dataset}/{variant}/split{part}/pool/compare_metrics.csv",
@@ -79,7 +104,8 @@ rule compare_attack:
 
 rule compare_report:
     input:
-        lambda w: [p for r in compare_runs() for p in r["metrics"] + r["scores"]],
+        lambda w: [p for r in compare_runs() for k in ("metrics", "scores", "quantile_fit")
+                   for p in r[k]],
     output:
         csv=report(f"{CMP}/comparison.csv", category="Comparison"),
         md=report(f"{CMP}/comparison.md", category="Comparison"),

@@ -95,6 +95,13 @@ ATTACKS: dict[str, Attack] = {
     "rmia_online": lambda o, a, gamma: _rmia(o, offline=False, a=a, gamma=gamma),
 }
 
+#: Attacks whose scores come from their own rule rather than from the pool's
+#: outputs; the same at every budget (they use no pool reference).
+EXTERNAL = {
+    # diffcal.stages.compare_quantile: one regressor on public non-members
+    "quantile": "regressor",
+}
+
 #: Display names (tables and figures).
 LABELS = {
     "loss": "Loss (no reference)",
@@ -109,7 +116,19 @@ LABELS = {
     "lira_online_official_global": "LiRA online, fixed var. (authors' code)",
     "rmia_offline": "RMIA offline",
     "rmia_online": "RMIA online",
+    "quantile": "Quantile regression (no reference)",
 }
+
+
+def models_trained(attack: str, budget: int) -> str:
+    """What an attack trains besides the target, at reference budget ``budget``:
+    ``"0"`` (the loss), ``"1 regressor"`` (the quantile attack), else ``str(M)``
+    reference models of the target's architecture and recipe."""
+    if attack == "loss":
+        return "0"
+    if attack in EXTERNAL:
+        return f"1 {EXTERNAL[attack]}"
+    return str(budget)
 
 
 def pool_outputs(scores: pd.DataFrame, membership: pd.DataFrame) -> tuple[np.ndarray, PoolOutputs]:
@@ -162,16 +181,32 @@ def pool_attack_metrics(
 
 
 def run_attacks(
-    o: PoolOutputs, attacks: Sequence[str], budgets: Sequence[int], rmia_cfg: Mapping[str, float]
+    o: PoolOutputs,
+    attacks: Sequence[str],
+    budgets: Sequence[int],
+    rmia_cfg: Mapping[str, float],
+    external: Mapping[str, np.ndarray] | None = None,
 ) -> dict[tuple[int, str], np.ndarray]:
-    """(budget, attack) -> ``(n,)`` scores, for every budget and attack."""
-    unknown = sorted(set(attacks) - set(ATTACKS))
+    """(budget, attack) -> ``(n,)`` scores, for every budget and attack. Attacks of
+    :data:`EXTERNAL` take their ``(n,)`` scores from ``external`` (the same at
+    every budget)."""
+    external = external or {}
+    unknown = sorted(set(attacks) - set(ATTACKS) - set(EXTERNAL))
     if unknown:
-        raise ValueError(f"unknown attacks {unknown}; allowed: {sorted(ATTACKS)}")
-    return {
-        (m, a): np.asarray(
-            ATTACKS[a](o.first(m), a=rmia_cfg["a"], gamma=rmia_cfg["gamma"]), np.float64
-        )
-        for m in budgets
-        for a in attacks
-    }
+        raise ValueError(f"unknown attacks {unknown}; allowed: {sorted({*ATTACKS, *EXTERNAL})}")
+    missing = sorted(a for a in attacks if a in EXTERNAL and a not in external)
+    if missing:
+        raise ValueError(f"no scores given for the attacks {missing}")
+    n = len(o.target_loss)
+    out = {}
+    for m in budgets:
+        for a in attacks:
+            if a in EXTERNAL:
+                s = np.asarray(external[a], np.float64)
+                if s.shape != (n,):
+                    raise ValueError(f"{a}: scores of shape {s.shape}, expected ({n},)")
+            else:
+                s = np.asarray(ATTACKS[a](o.first(m), a=rmia_cfg["a"], gamma=rmia_cfg["gamma"]),
+                               np.float64)  # fmt: skip
+            out[m, a] = s
+    return out

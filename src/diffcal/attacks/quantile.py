@@ -130,3 +130,23 @@ def quantile_attack_scores(scores: np.ndarray, predicted_quantile: np.ndarray) -
     if s.shape != q.shape:
         raise ValueError(f"scores {s.shape} and quantiles {q.shape} differ in shape")
     return s - q
+
+
+def quantile_inputs(x: np.ndarray, labels: np.ndarray, num_classes: int) -> np.ndarray:
+    """The regressor's inputs: features ``x`` (n, ...) flattened, then the one-hot
+    label (n, num_classes): a non-member's score depends on its class as much as on
+    its features (Bertran et al. condition on the label too). (n, d + C) float64."""
+    x = np.asarray(x, dtype=np.float64).reshape(len(x), -1)
+    onehot = np.eye(num_classes)[np.asarray(labels, dtype=np.int64)]
+    return np.concatenate([x, onehot], axis=1)
+
+
+def coverage(y: np.ndarray, q: np.ndarray) -> float:
+    """Fraction of ``y`` (n,) at or below its predicted quantile ``q`` (n,): close to
+    tau for a calibrated tau-quantile regressor on samples it did not train on."""
+    return float(np.mean(np.asarray(y) <= np.asarray(q)))
+
+
+def n_parameters(d: int, hidden: int) -> int:
+    """Weights and biases of the regressor on ``d`` inputs (two hidden layers)."""
+    return (d + 1) * hidden + (hidden + 1) * hidden + hidden + 1

@@ -333,6 +333,22 @@ def _check_ablations(config: Mapping[str, Any]) -> None:
             f"ablations.dp.{ds}",
             "lists no variant with a dp section",
         )
+    one_run = abl.get("one_run", {})
+    _check_family(config, "one_run.datasets", one_run.get("datasets", {}))
+    for ds, variants in one_run.get("datasets", {}).items():
+        for v in variants:
+            require(
+                references(config, ds, v)["scratch"] >= 1,
+                f"ablations.one_run.datasets.{ds}",
+                f"variant {v} has no scratch reference to calibrate the canaries' scores",
+            )
+    if one_run.get("datasets"):
+        m, k, c = one_run.get("m", []), one_run.get("k", []), one_run.get("canaries", 1000)
+        require(
+            any(2 * kk <= mm <= c for mm in m for kk in k),
+            "ablations.one_run",
+            f"no pair of m = {m} and k = {k} has 2k <= m <= canaries ({c})",
+        )
 
 
 def _check_compare(config: Mapping[str, Any]) -> None:

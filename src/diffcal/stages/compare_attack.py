@@ -22,6 +22,7 @@ import pandas as pd
 from diffcal.attacks.compare import pool_attack_metrics, pool_outputs, run_attacks
 from diffcal.core.io import write_csv, write_parquet
 from diffcal.data.splits import ids_with_role, read_splits
+from diffcal.stages import optional_file
 
 log = logging.getLogger("diffcal")
 
@@ -37,13 +38,24 @@ def run_compare_attack(
     budgets: Sequence[int],
     rmia: Mapping[str, float],
     fpr_levels: Sequence[float],
+    quantile: str | Sequence[str] | None = None,
 ) -> None:
+    """``quantile``: the part's ``quantile_scores.parquet`` (an optional input: given
+    when the quantile attack is among ``attacks``)."""
     sc, mem = pd.read_parquet(scores), pd.read_parquet(membership)
+    q = optional_file(quantile)
+    qs = pd.read_parquet(q) if q else None
     frames, rows = [], []
     for t, sp in read_splits(split).items():
         ids, o = pool_outputs(sc[sc["split"] == t], mem[mem["split"] == t])
         member = np.isin(ids, ids_with_role(sp, "member"))
-        for (m, a), s in run_attacks(o, attacks, budgets, rmia).items():
+        external = {}
+        if qs is not None:
+            qt = qs[qs["split"] == t]
+            if not np.array_equal(qt["sample_id"].to_numpy(), ids):
+                raise ValueError(f"{q}: split {t} scores other candidates than the pool")
+            external["quantile"] = qt["score"].to_numpy()
+        for (m, a), s in run_attacks(o, attacks, budgets, rmia, external).items():
             frames.append(
                 pd.DataFrame(
                     {

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from diffcal.attacks.compare import LABELS, fpr_column
+from diffcal.attacks.compare import LABELS, fpr_column, models_trained
 from diffcal.core.io import write_csv, write_text
 from diffcal.reporting.plotting import pyplot, savefig
 from diffcal.reporting.tables import markdown_rows, summarise
@@ -91,18 +91,27 @@ def run_compare_report(
         at_top = s[s["budget"] == top]
         table = pd.DataFrame(
             {
-                metric_label(c): [
-                    cell(
-                        at_top[(at_top["attack"] == a) & (at_top["metric"] == c)].iloc[0],
-                        c != "auc",
-                    )
-                    for a in attacks
-                ]
-                for c in metric_cols
+                "Trains": [models_trained(a, top) for a in attacks],
+                **{
+                    metric_label(c): [
+                        cell(
+                            at_top[(at_top["attack"] == a) & (at_top["metric"] == c)].iloc[0],
+                            c != "auc",
+                        )
+                        for a in attacks
+                    ]
+                    for c in metric_cols
+                },
             },
             index=pd.Index([LABELS[a] for a in attacks], name="Attack"),
         )
         out += markdown_rows(table) + [""]
+        out += ["Trains: models each attack trains besides the target (references of the "
+                "target's architecture and recipe, or the quantile attack's regressor); "
+                "their CPU-seconds: docs/comparison.md, `benchmarks/attack_cost.py`.",
+                ""]  # fmt: skip
+        if r.get("quantile_fit"):
+            out += quantile_fit_lines(r["quantile_fit"]) + [""]
         for c in ("auc", fpr_column(0.001)) if 0.001 in fpr_levels else ("auc",):
             out += [f"### {metric_label(c)} against M", ""]
             sc = s[s["metric"] == c]
@@ -174,11 +183,33 @@ def claims_section(
     return lines + [""]
 
 
+def quantile_fit_lines(paths: Sequence[str]) -> list[str]:
+    """One line on the quantile attack's regressor of a run: its size, the samples it
+    fit and its held-out coverage (nominal: tau) over splits."""
+    f = pd.concat([pd.read_csv(p) for p in paths], ignore_index=True)
+    cov = f["coverage"]
+    return [
+        f"Quantile regression: an MLP ({int(f['inputs'].iloc[0])} inputs, 2 x "
+        f"{int(f['hidden'].iloc[0])} hidden, {int(f['parameters'].iloc[0]):,} parameters), "
+        f"{int(f['epochs'].iloc[0])} epochs on {int(f['n_fit'].min()):,}-{int(f['n_fit'].max()):,} "
+        f"population samples per split; coverage of its tau = {f['tau'].iloc[0]:g} quantile "
+        f"on {int(f['n_holdout'].min()):,}+ held-out population samples: "
+        f"{cov.min():.3f}-{cov.max():.3f} over {len(f)} split(s)."
+    ]
+
+
 def first_split(scores: str, budget: int) -> pd.DataFrame:
     """The rows of a part's ``compare_scores.parquet`` for its first split at
     ``budget``."""
     sc = pd.read_parquet(scores)
     return sc[(sc["split"] == sc["split"].min()) & (sc["budget"] == budget)]
+
+
+def line_style(attack: str) -> str:
+    """Dashed: attacks that use OUT references only; dotted: no reference at all."""
+    if "offline" in attack or attack == "calibrated_loss":
+        return "--"
+    return ":" if attack == "quantile" else "-"
 
 
 def figure(runs, curves, attacks, budget: int, png: str, pdf: str) -> None:
@@ -204,7 +235,11 @@ def figure(runs, curves, attacks, budget: int, png: str, pdf: str) -> None:
                 label=LABELS[a],
                 color=colors[a],
                 lw=1.2,
-                ls="--" if "offline" in a or a == "calibrated_loss" else "-",
+                ls="--"
+                if "offline" in a or a == "calibrated_loss"
+                else ":"
+                if a == "quantile"
+                else "-",
             )
         lo = 0.5 / n_out
         ax.plot([lo, 1], [lo, 1], color="grey", lw=0.8, ls=":")

@@ -1,0 +1,67 @@
+"""The one-run privacy audit (Steinke, Nasr, Jagielski 2023) on canaries: the
+draw, the canaries' scores and the table of guesses and bounds
+(:func:`diffcal.attacks.privacy.one_run_epsilon_lower_bound`). Pure numpy / pandas;
+the training run is :mod:`diffcal.stages.train_canary`'s."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+
+def draw_canaries(nonmembers: np.ndarray, m: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """``m`` canaries drawn from ``nonmembers`` (n,) without replacement, in draw
+    order, and their fair coins (m,) bool; both from ``seed``."""
+    if not 2 <= m <= len(nonmembers):
+        raise ValueError(f"one_run.canaries: need 2 <= m <= {len(nonmembers)} non-members, "
+                         f"got {m}")  # fmt: skip
+    rng = np.random.default_rng(seed)
+    ids = rng.choice(np.sort(nonmembers), size=m, replace=False)
+    return ids, rng.random(m) < 0.5
+
+
+def canary_scores(
+    canaries: pd.DataFrame, scores: pd.DataFrame, split: int
+) -> dict[str, np.ndarray]:
+    """score name -> (m,) scores of the canaries (higher = more likely included):
+    ``loss_orig`` = -loss; ``loss_cal`` = -(loss - mean loss of the split's scratch
+    references on the canary), from the variant's ``scores.parquet`` rows."""
+    ref = scores[(scores["split"] == split) & (scores["model"] == "scratch")]
+    if ref.empty:
+        raise ValueError("one_run: the variant has no scratch reference to calibrate with")
+    mean_ref = ref.groupby("sample_id")["loss"].mean()
+    ids = canaries["sample_id"].to_numpy()
+    missing = np.setdiff1d(ids, mean_ref.index.to_numpy())
+    if len(missing):
+        raise ValueError(f"one_run: {len(missing)} canaries have no reference loss")
+    loss = canaries["loss"].to_numpy(np.float64)
+    return {"loss_orig": -loss, "loss_cal": -(loss - mean_ref.loc[ids].to_numpy())}
+
+
+def one_run_table(
+    scores: Mapping[str, np.ndarray], included: np.ndarray, ms: Sequence[int],
+    ks: Sequence[int], alpha: float = 0.05,
+) -> pd.DataFrame:  # fmt: skip
+    """One row per (score, m, k) with 2k <= m: ``guesses``, ``correct`` and
+    ``epsilon_lb`` (the 95 % bound alone) and ``epsilon_lb_any`` (at level
+    alpha / number of (m, k) pairs: the largest of those may be reported as the
+    score's bound, Bonferroni over the grid). ``scores``: name -> (M,), ``included``
+    (M,): the first m canaries of the draw are audited."""
+    from diffcal.attacks.privacy import one_run_epsilon_lower_bound, one_run_guesses
+
+    grid = [(m, k) for m in ms for k in ks if 2 * k <= m and m <= len(included)]
+    if not grid:
+        raise ValueError(f"one_run: no (m, k) with 2k <= m <= {len(included)} in m={list(ms)}, "
+                         f"k={list(ks)}")  # fmt: skip
+    rows = []
+    for name, s in scores.items():
+        for m, k in grid:
+            r, v = one_run_guesses(s[:m], included[:m], k, k)
+            rows.append({
+                "score": name, "m": m, "k": k, "guesses": r, "correct": v,
+                "epsilon_lb": one_run_epsilon_lower_bound(r, v, alpha),
+                "epsilon_lb_any": one_run_epsilon_lower_bound(r, v, alpha / len(grid)),
+            })  # fmt: skip
+    return pd.DataFrame(rows)

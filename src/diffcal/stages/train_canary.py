@@ -1,0 +1,79 @@
+"""Stage ``train_canary``: the training run of the one-run privacy audit
+(Steinke, Nasr, Jagielski 2023; :mod:`diffcal.attacks.one_run`) on a variant.
+
+``canaries`` of the first split's *non-members* are drawn (seeded) and each gets a
+fair coin (seeded); the variant's recipe and DP settings train one model on the
+members plus the canaries whose coin came up heads. The non-members are the canary
+pool because no model of the split trained on them: the scratch references' losses
+on them calibrate the canaries' scores as they do the non-members'.
+
+Outputs: the model file, and ``canaries.parquet``: ``sample_id`` (int32),
+``included`` (bool), ``loss`` (float64, the canary target's cross-entropy), in draw
+order.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+import torch.nn.functional as F
+
+from diffcal.attacks.one_run import draw_canaries
+from diffcal.core.io import write_parquet
+from diffcal.core.seeds import derive_seed
+from diffcal.data.prepared import load_prepared
+from diffcal.data.splits import ids_with_role, read_splits
+from diffcal.training.fit import fit_all
+from diffcal.training.model_files import model_spec, new_model, save_models
+from diffcal.training.train import image_batch, image_layout, setup_torch
+
+log = logging.getLogger("diffcal")
+
+
+@torch.no_grad()
+def losses(model: torch.nn.Module, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """(n,) float64 cross-entropies of ``model`` (eval mode) on ``x`` (n, ...)."""
+    model.eval()
+    image_layout(model, np.ndim(x))
+    device = next(model.parameters()).device
+    z = model(image_batch(torch.as_tensor(x, dtype=torch.float32, device=device)))
+    return -F.log_softmax(z.double().cpu(), dim=1)[np.arange(len(y)), y].numpy()
+
+
+def run_train_canary(
+    *,
+    data: str,
+    split: str,
+    models: str,
+    canaries_out: str,
+    seeds: Mapping[str, Any],
+    model_cfg: Mapping[str, Any],
+    recipe: Mapping[str, Any],
+    dp: Mapping[str, Any] | None,
+    canaries: int,
+    threads: int = 1,
+) -> None:
+    device = setup_torch(threads)
+    d = load_prepared(data)
+    t, sp = next(iter(read_splits(split).items()))
+    root, key = seeds["root_seed"], seeds["key"]
+    ids, included = draw_canaries(ids_with_role(sp, "nonmember"), canaries,
+                                  derive_seed(root, key, t, "canaries"))  # fmt: skip
+    train_ids = np.sort(np.concatenate([ids_with_role(sp, "member"), ids[included]]))
+    spec = model_spec(d, model_cfg)
+    seed = derive_seed(root, key, t, "canary_target", 0)
+    job = {"model": new_model(spec, seed), "seed": seed, "name": f"split{t} canary target",
+           "train_ids": train_ids, "test_ids": np.setdiff1d(ids_with_role(sp, "nonmember"), ids),
+           "meta": {"split": t, "role": "canary_target", "index": 0}}  # fmt: skip
+    log.info("split %d: %d canaries, %d of them in the training set (%d samples)", t,
+             len(ids), int(included.sum()), len(train_ids))  # fmt: skip
+    entries = fit_all(d, [job], recipe=recipe, device=device, dp=dp)
+    save_models(models, spec, entries)
+    loss = losses(entries[0]["model"], d.features(ids), d.y[ids])
+    write_parquet(pd.DataFrame({"sample_id": ids.astype(np.int32), "included": included,
+                                "loss": loss.astype(np.float64)}), canaries_out)  # fmt: skip
