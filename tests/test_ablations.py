@@ -552,7 +552,7 @@ def test_one_run_audit_trains_one_model_and_recomputes(abl_run, tmp_path):
     cfg_path = wd / ABL_TINY
     cfg = yaml.safe_load(cfg_path.read_text())
     cfg["ablations"]["one_run"]["datasets"]["digits"].append("eps1")
-    cfg_path.write_text(yaml.safe_dump(cfg))
+    cfg_path.write_text(yaml.safe_dump(cfg, sort_keys=False))  # variants keep their order
     planned = planned_jobs(wd, "all", "--configfile", ABL_TINY)
     assert sorted(r for r, _ in planned) == ["one_run_audit", "one_run_report", "train_canary"]
     assert all(w.get("variant", "eps1") == "eps1" for _, w in planned)
