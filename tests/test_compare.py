@@ -263,3 +263,25 @@ def test_external_attacks_are_the_same_at_every_budget_and_checked():
         compare.run_attacks(o, ["quantile"], [1], cfg)
     with pytest.raises(ValueError, match="expected"):
         compare.run_attacks(o, ["quantile"], [1], cfg, {"quantile": q[:-1]})
+
+
+def test_epsilon_bound_chooses_thresholds_on_one_half_and_counts_the_other():
+    from diffcal.attacks import privacy
+
+    member, o = _toy(seed=2)
+    s = compare.ATTACKS["lira_online"](o.first(8))
+    sel = compare.selection_half(len(s), seed=4)
+    assert sel.sum() == len(s) // 2
+    assert np.array_equal(sel, compare.selection_half(len(s), seed=4))
+    got = compare.pool_attack_metrics(member, s, [0.01], sel)["epsilon_lb"]
+    thr = privacy.select_thresholds(s[sel], member[sel], delta=1e-5, k=5)
+    ids, sel_ids = np.flatnonzero(~sel), np.flatnonzero(sel)
+    want = privacy.epsilon_lower_bound(s[~sel], member[~sel], thr, delta=1e-5, ids=ids,
+                                       selection_ids=sel_ids)  # fmt: skip
+    assert got == want.epsilon and got > 0  # the toy's online LiRA separates well
+    # the reports do not clip an epsilon's interval to [0, 1]
+    from diffcal.reporting.tables import summarise
+
+    rows = pd.DataFrame({"k": [0, 0, 0], "epsilon_lb": [1.5, 2.5, 2.0], "auc": [0.9, 1.0, 0.95]})
+    long = summarise(rows, ["epsilon_lb", "auc"], ["k"], spread="t95").set_index("metric")
+    assert long.loc["epsilon_lb", "ci_high"] > 2.5 and long.loc["auc", "ci_high"] == 1.0

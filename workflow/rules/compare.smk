@@ -90,6 +90,7 @@ rule compare_attack:
         budgets=compare_cfg("budgets"),
         rmia={"a": compare_cfg("rmia_a"), "gamma": compare_cfg("rmia_gamma")},
         fpr_levels=compare_cfg("fpr_levels"),
+        seeds=seeds,
         code=code("compare_attack"),
     log:
         "logs/{dataset}/{variant}/split{part}/compare_attack.log",

@@ -170,14 +170,40 @@ def fpr_column(level: float) -> str:
     return f"tpr_at_{level:g}"
 
 
+#: delta of the comparison's epsilon lower bounds (below 1 / candidates everywhere).
+BOUND_DELTA = 1e-5
+
+
 def pool_attack_metrics(
-    member: np.ndarray, score: np.ndarray, fpr_levels: Sequence[float]
+    member: np.ndarray,
+    score: np.ndarray,
+    fpr_levels: Sequence[float],
+    selection: np.ndarray | None = None,
 ) -> dict[str, float]:
-    """AUC and TPR at each FPR level of one attack (``(n,)`` both)."""
+    """AUC and TPR at each FPR level of one attack (``(n,)`` both); with
+    ``selection`` (``(n,)`` bool, the samples thresholds are chosen on) also
+    ``epsilon_lb``: the 95 % lower bound on epsilon at :data:`BOUND_DELTA` from the
+    5 best thresholds of the selection samples, counted on the others
+    (:func:`diffcal.attacks.privacy.split_epsilon_bound`)."""
     out = {"auc": metrics.auc(member, score)}
     for f in fpr_levels:
         out[fpr_column(f)] = metrics.tpr_at_fpr(member, score, f)
+    if selection is not None:
+        from diffcal.attacks.privacy import split_epsilon_bound
+
+        sel = np.asarray(selection, dtype=bool)
+        out["epsilon_lb"] = split_epsilon_bound(
+            score[sel], member[sel], score[~sel], member[~sel], delta=BOUND_DELTA
+        ).epsilon
     return out
+
+
+def selection_half(n: int, seed: int) -> np.ndarray:
+    """``(n,)`` bool: a seeded random half of ``n`` candidates (threshold selection
+    for the epsilon bound; the other half is counted)."""
+    sel = np.zeros(n, dtype=bool)
+    sel[np.random.default_rng(seed).permutation(n)[: n // 2]] = True
+    return sel
 
 
 def run_attacks(

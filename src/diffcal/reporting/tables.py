@@ -191,7 +191,7 @@ MIN_SPLITS_T_ONLY = 10
 INTERVAL_NOTE = " 95% interval of each cell: ci_low, ci_high in the CSV (method in ci_method)."
 
 #: Metrics of metrics.csv that are not proportions (their intervals are not clipped).
-UNBOUNDED_METRICS = ("tau", "n_members", "n_nonmembers")
+UNBOUNDED_METRICS = ("tau", "n_members", "n_nonmembers", "epsilon_lb")
 
 
 def add_intervals(summary: pd.DataFrame, per_split: pd.DataFrame, by: Sequence[str],
@@ -244,7 +244,7 @@ def summarise(
     ``spread="std"``: ``std``, the sample standard deviation (ddof 1, NaN for one
     split). ``spread="t95"``: ``ci_low``, ``ci_high``, the 95 % Student-t interval
     of the mean over splits (:func:`diffcal.attacks.intervals.t_interval`), clipped
-    to [0, 1] (for proportions).
+    to [0, 1] for proportions (not for :data:`UNBOUNDED_METRICS`).
     """
     if spread not in ("std", "t95"):
         raise ValueError(f"spread must be 'std' or 't95', got {spread!r}")
@@ -258,7 +258,8 @@ def summarise(
                 row.update(mean=mean, std=std)
             else:
                 mean, lo, hi = t_interval(grp[col])
-                lo, hi = (lo, hi) if np.isnan(lo) else (max(lo, 0.0), min(hi, 1.0))
+                if not (np.isnan(lo) or col in UNBOUNDED_METRICS):
+                    lo, hi = max(lo, 0.0), min(hi, 1.0)
                 row.update(mean=mean, ci_low=lo, ci_high=hi)
             rows.append({**row, "n_splits": len(grp)})
     return pd.DataFrame(rows)

@@ -7,20 +7,29 @@ Outputs:
 - ``compare_scores.parquet``: ``split`` (int16), ``budget`` (int16), ``attack``
   (string), ``sample_id`` (int32), ``member`` (bool), ``score`` (float64), sorted
   by split, budget, attack (config order), sample_id;
-- ``compare_metrics.csv``: one row per (split, budget, attack): ``auc`` and
-  ``tpr_at_<fpr>`` for every FPR level.
+- ``compare_metrics.csv``: one row per (split, budget, attack): ``auc``,
+  ``tpr_at_<fpr>`` for every FPR level, and ``epsilon_lb``: the 95 % lower bound on
+  epsilon (delta 1e-5) with thresholds chosen on a seeded half of the candidates
+  and errors counted on the other half.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from diffcal.attacks.compare import pool_attack_metrics, pool_outputs, run_attacks
+from diffcal.attacks.compare import (
+    pool_attack_metrics,
+    pool_outputs,
+    run_attacks,
+    selection_half,
+)
 from diffcal.core.io import write_csv, write_parquet
+from diffcal.core.seeds import derive_seed
 from diffcal.data.splits import ids_with_role, read_splits
 from diffcal.stages import optional_file
 
@@ -38,6 +47,7 @@ def run_compare_attack(
     budgets: Sequence[int],
     rmia: Mapping[str, float],
     fpr_levels: Sequence[float],
+    seeds: Mapping[str, Any],
     quantile: str | Sequence[str] | None = None,
 ) -> None:
     """``quantile``: the part's ``quantile_scores.parquet`` (an optional input: given
@@ -49,6 +59,7 @@ def run_compare_attack(
     for t, sp in read_splits(split).items():
         ids, o = pool_outputs(sc[sc["split"] == t], mem[mem["split"] == t])
         member = np.isin(ids, ids_with_role(sp, "member"))
+        sel = selection_half(len(ids), derive_seed(seeds["root_seed"], seeds["key"], t, "bound"))
         external = {}
         if qs is not None:
             qt = qs[qs["split"] == t]
@@ -69,7 +80,12 @@ def run_compare_attack(
                 )
             )
             rows.append(
-                {"split": t, "budget": m, "attack": a, **pool_attack_metrics(member, s, fpr_levels)}
+                {
+                    "split": t,
+                    "budget": m,
+                    "attack": a,
+                    **pool_attack_metrics(member, s, fpr_levels, sel),
+                }  # fmt: skip
             )
             if m == max(budgets):
                 log.info("split %d M=%d %-20s AUC %.4f", t, m, a, rows[-1]["auc"])
