@@ -74,17 +74,24 @@ def main() -> None:
         ref_cpu = time.process_time() - t0
         pool = ids_with_role(sp, "reference", "shadow_in", "shadow_out")
         pop = subsample(pool, min(cfg["compare"]["population"], len(pool)), seed=seed)
-        n_fit = len(pop) - round(q["holdout"] * len(pop))
-        pop = pop[:n_fit]
+        n_fit = len(pop) - round(q["holdout"] * len(pop))  # as compare_quantile does:
+        n_val = round(0.2 * n_fit)  # a held-out fifth, then a fifth of the rest validates
+        pop, val = pop[: n_fit - n_val], pop[n_fit - n_val : n_fit]
         model.eval()
         image_layout(model, d.features(pop[:1]).ndim)
-        with torch.no_grad():
-            z = model(image_batch(torch.as_tensor(d.features(pop)))).double().numpy()
-        y = logit_confidence(z, d.y[pop])
+
+        def stat(ids, model=model, d=d):
+            with torch.no_grad():
+                z = model(image_batch(torch.as_tensor(d.features(ids)))).double().numpy()
+            return logit_confidence(z, d.y[ids])
+
         x = quantile_inputs(d.features(pop), d.y[pop], d.num_classes)
+        xv = quantile_inputs(d.features(val), d.y[val], d.num_classes)
+        y, yv = stat(pop), stat(val)
         t0 = time.process_time()
         fit_quantile_mlp(x, y, q["tau"], hidden=q["hidden"], epochs=q["epochs"], lr=q["lr"],
-                         batch_size=q["batch_size"], seed=1)  # fmt: skip
+                         batch_size=q["batch_size"], seed=1, val=(xv, yv),
+                         patience=q["patience"])  # fmt: skip
         reg_cpu = time.process_time() - t0
         budgets = " / ".join(f"{m * ref_cpu:.0f}" for m in cfg["compare"]["budgets"])
         print(f"{name:<16} {ref_cpu:>16.1f} {reg_cpu:>16.1f} {reg_cpu / ref_cpu:>7.3f}  "

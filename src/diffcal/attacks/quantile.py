@@ -43,6 +43,7 @@ class QuantileModel:
     y_std: float
     state: dict
     hidden: int
+    epochs_run: int = 0
 
     def predict(self, x: np.ndarray) -> np.ndarray:
         """(n, d) inputs -> (n,) predicted tau-quantiles of the score."""
@@ -89,10 +90,18 @@ def fit_quantile_mlp(
     batch_size: int = 256,
     seed: int = 0,
     threads: int = 1,
+    val: tuple[np.ndarray, np.ndarray] | None = None,
+    patience: int = 5,
 ) -> QuantileModel:
     """Fit a two-hidden-layer MLP to the ``tau``-quantile of ``y`` (n,) given ``x``
     (n, d) by minimising the pinball loss with Adam (full determinism on CPU:
-    ``seed`` fixes the initialisation and the batch order)."""
+    ``seed`` fixes the initialisation and the batch order).
+
+    ``val``: validation inputs and targets ``((n_v, d), (n_v,))``: training stops
+    once their pinball loss has not improved for ``patience`` epochs and the best
+    epoch's weights are kept (without it the MLP overfits the few thousand public
+    samples: held-out coverage of a 0.95 quantile fell to 0.72-0.91 after 100
+    epochs on the comparison's datasets)."""
     import torch
 
     if not 0.0 < tau < 1.0:
@@ -112,15 +121,37 @@ def fit_quantile_mlp(
         opt = torch.optim.Adam(net.parameters(), lr=lr)
         xs = torch.as_tensor((x - x_mean) / x_std, dtype=torch.float32)
         ys = torch.as_tensor((y - y_mean) / y_std, dtype=torch.float32)
+        if val is not None:
+            xv = torch.as_tensor((np.asarray(val[0], np.float64) - x_mean) / x_std,
+                                 dtype=torch.float32)  # fmt: skip
+            yv = torch.as_tensor((np.asarray(val[1], np.float64) - y_mean) / y_std,
+                                 dtype=torch.float32)  # fmt: skip
+        best, best_state, since, run = np.inf, None, 0, 0
         for _ in range(epochs):
+            run += 1
+            net.train()
             for idx in torch.randperm(len(xs), generator=gen).split(batch_size):
                 d = ys[idx] - net(xs[idx]).squeeze(1)
                 loss = torch.maximum(tau * d, (tau - 1.0) * d).mean()
                 opt.zero_grad()
                 loss.backward()
                 opt.step()
+            if val is None:
+                continue
+            with torch.no_grad():
+                d = yv - net(xv).squeeze(1)
+                v = float(torch.maximum(tau * d, (tau - 1.0) * d).mean())
+            if v < best:
+                best, since = v, 0
+                best_state = {k: w.detach().clone() for k, w in net.state_dict().items()}
+            else:
+                since += 1
+                if since >= patience:
+                    break
+        if best_state is not None:
+            net.load_state_dict(best_state)
         state = {k: v.detach().clone() for k, v in net.state_dict().items()}
-        return QuantileModel(tau, x_mean, x_std, y_mean, y_std, state, hidden)
+        return QuantileModel(tau, x_mean, x_std, y_mean, y_std, state, hidden, run)
 
 
 def quantile_attack_scores(scores: np.ndarray, predicted_quantile: np.ndarray) -> np.ndarray:

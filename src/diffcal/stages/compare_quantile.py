@@ -8,15 +8,18 @@ non-member like x gets; the attack's score is the statistic minus that quantile.
 
 A seeded ``holdout`` fraction of the population is kept out of the fit: the
 coverage of the predicted quantile there (nominal: tau) says whether the regressor
-is calibrated. Reads scores, trains no target or reference.
+is calibrated. A fifth of the rest stops the fit early (``patience`` epochs
+without a better validation pinball loss; ``epochs`` at most). Reads scores,
+trains no target or reference.
 
 Outputs:
 
 - ``quantile_scores.parquet``: ``split`` (int16), ``sample_id`` (int32), ``member``
   (bool), ``score`` (float64) for the candidates, sorted by split, sample_id;
-- ``quantile_fit.csv``: one row per split: ``tau``, ``n_fit``, ``n_holdout``,
+- ``quantile_fit.csv``: one row per split: ``tau``, ``n_fit``, ``n_val``, ``n_holdout``,
   ``coverage`` and ``pinball`` (held-out), ``inputs``, ``hidden``, ``parameters``,
-  ``epochs``, ``sample_passes`` (fit samples x epochs: the regressor's training work).
+  ``epochs`` (run, early stopping included), ``sample_passes`` (fit samples x
+  epochs: the regressor's training work).
 """
 
 from __future__ import annotations
@@ -76,6 +79,8 @@ def run_compare_quantile(
                              "regressor needs at least 10 (compare.population)")  # fmt: skip
         seed = derive_seed(seeds["root_seed"], seeds["key"], t, "quantile")
         fit_ids, out_ids = split_population(pop, float(quantile["holdout"]), seed)
+        # early stopping on a fifth of the fit samples; the held-out ones stay untouched
+        fit_ids, val_ids = split_population(fit_ids, 0.2, seed + 1)
 
         def inputs(ids: np.ndarray) -> np.ndarray:
             return quantile_inputs(d.features(ids), d.y[ids], d.num_classes)
@@ -87,6 +92,7 @@ def run_compare_quantile(
             hidden=int(quantile["hidden"]), epochs=int(quantile["epochs"]),
             lr=float(quantile["lr"]), batch_size=int(quantile["batch_size"]),
             seed=seed, threads=threads,
+            val=(inputs(val_ids), stat.loc[val_ids].to_numpy()), patience=int(quantile["patience"]),
         )  # fmt: skip
         cpu = time.process_time() - cpu
         y_out = stat.loc[out_ids].to_numpy()
@@ -99,12 +105,13 @@ def run_compare_quantile(
         }))  # fmt: skip
         n_in = inputs(fit_ids[:1]).shape[1]
         rows.append({
-            "split": t, "tau": tau, "n_fit": len(fit_ids), "n_holdout": len(out_ids),
+            "split": t, "tau": tau, "n_fit": len(fit_ids), "n_val": len(val_ids),
+            "n_holdout": len(out_ids),
             "coverage": coverage(y_out, q_out), "pinball": pinball_loss(y_out, q_out, tau),
             "inputs": n_in, "hidden": int(quantile["hidden"]),
             "parameters": n_parameters(n_in, int(quantile["hidden"])),
-            "epochs": int(quantile["epochs"]),
-            "sample_passes": len(fit_ids) * int(quantile["epochs"]),
+            "epochs": model.epochs_run,
+            "sample_passes": len(fit_ids) * model.epochs_run,
         })  # fmt: skip
         # CPU time goes to the log only: outputs stay byte-identical from run to run.
         log.info("split %d: regressor on %d population samples (%d inputs) in %.1f CPU-s; "

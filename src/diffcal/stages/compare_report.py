@@ -199,7 +199,8 @@ def quantile_fit_lines(paths: Sequence[str]) -> list[str]:
     return [
         f"Quantile regression: an MLP ({int(f['inputs'].iloc[0])} inputs, 2 x "
         f"{int(f['hidden'].iloc[0])} hidden, {int(f['parameters'].iloc[0]):,} parameters), "
-        f"{int(f['epochs'].iloc[0])} epochs on {int(f['n_fit'].min()):,}-{int(f['n_fit'].max()):,} "
+        f"{int(f['epochs'].min())}-{int(f['epochs'].max())} epochs (early stopping) on "
+        f"{int(f['n_fit'].min()):,}-{int(f['n_fit'].max()):,} "
         f"population samples per split; coverage of its tau = {f['tau'].iloc[0]:g} quantile "
         f"on {int(f['n_holdout'].min()):,}+ held-out population samples: "
         f"{cov.min():.3f}-{cov.max():.3f} over {len(f)} split(s)."
