@@ -282,6 +282,7 @@ def test_epsilon_bound_chooses_thresholds_on_one_half_and_counts_the_other():
     # the reports do not clip an epsilon's interval to [0, 1]
     from diffcal.reporting.tables import summarise
 
-    rows = pd.DataFrame({"k": [0, 0, 0], "epsilon_lb": [1.5, 2.5, 2.0], "auc": [0.9, 1.0, 0.95]})
+    rows = pd.DataFrame({"k": [0, 0, 0], "epsilon_lb": [0.1, 2.5, 2.0], "auc": [0.9, 1.0, 0.95]})
     long = summarise(rows, ["epsilon_lb", "auc"], ["k"], spread="t95").set_index("metric")
     assert long.loc["epsilon_lb", "ci_high"] > 2.5 and long.loc["auc", "ci_high"] == 1.0
+    assert long.loc["epsilon_lb", "ci_low"] == 0.0  # an epsilon bound is never negative

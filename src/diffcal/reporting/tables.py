@@ -193,6 +193,9 @@ INTERVAL_NOTE = " 95% interval of each cell: ci_low, ci_high in the CSV (method 
 #: Metrics of metrics.csv that are not proportions (their intervals are not clipped).
 UNBOUNDED_METRICS = ("tau", "n_members", "n_nonmembers", "epsilon_lb")
 
+#: Unbounded metrics that cannot be negative (their intervals are clipped at 0).
+NONNEGATIVE_METRICS = ("epsilon_lb",)
+
 
 def add_intervals(summary: pd.DataFrame, per_split: pd.DataFrame, by: Sequence[str],
                   boot: pd.DataFrame) -> pd.DataFrame:  # fmt: skip
@@ -260,6 +263,8 @@ def summarise(
                 mean, lo, hi = t_interval(grp[col])
                 if not (np.isnan(lo) or col in UNBOUNDED_METRICS):
                     lo, hi = max(lo, 0.0), min(hi, 1.0)
+                elif col in NONNEGATIVE_METRICS and not np.isnan(lo):
+                    lo = max(lo, 0.0)
                 row.update(mean=mean, ci_low=lo, ci_high=hi)
             rows.append({**row, "n_splits": len(grp)})
     return pd.DataFrame(rows)

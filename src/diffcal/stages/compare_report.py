@@ -69,7 +69,8 @@ def run_compare_report(
     out = [
         "# LiRA, RMIA and difficulty calibration at equal reference budgets",
         "",
-        "Mean over splits and 95 % t-interval of the mean in brackets (clipped to [0, 1]; "
+        "Mean over splits and 95 % t-interval of the mean in brackets (clipped to [0, 1], "
+        "an epsilon's at 0; "
         "none with one split); TPR in percent. "
         "M: pool references per split (about M/2 IN and M/2 OUT per candidate; offline "
         "attacks and the calibrated loss use the OUT ones).",
