@@ -216,13 +216,14 @@ def test_comparison_doc_shows_the_generated_tables_and_they_recompute_from_the_c
         section = generated.split(f"## {label}", 1)[1].split("\n## ", 1)[0]
         row = next(r for r in section.splitlines() if r.startswith(f"| {compare.LABELS[attack]} |"))
         cells = [c.strip() for c in row.strip("|").split("|")][1:]
-        header = next(r for r in section.splitlines() if r.startswith("| Attack | AUC"))
+        header = next(r for r in section.splitlines() if r.startswith("| Attack | Trains | AUC"))
         cols = [c.strip() for c in header.strip("|").split("|")][1:]
         for _, r in g.iterrows():
             if metric_label(r["metric"]) in cols:
-                assert cells[cols.index(metric_label(r["metric"]))] == cell(r, r["metric"] != "auc")
+                percent = r["metric"].startswith("tpr_at_")
+                assert cells[cols.index(metric_label(r["metric"]))] == cell(r, percent)
                 checked += 1
-    assert checked >= 3 * 8 * 5
+    assert checked >= 3 * 13 * 6  # datasets x attacks x (AUC, 4 TPRs, epsilon)
 
 
 def test_compare_claims_are_paired_effects_with_verdicts():
