@@ -44,6 +44,7 @@ def main() -> None:
     from diffcal.core.seeds import derive_seed
     from diffcal.data.registry import prepare
     from diffcal.data.splits import ids_with_role, split_of, subsample
+    from diffcal.stages.compare_quantile import split_population
     from diffcal.training.fit import fit_all
     from diffcal.training.model_files import model_spec, new_model
     from diffcal.training.train import image_batch, image_layout
@@ -74,9 +75,9 @@ def main() -> None:
         ref_cpu = time.process_time() - t0
         pool = ids_with_role(sp, "reference", "shadow_in", "shadow_out")
         pop = subsample(pool, min(cfg["compare"]["population"], len(pool)), seed=seed)
-        n_fit = len(pop) - round(q["holdout"] * len(pop))  # as compare_quantile does:
-        n_val = round(0.2 * n_fit)  # a held-out fifth, then a fifth of the rest validates
-        pop, val = pop[: n_fit - n_val], pop[n_fit - n_val : n_fit]
+        # the fit and validation samples exactly as compare_quantile draws them
+        fit, _ = split_population(pop, q["holdout"], seed)
+        pop, val = split_population(fit, 0.2, seed + 1)
         model.eval()
         image_layout(model, d.features(pop[:1]).ndim)
 

@@ -103,7 +103,7 @@ def run_compare_quantile(
             "split": np.full(len(cand), t, np.int16), "sample_id": cand.astype(np.int32),
             "member": member, "score": score,
         }))  # fmt: skip
-        n_in = inputs(fit_ids[:1]).shape[1]
+        n_in = len(model.x_mean)  # the regressor's input width
         rows.append({
             "split": t, "tau": tau, "n_fit": len(fit_ids), "n_val": len(val_ids),
             "n_holdout": len(out_ids),
