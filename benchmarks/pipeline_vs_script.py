@@ -1,16 +1,20 @@
 """Pipeline wall time for the tabular rows of config/paper.yaml (Credit, Hepatitis,
-Adult; T = 5; label-only attack off) against a plain script of the same protocol
-in one process.
+Adult; T = 5; label-only attack off) against a plain script of the same work in
+one process.
 
-The script (``plain_protocol`` below) calls the library's functions directly in one
-process with one torch thread, no Snakemake and no files: split, target, shadow,
-scratch references, forgetting-recipe tuning, forgetting references, per-sample
-scores, attacks and metrics, models of one role trained together as the pipeline
-does (issue 22: a baseline is only useful if it is the fastest honest way to do
-the same work; the previous one trained one model after another, 1.6x slower). It
-leaves out what the pipeline adds: bootstrap intervals, tables, figures, files.
-So the ratio measures orchestration, process start-up, I/O and the report. Both
-run in this invocation, on a fresh copy of the workflow; the ratio is printed last.
+The script (``plain_protocol`` and ``plain_report`` below) calls the library's
+functions directly in one process, no Snakemake: split, target, shadow, scratch
+references, forgetting-recipe tuning, forgetting references, per-sample scores,
+attacks and metrics, models of one role trained together as the pipeline does
+(issue 22: a baseline is only useful if it is the fastest honest way to do the same
+work; the first one trained one model after another, 1.6x slower), one torch
+thread; then the report the pipeline makes: Tables 1-4 with bootstrap intervals,
+the comparison with the paper and the claims checklist (the ``tables`` job's
+function, 2 threads as that job has) and Figures 1-2 (the ``figures`` job's), from
+the part files it writes as the pipeline's jobs do. So the ratio measures
+orchestration, process start-up and the files between jobs. Both run in this
+invocation, the pipeline on a fresh copy of the workflow; the script's Markdown
+tables are compared with the pipeline's, and the ratio is printed last.
 
     python benchmarks/pipeline_vs_script.py --data-dir ../shared/data [--cores 2]
 """
@@ -48,14 +52,16 @@ def load_config(data_dir: str) -> dict:
     return cfg
 
 
-def plain_protocol(cfg: dict) -> pd.DataFrame:
+def plain_protocol(cfg: dict) -> tuple[pd.DataFrame, dict[str, dict[str, list]]]:
     """The paper protocol for every dataset and split of ``cfg``, in one process.
 
     The fastest honest script with this library: models of one role (the T
     targets, the T shadows, the T x K scratch references, each tuning candidate's T
     copies, the forgetting references of one recipe) train together through
     ``fit_all``, as the pipeline's jobs do; everything else is one call per split.
-    No files, no intervals, no figures."""
+    Returns the metrics of every split and, per dataset, the frames the
+    pipeline's part files hold (``split``, ``scores``, ``attack_scores``,
+    ``metrics``: one per split, with a ``split`` column) for :func:`plain_report`."""
     import torch
 
     from diffcal.attacks.evaluate import attack_split
@@ -71,7 +77,9 @@ def plain_protocol(cfg: dict) -> pd.DataFrame:
     torch.set_num_threads(1)
     cpu = torch.device("cpu")
     metrics = []
+    parts: dict[str, dict[str, list]] = {}
     for name, ds in cfg["datasets"].items():
+        part = parts[name] = {"split": [], "scores": [], "attack_scores": [], "metrics": []}
         d = prepare(ds["source"], cfg["data_dir"])
         spec = model_spec(d, ds["model"])
         recipe = dview.recipe(cfg, name, "plain")
@@ -126,7 +134,7 @@ def plain_protocol(cfg: dict) -> pd.DataFrame:
                         seed,
                         sub,
                         ids_with_role(sp, "shadow_in", "shadow_out"),
-                        val_ids(sp, es, "shadow_in", "shadow_out"),
+                        val_ids(sp, refs, sub, "shadow_in", "shadow_out"),
                         split=t,
                     )
                 )
@@ -136,12 +144,13 @@ def plain_protocol(cfg: dict) -> pd.DataFrame:
 
         def fjobs(base, t, k, tag, sps=sps, models=models, root=root, name=name, refs=refs, es=es):
             sp = sps[t]
+            ids = forget_ids(sp, root, name, t, refs["size_fraction"], k)
             return job(
                 copy.deepcopy(models[base][t][0]["model"]),
                 derive_seed(root, name, t, tag, k),
-                forget_ids(sp, root, name, t, refs["size_fraction"], k),
+                ids,
                 ids_with_role(sp, BASE_ROLES[base][1]),
-                val_ids(sp, es, "shadow_out"),
+                val_ids(sp, refs, ids, "shadow_out"),
                 split=t,
             )
 
@@ -207,12 +216,60 @@ def plain_protocol(cfg: dict) -> pd.DataFrame:
                             }
                         )
                     )
-            _, met = attack_split(pd.concat(frames), sp, cfg["attack"], split_index=t)
+            scores = pd.concat(frames, ignore_index=True)
+            att, met = attack_split(scores, sp, cfg["attack"], split_index=t)
             metrics.append(met.assign(dataset=name, split=t))
-    return pd.concat(metrics, ignore_index=True)
+            for kind, frame in (("split", sp), ("scores", scores), ("attack_scores", att),
+                                ("metrics", met)):  # fmt: skip
+                part[kind].append(frame.assign(split=np.int16(t))[["split", *frame.columns]])
+    return pd.concat(metrics, ignore_index=True), parts
 
 
-def run_pipeline(cfg: dict, cores: int) -> float:
+def plain_report(cfg: dict, parts: dict[str, dict[str, list]], out: Path) -> Path:
+    """The pipeline's report from :func:`plain_protocol`'s frames: each dataset's
+    part files under ``out`` (as the pipeline's jobs write them), Figures 1-2 per
+    dataset and Tables 1-4 with intervals, comparison and claims, through the
+    functions of the ``figures`` and ``tables`` jobs. Returns the tables folder."""
+    from diffcal.config import views as dview
+    from diffcal.core.io import write_csv, write_parquet
+    from diffcal.stages.figures import run_figures
+    from diffcal.stages.tables import run_tables
+
+    runs = []
+    for name, part in parts.items():
+        path = {k: out / name / f"{k}.{'csv' if k == 'metrics' else 'parquet'}" for k in part}
+        (out / name).mkdir(parents=True, exist_ok=True)
+        for kind, frames in part.items():
+            write = write_csv if kind == "metrics" else write_parquet
+            write(pd.concat(frames, ignore_index=True), str(path[kind]))
+        label = dview.label(cfg, name, "plain")
+        fig = {n: tuple(str(out / name / f"{n}.{e}") for e in ("png", "pdf")) for n in (1, 2)}
+        run_figures(attack_scores=str(path["attack_scores"]), metrics_csv=str(path["metrics"]),
+                    title=label, fig1=fig[1], fig2=fig[2], score=cfg["report"]["figure_score"],
+                    split=cfg["report"]["figure_split"])  # fmt: skip
+        runs += [
+            {
+                "dataset": name,
+                "variant": "plain",
+                "split": t,
+                "label": label,
+                "paper_row": cfg["datasets"][name].get("paper_row"),
+                "metrics": str(path["metrics"]),
+                "attack_scores": str(path["attack_scores"]),
+                "scores": str(path["scores"]),
+                "split_file": str(path["split"]),
+            }  # fmt: skip
+            for t in range(cfg["datasets"][name]["splits"])
+        ]
+    run_tables(runs=runs, out_dir=str(out / "tables"), attacks=dview.attack_columns(cfg),
+               threads=2)  # fmt: skip
+    return out / "tables"
+
+
+def run_pipeline(cfg: dict, cores: int, log: str | None = None) -> tuple[float, dict]:
+    """Wall seconds of ``snakemake --cores cores all`` on ``cfg`` in a fresh copy of
+    the workflow, and its Markdown tables (name -> text); its log goes to ``log``
+    if given (``benchmarks/job_times.py``)."""
     with tempfile.TemporaryDirectory(prefix="diffcal-bench-") as tmp:
         wd = Path(tmp)
         shutil.copy2(REPO / "Snakefile", wd)
@@ -221,14 +278,20 @@ def run_pipeline(cfg: dict, cores: int) -> float:
         (wd / "bench.yaml").write_text(yaml.safe_dump(cfg))
         t0 = time.perf_counter()
         proc = subprocess.run(
-            [sys.executable, "-m", "snakemake", "--cores", str(cores), "all", "-q",
+            [sys.executable, "-m", "snakemake", "--cores", str(cores), "all",
              "--configfile", "bench.yaml"],
             cwd=wd, capture_output=True, text=True,
         )  # fmt: skip
         elapsed = time.perf_counter() - t0
+        if log:
+            Path(log).write_text(proc.stderr)
         if proc.returncode != 0:
             sys.exit(f"pipeline failed:\n{proc.stderr[-3000:]}")
-        return elapsed
+        return elapsed, _tables(wd / "results" / "tables" / cfg["name"])
+
+
+def _tables(folder: Path) -> dict[str, str]:
+    return {p.name: p.read_text() for p in sorted(folder.glob("*.md"))}
 
 
 def main() -> None:
@@ -236,16 +299,31 @@ def main() -> None:
     ap.add_argument("--data-dir", default=str(REPO.parent / "shared" / "data"))
     ap.add_argument("--cores", type=int, default=2)
     ap.add_argument("--datasets", nargs="*", default=list(TABULAR))
+    ap.add_argument("--log", help="write the pipeline's Snakemake log here")
+    ap.add_argument("--keep", help="copy both runs' Markdown tables to this folder")
     args = ap.parse_args()
     cfg = load_config(args.data_dir)
     cfg["datasets"] = {k: v for k, v in cfg["datasets"].items() if k in args.datasets}
-    t0 = time.perf_counter()
-    met = plain_protocol(cfg)
-    script = time.perf_counter() - t0
-    print(f"plain script (1 process, 1 thread): {script:.1f} s")
+    with tempfile.TemporaryDirectory(prefix="diffcal-script-") as tmp:
+        t0 = time.perf_counter()
+        met, parts = plain_protocol(cfg)
+        protocol = time.perf_counter() - t0
+        ours = _tables(plain_report(cfg, parts, Path(tmp)))
+        script = time.perf_counter() - t0
+    print(f"plain script (1 process): {script:.1f} s (protocol {protocol:.1f} s, "
+          f"report {script - protocol:.1f} s)")  # fmt: skip
     print(met[met["attack"] == "loss_cal"].groupby("dataset")["auc"].mean().round(3).to_string())
-    pipeline = run_pipeline(cfg, args.cores)
+    pipeline, theirs = run_pipeline(cfg, args.cores, args.log)
     print(f"pipeline (snakemake --cores {args.cores}): {pipeline:.1f} s")
+    if args.keep:
+        for who, tables in (("script", ours), ("pipeline", theirs)):
+            (Path(args.keep) / who).mkdir(parents=True, exist_ok=True)
+            for n, text in tables.items():
+                (Path(args.keep) / who / n).write_text(text)
+    same = [n for n in theirs if ours.get(n) == theirs[n]]
+    print(f"Markdown tables equal to the pipeline's: {len(same)} of {len(theirs)}"
+          + (f" (differ: {', '.join(sorted(set(theirs) - set(same)))})"
+             if len(same) < len(theirs) else ""))  # fmt: skip
     print(f"ratio pipeline / script: {pipeline / script:.2f}")
 
 

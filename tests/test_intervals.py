@@ -103,6 +103,33 @@ def test_integer_resamples_are_the_dense_ones_and_give_their_metrics_bit_for_bit
         assert intervals.resampled_auc(r, s)[i] == pytest.approx(ref, abs=1e-12)
 
 
+def test_running_counts_are_the_cumulative_sums_at_any_length():
+    """The blocked running count of resampled_auc against numpy's cumsum, for
+    lengths with and without a partial last block (and none at all)."""
+    rng = np.random.default_rng(3)
+    for m in (0, 1, 2, 3, 4, 15, 16, 17, 101):
+        counts = rng.integers(0, 5, size=(m + 4, 7)).astype(np.int32)
+        rows = rng.permutation(m + 4)[:m]
+        expected = np.vstack([np.zeros((1, 7), np.int32), np.cumsum(counts[rows], axis=0)])
+        cum = intervals._running_counts(counts, rows)
+        assert np.array_equal(cum(np.arange(m + 1)), expected)
+        assert np.array_equal(cum(np.arange(m, -1, -1)), expected[::-1])
+
+
+def test_cells_on_two_threads_equal_the_cells_on_one():
+    """Each thread has its own scratch memory: cells evaluated side by side give
+    the same values as one after another."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    y, s = _toy(3000, seed=5)
+    r = intervals.Resamples(y, 50, np.random.default_rng(2))
+    scores = [s + np.random.default_rng(k).normal(size=len(s)) for k in range(8)]
+    alone = [intervals.resampled_auc(r, x) for x in scores]
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        together = list(pool.map(lambda x: intervals.resampled_auc(r, x), scores))
+    assert all(np.array_equal(a, b) for a, b in zip(alone, together, strict=True))
+
+
 def test_accuracy_cells_together_equal_each_alone_and_group_cells_sum_per_name():
     y, s = _toy(400, seed=5)
     r = intervals.Resamples(y, 50, np.random.default_rng(3))

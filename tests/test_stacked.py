@@ -112,3 +112,22 @@ def test_softmax_head_stacks_and_trains_like_one_by_one():
         ):
             torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-6, msg=f"m{k} {name}")
     assert isinstance(tasks[0].model[4], torch.nn.Softmax)
+
+
+def test_setup_torch_is_deterministic_without_importing_the_compiler():
+    """Issue 22.6: a job's torch set-up turns on deterministic kernels (warn only) as
+    ``torch.use_deterministic_algorithms(True, warn_only=True)`` would, without
+    importing ``torch._inductor`` (2.5-3.7 s; a scoring job never trains)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, torch\n"
+        "from diffcal.training.train import setup_torch\n"
+        "setup_torch(1)\n"
+        "print(torch.are_deterministic_algorithms_enabled(),"
+        " torch.is_deterministic_algorithms_warn_only_enabled(),"
+        " torch.get_num_threads(), 'torch._inductor' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["True", "True", "1", "False"]

@@ -15,7 +15,7 @@ Two intervals, both of the *mean over splits* that a table cell reports:
 Written by hand because the metrics have to be recomputed for a thousand
 resamples of up to 35,000 samples: a resample is the integer count of each sample
 (:class:`Resamples`), and :func:`resampled_auc` evaluates all resamples of a cell
-from one sort, in integers (a loop over scikit-learn's
+from one sort and one running count, in integers (a loop over scikit-learn's
 ``roc_auc_score(sample_weight=...)``, the oracle of the tests, takes minutes per
 table; the dense float64 version, :func:`weighted_auc`, took a minute for the
 tabular paper rows).
@@ -24,6 +24,7 @@ tabular paper rows).
 from __future__ import annotations
 
 import functools
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -34,9 +35,10 @@ N_BOOT = 1000
 
 
 @functools.cache
-def _t_quantile(p: float, df: int) -> float:
-    """Student-t quantile; scipy.special's (scipy.stats took a second to import and
-    a millisecond per call, for the same number)."""
+def t_quantile(p: float, df: float) -> float:
+    """Student-t quantile: ``scipy.stats.t.ppf(p, df)``, the same number from
+    scipy.special (scipy.stats took 1-2.7 s to import, the most of a tables job's
+    start, and a millisecond per call)."""
     from scipy.special import stdtrit
 
     return float(stdtrit(df, p))
@@ -53,7 +55,7 @@ def t_interval(values: Sequence[float], level: float = 0.95) -> tuple[float, flo
     mean = float(v.mean())
     if len(v) < 2:
         return mean, float("nan"), float("nan")
-    half = float(_t_quantile((1 + level) / 2, len(v) - 1) * v.std(ddof=1) / np.sqrt(len(v)))
+    half = float(t_quantile((1 + level) / 2, len(v) - 1) * v.std(ddof=1) / np.sqrt(len(v)))
     return mean, mean - half, mean + half
 
 
@@ -137,9 +139,9 @@ def resampled_auc(r: Resamples, score: np.ndarray, mask: np.ndarray | None = Non
     ``(B,)``. Equal to :func:`weighted_auc` on ``r.dense()`` bit for bit.
 
     Each member's share of non-members below it (plus half the tied ones) is read
-    from the running count of the non-members sorted by score: twice it is
-    ``cum[lo] + cum[hi]`` (``lo`` / ``hi``: non-members strictly below / at most at
-    the member's score), all in integers."""
+    from the running count of the non-members sorted by score
+    (:func:`_running_counts`): twice it is ``cum[lo] + cum[hi]`` (``lo`` / ``hi``:
+    non-members strictly below / at most at the member's score), all in integers."""
     s = np.asarray(score, dtype=np.float64)
     pos_rows, neg_rows = r.rows(mask)
     s_pos = s[r.members[pos_rows]]
@@ -149,12 +151,7 @@ def resampled_auc(r: Resamples, score: np.ndarray, mask: np.ndarray | None = Non
     order = np.argsort(s[r.nonmembers[neg_rows]], kind="stable")
     neg_rows = neg_rows[order]
     s_neg = s[r.nonmembers[neg_rows]]
-    # int32 is exact: a running count is at most the number of non-members.
-    cum = np.zeros((len(neg_rows) + 1, r.n_boot), dtype=np.int32)
-    # Row by row: numpy's cumsum along the first axis of an (n, B) array took
-    # 6x as long as this loop of contiguous row additions (n = 12,000, B = 1,000).
-    for k, row in enumerate(neg_rows):
-        np.add(cum[k], r.neg[row], out=cum[k + 1])
+    cum = _running_counts(r.neg, neg_rows)
     lo = np.searchsorted(s_neg, s_pos, side="left")
     hi = np.searchsorted(s_neg, s_pos, side="right")
     pos = r.pos if mask is None else r.pos[pos_rows]
@@ -162,15 +159,72 @@ def resampled_auc(r: Resamples, score: np.ndarray, mask: np.ndarray | None = Non
     # at most n_pos * n_neg: int32 sums when that fits (einsum without a cast is
     # 2.5x faster), int64 otherwise.
     acc = np.int32 if len(pos_rows) * len(neg_rows) < 2**31 else np.int64
-    twice = 2 * np.einsum("ib,ib->b", pos, cum[lo], dtype=acc).astype(np.int64)
+    twice = np.zeros(r.n_boot, dtype=np.int64)
+    for c in range(0, len(lo), _CHUNK):  # (chunk, B) gathers stay in cache
+        twice += np.einsum("ib,ib->b", pos[c : c + _CHUNK], cum(lo[c : c + _CHUNK]), dtype=acc)
+    twice *= 2
     tied = np.flatnonzero(hi > lo)  # cum[lo] + cum[hi] = 2 cum[lo] + (cum[hi] - cum[lo])
     if len(tied):
-        twice += np.einsum("ib,ib->b", pos[tied], cum[hi[tied]] - cum[lo[tied]], dtype=acc)
+        twice += np.einsum("ib,ib->b", pos[tied], cum(hi[tied]) - cum(lo[tied]), dtype=acc)
     if mask is None:  # every resample keeps the group sizes
         den = np.int64(len(pos_rows) * len(neg_rows))
     else:
-        den = pos.sum(axis=0, dtype=np.int64) * cum[-1].astype(np.int64)
+        total = cum(np.array([len(neg_rows)]))[0]
+        den = pos.sum(axis=0, dtype=np.int64) * total.astype(np.int64)
     return twice.astype(np.float64) / (2 * den).astype(np.float64)
+
+
+#: Members per gathered block of running counts in :func:`resampled_auc`.
+_CHUNK = 256
+
+#: Per-thread scratch memory of :func:`_running_counts` (see there).
+_scratch = threading.local()
+
+
+def _running_counts(counts: np.ndarray, rows: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
+    """Running sums of ``counts[rows]`` (``counts``: ``(k, B)`` int32; ``rows``:
+    ``(m,)``): returns ``cum``, ``cum(p)`` = the sum of the first ``p`` rows for
+    each ``p`` of an index array -> ``(len(p), B)`` int32 (exact: at most the
+    number of samples).
+
+    Written by hand: numpy's cumsum along the first axis of an ``(m, B)`` array
+    is 6x slower than a loop of row additions, and that loop (one small numpy
+    call per row, 12,000 rows for Adult) holds the GIL, so the threads of
+    :func:`bootstrap_means` could not share the work. Here the ``m`` rows are
+    ``b`` x ``nb`` blocks (``b`` ~ sqrt(m)) laid out position-in-block first: the
+    running sum within blocks is ``b`` additions of whole ``(nb, B)`` planes, the
+    block offsets ``nb`` row additions, then one broadcast addition; about
+    2 sqrt(m) numpy calls, each long enough to release the GIL (Adult: 55 ms per
+    cell on one thread instead of 88, 31 instead of 87 on two). The ``(b, nb,
+    B)`` array lives in per-thread scratch memory, reused from cell to cell: a
+    fresh 48 MB array per cell cost a third of the time in page faults."""
+    m, n_boot = len(rows), counts.shape[1]
+    b = max(1, int(np.ceil(np.sqrt(m))))
+    nb = max(1, -(-m // b))
+    size = b * nb * n_boot
+    buf = getattr(_scratch, "cum", None)
+    if buf is None or buf.size < size:
+        buf = _scratch.cum = np.empty(size, dtype=np.int32)
+    cum = buf[:size].reshape(b, nb, n_boot)  # position p of the sort: [p % b, p // b]
+    idx = np.zeros(b * nb, dtype=np.int64)
+    idx[:m] = rows
+    np.take(counts, idx.reshape(nb, b).T, axis=0, out=cum, mode="clip")
+    pad = np.arange(m, b * nb)  # beyond the last row: zero counts
+    cum[pad % b, pad // b] = 0
+    for j in range(1, b):  # within each block (planes do not overlap: no copies)
+        np.add(cum[j - 1], cum[j], out=cum[j])
+    offset = np.zeros((nb, n_boot), dtype=np.int32)  # the rows of earlier blocks
+    for k in range(1, nb):
+        np.add(offset[k - 1], cum[b - 1, k - 1], out=offset[k])
+    cum += offset[None]
+
+    def first(p: np.ndarray) -> np.ndarray:
+        q = np.asarray(p) - 1  # the sum of the first p rows ends at row p - 1
+        out = cum[q % b, q // b]
+        out[q < 0] = 0
+        return out
+
+    return first
 
 
 #: Scores with at most this many distinct values (a gap attack has two) take

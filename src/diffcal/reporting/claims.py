@@ -258,9 +258,13 @@ def check_claims(per_split: pd.DataFrame, paper_rows: Mapping[str, str]) -> pd.D
     ``paper_rows``: our row label -> the paper's row (for claims the paper makes
     for named rows only; labels missing from it count as unnamed)."""
     rows = []
+    # One _Row per label for all claims (a _Row per claim and label was 1 s of a
+    # tables job).
+    labels = [(label, frame, _Row(frame)) for label, frame in
+              per_split.groupby("label", sort=False)]  # fmt: skip
     for key, _, _, fn in CLAIMS:
-        for label, frame in per_split.groupby("label", sort=False):
-            verdict, cells = fn(_Row(frame), paper_rows.get(label, ""))
+        for label, frame, row in labels:
+            verdict, cells = fn(row, paper_rows.get(label, ""))
             rows.append({"claim": key, "label": label, "verdict": verdict,
                          "n_splits": frame["split"].nunique(), "cells": cells})  # fmt: skip
     return pd.DataFrame(rows, columns=["claim", "label", "verdict", "n_splits", "cells"])

@@ -7,8 +7,8 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
+from diffcal.attacks.intervals import t_quantile
 from diffcal.core.io import write_csv, write_text
 from diffcal.reporting import paper
 from diffcal.reporting.labels import column_label
@@ -81,7 +81,7 @@ def two_sample_consistent(diff: float, std: float, bound: float, n: int) -> bool
     criterion it accounts for our own noise, and for the paper's mean being a mean."""
     if n < 2 or not np.isfinite(std):
         return bool(abs(diff) <= bound + 1e-12)
-    return bool(abs(diff) <= stats.t.ppf(0.975, 2 * (n - 1)) * np.sqrt((std**2 + bound**2) / n))
+    return bool(abs(diff) <= t_quantile(0.975, 2 * (n - 1)) * np.sqrt((std**2 + bound**2) / n))
 
 
 #: Bands of |ours - paper| against the paper's std bound (comparison and counts).

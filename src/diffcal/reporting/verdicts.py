@@ -24,7 +24,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
+
+from diffcal.attacks.intervals import t_quantile
 
 HOLDS, CONTRADICTED, INCONCLUSIVE = "holds", "contradicted", "inconclusive"
 VERDICTS = (HOLDS, CONTRADICTED, INCONCLUSIVE)
@@ -79,7 +80,7 @@ def paired_effect(values: Sequence[float] | np.ndarray, level: float = LEVEL) ->
     m = float(v.mean())
     if len(v) < 2:
         return Effect(m, m, m, len(v))
-    half = float(stats.t.ppf(0.5 + level / 2, len(v) - 1) * v.std(ddof=1) / np.sqrt(len(v)))
+    half = float(t_quantile(0.5 + level / 2, len(v) - 1) * v.std(ddof=1) / np.sqrt(len(v)))
     return Effect(m, m - half, m + half, len(v))
 
 
@@ -99,7 +100,7 @@ def welch_effect(
         return Effect(diff, diff, diff, 1)
     terms = [va**2 / (n_a - 1)] + ([vb**2 / (n_b - 1)] if n_b else [])
     df = se2**2 / sum(terms)
-    half = float(stats.t.ppf(0.5 + level / 2, df) * np.sqrt(se2))
+    half = float(t_quantile(0.5 + level / 2, df) * np.sqrt(se2))
     return Effect(diff, diff - half, diff + half, min(n_a, n_b) if n_b else n_a)
 
 

@@ -33,7 +33,10 @@ def pick_device() -> torch.device:
 def setup_torch(threads: int) -> torch.device:
     """Use ``threads`` CPU threads and deterministic kernels; return the device."""
     torch.set_num_threads(max(1, int(threads)))
-    torch.use_deterministic_algorithms(True, warn_only=True)
+    # = torch.use_deterministic_algorithms(True, warn_only=True) for eager code;
+    # that function also sets torch.compile's flag, importing torch._inductor and
+    # torch._dynamo (2.5-3.7 s on the dev machine: a scoring job's start doubled).
+    torch.set_deterministic_debug_mode("warn")
     device = pick_device()
     env = {k: os.environ.get(k, "-") for k in ("SLURM_JOB_ID", "CUDA_VISIBLE_DEVICES")}
     log.info("device %s, %d threads, %s", device, torch.get_num_threads(),
