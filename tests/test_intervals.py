@@ -114,6 +114,8 @@ def test_running_counts_are_the_cumulative_sums_at_any_length():
         cum = intervals._running_counts(counts, rows)
         assert np.array_equal(cum(np.arange(m + 1)), expected)
         assert np.array_equal(cum(np.arange(m, -1, -1)), expected[::-1])
+    none = intervals._running_counts(np.zeros((0, 7), np.int32), np.zeros(0, np.int64))
+    assert np.array_equal(none(np.array([0])), np.zeros((1, 7), np.int32))
 
 
 def test_cells_on_two_threads_equal_the_cells_on_one():

@@ -22,6 +22,7 @@ rule label_only:
     conda:
         "../../envs/diffcal.yaml"
     threads: label_only_threads
+    priority: longest_first
     resources:
         **TRAIN_RESOURCES,
     script:

@@ -20,6 +20,7 @@ rule score:
     conda:
         "../../envs/diffcal.yaml"
     threads: res("threads")
+    priority: longest_first
     resources:
         **TRAIN_RESOURCES,
     script:

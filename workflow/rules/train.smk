@@ -34,6 +34,7 @@ rule train_base:
     conda:
         "../../envs/diffcal.yaml"
     threads: res("threads")
+    priority: longest_first
     resources:
         **TRAIN_RESOURCES,
     script:
@@ -59,6 +60,7 @@ rule train_scratch:
     conda:
         "../../envs/diffcal.yaml"
     threads: res("threads")
+    priority: longest_first
     resources:
         **TRAIN_RESOURCES,
     script:
@@ -84,6 +86,7 @@ rule tune_forget:
     conda:
         "../../envs/diffcal.yaml"
     threads: res("threads")
+    priority: longest_first
     resources:
         **TRAIN_RESOURCES,
     script:
@@ -112,6 +115,7 @@ rule train_forget:
     conda:
         "../../envs/diffcal.yaml"
     threads: res("threads")
+    priority: longest_first
     resources:
         **TRAIN_RESOURCES,
     script:

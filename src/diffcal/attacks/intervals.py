@@ -208,7 +208,8 @@ def _running_counts(counts: np.ndarray, rows: np.ndarray) -> Callable[[np.ndarra
     cum = buf[:size].reshape(b, nb, n_boot)  # position p of the sort: [p % b, p // b]
     idx = np.zeros(b * nb, dtype=np.int64)
     idx[:m] = rows
-    np.take(counts, idx.reshape(nb, b).T, axis=0, out=cum, mode="clip")
+    if m:  # (a group without samples has no row to take)
+        np.take(counts, idx.reshape(nb, b).T, axis=0, out=cum, mode="clip")
     pad = np.arange(m, b * nb)  # beyond the last row: zero counts
     cum[pad % b, pad // b] = 0
     for j in range(1, b):  # within each block (planes do not overlap: no copies)

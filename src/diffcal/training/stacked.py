@@ -170,7 +170,11 @@ def _train_stack(
         sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs * math.ceil(n / batch))
     gens = [torch_generator(t.seed) for t in tasks]
     every = max(1, epochs // 10)
-    rows = torch.arange(k_models, device=device)[:, None]
+    # Batches are gathered from the flattened (K * n, ...) data by one index_select
+    # (model k's sample i is row k * n + i): the same rows as xs[rows, idx], a
+    # tenth of a step's time less than that two-tensor advanced indexing.
+    first_row = torch.arange(k_models, device=device)[:, None] * n
+    xs_flat, ys_flat = xs.reshape(k_models * n, -1), ys.reshape(-1)
     progress = TogetherProgress(tasks, patience)
 
     def write_back(k: int) -> nn.Module:
@@ -185,10 +189,12 @@ def _train_stack(
         if not any(progress.active):
             break
         order = torch.stack([torch.randperm(n, generator=g) for g in gens]).to(device)
+        order += first_row
         logged = (epoch + 1) % every == 0 or epoch + 1 == epochs
         for start in range(0, n, batch):
-            idx = order[:, start : start + batch]  # (K, b)
-            xb, yb = xs[rows, idx], ys[rows, idx]
+            flat = order[:, start : start + batch].reshape(-1)  # (K * b,)
+            xb = xs_flat.index_select(0, flat).view(k_models, -1, xs.shape[2])
+            yb = ys_flat.index_select(0, flat).view(k_models, -1)
             hidden = torch.relu(torch.baddbmm(b1.unsqueeze(1), xb, w1.transpose(1, 2)))
             out = torch.baddbmm(b2.unsqueeze(1), hidden, w2.transpose(1, 2))  # (K, b, c)
             if softmax_head:  # the released code's head: cross-entropy of probabilities
