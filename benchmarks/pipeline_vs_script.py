@@ -275,7 +275,8 @@ def run_pipeline(cfg: dict, cores: int, log: str | None = None) -> tuple[float, 
         shutil.copy2(REPO / "Snakefile", wd)
         for sub in ("workflow", "config", "src", "envs"):
             shutil.copytree(REPO / sub, wd / sub, ignore=shutil.ignore_patterns("__pycache__"))
-        (wd / "bench.yaml").write_text(yaml.safe_dump(cfg))
+        # in config order (sorted keys would reorder the tables' rows)
+        (wd / "bench.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
         t0 = time.perf_counter()
         proc = subprocess.run(
             [sys.executable, "-m", "snakemake", "--cores", str(cores), "all",
