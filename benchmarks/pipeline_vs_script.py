@@ -85,7 +85,7 @@ def plain_protocol(cfg: dict) -> tuple[pd.DataFrame, dict[str, dict[str, list]]]
         recipe = dview.recipe(cfg, name, "plain")
         frecipe = dview.forget_recipe(cfg, name, "plain")
         refs = ds["references"]
-        root, es, pat = cfg["root_seed"], refs["early_stopping"], refs["patience"]
+        root, pat = cfg["root_seed"], refs["patience"]
         sps = {
             t: split_of(
                 d.n,
@@ -142,7 +142,7 @@ def plain_protocol(cfg: dict) -> tuple[pd.DataFrame, dict[str, dict[str, list]]]
         for e in fit_all(d, jobs, recipe=recipe, device=cpu, patience=pat):
             models["scratch"][e["split"]].append(e)
 
-        def fjobs(base, t, k, tag, sps=sps, models=models, root=root, name=name, refs=refs, es=es):
+        def fjobs(base, t, k, tag, sps=sps, models=models, root=root, name=name, refs=refs):
             sp = sps[t]
             ids = forget_ids(sp, root, name, t, refs["size_fraction"], k)
             return job(
