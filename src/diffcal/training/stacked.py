@@ -50,9 +50,9 @@ from diffcal.training.models import mlp_layers
 from diffcal.training.train import (
     TogetherProgress,
     TrainResult,
+    optimizer,
     pick_device,
     recipe_with_defaults,
-    sgd,
     train_model,
 )
 from diffcal.training.vmapped import train_vmapped, vmap_key
@@ -163,11 +163,8 @@ def _train_stack(
     ys = torch.stack([torch.as_tensor(t.y, dtype=torch.long) for t in tasks]).to(device)
     n = ys.shape[1]
     # foreach: one fused call for the four stacked tensors; same elementwise maths
-    opt = sgd(params, r, foreach=True)
     epochs, batch = int(r["epochs"]), int(r["batch_size"])
-    sched = None
-    if r["schedule"] == "cosine" and epochs > 0:
-        sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs * math.ceil(n / batch))
+    opt, sched = optimizer(params, r, epochs * math.ceil(n / batch), foreach=True)
     gens = [torch_generator(t.seed) for t in tasks]
     every = max(1, epochs // 10)
     # Batches are gathered from the flattened (K * n, ...) data by one index_select

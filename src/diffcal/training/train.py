@@ -107,6 +107,87 @@ def sgd(params, recipe: Mapping[str, Any], **kwargs: Any) -> torch.optim.SGD:
     )
 
 
+class SGD:
+    """The recipe's SGD (momentum, Nesterov, weight decay) for the non-private
+    training loops: torch's own update, :func:`torch.optim.sgd.sgd` (the function
+    :meth:`torch.optim.SGD.step` calls, with the arguments it passes), without
+    :class:`torch.optim.Optimizer`.
+
+    Written by hand because that base class runs its constructor, ``zero_grad`` and
+    ``step`` through ``torch._disable_dynamo`` wrappers, which import
+    ``torch._dynamo`` on first use: 2.8 s at the start of every training job,
+    which compiles nothing. The same parameters bit for bit as
+    :class:`torch.optim.SGD` (``tests/test_train_sgd.py``). DP-SGD keeps
+    :class:`torch.optim.SGD` (:func:`sgd`), which Opacus wraps.
+
+    Args:
+        params: the tensors to train (leaves with ``requires_grad``).
+        recipe: ``lr``, ``momentum``, ``nesterov``, ``weight_decay``.
+        foreach: as :class:`torch.optim.SGD`'s (None: torch's default for the device).
+    """
+
+    def __init__(self, params, recipe: Mapping[str, Any], *, foreach: bool | None = None):
+        self.params = list(params)
+        self.lr = recipe["lr"]
+        self.momentum = recipe["momentum"]
+        self.nesterov = bool(recipe["nesterov"]) and recipe["momentum"] > 0
+        self.weight_decay = recipe["weight_decay"]
+        self.foreach = foreach
+        self._buffers: list[torch.Tensor | None] = [None] * len(self.params)
+
+    def zero_grad(self) -> None:
+        for p in self.params:
+            p.grad = None
+
+    @torch.no_grad()
+    def step(self) -> None:
+        from torch.optim.sgd import sgd as sgd_update
+
+        idx = [i for i, p in enumerate(self.params) if p.grad is not None]
+        params = [self.params[i] for i in idx]
+        # as torch.optim.SGD: the buffers only with momentum, None before the first step
+        buffers = [self._buffers[i] for i in idx] if self.momentum != 0 else []
+        sgd_update(
+            params, [p.grad for p in params], buffers, weight_decay=self.weight_decay,
+            momentum=self.momentum, lr=self.lr, dampening=0, nesterov=self.nesterov,
+            maximize=False, has_sparse_grad=any(p.grad.is_sparse for p in params),
+            foreach=self.foreach, fused=None, grad_scale=None, found_inf=None,
+        )  # fmt: skip
+        for i, buf in zip(idx, buffers, strict=False):
+            self._buffers[i] = buf
+
+
+class CosineLR:
+    """:class:`torch.optim.lr_scheduler.CosineAnnealingLR` (``eta_min`` 0) for
+    :class:`SGD`: the same recursive formula, hence the same learning rates bit for
+    bit (``tests/test_train_sgd.py``); ``step()`` after each optimizer step."""
+
+    def __init__(self, opt: SGD, t_max: int) -> None:
+        if t_max < 1:
+            raise ValueError(f"cosine schedule needs at least one step, got {t_max}")
+        self.opt, self.t_max, self.base_lr, self.last = opt, t_max, opt.lr, 0
+
+    def step(self) -> None:
+        self.last += 1
+        e, t, eta_min, lr = self.last, self.t_max, 0.0, self.opt.lr
+        if (e - 1 - t) % (2 * t) == 0:
+            self.opt.lr = lr + (self.base_lr - eta_min) * (1 - math.cos(math.pi / t)) / 2
+        else:
+            self.opt.lr = ((1 + math.cos(math.pi * e / t))
+                           / (1 + math.cos(math.pi * (e - 1) / t))
+                           * (lr - eta_min) + eta_min)  # fmt: skip
+
+
+def optimizer(
+    params, recipe: Mapping[str, Any], steps: int, *, foreach: bool | None = None
+) -> tuple[SGD, CosineLR | None]:
+    """The recipe's :class:`SGD` over ``params`` and, with ``schedule: cosine``, its
+    :class:`CosineLR` over ``steps`` optimizer steps (else None)."""
+    opt = SGD(params, recipe, foreach=foreach)
+    cosine = recipe["schedule"] == "cosine" and steps > 0
+    return opt, CosineLR(opt, steps) if cosine else None
+
+
 @dataclass(frozen=True)
 class TrainResult:
     """What :func:`train_model` did. ``best_epoch`` (counted from 1) and
@@ -155,13 +236,9 @@ def train_model(
     if r["augment"] and xt.ndim != 4:
         raise ValueError(f"{name}: augment needs image inputs (n, C, H, W), got {tuple(xt.shape)}")
     image_layout(model, xt.ndim)  # before the optimizer holds the parameters
-    opt = sgd(model.parameters(), r)
     epochs = int(r["epochs"])
     batch = int(r["batch_size"])
-    steps_per_epoch = math.ceil(n / batch)
-    sched = None
-    if r["schedule"] == "cosine" and epochs > 0:
-        sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs * steps_per_epoch)
+    opt, sched = optimizer(model.parameters(), r, epochs * math.ceil(n / batch))
     gen = torch_generator(seed)
     every = max(1, epochs // 10)
     best_epoch, best_acc, best_state = 0, -1.0, None
@@ -177,7 +254,7 @@ def train_model(
                 xb = augment_batch(xt[idx], gen) if r["augment"] else xt[idx]
                 out = model(image_batch(xb))
                 loss = F.cross_entropy(out, yt[idx])
-                opt.zero_grad(set_to_none=True)
+                opt.zero_grad()
                 loss.backward()
                 opt.step()
                 if sched is not None:
@@ -238,7 +315,7 @@ class TogetherProgress:
         k_models = out.shape[0]
         losses = F.cross_entropy(out.reshape(-1, out.shape[2]), yb.reshape(-1),
                                  reduction="none").view(k_models, -1).mean(1)  # fmt: skip
-        opt.zero_grad(set_to_none=True)
+        opt.zero_grad()
         losses.sum().backward()
         opt.step()
         if sched is not None:

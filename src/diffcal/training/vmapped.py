@@ -38,7 +38,7 @@ from diffcal.training.train import (
     augment_batch,
     image_batch,
     image_layout,
-    sgd,
+    optimizer,
 )
 
 log = logging.getLogger("diffcal")
@@ -133,11 +133,8 @@ def train_vmapped(tasks: Sequence[Any], r: dict[str, Any], device: torch.device,
     shapes = _dropout_shapes(models[0], xs[0][:1]) if probs else []
     params, buffers = stack_module_state(models)
     params = {k: v.detach().clone().requires_grad_(True) for k, v in params.items()}
-    opt = sgd(list(params.values()), r, foreach=True)
     epochs, batch = int(r["epochs"]), int(r["batch_size"])
-    sched = None
-    if r["schedule"] == "cosine" and epochs > 0:
-        sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs * math.ceil(n / batch))
+    opt, sched = optimizer(list(params.values()), r, epochs * math.ceil(n / batch), foreach=True)
     gens = [torch_generator(t.seed) for t in tasks]  # batch order, augmentation
     drop_gens = [torch.Generator().manual_seed(int(t.seed)) for t in tasks]  # dropout
 
