@@ -103,6 +103,18 @@ def test_integer_resamples_are_the_dense_ones_and_give_their_metrics_bit_for_bit
         assert intervals.resampled_auc(r, s)[i] == pytest.approx(ref, abs=1e-12)
 
 
+@pytest.mark.parametrize("k", [1, 3, 250, 12_210, 70_001, 2**20 + 3])
+def test_counts_are_those_of_the_default_int64_draws(k):
+    """The counts come from int32 draws (half the memory); they equal the counts of
+    numpy's default int64 draws from the same generator, at group sizes of the
+    paper's datasets and beyond."""
+    n_boot = 70  # a partial block of 64
+    got = intervals.Resamples._counts(k, n_boot, np.random.default_rng(k))
+    draws = np.random.default_rng(k).integers(0, k, size=(n_boot, k))
+    want = np.stack([np.bincount(d, minlength=k) for d in draws], axis=1)
+    assert got.dtype == np.int32 and np.array_equal(got, want)
+
+
 def test_running_counts_are_the_cumulative_sums_at_any_length():
     """The blocked running count of resampled_auc against numpy's cumsum, for
     lengths with and without a partial last block (and none at all)."""
