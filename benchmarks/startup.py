@@ -5,11 +5,13 @@ Times, best of ``--repeats``, in this run:
 
 - floor: ``snakemake -n`` on a one-rule Snakefile (Snakemake's start-up alone);
 - ours: ``snakemake -n --configfile <config>`` on a copy of this workflow (the
-  config checked, every stage's code digested, the DAG of every job planned).
+  config checked, every stage's code digested, the DAG of every job planned);
+  with ``--tree DIR``, in ``DIR`` instead: a checkout whose results of that config
+  exist (an up-to-date tree: every output's metadata checked, nothing to run).
 
 Prints both, the difference (what the workflow adds) and the ratio.
 
-    python benchmarks/startup.py [--config config/paper.yaml] [--repeats 5]
+    python benchmarks/startup.py [--config config/paper.yaml] [--repeats 5] [--tree DIR]
 """
 
 from __future__ import annotations
@@ -39,6 +41,14 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--config", default="config/paper.yaml")
     ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--tree", type=Path, help="plan in this checkout (results present)")
+    ap.add_argument(
+        "--set",
+        nargs="*",
+        default=[],
+        metavar="KEY=VALUE",
+        help="--config values of the run that made the tree (e.g. data_dir=...)",
+    )
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         floor_dir, ours = Path(tmp, "floor"), Path(tmp, "ours")
@@ -49,9 +59,18 @@ def main() -> None:
         for d in ("workflow", "config", "src", "envs", "profiles"):
             shutil.copytree(REPO / d, ours / d, ignore=shutil.ignore_patterns("__pycache__"))
         floor = best_of([*SNAKEMAKE, "-n", "-q"], floor_dir, args.repeats)
-        plan = best_of([*SNAKEMAKE, "-n", "-q", "--configfile", args.config], ours, args.repeats)
+        where = args.tree.resolve() if args.tree else ours
+        extra = ["--config", *args.set] if args.set else []
+        cmd = [*SNAKEMAKE, "-n", "-q", "--configfile", args.config, *extra]
+        plan = best_of(cmd, where, args.repeats)
+        if args.tree:  # say whether the tree was up to date (nothing planned)
+            out = subprocess.run(
+                [c for c in cmd if c != "-q"], cwd=where, capture_output=True, text=True, check=True
+            )
+            up_to_date = "Nothing to be done" in out.stdout + out.stderr
     print(f"floor (one-rule Snakefile):        {floor:6.2f} s")
-    print(f"snakemake -n --configfile {args.config}: {plan:6.2f} s")
+    tree = f" in {args.tree} (up to date: {up_to_date})" if args.tree else " (no results)"
+    print(f"snakemake -n --configfile {args.config}{tree}: {plan:6.2f} s")
     print(f"added by the workflow: {plan - floor:.2f} s; ratio {plan / floor:.2f}x")
 
 
