@@ -20,6 +20,7 @@ rule prepare:
         "../../envs/diffcal.yaml"
     # Local: on a cluster, downloads need the login node's network.
     localrule: True
+    priority: longest_first
     script:
         "../scripts/prepare.py"
 
@@ -44,5 +45,6 @@ rule split:
     conda:
         "../../envs/diffcal.yaml"
     localrule: True
+    priority: longest_first
     script:
         "../scripts/split.py"
