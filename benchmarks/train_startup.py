@@ -22,10 +22,9 @@ CODE = """
 import sys, numpy as np, torch
 from diffcal.training import train
 from diffcal.training.models import build_model
-if sys.argv[1] == "torch":  # the baseline: torch.optim.SGD (and its scheduler)
+if sys.argv[1] == "torch":  # the baseline: torch.optim.SGD (constant schedule)
     def optimizer(params, r, steps, foreach=None):
-        opt = torch.optim.SGD(params, lr=r["lr"], momentum=r["momentum"],
-                              nesterov=bool(r["nesterov"]), weight_decay=r["weight_decay"])
+        opt = train.sgd(params, r)
         opt.zero_grad = lambda: torch.optim.SGD.zero_grad(opt, set_to_none=True)
         return opt, None
     train.optimizer = optimizer

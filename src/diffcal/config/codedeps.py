@@ -12,15 +12,7 @@ import functools
 import hashlib
 import os
 import re
-from collections.abc import Callable
 from pathlib import Path
-
-
-def _module_path(src_root: Path, module: str) -> Path:
-    path = _module_file(src_root, module)
-    if path is None:
-        raise FileNotFoundError(f"module {module!r} not found under {src_root}")
-    return path
 
 
 def _module_file(src_root: Path, module: str) -> Path | None:
@@ -56,21 +48,20 @@ def _imports(path: Path, package: str) -> set[str]:
     took a third of it. A line that only looks like an import (in a string) adds a
     module to the digest, never removes one; ``tests/test_codedeps_config.py``
     checks the result against :mod:`ast` on every library file."""
-    return set(_source(path)[1](package))
+    return set(_imports_of(path, package, _stamp(path)))
 
 
-def _source(path: Path) -> tuple[bytes, Callable[[str], frozenset[str]]]:
-    """The bytes of ``path`` and a function giving the modules of a package it
-    imports, cached per file version (mtime and size): the workflow digests ~30
-    stages whose closures share most modules, each file is read and parsed once."""
+def _stamp(path: Path) -> tuple[int, int]:
+    """A file's version: (mtime in ns, size)."""
     st = path.stat()
-    return _read(path, st.st_mtime_ns, st.st_size)
+    return st.st_mtime_ns, st.st_size
 
 
 @functools.lru_cache(maxsize=1024)
-def _read(path: Path, _mtime_ns: int, _size: int) -> tuple[bytes, Callable[[str], frozenset[str]]]:
-    data = path.read_bytes()
-    return data, functools.cache(lambda package: _imports_of(data.decode("utf-8"), package))
+def _read(path: Path, _version: tuple[int, int]) -> bytes:
+    """The bytes of ``path`` at ``_version`` (:func:`_stamp`): the workflow digests
+    ~30 stages whose closures share most modules; each file is read once."""
+    return path.read_bytes()
 
 
 _IMPORT = re.compile(
@@ -79,7 +70,8 @@ _IMPORT = re.compile(
 )
 
 
-def _imports_of(text: str, package: str) -> frozenset[str]:
+@functools.lru_cache(maxsize=1024)
+def _imports_of(path: Path, package: str, version: tuple[int, int]) -> frozenset[str]:
     found: set[str] = set()
 
     def names(text: str) -> list[str]:
@@ -87,7 +79,7 @@ def _imports_of(text: str, package: str) -> frozenset[str]:
         parts = text.split(",")
         return [p.split()[0] for p in parts if p.split()]
 
-    for m in _IMPORT.finditer(text):
+    for m in _IMPORT.finditer(_read(path, version).decode("utf-8")):
         module, imported, plain = m.groups()
         if module is not None:
             if module.split(".")[0] == package:
@@ -100,9 +92,13 @@ def _imports_of(text: str, package: str) -> frozenset[str]:
 
 def module_closure(module: str, src_root: str | Path) -> list[str]:
     """Sorted names of ``module`` and every module of its package it imports."""
-    src_root = Path(src_root)
+    return sorted(_closure(module, Path(src_root)))
+
+
+def _closure(module: str, src_root: Path) -> dict[str, Path]:
+    """``module`` and every module of its package it imports, with their files."""
     package = module.split(".")[0]
-    seen: set[str] = set()
+    seen: dict[str, Path] = {}
     todo = [module]
     while todo:
         mod = todo.pop()
@@ -113,17 +109,17 @@ def module_closure(module: str, src_root: str | Path) -> list[str]:
             if mod == module:
                 raise FileNotFoundError(f"module {module!r} not found under {src_root}")
             continue  # ``from pkg.mod import name`` where name is not a module
-        seen.add(mod)
-        todo.extend(_imports(path, package) - seen)
-    return sorted(seen)
+        seen[mod] = path
+        todo.extend(_imports(path, package) - seen.keys())
+    return seen
 
 
 def code_digest(module: str, src_root: str | Path) -> str:
     """sha256 (hex, 16 chars) over the sources of :func:`module_closure`."""
     h = hashlib.sha256()
-    for mod in module_closure(module, src_root):
+    for mod, path in sorted(_closure(module, Path(src_root)).items()):
         h.update(mod.encode())
-        h.update(_source(_module_path(Path(src_root), mod))[0])
+        h.update(_read(path, _stamp(path)))
     return h.hexdigest()[:16]
 
 

@@ -39,7 +39,7 @@ def _read_schema(path: str, _mtime_ns: int) -> dict:
         return yaml.load(f, Loader=loader)
 
 
-def fill_defaults(config: dict[str, Any], schema_path=None) -> None:
+def check_and_fill(config: dict[str, Any], schema_path=None) -> None:
     """Validate ``config`` against the schema and fill its defaults in place, in one
     pass: raise :class:`ConfigError` with one line (key path, value, what is
     allowed) for the most relevant violation; otherwise set every missing key that
@@ -48,7 +48,7 @@ def fill_defaults(config: dict[str, Any], schema_path=None) -> None:
     does. The workflow and the command-line tools (:mod:`diffcal.config.recipe_search`)
     both go through :func:`load_config` / :func:`prepare_config`, so they see the
     same config. (Snakemake's own ``validate`` prints the whole schema on an
-    unknown key; one pass instead of a check and a fill: ~40 ms of every
+    unknown key. One pass instead of a check and then a fill: ~40 ms of every
     ``snakemake -n``.)"""
     from jsonschema import Draft202012Validator, validators
     from jsonschema.exceptions import best_match
@@ -76,7 +76,7 @@ def fill_defaults(config: dict[str, Any], schema_path=None) -> None:
 def prepare_config(config: dict[str, Any], schema_path=None) -> dict[str, Any]:
     """Validate ``config`` (one-line errors), fill its defaults, check it: the one
     path every config takes (the Snakefile and :func:`load_config`)."""
-    fill_defaults(config, schema_path)
+    check_and_fill(config, schema_path)
     check_config(config)
     return config
 

@@ -162,8 +162,8 @@ def _train_stack(
     xs = xs.reshape(k_models, xs.shape[1], -1)  # Flatten
     ys = torch.stack([torch.as_tensor(t.y, dtype=torch.long) for t in tasks]).to(device)
     n = ys.shape[1]
-    # foreach: one fused call for the four stacked tensors; same elementwise maths
     epochs, batch = int(r["epochs"]), int(r["batch_size"])
+    # foreach: one fused call for the four stacked tensors; same elementwise maths
     opt, sched = optimizer(params, r, epochs * math.ceil(n / batch), foreach=True)
     gens = [torch_generator(t.seed) for t in tasks]
     every = max(1, epochs // 10)

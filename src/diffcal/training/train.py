@@ -93,18 +93,22 @@ def augment_batch(x: torch.Tensor, gen: torch.Generator, pad: int = 4) -> torch.
     return padded[bi, ci, rows, cols[:, None, None, :]]
 
 
+def sgd_options(recipe: Mapping[str, Any]) -> dict[str, Any]:
+    """The recipe's SGD hyperparameters (``lr``, ``momentum``, ``nesterov`` only with
+    momentum, ``weight_decay``), as :class:`torch.optim.SGD` and :class:`SGD` take
+    them. ``recipe`` has every key (:func:`recipe_with_defaults`)."""
+    return {
+        "lr": recipe["lr"],
+        "momentum": recipe["momentum"],
+        "nesterov": bool(recipe["nesterov"]) and recipe["momentum"] > 0,
+        "weight_decay": recipe["weight_decay"],
+    }
+
+
 def sgd(params, recipe: Mapping[str, Any], **kwargs: Any) -> torch.optim.SGD:
-    """The recipe's SGD optimiser (momentum, Nesterov, weight decay) over ``params``;
-    ``kwargs`` go to :class:`torch.optim.SGD` (e.g. ``foreach``). ``recipe`` has
-    every key (:func:`recipe_with_defaults`)."""
-    return torch.optim.SGD(
-        params,
-        lr=recipe["lr"],
-        momentum=recipe["momentum"],
-        nesterov=bool(recipe["nesterov"]) and recipe["momentum"] > 0,
-        weight_decay=recipe["weight_decay"],
-        **kwargs,
-    )
+    """The recipe's :class:`torch.optim.SGD` over ``params`` (DP-SGD: Opacus wraps
+    it); ``kwargs`` go to it (e.g. ``foreach``)."""
+    return torch.optim.SGD(params, **sgd_options(recipe), **kwargs)
 
 
 class SGD:
@@ -115,23 +119,22 @@ class SGD:
 
     Written by hand because that base class runs its constructor, ``zero_grad`` and
     ``step`` through ``torch._disable_dynamo`` wrappers, which import
-    ``torch._dynamo`` on first use: 2.8 s at the start of every training job,
-    which compiles nothing. The same parameters bit for bit as
+    ``torch._dynamo`` on first use: 1.5-2.6 s at the start of every training job
+    (``benchmarks/train_startup.py``), which compiles nothing. The same parameters bit for bit as
     :class:`torch.optim.SGD` (``tests/test_train_sgd.py``). DP-SGD keeps
     :class:`torch.optim.SGD` (:func:`sgd`), which Opacus wraps.
 
     Args:
         params: the tensors to train (leaves with ``requires_grad``).
-        recipe: ``lr``, ``momentum``, ``nesterov``, ``weight_decay``.
+        recipe: the training recipe (:func:`sgd_options`).
         foreach: as :class:`torch.optim.SGD`'s (None: torch's default for the device).
     """
 
     def __init__(self, params, recipe: Mapping[str, Any], *, foreach: bool | None = None):
         self.params = list(params)
-        self.lr = recipe["lr"]
-        self.momentum = recipe["momentum"]
-        self.nesterov = bool(recipe["nesterov"]) and recipe["momentum"] > 0
-        self.weight_decay = recipe["weight_decay"]
+        options = sgd_options(recipe)
+        self.lr, self.momentum = options["lr"], options["momentum"]
+        self.nesterov, self.weight_decay = options["nesterov"], options["weight_decay"]
         self.foreach = foreach
         self._buffers: list[torch.Tensor | None] = [None] * len(self.params)
 
@@ -153,8 +156,9 @@ class SGD:
             maximize=False, has_sparse_grad=any(p.grad.is_sparse for p in params),
             foreach=self.foreach, fused=None, grad_scale=None, found_inf=None,
         )  # fmt: skip
-        for i, buf in zip(idx, buffers, strict=False):
-            self._buffers[i] = buf
+        if self.momentum != 0:  # sgd_update filled in the first step's buffers
+            for i, buf in zip(idx, buffers, strict=True):
+                self._buffers[i] = buf
 
 
 class CosineLR:
