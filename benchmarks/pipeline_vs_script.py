@@ -10,7 +10,8 @@ attacks and metrics, models of one role trained together as the pipeline does
 work; the first one trained one model after another, 1.6x slower), one torch
 thread; then the report the pipeline makes: Tables 1-4 with bootstrap intervals,
 the comparison with the paper and the claims checklist (the ``tables`` job's
-function, 2 threads as that job has) and Figures 1-2 (the ``figures`` job's), from
+function; each split's bootstrap replicates come with its attacks, as in the
+attack jobs) and Figures 1-2 (the ``figures`` job's), from
 the part files it writes as the pipeline's jobs do. So the ratio measures
 orchestration, process start-up and the files between jobs. Both run in this
 invocation, the pipeline on a fresh copy of the workflow; the script's Markdown
@@ -61,9 +62,10 @@ def plain_protocol(cfg: dict) -> tuple[pd.DataFrame, dict[str, dict[str, list]]]
     ``fit_all``, as the pipeline's jobs do; everything else is one call per split.
     Returns the metrics of every split and, per dataset, the frames the
     pipeline's part files hold (``split``, ``scores``, ``attack_scores``,
-    ``metrics``: one per split, with a ``split`` column) for :func:`plain_report`."""
+    ``metrics``, ``bootstrap``: one per split, with a ``split`` column) for :func:`plain_report`."""
     import torch
 
+    from diffcal.attacks.bootstrap import replicate_seed, split_replicates
     from diffcal.attacks.evaluate import attack_split
     from diffcal.attacks.scores import per_sample_outputs
     from diffcal.config import views as dview
@@ -79,7 +81,8 @@ def plain_protocol(cfg: dict) -> tuple[pd.DataFrame, dict[str, dict[str, list]]]
     metrics = []
     parts: dict[str, dict[str, list]] = {}
     for name, ds in cfg["datasets"].items():
-        part = parts[name] = {"split": [], "scores": [], "attack_scores": [], "metrics": []}
+        part = parts[name] = {"split": [], "scores": [], "attack_scores": [], "metrics": [],
+                              "bootstrap": []}  # fmt: skip
         d = prepare(ds["source"], cfg["data_dir"])
         spec = model_spec(d, ds["model"])
         recipe = dview.recipe(cfg, name, "plain")
@@ -219,6 +222,8 @@ def plain_protocol(cfg: dict) -> tuple[pd.DataFrame, dict[str, dict[str, list]]]
             scores = pd.concat(frames, ignore_index=True)
             att, met = attack_split(scores, sp, cfg["attack"], split_index=t)
             metrics.append(met.assign(dataset=name, split=t))
+            seed = replicate_seed(name, "plain", t)
+            part["bootstrap"].append(split_replicates(scores, sp, att, met, split=t, seed=seed))
             for kind, frame in (("split", sp), ("scores", scores), ("attack_scores", att),
                                 ("metrics", met)):  # fmt: skip
                 part[kind].append(frame.assign(split=np.int16(t))[["split", *frame.columns]])
@@ -255,14 +260,13 @@ def plain_report(cfg: dict, parts: dict[str, dict[str, list]], out: Path) -> Pat
                 "label": label,
                 "paper_row": cfg["datasets"][name].get("paper_row"),
                 "metrics": str(path["metrics"]),
-                "attack_scores": str(path["attack_scores"]),
+                "bootstrap": str(path["bootstrap"]),
                 "scores": str(path["scores"]),
                 "split_file": str(path["split"]),
             }  # fmt: skip
             for t in range(cfg["datasets"][name]["splits"])
         ]
-    run_tables(runs=runs, out_dir=str(out / "tables"), attacks=dview.attack_columns(cfg),
-               threads=2)  # fmt: skip
+    run_tables(runs=runs, out_dir=str(out / "tables"), attacks=dview.attack_columns(cfg))
     return out / "tables"
 
 

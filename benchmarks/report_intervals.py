@@ -9,7 +9,7 @@ are computed twice in this run:
 
 - baseline: the previous code path, dense ``(B, n)`` float64 weights
   (``resample_weights``) and ``weighted_auc`` / ``weighted_accuracy`` per cell;
-- now: :func:`diffcal.attacks.intervals.bootstrap_means` on :class:`Resamples`
+- now: :func:`diffcal.attacks.bootstrap.bootstrap_means` on :class:`Resamples`
   (``resampled_auc`` per AUC cell, ``resampled_accuracies`` for a split's accuracy
   cells at once), with ``--threads`` threads.
 
@@ -26,6 +26,7 @@ import time
 import numpy as np
 
 from diffcal.attacks import intervals as iv
+from diffcal.attacks.bootstrap import bootstrap_means
 
 N_ATTACKS = 10
 
@@ -74,7 +75,7 @@ def integer_counts(data, n_boot: int, threads: int) -> dict[str, tuple[float, fl
             zip([f"acc{a}" for a in range(N_ATTACKS)], iv.resampled_accuracies(r, c), strict=True)
         )
         splits.append((y, cells))
-    return iv.bootstrap_means(splits, seeds=list(range(len(data))), n_boot=n_boot,
+    return bootstrap_means(splits, seeds=list(range(len(data))), n_boot=n_boot,
                               threads=threads)  # fmt: skip
 
 

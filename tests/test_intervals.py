@@ -9,7 +9,7 @@ import pytest
 from scipy import stats
 from sklearn.metrics import roc_auc_score
 
-from diffcal.attacks import intervals
+from diffcal.attacks import bootstrap, intervals
 from diffcal.reporting import paper_comparison
 from diffcal.reporting import tables as report
 
@@ -179,8 +179,8 @@ def test_accuracy_cells_together_equal_each_alone_and_group_cells_sum_per_name()
         )
     ]
     for threads in (1, 2):
-        got = intervals.bootstrap_means(splits * 3, seeds=[1, 2, 3], n_boot=50, threads=threads)
-        assert got == intervals.bootstrap_means(alone * 3, seeds=[1, 2, 3], n_boot=50)
+        got = bootstrap.bootstrap_means(splits * 3, seeds=[1, 2, 3], n_boot=50, threads=threads)
+        assert got == bootstrap.bootstrap_means(alone * 3, seeds=[1, 2, 3], n_boot=50)
         assert set(got) == {"a", "b", "c", "auc"}
 
 
@@ -197,7 +197,7 @@ def test_bootstrap_means_is_the_percentile_interval_of_split_averages():
     splits = [_toy(200, seed) for seed in (10, 11, 12)]
     seeds = [5, 6, 7]
     n_boot = 200
-    got = intervals.bootstrap_means(
+    got = bootstrap.bootstrap_means(
         [(y, {"auc": lambda r, s=s: intervals.resampled_auc(r, s)}) for y, s in splits],
         seeds=seeds,
         n_boot=n_boot,
@@ -216,10 +216,10 @@ def test_bootstrap_means_is_the_percentile_interval_of_split_averages():
 
 def test_bootstrap_means_of_a_constant_metric_has_zero_width_and_checks_seeds():
     y, _ = _toy(50)
-    out = intervals.bootstrap_means([(y, {"c": lambda r: np.full(r.n_boot, 0.7)})], seeds=[1])
+    out = bootstrap.bootstrap_means([(y, {"c": lambda r: np.full(r.n_boot, 0.7)})], seeds=[1])
     assert out["c"] == pytest.approx((0.7, 0.7))
     with pytest.raises(ValueError, match="seeds"):
-        intervals.bootstrap_means([(y, {})], seeds=[1, 2])
+        bootstrap.bootstrap_means([(y, {})], seeds=[1, 2])
 
 
 def test_add_intervals_unites_t_and_bootstrap_below_ten_splits():

@@ -282,7 +282,13 @@ def test_compare_reuses_targets_and_attacks_retrain_nothing(tiny_run, tmp_path):
            "population": 40, "attacks": ["loss", "calibrated_loss", "lira_offline"]}  # fmt: skip
     _edit_config(wd, lambda c: c.update(compare=cmp))
     jobs = planned_jobs(wd, *CFG)
-    assert {r for r, _ in jobs} == {"train_pool", "score_pool", "compare_attack", "compare_report"}
+    assert {r for r, _ in jobs} == {
+        "train_pool",
+        "score_pool",
+        "compare_attack",
+        "compare_report",
+        "compare_figure",
+    }
     snakemake(wd, "all", "--cores", "2", *CFG)
     pool = wd / "results/breast_cancer/plain/split0-1/pool"
     mem = pd.read_parquet(pool / "membership.parquet")
@@ -312,7 +318,11 @@ def test_compare_reuses_targets_and_attacks_retrain_nothing(tiny_run, tmp_path):
     cmp["attacks"] = cmp["attacks"] + ["lira_online", "rmia_offline"]
     cmp["budgets"] = [1, 2, 4]
     _edit_config(wd, lambda c: c.update(compare=cmp))
-    assert {r for r, _ in planned_jobs(wd, *CFG)} == {"compare_attack", "compare_report"}
+    assert {r for r, _ in planned_jobs(wd, *CFG)} == {
+        "compare_attack",
+        "compare_report",
+        "compare_figure",
+    }
     snakemake(wd, "all", "--cores", "2", *CFG, "--forcerun", "train_pool")
     for name in ("models0-3.pt", "membership.parquet", "pool_scores.parquet"):
         assert (pool / name).read_bytes() == before[name], name
@@ -329,7 +339,7 @@ def _quantile_attack_trains_no_reference(wd, pool, cmp):
     cmp["attacks"] = cmp["attacks"] + ["quantile"]
     _edit_config(wd, lambda c: c.update(compare=cmp))
     planned = {r for r, _ in planned_jobs(wd, *CFG)}
-    assert planned == {"compare_quantile", "compare_attack", "compare_report"}
+    assert planned == {"compare_quantile", "compare_attack", "compare_report", "compare_figure"}
     snakemake(wd, "all", "--cores", "2", *CFG)
     qs = pd.read_parquet(pool / "quantile_scores.parquet")
     att = pd.read_parquet(pool / "compare_scores.parquet")

@@ -9,6 +9,7 @@ rule attack:
     output:
         attack_scores="results/{dataset}/{variant}/split{part}/attack_scores.parquet",
         metrics="results/{dataset}/{variant}/split{part}/metrics.csv",
+        bootstrap="results/{dataset}/{variant}/split{part}/bootstrap.parquet",
     params:
         cfg=dview.canonical(config["attack"]),
         code=code("attack"),

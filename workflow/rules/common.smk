@@ -272,7 +272,7 @@ def table_runs():
                     config["datasets"][d].get("paper_row") if v == "plain" else None,
                 ),
                 "metrics": rules.attack.output.metrics.format(**files),
-                "attack_scores": rules.attack.output.attack_scores.format(**files),
+                "bootstrap": rules.attack.output.bootstrap.format(**files),
                 "scores": rules.score.output.scores.format(**files),
                 "split_file": rules.split.output.split.format(
                     **{**files, "variant": dview.model_variant(config, d, v)}
@@ -416,7 +416,7 @@ def compare_runs():
 def compare_outputs():
     if not config["compare"]["datasets"]:
         return []
-    return list(rules.compare_report.output)
+    return [*rules.compare_report.output, *rules.compare_figure.output]
 
 
 # Audits (workflow/rules/audit.smk)

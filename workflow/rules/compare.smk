@@ -110,8 +110,6 @@ rule compare_report:
     output:
         csv=report(f"{CMP}/comparison.csv", category="Comparison"),
         md=report(f"{CMP}/comparison.md", category="Comparison"),
-        png=report(f"{CMP}/fig_roc_loglog.png", category="Comparison"),
-        pdf=f"{CMP}/fig_roc_loglog.pdf",
     params:
         runs=compare_runs(),
         attacks=compare_cfg("attacks"),
@@ -128,3 +126,27 @@ rule compare_report:
         runtime=20,
     script:
         "../scripts/compare_report.py"
+
+
+rule compare_figure:
+    input:
+        lambda w: [r["scores"][0] for r in compare_runs()],
+    output:
+        png=report(f"{CMP}/fig_roc_loglog.png", category="Comparison"),
+        pdf=f"{CMP}/fig_roc_loglog.pdf",
+    params:
+        runs=[{k: r[k] for k in ("dataset", "variant", "label", "scores")}
+              for r in compare_runs()],
+        attacks=compare_cfg("attacks"),
+        budgets=compare_cfg("budgets"),
+        code=code("compare_figure"),
+    log:
+        f"logs/compare/{config['name']}/compare_figure.log",
+    conda:
+        "../../envs/diffcal.yaml"
+    localrule: True
+    resources:
+        mem_mb=4000,
+        runtime=20,
+    script:
+        "../scripts/compare_figure.py"

@@ -4,7 +4,7 @@ rule tables:
     input:
         metrics=[r["metrics"] for r in table_runs()],
         scores=[r["scores"] for r in table_runs()],
-        attack_scores=[r["attack_scores"] for r in table_runs()],
+        bootstrap=[r["bootstrap"] for r in table_runs()],
         splits=[r["split_file"] for r in table_runs()],
     output:
         **{
@@ -43,7 +43,6 @@ rule tables:
         runs=table_runs(),
         attacks=dview.attack_columns(config),
         code=code("tables"),
-    threads: 2
     log:
         f"logs/tables/{config['name']}.log",
     conda:

@@ -9,6 +9,9 @@ run_attack(
     split=snakemake.input.split,
     out_scores=snakemake.output.attack_scores,
     out_metrics=snakemake.output.metrics,
+    out_bootstrap=snakemake.output.bootstrap,
     cfg=snakemake.params.cfg,
+    dataset=snakemake.wildcards.dataset,
+    variant=snakemake.wildcards.variant,
     label_only=snakemake.input.get("label_only") or None,
 )

@@ -10,5 +10,4 @@ run_tables(
     runs=snakemake.params.runs,
     out_dir=str(Path(snakemake.output.summary).parent),
     attacks=snakemake.params.attacks,
-    threads=snakemake.threads,
 )

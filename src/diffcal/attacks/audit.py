@@ -13,8 +13,9 @@ import numpy as np
 import pandas as pd
 
 from diffcal.attacks import metrics
+from diffcal.attacks.bootstrap import bootstrap_means
 from diffcal.attacks.calibration import calibrate
-from diffcal.attacks.intervals import bootstrap_means, resampled_auc, weighted_tpr_at_fpr
+from diffcal.attacks.intervals import resampled_auc, weighted_tpr_at_fpr
 from diffcal.attacks.reference import (
     calibrated_loss,
     lira_offline,
@@ -124,7 +125,7 @@ def summary_with_intervals(
     n_boot: int = 1000,
 ) -> pd.DataFrame:
     """Metrics averaged over splits with 95 % bootstrap intervals (members and
-    non-members resampled within each split: :func:`diffcal.attacks.intervals.bootstrap_means`).
+    non-members resampled within each split: :func:`diffcal.attacks.bootstrap.bootstrap_means`).
 
     Args:
         splits: per split, ``(is_member (n,) bool, attack -> (n,) scores)``.

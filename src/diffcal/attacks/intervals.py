@@ -5,12 +5,12 @@ Two intervals, both of the *mean over splits* that a table cell reports:
 - :func:`t_interval`: Student-t over the T per-split values. It covers everything
   that varies between splits (which samples are members, model training), but
   with T = 5 its width rests on a standard deviation with 4 degrees of freedom.
-- :func:`bootstrap_means`: the splits' models and thresholds held fixed, members
-  and non-members are resampled with replacement *within* each split (each group
-  keeps its size), the metric is recomputed per split and averaged over splits;
-  the 2.5 / 97.5 % percentiles of those averages are the interval. It measures
-  the noise of evaluating on a finite sample (39 + 39 samples per Hepatitis
-  split), not training noise.
+- :func:`diffcal.attacks.bootstrap.bootstrap_means`: the splits' models and
+  thresholds held fixed, members and non-members are resampled with replacement
+  *within* each split (each group keeps its size), the metric is recomputed per
+  split and averaged over splits; the 2.5 / 97.5 % percentiles of those averages
+  are the interval. It measures the noise of evaluating on a finite sample
+  (39 + 39 samples per Hepatitis split), not training noise.
 
 Written by hand because the metrics have to be recomputed for a thousand
 resamples of up to 35,000 samples: a resample is the integer count of each sample
@@ -25,8 +25,7 @@ from __future__ import annotations
 
 import functools
 import threading
-from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -194,7 +193,8 @@ def _running_counts(counts: np.ndarray, rows: np.ndarray) -> Callable[[np.ndarra
     Written by hand: numpy's cumsum along the first axis of an ``(m, B)`` array
     is 6x slower than a loop of row additions, and that loop (one small numpy
     call per row, 12,000 rows for Adult) holds the GIL, so the threads of
-    :func:`bootstrap_means` could not share the work. Here the ``m`` rows are
+    :func:`~diffcal.attacks.bootstrap.bootstrap_means` could not share the work.
+    Here the ``m`` rows are
     ``b`` x ``nb`` blocks (``b`` ~ sqrt(m)) laid out position-in-block first: the
     running sum within blocks is ``b`` additions of whole ``(nb, B)`` planes, the
     block offsets ``nb`` row additions, then one broadcast addition; about
@@ -329,51 +329,6 @@ def weighted_accuracy(is_member: np.ndarray, score: np.ndarray, tau: float,
     correct = (np.asarray(score, dtype=np.float64) > tau) == np.asarray(is_member, dtype=bool)
     w = np.atleast_2d(np.asarray(weights, dtype=np.float64))
     return (w @ correct.astype(np.float64)) / w.sum(axis=1)
-
-
-def bootstrap_means(
-    splits: Sequence[tuple[np.ndarray, Mapping[Any, Callable[[Resamples], Any]]]],
-    *,
-    seeds: Sequence[int],
-    n_boot: int = N_BOOT,
-    level: float = 0.95,
-    threads: int = 1,
-) -> dict[Any, tuple[float, float]]:
-    """Percentile ``level`` interval of the mean over splits, resampling within splits.
-
-    ``splits``: per split, ``(is_member (n,) bool, {cell: Resamples -> values
-    (B,)})``; a function may instead return ``{cell: (B,)}`` for several cells
-    computed together (its own key then names nothing). Every split must yield the
-    same cells. ``seeds``: one per split. The same resamples of a split
-    (:class:`Resamples`) serve all its cells, evaluated by ``threads`` threads
-    (numpy releases the GIL in the heavy loops), while the next split's resamples
-    are drawn; values are summed in split and cell order whatever the threads, so
-    the result does not depend on them. Returns cell -> (low, high).
-    """
-    if len(seeds) != len(splits):
-        raise ValueError(f"{len(splits)} splits but {len(seeds)} seeds")
-    from concurrent.futures import ThreadPoolExecutor
-
-    def draw(t: int) -> Resamples:
-        return Resamples(splits[t][0], n_boot, np.random.default_rng(seeds[t]))
-
-    totals: dict[Any, np.ndarray] = {}
-    with ThreadPoolExecutor(max_workers=max(1, threads)) as pool:
-        upcoming = pool.submit(draw, 0) if splits else None
-        for t, (_, cells) in enumerate(splits):
-            r = upcoming.result()
-            upcoming = pool.submit(draw, t + 1) if t + 1 < len(splits) else None
-            values = pool.map(lambda fn, r=r: fn(r), cells.values())
-            for name, v in zip(cells, values, strict=True):
-                for cell, value in v.items() if isinstance(v, Mapping) else [(name, v)]:
-                    totals[cell] = totals.get(cell, 0.0) + value
-            del r
-    q = [(1 - level) / 2 * 100, (1 + level) / 2 * 100]
-    out = {}
-    for name, total in totals.items():
-        low, high = np.percentile(total / len(splits), q)
-        out[name] = (float(low), float(high))
-    return out
 
 
 def weighted_tpr_at_fpr(

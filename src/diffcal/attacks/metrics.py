@@ -11,7 +11,9 @@ Shapes: ``is_member`` is ``(n,)`` bool (True = member), ``score`` is ``(n,)`` fl
 from __future__ import annotations
 
 import numpy as np
-from sklearn.metrics import precision_recall_curve, roc_auc_score, roc_curve
+
+# scikit-learn is imported where it is used (a second of a job's start-up): the
+# report stages import this module's neighbours without computing a curve.
 
 
 def _check(is_member: np.ndarray, score: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -35,6 +37,8 @@ def auc(is_member: np.ndarray, score: np.ndarray) -> float:
     1.0
     """
     y, s = _check(is_member, score)
+    from sklearn.metrics import roc_auc_score
+
     return float(roc_auc_score(y, s))
 
 
@@ -51,6 +55,8 @@ def tpr_at_fpr(is_member: np.ndarray, score: np.ndarray, fpr: float, *,
     0.5
     """
     y, s = _check(is_member, score)
+    from sklearn.metrics import roc_curve
+
     fprs, tprs, _ = roc_curve(y, s, drop_intermediate=False)
     ok = fprs < fpr - 1e-12 if strict else fprs <= fpr + 1e-12
     # the threshold above every score (nothing flagged, FPR 0) always qualifies
@@ -64,6 +70,8 @@ def precision_at_recall(is_member: np.ndarray, score: np.ndarray, recall: float)
     1.0
     """
     y, s = _check(is_member, score)
+    from sklearn.metrics import precision_recall_curve
+
     precision, rec, _ = precision_recall_curve(y, s, drop_intermediate=False)
     return float(precision[rec >= recall - 1e-12].max())
 
@@ -112,6 +120,8 @@ def best_threshold(is_member: np.ndarray, score: np.ndarray) -> tuple[float, flo
 def roc_points(is_member: np.ndarray, score: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``(fpr, tpr)`` arrays of the ROC curve (scikit-learn)."""
     y, s = _check(is_member, score)
+    from sklearn.metrics import roc_curve
+
     fpr, tpr, _ = roc_curve(y, s)
     return fpr, tpr
 
@@ -119,6 +129,8 @@ def roc_points(is_member: np.ndarray, score: np.ndarray) -> tuple[np.ndarray, np
 def pr_points(is_member: np.ndarray, score: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``(recall, precision)`` arrays of the precision-recall curve (scikit-learn)."""
     y, s = _check(is_member, score)
+    from sklearn.metrics import precision_recall_curve
+
     precision, recall, _ = precision_recall_curve(y, s)
     return recall, precision
 

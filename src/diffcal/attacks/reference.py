@@ -17,11 +17,19 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
-from scipy import stats
 from scipy.special import logsumexp
 
 #: Floor of a per-sample standard deviation (LiRA with few references).
 MIN_STD = 1e-6
+
+
+def _norm():
+    """scipy.stats' normal distribution, imported when an attack needs it
+    (scipy.stats takes most of a second to import; a report that only names the
+    attacks does not pay it)."""
+    from scipy.stats import norm
+
+    return norm
 
 
 def logit_confidence(logits: np.ndarray, labels: np.ndarray) -> np.ndarray:
@@ -128,7 +136,8 @@ def lira_online(
     mu_in, s_in = _masked_stats(refs, is_in, global_variance, missing)
     mu_out, s_out = _masked_stats(refs, ~is_in, global_variance, missing)
     t = np.asarray(target, dtype=np.float64)
-    return stats.norm.logpdf(t, mu_in, s_in) - stats.norm.logpdf(t, mu_out, s_out)
+    norm = _norm()
+    return norm.logpdf(t, mu_in, s_in) - norm.logpdf(t, mu_out, s_out)
 
 
 def lira_offline(
@@ -146,7 +155,7 @@ def lira_offline(
     Shapes as :func:`lira_online`; only the OUT references (``~is_in``) are used.
     """
     mu_out, s_out = _masked_stats(refs, ~np.asarray(is_in, dtype=bool), global_variance, missing)
-    return stats.norm.logcdf(np.asarray(target, dtype=np.float64), mu_out, s_out)
+    return _norm().logcdf(np.asarray(target, dtype=np.float64), mu_out, s_out)
 
 
 def _median_stats(values: np.ndarray, mask: np.ndarray, missing: str):
@@ -194,13 +203,14 @@ def lira_official(
     t = np.asarray(target, dtype=np.float64)
     is_in = np.asarray(is_in, dtype=bool)
     med_out, s_out, all_out = _median_stats(refs, ~is_in, missing)
+    norm = _norm()
     if not online:
         s = np.full_like(t, all_out) if fix_variance else s_out
-        return -stats.norm.logpdf(t, med_out, s + 1e-30)
+        return -norm.logpdf(t, med_out, s + 1e-30)
     med_in, s_in, all_in = _median_stats(refs, is_in, missing)
     if fix_variance:
         s_in = s_out = np.full_like(t, all_in)
-    return stats.norm.logpdf(t, med_in, s_in + 1e-30) - stats.norm.logpdf(t, med_out, s_out + 1e-30)
+    return norm.logpdf(t, med_in, s_in + 1e-30) - norm.logpdf(t, med_out, s_out + 1e-30)
 
 
 def rmia_marginal(

@@ -2,25 +2,16 @@
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from diffcal.attacks.bootstrap import row_intervals
 from diffcal.attacks.calibration import LABEL_ONLY
-from diffcal.attacks.intervals import (
-    N_BOOT,
-    Resamples,
-    bootstrap_means,
-    resampled_accuracies,
-    resampled_accuracy,
-    resampled_auc,
-    t_interval,
-)
+from diffcal.attacks.intervals import t_interval
 from diffcal.core.io import write_csv, write_text
-from diffcal.core.seeds import derive_seed
 from diffcal.reporting.labels import CAL_LABELS, column_label
 
 
@@ -46,8 +37,8 @@ class PartFiles:
     """The part files of a tables job, each read once: a part file holds a ``split``
     column, serves several runs, and is used by :func:`collect` and
     :func:`bootstrap_intervals` alike. Kinds: ``metrics`` (metrics.csv),
-    ``scores`` (scores.parquet, the target model's rows), ``attack``
-    (attack_scores.parquet, the ``eval`` set), ``split`` (split.parquet)."""
+    ``scores`` (scores.parquet, the target model's rows), ``split``
+    (split.parquet), ``bootstrap`` (bootstrap.parquet)."""
 
     def __init__(self) -> None:
         self._cache: dict[tuple[str, str], pd.DataFrame] = {}
@@ -57,11 +48,9 @@ class PartFiles:
             if kind == "metrics":
                 df = pd.read_csv(path)
             elif kind == "scores":
-                df = pd.read_parquet(path, columns=["split", "model", "sample_id", "correct"])
-                df = df[df["model"] == "target"]
-            elif kind == "attack":
-                df = pd.read_parquet(path)
-                df = df[df["set"] == "eval"]
+                # filtered while reading: 3x faster than converting the model column
+                df = pd.read_parquet(path, columns=["split", "sample_id", "correct"],
+                                     filters=[("model", "==", "target")])  # fmt: skip
             else:
                 df = pd.read_parquet(path)
             self._cache[path, kind] = df
@@ -104,77 +93,28 @@ def collect(
     return pd.concat(m_frames, ignore_index=True), pd.DataFrame(acc_rows)
 
 
-def _accuracy_cells(names: list, correct: np.ndarray, masks: np.ndarray, r: Resamples) -> dict:
-    """``{name: (B,)}``: :func:`resampled_accuracies` of the named cells."""
-    return dict(zip(names, resampled_accuracies(r, correct, masks), strict=True))
-
-
 def bootstrap_intervals(
-    runs: Sequence[Mapping[str, Any]],
-    per_split: pd.DataFrame,
-    *,
-    files: PartFiles | None = None,
-    n_boot: int | None = None,
-    threads: int = 1,
+    runs: Sequence[Mapping[str, Any]], files: PartFiles | None = None
 ) -> pd.DataFrame:
-    """Bootstrap-within-splits 95 % intervals (:func:`diffcal.attacks.intervals.bootstrap_means`)
-    of the table cells: target train / test accuracy (Table 1; members and
-    non-members of the target resampled), and the ``auc`` and ``acc`` of every
-    attack (eval members and non-members resampled; ``acc`` keeps each split's tau).
-    Label-only columns use the samples that attack ran on. ``runs`` as
-    :func:`collect`, plus ``attack_scores`` (the part's attack_scores.parquet).
+    """Bootstrap-within-splits 95 % intervals of the table cells, from the replicate
+    values the attack jobs wrote (:mod:`diffcal.attacks.bootstrap`): target train /
+    test accuracy (Table 1; members and non-members of the target resampled), and
+    the ``auc`` and ``acc`` of every attack (eval members and non-members
+    resampled; ``acc`` keeps each split's tau). ``runs`` as :func:`collect`, plus
+    ``bootstrap`` (the part's bootstrap.parquet).
 
     Returns rows of dataset, variant, label, attack ("" for Table 1), metric,
-    boot_low, boot_high. Each split's resamples are seeded from (dataset, variant,
-    split), so the tables are reproducible byte for byte.
+    boot_low, boot_high.
     """
-    kw = {"threads": threads, "n_boot": N_BOOT if n_boot is None else n_boot}
     files = files or PartFiles()
     groups: dict[tuple[str, str, str], list[Mapping[str, Any]]] = {}
     for run in runs:
         groups.setdefault((run["dataset"], run["variant"], run["label"]), []).append(run)
     rows = []
     for (dataset, variant, label), group in groups.items():
-        seeds = [derive_seed(0, "bootstrap", dataset, variant, int(r["split"])) for r in group]
-        acc_splits, att_splits = [], []
-        for run in group:
-            t = int(run["split"])
-            tgt = files.target(run)
-            tgt = tgt[tgt["role"].isin(["member", "nonmember"])]
-            y = (tgt["role"] == "member").to_numpy()
-            ok = tgt["correct"].to_numpy(dtype=bool)
-            acc_splits.append((y, {
-                ("train_acc", ""): lambda r, y=y, ok=ok: resampled_accuracy(r, ok, y),
-                ("test_acc", ""): lambda r, y=y, ok=ok: resampled_accuracy(r, ok, ~y),
-            }))  # fmt: skip
-            ev = files.rows(run["attack_scores"], "attack", t)
-            met = per_split[(per_split["dataset"] == dataset) & (per_split["variant"] == variant)
-                            & (per_split["split"] == t)].set_index("attack")  # fmt: skip
-            y = ev["is_member"].to_numpy(dtype=bool)
-            cells, correct, masks = {}, [], []
-            for att in met.index:
-                s = ev[att].to_numpy(dtype=np.float64)
-                m = np.isfinite(s)  # label-only columns: the attacked samples
-                mask = None if m.all() else m
-                correct.append((s > float(met.loc[att, "tau"])) == y)
-                masks.append(m)
-                cells[("auc", att)] = lambda r, s=s, mask=mask: resampled_auc(r, s, mask)
-            if len(met.index):  # the accuracy cells of all attacks in one pass
-                cells["acc"] = functools.partial(
-                    _accuracy_cells, [("acc", a) for a in met.index],
-                    np.stack(correct, axis=1), np.stack(masks, axis=1),
-                )  # fmt: skip
-            att_splits.append((y, cells))
         keys = {"dataset": dataset, "variant": variant, "label": label}
-        same = all(np.array_equal(a[0], b[0]) for a, b in zip(acc_splits, att_splits, strict=True))
-        if same:  # one draw of each split's resamples serves both (the usual case)
-            merged = [
-                (y, {**a, **b}) for (y, a), (_, b) in zip(acc_splits, att_splits, strict=True)
-            ]
-            cells = bootstrap_means(merged, seeds=seeds, **kw)
-        else:
-            cells = {**bootstrap_means(acc_splits, seeds=seeds, **kw),
-                     **bootstrap_means(att_splits, seeds=seeds, **kw)}  # fmt: skip
+        cells = row_intervals([files.rows(r["bootstrap"], "bootstrap", int(r["split"]))
+                               for r in group])  # fmt: skip
         for (metric, att), (lo, hi) in cells.items():
             rows.append({**keys, "attack": att, "metric": metric, "boot_low": lo, "boot_high": hi})
     return pd.DataFrame(

@@ -1,6 +1,6 @@
 """Stage ``compare_report``: the comparison's table (AUC and TPR at low FPR per
-attack and reference budget, mean and 95 % interval over splits) and its log-log
-ROC figure at the largest budget. See docs/comparison.md."""
+attack and reference budget, mean and 95 % interval over splits). Its log-log ROC
+figure is the ``compare_figure`` stage's. See docs/comparison.md."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pandas as pd
 
 from diffcal.attacks.compare import LABELS, fpr_column, models_trained
 from diffcal.core.io import write_csv, write_text
-from diffcal.reporting.plotting import pyplot, savefig
+from diffcal.reporting.roc_figure import first_split
 from diffcal.reporting.tables import markdown_rows, summarise
 from diffcal.reporting.verdicts import paired_effect
 
@@ -44,8 +44,6 @@ def run_compare_report(
     fpr_levels: Sequence[float],
     csv: str,
     md: str,
-    png: str,
-    pdf: str,
 ) -> None:
     """``runs``: one dict per (dataset, variant) with ``dataset``, ``variant``,
     ``label`` and the part files ``metrics`` and ``scores`` (lists)."""
@@ -61,8 +59,9 @@ def run_compare_report(
 
     top = max(budgets)
     # The first split of each run at the largest budget: its sizes head the run's
-    # section, its ROC curves are the figure's panel.
-    curves = {(r["dataset"], r["variant"]): first_split(r["scores"][0], top) for r in runs}
+    # section (its ROC curves are the figure's panel).
+    curves = {(r["dataset"], r["variant"]): first_split(r["scores"][0], top, attacks[:1])
+              for r in runs}  # fmt: skip
     metric_cols = ["auc", *(fpr_column(f) for f in fpr_levels)]
     if "epsilon_lb" in set(long["metric"]):
         metric_cols.append("epsilon_lb")
@@ -137,7 +136,6 @@ def run_compare_report(
             out += markdown_rows(table) + [""]
     out += claims_section(per_split, runs, budgets, fpr_levels)
     write_text(md, "\n".join(out))
-    figure(runs, curves, attacks, top, png, pdf)
 
 
 #: Claims judged on the comparison: (who claims it, the claim, attack a, attack b,
@@ -206,58 +204,3 @@ def quantile_fit_lines(paths: Sequence[str]) -> list[str]:
         f"on {int(f['n_holdout'].min()):,}+ held-out population samples: "
         f"{cov.min():.3f}-{cov.max():.3f} over {len(f)} split(s)."
     ]
-
-
-def first_split(scores: str, budget: int) -> pd.DataFrame:
-    """The rows of a part's ``compare_scores.parquet`` for its first split at
-    ``budget``."""
-    sc = pd.read_parquet(scores)
-    return sc[(sc["split"] == sc["split"].min()) & (sc["budget"] == budget)]
-
-
-def line_style(attack: str) -> str:
-    """Dashed: attacks that use OUT references only; dotted: no reference at all."""
-    if "offline" in attack or attack == "calibrated_loss":
-        return "--"
-    return ":" if attack == "quantile" else "-"
-
-
-def figure(runs, curves, attacks, budget: int, png: str, pdf: str) -> None:
-    """Log-log ROC of every attack at ``budget``: ``curves[(dataset, variant)]``, the
-    first split of each run (:func:`first_split`)."""
-    import seaborn as sns
-
-    plt = pyplot(theme=False)
-    from sklearn.metrics import roc_curve
-
-    colors = dict(zip(attacks, sns.color_palette("tab10", len(attacks)), strict=True))
-    fig, axes = plt.subplots(1, len(runs), figsize=(4.2 * len(runs), 4.0), squeeze=False)
-    for ax, r in zip(axes[0], runs, strict=True):
-        sc = curves[r["dataset"], r["variant"]]
-        t0 = int(sc["split"].iloc[0])
-        n_out = int((~sc[sc["attack"] == attacks[0]]["member"]).sum())
-        for a in attacks:
-            g = sc[sc["attack"] == a]
-            fpr, tpr, _ = roc_curve(g["member"], g["score"])
-            ax.loglog(
-                np.maximum(fpr, 0.5 / n_out),
-                np.maximum(tpr, 1e-5),
-                label=LABELS[a],
-                color=colors[a],
-                lw=1.2,
-                ls="--"
-                if "offline" in a or a == "calibrated_loss"
-                else ":"
-                if a == "quantile"
-                else "-",
-            )
-        lo = 0.5 / n_out
-        ax.plot([lo, 1], [lo, 1], color="grey", lw=0.8, ls=":")
-        ax.set(
-            xlim=(lo, 1), ylim=(lo, 1), xlabel="False positive rate", ylabel="True positive rate"
-        )
-        ax.set_title(f"{r['label']}\nM = {budget}, split {t0}", fontsize=10)
-    axes[0][0].legend(fontsize=7, loc="lower right")
-    fig.tight_layout()
-    savefig(fig, png, pdf)
-    plt.close(fig)

@@ -28,11 +28,10 @@ from diffcal.reporting.tables import (
 log = logging.getLogger("diffcal")
 
 
-def run_tables(*, runs: Sequence[Mapping[str, Any]], out_dir: str, attacks: Sequence[str],
-               n_boot: int | None = None, threads: int = 1) -> None:  # fmt: skip
+def run_tables(*, runs: Sequence[Mapping[str, Any]], out_dir: str, attacks: Sequence[str]) -> None:
     files = PartFiles()
     per_split, acc = collect(runs, files)
-    boot = bootstrap_intervals(runs, per_split, files=files, n_boot=n_boot, threads=threads)
+    boot = bootstrap_intervals(runs, files)
     n_splits = acc.groupby("label", sort=False)["split"].nunique()
     note = (
         "Mean ± sample standard deviation (ddof=1) over splits; splits per row: "
