@@ -119,3 +119,11 @@ def test_target_and_eval_sets_that_differ_draw_separately():
     assert [len(c) for _, c in cells] == [2, 2]  # target (2 cells), eval (auc, acc)
     assert len(bootstrap.table_cells(y, np.ones(40, bool), y, {"a": np.arange(40.0)},
                                      {"a": 0.0})) == 1  # fmt: skip
+
+
+def test_a_split_without_the_row_cells_is_an_error():
+    scores, roles, att, met = _split(0)
+    a = bootstrap.split_replicates(scores, roles, att, met, split=0, seed=1)
+    b = a[a["metric"] != "auc"]  # a split whose file lacks a cell
+    with pytest.raises(ValueError, match="split 1 of a row"):
+        bootstrap.row_intervals([a, b])

@@ -207,7 +207,11 @@ def row_intervals(splits: Sequence[pd.DataFrame], level: float = 0.95
     split order; every split with the same cells): the values summed in split
     order, then :func:`percentile_intervals`."""
     totals: dict = {}
-    for rows in splits:
-        for cell, value in replicate_values(rows).items():
+    for t, rows in enumerate(splits):
+        values = replicate_values(rows)
+        if t and list(values) != list(totals):
+            raise ValueError(f"split {t} of a row has the cells {list(values)}, the first "
+                             f"split {list(totals)}: rerun its attack job")  # fmt: skip
+        for cell, value in values.items():
             totals[cell] = totals.get(cell, 0.0) + value
     return percentile_intervals(totals, len(splits), level)
