@@ -18,6 +18,7 @@ included, Snakemake's start-up not): issue 22, goal 1.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import subprocess
 import sys
@@ -48,13 +49,16 @@ def table_runs(cfg: dict) -> list[dict]:
 
 
 def resample_in_job(runs: list[dict]) -> dict:
-    """The baseline's resampling: every split of every row from its part files."""
-    import numpy as np
+    """The baseline's resampling: every split of every row from its part files,
+    each file read once (as the job's ``PartFiles`` did)."""
     import pandas as pd
 
-    from diffcal.attacks.bootstrap import bootstrap_means, replicate_seed, table_cells
+    from diffcal.attacks.bootstrap import bootstrap_means, replicate_seed, split_cells
     from diffcal.data.splits import read_splits
 
+    read = functools.cache(lambda path: pd.read_csv(path) if path.endswith(".csv")
+                           else pd.read_parquet(path))  # fmt: skip
+    splits_of = functools.cache(read_splits)
     groups: dict = {}
     for r in runs:
         groups.setdefault((r["dataset"], r["variant"], r["label"]), []).append(r)
@@ -63,23 +67,12 @@ def resample_in_job(runs: list[dict]) -> dict:
         splits, seeds = [], []
         for r in group:
             t = int(r["split"])
-            sc = pd.read_parquet(r["scores"], columns=["split", "model", "sample_id", "correct"])
-            sc = sc[(sc["split"] == t) & (sc["model"] == "target")]
-            tgt = sc.merge(read_splits(r["split_file"])[t], on="sample_id")
-            tgt = tgt[tgt["role"].isin(["member", "nonmember"])]
-            ev = pd.read_parquet(r["attack_scores"])
-            ev = ev[(ev["split"] == t) & (ev["set"] == "eval")]
-            met = pd.read_csv(r["metrics"])
-            met = met[met["split"] == t]
-            cells = table_cells((tgt["role"] == "member").to_numpy(),
-                                tgt["correct"].to_numpy(dtype=bool),
-                                ev["is_member"].to_numpy(dtype=bool),
-                                {a: ev[a].to_numpy(dtype=np.float64) for a in met["attack"]},
-                                dict(zip(met["attack"], met["tau"], strict=True)))  # fmt: skip
-            merged = {k: f for _, c in cells for k, f in c.items()}
+            frames = [read(r[k]) for k in ("scores", "attack_scores", "metrics")]
+            sc, att, met = (f[f["split"] == t] for f in frames)
+            cells = split_cells(sc, splits_of(r["split_file"])[t], att, met)
             if len(cells) > 1:
                 sys.exit("a row whose target and eval samples differ: not in this benchmark")
-            splits.append((cells[0][0], merged))
+            splits.append(cells[0])
             seeds.append(replicate_seed(r["dataset"], r["variant"], t))
         for cell, iv in bootstrap_means(splits, seeds=seeds, threads=2).items():
             out[f"{key}|{cell}"] = iv

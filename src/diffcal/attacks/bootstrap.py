@@ -169,9 +169,9 @@ def cell_replicates(cells: Sequence[tuple[np.ndarray, dict]], *, split: int, see
     )
 
 
-def split_replicates(scores: pd.DataFrame, roles: pd.DataFrame, att: pd.DataFrame,
-                     met: pd.DataFrame, *, split: int, seed: int) -> pd.DataFrame:  # fmt: skip
-    """:func:`cell_replicates` of one split from its frames: ``scores`` (its rows of
+def split_cells(scores: pd.DataFrame, roles: pd.DataFrame, att: pd.DataFrame,
+                met: pd.DataFrame) -> list[tuple[np.ndarray, dict]]:  # fmt: skip
+    """:func:`table_cells` of one split from its frames: ``scores`` (its rows of
     scores.parquet: model, sample_id, correct), ``roles`` (sample_id, role),
     ``att`` / ``met`` (its attack scores and metrics,
     :func:`diffcal.attacks.evaluate.attack_split`): the target's accuracy on its
@@ -180,14 +180,19 @@ def split_replicates(scores: pd.DataFrame, roles: pd.DataFrame, att: pd.DataFram
     tgt = tgt.merge(roles, on="sample_id")
     tgt = tgt[tgt["role"].isin(["member", "nonmember"])]
     ev = att[att["set"] == "eval"]
-    cells = table_cells(
+    return table_cells(
         (tgt["role"] == "member").to_numpy(),
         tgt["correct"].to_numpy(dtype=bool),
         ev["is_member"].to_numpy(dtype=bool),
         {a: ev[a].to_numpy(dtype=np.float64) for a in met["attack"]},
         dict(zip(met["attack"], met["tau"], strict=True)),
     )
-    return cell_replicates(cells, split=split, seed=seed)
+
+
+def split_replicates(scores: pd.DataFrame, roles: pd.DataFrame, att: pd.DataFrame,
+                     met: pd.DataFrame, *, split: int, seed: int) -> pd.DataFrame:  # fmt: skip
+    """:func:`cell_replicates` of :func:`split_cells` (the attack job's call)."""
+    return cell_replicates(split_cells(scores, roles, att, met), split=split, seed=seed)
 
 
 def replicate_values(rows: pd.DataFrame) -> dict[tuple[str, str], np.ndarray]:

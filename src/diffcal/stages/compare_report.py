@@ -58,10 +58,10 @@ def run_compare_report(
     write_csv(long, csv)
 
     top = max(budgets)
-    # The first split of each run at the largest budget: its sizes head the run's
-    # section (its ROC curves are the figure's panel).
-    curves = {(r["dataset"], r["variant"]): first_split(r["scores"][0], top, attacks[:1])
-              for r in runs}  # fmt: skip
+    # The first split of each run at the largest budget (the first attack's rows):
+    # its sizes head the run's section.
+    heads = {(r["dataset"], r["variant"]): first_split(r["scores"][0], top, attacks[:1])
+             for r in runs}  # fmt: skip
     metric_cols = ["auc", *(fpr_column(f) for f in fpr_levels)]
     if "epsilon_lb" in set(long["metric"]):
         metric_cols.append("epsilon_lb")
@@ -78,7 +78,7 @@ def run_compare_report(
     for r in runs:
         s = long[(long["dataset"] == r["dataset"]) & (long["variant"] == r["variant"])]
         n_splits = int(s["n_splits"].max())
-        first = curves[r["dataset"], r["variant"]]
+        first = heads[r["dataset"], r["variant"]]
         n_cand = int((first["attack"] == attacks[0]).sum())
         n_out = int((~first.loc[first["attack"] == attacks[0], "member"]).sum())
         out += [
