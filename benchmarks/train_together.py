@@ -7,10 +7,12 @@ Tabular MLP at Credit size (61 inputs, 250 training rows, batch 64), the MNIST C
 (``mnist_cnn``: 1,000 members as in config/ablations.yaml, batch 64, dropout) and the
 CIFAR CNN (``cifar_cnn``: 625 members as in config/cifar10_subset.yaml, batch 128).
 Every model has its own data, seed and batch order, as the workflow's references
-do. Prints the ratio (one by one / together), both measured in this run.
+do. Prints the ratio (one by one / together), both measured in this run, each the
+best of ``--repeats`` runs (this machine's timings vary by ~10 % run to run).
 ``--device cuda`` runs the same on a GPU (benchmarks/gpu_train_together.py).
 
     python benchmarks/train_together.py [--epochs 40] [--threads 1] [--ks 8] [--cases mnist_cnn]
+        [--repeats 3]
 """
 
 from __future__ import annotations
@@ -63,11 +65,12 @@ def main() -> None:
     ap.add_argument("--ks", type=int, nargs="*", default=[1, 4, 10, 50])
     ap.add_argument("--cases", nargs="*", default=list(CASES), choices=list(CASES))
     ap.add_argument("--device", default="cpu")
+    ap.add_argument("--repeats", type=int, default=3, help="best of this many runs each")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     # warm-up: the first optimizer step of a process imports lazily (~1-2 s)
     timed(tasks("mlp", (5,), 2, 16, 1), {"epochs": 1, "batch_size": 8}, False)
-    print(f"threads={args.threads} device={args.device}")
+    print(f"threads={args.threads} device={args.device} best of {args.repeats}")
     print(f"{'model':<20} {'K':>3} {'epochs':>6} {'one by one s':>12} {'together s':>10} "
           f"{'ratio':>6}")  # fmt: skip
     for name in args.cases:
@@ -75,8 +78,11 @@ def main() -> None:
         epochs = max(1, int(args.epochs * scale))
         recipe = {"epochs": epochs, "batch_size": batch, "lr": 0.01}
         for k in args.ks:
-            loop = timed(tasks(arch, shape, classes, n, k), recipe, False, args.device)
-            together = timed(tasks(arch, shape, classes, n, k), recipe, True, args.device)
+            loop, together = (
+                min(timed(tasks(arch, shape, classes, n, k), recipe, stack, args.device)
+                    for _ in range(args.repeats))
+                for stack in (False, True)
+            )  # fmt: skip
             print(f"{name:<20} {k:>3} {epochs:>6} {loop:>12.3f} {together:>10.3f} "
                   f"{loop / together:>6.2f}")  # fmt: skip
 

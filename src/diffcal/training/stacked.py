@@ -4,7 +4,9 @@ small dataset in one stacked model.
 One MLP of the paper's tabular size (61 -> 122 -> 2 on Credit) leaves a CPU core
 mostly idle: each SGD step is a few small matmuls and the Python around them. K
 MLPs of one shape, stacked along a leading model axis, train in one batched matmul
-(``torch.baddbmm``) per layer and step instead of K small ones. Written by hand
+(``torch.baddbmm``) per layer and step instead of K small ones, with the backward
+pass written out (:class:`StackedMLP`: autograd's kernels without its per-node
+work; the same gradients bit for bit). Written by hand
 because no library trains a stack of *independent* models, each with its own
 data order, data and early stopping (``torch.func.vmap`` over ``functional_call``
 is generic but measured ~2x slower than the stacked matmuls here; see
@@ -47,8 +49,8 @@ from torch import nn
 
 from diffcal.core.seeds import torch_generator
 from diffcal.training.models import mlp_layers
+from diffcal.training.together import TogetherProgress
 from diffcal.training.train import (
-    TogetherProgress,
     TrainResult,
     optimizer,
     pick_device,
@@ -140,62 +142,130 @@ def train_together(
     return results  # type: ignore[return-value]
 
 
+class StackedMLP:
+    """K registry MLPs of one shape stacked along a leading model axis, their
+    parameters in one flat tensor, with one SGD step's forward and backward pass
+    written out.
+
+    The backward pass is written by hand, out of the ATen kernels autograd calls for
+    the same graph (``baddbmm``'s, ReLU's, ``log_softmax``'s, ``nll_loss``'s and
+    ``softmax``'s backward formulas, with autograd's operand layouts), because
+    autograd's per-node work, the copies it makes of the transposed weight
+    gradients and an optimizer over four tensors cost more than the matmuls at this
+    size (``benchmarks/train_together.py``). The gradients are autograd's bit for
+    bit (``tests/test_stacked_step.py``), so training is unchanged; the flat tensor
+    lets :class:`~diffcal.training.train.SGD` update all parameters in one call
+    per elementwise operation, the same operations on the same elements.
+
+    Args:
+        layers: each model's ``(first Linear, second Linear)``.
+        softmax_head: the output is softmax probabilities (the released code's head).
+        device: where the stack lives.
+    """
+
+    def __init__(self, layers: Sequence[tuple[nn.Linear, nn.Linear]], softmax_head: bool,
+                 device: torch.device) -> None:  # fmt: skip
+        self.layers, self.softmax_head = list(layers), softmax_head
+        # (K, h, m), (K, h), (K, c, h), (K, c)
+        parts = [torch.stack([getattr(ls[j], name).detach() for ls in self.layers])
+                 for j in (0, 1) for name in ("weight", "bias")]  # fmt: skip
+        self.shapes = [p.shape for p in parts]
+        self.flat = torch.cat([p.reshape(-1) for p in parts]).to(device)
+        self.flat.grad = torch.empty_like(self.flat)  # every step writes all of it
+        self.w1, self.b1, self.w2, self.b2 = self._views(self.flat)
+        self.gw1, self.gb1, self.gw2, self.gb2 = self._views(self.flat.grad)
+        # the operands of the forward pass, views that follow the updates in place
+        self._b1, self._w1t = self.b1.unsqueeze(1), self.w1.transpose(1, 2)
+        self._b2, self._w2t = self.b2.unsqueeze(1), self.w2.transpose(1, 2)
+        self._ones: dict[int, torch.Tensor] = {}
+
+    def _views(self, flat: torch.Tensor) -> list[torch.Tensor]:
+        sizes = [math.prod(shape) for shape in self.shapes]
+        return [v.view(shape) for v, shape in zip(flat.split(sizes), self.shapes, strict=True)]
+
+    def step(self, xb: torch.Tensor, yb: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Forward ``xb`` ``(K, b, m)`` and write the gradient of the sum over models of
+        each model's mean cross-entropy on its labels ``yb`` ``(K * b,)`` into
+        ``self.flat.grad``. Returns the per-sample losses ``(K, b)`` and the outputs
+        ``(K, b, c)``."""
+        k_models, b = xb.shape[:2]
+        c = self.shapes[3][1]
+        hid = torch.baddbmm(self._b1, xb, self._w1t).relu_()
+        out = torch.baddbmm(self._b2, hid, self._w2t)  # (K, b, c)
+        head = torch.softmax(out, dim=2) if self.softmax_head else out
+        logp = torch.log_softmax(head.view(-1, c), 1)  # = F.cross_entropy's two steps
+        nll, total_weight = torch.ops.aten.nll_loss_forward(logp, yb, None, 0, -100)
+        # backward: d(sum of means)/d(nll) = 1/b (autograd divides the ones by b)
+        if b not in self._ones:
+            self._ones[b] = torch.ones(k_models * b, device=xb.device).div_(b)
+        grad = torch.ops.aten.nll_loss_backward(self._ones[b], logp, yb, None, 0, -100,
+                                                total_weight)  # fmt: skip
+        grad = torch.ops.aten._log_softmax_backward_data(grad, logp, 1, logp.dtype)
+        grad = grad.view(k_models, b, c)
+        if self.softmax_head:
+            grad = torch.ops.aten._softmax_backward_data(grad, head, 2, head.dtype)
+        # baddbmm(bias, input, weight^T): bias <- sum over the batch; weight^T <-
+        # input^T @ grad (copied into the weight's layout, as autograd's
+        # AccumulateGrad does); input <- grad @ weight
+        torch.sum(grad, 1, out=self.gb2)
+        self.gw2.copy_(torch.bmm(hid.transpose(1, 2), grad).transpose(1, 2))
+        grad = torch.ops.aten.threshold_backward(torch.bmm(grad, self.w2), hid, 0)
+        torch.sum(grad, 1, out=self.gb1)
+        self.gw1.copy_(torch.bmm(xb.transpose(1, 2), grad).transpose(1, 2))
+        return nll.view(k_models, b), out
+
+    def write_back(self, k: int) -> nn.Module:
+        """Copy model ``k``'s current weights into its ``nn.Linear`` layers."""
+        with torch.no_grad():
+            for layer, w, b in zip(self.layers[k], (self.w1, self.w2), (self.b1, self.b2),
+                                   strict=True):  # fmt: skip
+                layer.weight.copy_(w[k])
+                layer.bias.copy_(b[k])
+
+
 def _train_stack(
     tasks: list[FitTask], r: dict[str, Any], device: torch.device, patience: int | None
 ) -> list[TrainResult]:
     """Stacked training of registry MLPs with equal layer shapes and sample counts."""
     k_models = len(tasks)
-    layers = [mlp_layers(t.model)[:2] for t in tasks]
-    softmax_head = mlp_layers(tasks[0].model)[2]  # the same for all (stack key)
     for t in tasks:
         t.model.to(device)
-    # (K, h, m), (K, h), (K, c, h), (K, c)
-    params = [
-        torch.stack([ls[j].weight.detach() if w else ls[j].bias.detach() for ls in layers])
-        .clone()
-        .requires_grad_(True)
-        for j in (0, 1)
-        for w in (True, False)
-    ]
-    w1, b1, w2, b2 = params
+    stack = StackedMLP([mlp_layers(t.model)[:2] for t in tasks],
+                       mlp_layers(tasks[0].model)[2], device)  # fmt: skip
     xs = torch.stack([torch.as_tensor(t.x, dtype=torch.float32) for t in tasks]).to(device)
     xs = xs.reshape(k_models, xs.shape[1], -1)  # Flatten
     ys = torch.stack([torch.as_tensor(t.y, dtype=torch.long) for t in tasks]).to(device)
     n = ys.shape[1]
     epochs, batch = int(r["epochs"]), int(r["batch_size"])
-    # foreach: one fused call for the four stacked tensors; same elementwise maths
-    opt, sched = optimizer(params, r, epochs * math.ceil(n / batch), foreach=True)
+    opt, sched = optimizer([stack.flat], r, epochs * math.ceil(n / batch), in_place=True)
     gens = [torch_generator(t.seed) for t in tasks]
     every = max(1, epochs // 10)
-    # Batches are gathered from the flattened (K * n, ...) data by one index_select
-    # (model k's sample i is row k * n + i): the same rows as xs[rows, idx], a
-    # tenth of a step's time less than that two-tensor advanced indexing.
+    # Each epoch gathers every model's samples in its own order from the flattened
+    # (K * n, ...) data by one index_select (model k's sample i is row k * n + i);
+    # a batch is then a slice of that, with the same rows as xs[rows, idx].
     first_row = torch.arange(k_models, device=device)[:, None] * n
     xs_flat, ys_flat = xs.reshape(k_models * n, -1), ys.reshape(-1)
     progress = TogetherProgress(tasks, patience)
 
     def write_back(k: int) -> nn.Module:
-        m = tasks[k].model
-        with torch.no_grad():
-            for layer, w, b in ((layers[k][0], w1, b1), (layers[k][1], w2, b2)):
-                layer.weight.copy_(w[k])
-                layer.bias.copy_(b[k])
-        return m
+        stack.write_back(k)
+        return tasks[k].model
 
     for epoch in range(epochs):
         if not any(progress.active):
             break
         order = torch.stack([torch.randperm(n, generator=g) for g in gens]).to(device)
-        order += first_row
+        order = (order + first_row).view(-1)
+        x_epoch = xs_flat.index_select(0, order).view(k_models, n, -1)
+        y_epoch = ys_flat.index_select(0, order).view(k_models, n)
         logged = (epoch + 1) % every == 0 or epoch + 1 == epochs
         for start in range(0, n, batch):
-            flat = order[:, start : start + batch].reshape(-1)  # (K * b,)
-            xb = xs_flat.index_select(0, flat).view(k_models, -1, xs.shape[2])
-            yb = ys_flat.index_select(0, flat).view(k_models, -1)
-            hidden = torch.relu(torch.baddbmm(b1.unsqueeze(1), xb, w1.transpose(1, 2)))
-            out = torch.baddbmm(b2.unsqueeze(1), hidden, w2.transpose(1, 2))  # (K, b, c)
-            if softmax_head:  # the released code's head: cross-entropy of probabilities
-                out = torch.softmax(out, dim=2)
-            progress.step(out, yb, opt, sched, logged=logged)
+            yb = y_epoch[:, start : start + batch]  # (K, b)
+            with torch.no_grad():
+                nll, out = stack.step(x_epoch[:, start : start + batch], yb.reshape(-1))
+                opt.step()
+            if sched is not None:
+                sched.step()
+            progress.record(nll, out, yb, logged=logged)
         progress.finish_epoch(epoch, write_back, n=n, logged=logged, r=r)
     return progress.results(write_back)

@@ -32,8 +32,8 @@ from torch.func import functional_call, stack_module_state, vmap
 
 from diffcal.core.seeds import torch_generator
 from diffcal.training.models import Normalize
+from diffcal.training.together import TogetherProgress
 from diffcal.training.train import (
-    TogetherProgress,
     TrainResult,
     augment_batch,
     image_batch,
