@@ -178,6 +178,13 @@ class StackedMLP:
         self._b1, self._w1t = self.b1.unsqueeze(1), self.w1.transpose(1, 2)
         self._b2, self._w2t = self.b2.unsqueeze(1), self.w2.transpose(1, 2)
         self._ones: dict[int, torch.Tensor] = {}
+        # scratch of a step, reused: the hidden layer and its gradient per batch
+        # size, the weight gradients in the layout bmm writes them
+        self._scratch: dict[int, tuple[torch.Tensor, torch.Tensor]] = {}
+        self._gw1t, self._gw2t = (
+            self.flat.new_empty(self._w1t.shape),
+            self.flat.new_empty(self._w2t.shape),
+        )  # (K, m, h), (K, h, c)
 
     def _views(self, flat: torch.Tensor) -> list[torch.Tensor]:
         sizes = [math.prod(shape) for shape in self.shapes]
@@ -190,7 +197,11 @@ class StackedMLP:
         ``(K, b, c)``."""
         k_models, b = xb.shape[:2]
         c = self.shapes[3][1]
-        hid = torch.baddbmm(self._b1, xb, self._w1t).relu_()
+        if b not in self._scratch:
+            shape = (k_models, b, self.shapes[0][1])
+            self._scratch[b] = (xb.new_empty(shape), xb.new_empty(shape))
+        hid, ghid = self._scratch[b]
+        torch.baddbmm(self._b1, xb, self._w1t, out=hid).relu_()
         out = torch.baddbmm(self._b2, hid, self._w2t)  # (K, b, c)
         head = torch.softmax(out, dim=2) if self.softmax_head else out
         logp = torch.log_softmax(head.view(-1, c), 1)  # = F.cross_entropy's two steps
@@ -208,10 +219,11 @@ class StackedMLP:
         # input^T @ grad (copied into the weight's layout, as autograd's
         # AccumulateGrad does); input <- grad @ weight
         torch.sum(grad, 1, out=self.gb2)
-        self.gw2.copy_(torch.bmm(hid.transpose(1, 2), grad).transpose(1, 2))
-        grad = torch.ops.aten.threshold_backward(torch.bmm(grad, self.w2), hid, 0)
-        torch.sum(grad, 1, out=self.gb1)
-        self.gw1.copy_(torch.bmm(xb.transpose(1, 2), grad).transpose(1, 2))
+        self.gw2.copy_(torch.bmm(hid.transpose(1, 2), grad, out=self._gw2t).transpose(1, 2))
+        torch.bmm(grad, self.w2, out=ghid)
+        torch.ops.aten.threshold_backward.grad_input(ghid, hid, 0, grad_input=ghid)
+        torch.sum(ghid, 1, out=self.gb1)
+        self.gw1.copy_(torch.bmm(xb.transpose(1, 2), ghid, out=self._gw1t).transpose(1, 2))
         return nll.view(k_models, b), out
 
     def write_back(self, k: int) -> nn.Module:
@@ -241,10 +253,12 @@ def _train_stack(
     gens = [torch_generator(t.seed) for t in tasks]
     every = max(1, epochs // 10)
     # Each epoch gathers every model's samples in its own order from the flattened
-    # (K * n, ...) data by one index_select (model k's sample i is row k * n + i);
-    # a batch is then a slice of that, with the same rows as xs[rows, idx].
+    # (K * n, ...) data by one index_select (model k's sample i is row k * n + i),
+    # batch after batch: a step's (K, b) block is then one contiguous slice, with
+    # the same rows as xs[rows, idx].
     first_row = torch.arange(k_models, device=device)[:, None] * n
     xs_flat, ys_flat = xs.reshape(k_models * n, -1), ys.reshape(-1)
+    sizes = [min(batch, n - start) for start in range(0, n, batch)]
     progress = TogetherProgress(tasks, patience)
 
     def write_back(k: int) -> nn.Module:
@@ -255,17 +269,16 @@ def _train_stack(
         if not any(progress.active):
             break
         order = torch.stack([torch.randperm(n, generator=g) for g in gens]).to(device)
-        order = (order + first_row).view(-1)
-        x_epoch = xs_flat.index_select(0, order).view(k_models, n, -1)
-        y_epoch = ys_flat.index_select(0, order).view(k_models, n)
+        rows = torch.cat([b.reshape(-1) for b in (order + first_row).split(sizes, dim=1)])
+        x_epoch, y_epoch = xs_flat.index_select(0, rows), ys_flat.index_select(0, rows)
         logged = (epoch + 1) % every == 0 or epoch + 1 == epochs
-        for start in range(0, n, batch):
-            yb = y_epoch[:, start : start + batch]  # (K, b)
+        for xb, yb in zip(x_epoch.split([k_models * b for b in sizes]),
+                          y_epoch.split([k_models * b for b in sizes]), strict=True):  # fmt: skip
             with torch.no_grad():
-                nll, out = stack.step(x_epoch[:, start : start + batch], yb.reshape(-1))
+                nll, out = stack.step(xb.view(k_models, -1, xs.shape[2]), yb)
                 opt.step()
             if sched is not None:
                 sched.step()
-            progress.record(nll, out, yb, logged=logged)
+            progress.record(nll, out, yb.view(k_models, -1), logged=logged)
         progress.finish_epoch(epoch, write_back, n=n, logged=logged, r=r)
     return progress.results(write_back)
