@@ -220,13 +220,13 @@ class StackedMLP:
         # AccumulateGrad does); input <- grad @ weight
         torch.sum(grad, 1, out=self.gb2)
         self.gw2.copy_(torch.bmm(hid.transpose(1, 2), grad, out=self._gw2t).transpose(1, 2))
-        torch.bmm(grad, self.w2, out=ghid)
+        torch.bmm(grad, self.w2, out=ghid)  # then ReLU's backward, in place
         torch.ops.aten.threshold_backward.grad_input(ghid, hid, 0, grad_input=ghid)
         torch.sum(ghid, 1, out=self.gb1)
         self.gw1.copy_(torch.bmm(xb.transpose(1, 2), ghid, out=self._gw1t).transpose(1, 2))
         return nll.view(k_models, b), out
 
-    def write_back(self, k: int) -> nn.Module:
+    def write_back(self, k: int) -> None:
         """Copy model ``k``'s current weights into its ``nn.Linear`` layers."""
         with torch.no_grad():
             for layer, w, b in zip(self.layers[k], (self.w1, self.w2), (self.b1, self.b2),
