@@ -177,10 +177,9 @@ class StackedMLP:
         # the operands of the forward pass, views that follow the updates in place
         self._b1, self._w1t = self.b1.unsqueeze(1), self.w1.transpose(1, 2)
         self._b2, self._w2t = self.b2.unsqueeze(1), self.w2.transpose(1, 2)
-        self._ones: dict[int, torch.Tensor] = {}
-        # scratch of a step, reused: the hidden layer and its gradient per batch
-        # size, the weight gradients in the layout bmm writes them
-        self._scratch: dict[int, tuple[torch.Tensor, torch.Tensor]] = {}
+        # scratch of a step, reused: per batch size b the backward pass's 1 / b and
+        # the hidden layer and its gradient; the weight gradients in bmm's layout
+        self._scratch: dict[int, tuple[torch.Tensor, torch.Tensor, torch.Tensor]] = {}
         self._gw1t, self._gw2t = (
             self.flat.new_empty(self._w1t.shape),
             self.flat.new_empty(self._w2t.shape),
@@ -199,18 +198,17 @@ class StackedMLP:
         c = self.shapes[3][1]
         if b not in self._scratch:
             shape = (k_models, b, self.shapes[0][1])
-            self._scratch[b] = (xb.new_empty(shape), xb.new_empty(shape))
-        hid, ghid = self._scratch[b]
+            # d(sum of means)/d(nll) = 1/b (autograd divides the ones by b)
+            ones = torch.ones(k_models * b, device=xb.device).div_(b)
+            self._scratch[b] = (ones, xb.new_empty(shape), xb.new_empty(shape))
+        ones, hid, ghid = self._scratch[b]
         torch.baddbmm(self._b1, xb, self._w1t, out=hid).relu_()
         out = torch.baddbmm(self._b2, hid, self._w2t)  # (K, b, c)
         head = torch.softmax(out, dim=2) if self.softmax_head else out
         logp = torch.log_softmax(head.view(-1, c), 1)  # = F.cross_entropy's two steps
         nll, total_weight = torch.ops.aten.nll_loss_forward(logp, yb, None, 0, -100)
-        # backward: d(sum of means)/d(nll) = 1/b (autograd divides the ones by b)
-        if b not in self._ones:
-            self._ones[b] = torch.ones(k_models * b, device=xb.device).div_(b)
-        grad = torch.ops.aten.nll_loss_backward(self._ones[b], logp, yb, None, 0, -100,
-                                                total_weight)  # fmt: skip
+        # backward
+        grad = torch.ops.aten.nll_loss_backward(ones, logp, yb, None, 0, -100, total_weight)
         grad = torch.ops.aten._log_softmax_backward_data(grad, logp, 1, logp.dtype)
         grad = grad.view(k_models, b, c)
         if self.softmax_head:
@@ -259,6 +257,7 @@ def _train_stack(
     first_row = torch.arange(k_models, device=device)[:, None] * n
     xs_flat, ys_flat = xs.reshape(k_models * n, -1), ys.reshape(-1)
     sizes = [min(batch, n - start) for start in range(0, n, batch)]
+    blocks = [k_models * b for b in sizes]  # rows of a step's (K, b) block
     progress = TogetherProgress(tasks, patience)
 
     def write_back(k: int) -> nn.Module:
@@ -272,8 +271,7 @@ def _train_stack(
         rows = torch.cat([b.reshape(-1) for b in (order + first_row).split(sizes, dim=1)])
         x_epoch, y_epoch = xs_flat.index_select(0, rows), ys_flat.index_select(0, rows)
         logged = (epoch + 1) % every == 0 or epoch + 1 == epochs
-        for xb, yb in zip(x_epoch.split([k_models * b for b in sizes]),
-                          y_epoch.split([k_models * b for b in sizes]), strict=True):  # fmt: skip
+        for xb, yb in zip(x_epoch.split(blocks), y_epoch.split(blocks), strict=True):
             with torch.no_grad():
                 nll, out = stack.step(xb.view(k_models, -1, xs.shape[2]), yb)
                 opt.step()

@@ -5,6 +5,7 @@ kept weights, as :func:`diffcal.training.train.train_model` keeps them for one."
 from __future__ import annotations
 
 import copy
+import itertools
 import logging
 import math
 from collections.abc import Callable, Mapping, Sequence
@@ -22,7 +23,8 @@ log = logging.getLogger("diffcal")
 class TogetherProgress:
     """Per-model bookkeeping of models trained together (:mod:`diffcal.training.stacked`,
     :mod:`diffcal.training.vmapped`): epochs run, early stopping on each model's own
-    validation set, and the kept weights, as :func:`train_model` does for one."""
+    validation set, and the kept weights, as :func:`diffcal.training.train.train_model`
+    does for one."""
 
     def __init__(self, tasks: Sequence[Any], patience: int | None) -> None:
         k = len(tasks)
@@ -63,13 +65,8 @@ class TogetherProgress:
         times its batch size, added up in step order (for the divergence check and
         the log). The means of a run of equal-sized batches are taken in one call,
         the same reduction per row as one step's ``nll.mean(1)``."""
-        rows, i = [], 0
-        while i < len(self._nll):
-            j = i
-            while j < len(self._nll) and self._nll[j].shape == self._nll[i].shape:
-                j += 1
-            rows.append(torch.stack(self._nll[i:j]).mean(2) * self._nll[i].shape[1])
-            i = j
+        rows = [torch.stack(list(run)).mean(2) * shape[1]
+                for shape, run in itertools.groupby(self._nll, key=lambda t: t.shape)]  # fmt: skip
         self._nll = []
         return torch.cat(rows).double().cumsum(0)[-1]  # a running float64 sum
 

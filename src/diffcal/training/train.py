@@ -125,7 +125,9 @@ class SGD:
     :class:`torch.optim.SGD` (:func:`sgd`), which Opacus wraps.
 
     Args:
-        params: the tensors to train (leaves with ``requires_grad``).
+        params: the tensors to train (leaves with ``requires_grad``, or any tensor
+            whose ``.grad`` is set before each step, as
+            :class:`diffcal.training.stacked.StackedMLP`'s flat parameters).
         recipe: the training recipe (:func:`sgd_options`).
         foreach: as :class:`torch.optim.SGD`'s (None: torch's default for the device).
         in_place: the gradients are scratch, rewritten before every step
