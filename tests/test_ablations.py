@@ -507,7 +507,7 @@ def test_one_run_table_counts_guesses_as_a_loop_does():
     s = canary_scores(canaries, ref, 0)
     np.testing.assert_allclose(s["loss_orig"], -loss)
     np.testing.assert_allclose(s["loss_cal"], -(loss - 2.0))  # mean of the two references
-    table = one_run_table(s, inc, [200, 400], [10, 50, 150])
+    table = one_run_table(s, inc, [200, 400], [10, 50, 150], delta=1e-5)
     assert len(table) == 2 * 5  # (200, 150) has 2k > m
     for row in table.itertuples():
         sc = s[row.score][: row.m]
@@ -517,6 +517,11 @@ def test_one_run_table_counts_guesses_as_a_loop_does():
         assert row.epsilon_lb == one_run_epsilon_lower_bound(2 * row.k, correct, 0.05)
         assert row.epsilon_lb_any == one_run_epsilon_lower_bound(2 * row.k, correct, 0.05 / 5)
         assert row.epsilon_lb_any <= row.epsilon_lb
+        # the (epsilon, delta) form on the row's m canaries, below the pure one
+        assert row.epsilon_lb_delta == one_run_epsilon_lower_bound(
+            2 * row.k, correct, 0.05, delta=1e-5, m=row.m
+        )
+        assert row.epsilon_lb_delta_any <= row.epsilon_lb_delta <= row.epsilon_lb
     assert table["epsilon_lb"].max() > 0  # the included canaries do have lower losses
     with pytest.raises(ValueError, match="no scratch reference"):
         canary_scores(canaries, ref.assign(model="forget_target"), 0)

@@ -266,20 +266,30 @@ def test_external_attacks_are_the_same_at_every_budget_and_checked():
         compare.run_attacks(o, ["quantile"], [1], cfg, {"quantile": q[:-1]})
 
 
-def test_epsilon_bound_chooses_thresholds_on_one_half_and_counts_the_other():
+def test_epsilon_bound_follows_the_configured_strategy():
     from diffcal.attacks import privacy
+    from diffcal.attacks.bound_strategies import frontier_thresholds
 
     member, o = _toy(seed=2)
     s = compare.ATTACKS["lira_online"](o.first(8))
     sel = compare.selection_half(len(s), seed=4)
     assert sel.sum() == len(s) // 2
     assert np.array_equal(sel, compare.selection_half(len(s), seed=4))
-    got = compare.pool_attack_metrics(member, s, [0.01], sel)["epsilon_lb"]
-    thr = privacy.select_thresholds(s[sel], member[sel], delta=1e-5, k=5)
+    assert "epsilon_lb" not in compare.pool_attack_metrics(member, s, [0.01], sel)
+    # split: thresholds chosen on the selection half (best bound among its hull's
+    # vertices), errors counted on the other half, Bonferroni factor k
+    split = {"strategy": "split", "k": 5}
+    got = compare.pool_attack_metrics(member, s, [0.01], sel, split)["epsilon_lb"]
+    thr = privacy.select_thresholds(s[sel], member[sel], delta=1e-5, k=5,
+                                    candidates=frontier_thresholds(s[sel], member[sel]))
     ids, sel_ids = np.flatnonzero(~sel), np.flatnonzero(sel)
     want = privacy.epsilon_lower_bound(s[~sel], member[~sel], thr, delta=1e-5, ids=ids,
                                        selection_ids=sel_ids)  # fmt: skip
     assert got == want.epsilon and got > 0  # the toy's online LiRA separates well
+    # bonferroni (the default): every sample counted, at the hull's thresholds
+    bonf = compare.pool_attack_metrics(member, s, [0.01], sel, {})["epsilon_lb"]
+    want = privacy.epsilon_lower_bound(s, member, frontier_thresholds(s, member), delta=1e-5)
+    assert bonf == want.epsilon > got
     # the reports do not clip an epsilon's interval to [0, 1]
     from diffcal.reporting.tables import summarise
 

@@ -130,11 +130,20 @@ def test_prv_epsilon_is_tighter_than_rdp():
     assert np.isnan(privacy.prv_epsilon(0.2, 1 / 48, 2880, 1e-5, rdp_epsilon=1000.0))
 
 
-def test_split_bound_chooses_thresholds_on_the_selection_set():
-    sel_s, sel_m = _randomized_response(1.0, 2000, seed=4)
-    s, m = _randomized_response(1.0, 20_000, seed=5)
-    b = privacy.split_epsilon_bound(sel_s, sel_m, s, m, delta=1e-5, k=5)
-    assert 0.8 < b.epsilon < 1.0 and b.n_thresholds == 2  # a 0/1 score: 2 distinct values
+def test_select_thresholds_ranks_by_the_bound_not_the_point_estimate():
+    """Selection set: one threshold separates 3 members from everything (point
+    estimate: infinite epsilon, on 3 samples), another 400 of 500 members from 50 of
+    500 non-members. Ranked by the one-threshold bound, the well-supported one wins
+    (hand count: its bound is log((1 - 1e-5 - FNR_hi) / FPR_hi) with FNR_hi, FPR_hi
+    the Clopper-Pearson upper bounds of 100/500 and 50/500 at 0.025)."""
+    s = np.concatenate([[10.0] * 3, [1.0] * 397, [0.0] * 100, [1.0] * 50, [0.0] * 450])
+    m = np.arange(1000) < 500
+    thr = privacy.select_thresholds(s, m, delta=1e-5, k=3)
+    assert thr[0] == 1.0
+    fpr_hi = stats.beta.ppf(0.975, 51, 450)
+    fnr_hi = stats.beta.ppf(0.975, 101, 400)
+    one = privacy.epsilon_lower_bound(s, m, [1.0], delta=1e-5, alpha=0.05)
+    assert one.epsilon == pytest.approx(np.log((1 - 1e-5 - fnr_hi) / fpr_hi), rel=1e-12)
 
 
 def test_one_run_audit_on_randomized_response_canaries():
@@ -157,3 +166,38 @@ def test_one_run_audit_on_randomized_response_canaries():
     assert stats.binom.sf(v - 1, r, p) == pytest.approx(0.05, rel=1e-6)
     with pytest.raises(ValueError, match="k_pos \\+ k_neg"):
         privacy.one_run_guesses(scores, included, k_pos=m, k_neg=1)
+
+
+def test_one_run_delta_form_hand_computed():
+    """r = 3 guesses, all 3 right, eps = 0 (q = 1/2): f(3) = 1/8, f(2) = 1/2,
+    f(1) = 7/8, f(0) = 1, so max_i (f(3 - i) - f(3)) / i = max(3/8, 3/8, 7/24) = 3/8;
+    with m = 10 canaries and delta = 0.01 the p-value is 1/8 + 2 * 10 * 0.01 * 3/8."""
+    assert privacy.one_run_p_value(3, 3, 0.0) == pytest.approx(1 / 8, rel=1e-12)
+    got = privacy.one_run_p_value(3, 3, 0.0, delta=0.01, m=10)
+    assert got == pytest.approx(1 / 8 + 0.2 * 3 / 8, rel=1e-12)
+    assert privacy.one_run_p_value(3, 3, 0.0, delta=0.5, m=10) == 1.0  # capped
+    with pytest.raises(ValueError, match="needs m >= guesses"):
+        privacy.one_run_p_value(3, 3, 0.0, delta=0.01)
+
+
+def test_one_run_delta_bound_is_below_the_pure_one_and_holds_its_level():
+    """eps = 1 randomized-response canaries (m = 1,000, half included), guesses on the
+    50 highest and 50 lowest scores, 200 seeded draws: the (eps, 1e-5) bound never
+    exceeds the pure bound, and at its value the p-value is alpha. Randomized response
+    is the binomial test's worst case, so the bound is exact: it exceeds the truth in
+    5 % of draws in expectation; at most 19 of 200 here (the 99.5th percentile of
+    Binomial(200, 0.05))."""
+    over = 0
+    for d in range(200):
+        rng = np.random.default_rng([11, d])
+        inc = rng.random(1000) < 0.5
+        shown = np.where(rng.random(1000) < np.exp(1) / (1 + np.exp(1)), inc, ~inc)
+        r, v = privacy.one_run_guesses(shown + rng.random(1000) * 1e-3, inc, 50, 50)
+        pure = privacy.one_run_epsilon_lower_bound(r, v)
+        approx = privacy.one_run_epsilon_lower_bound(r, v, delta=1e-5, m=1000)
+        assert approx <= pure
+        over += approx > 1.0
+    assert over <= 19
+    lb = privacy.one_run_epsilon_lower_bound(100, 80, delta=1e-5, m=1000)
+    assert 0 < lb < privacy.one_run_epsilon_lower_bound(100, 80)
+    assert privacy.one_run_p_value(100, 80, lb, 1e-5, 1000) == pytest.approx(0.05, rel=1e-6)

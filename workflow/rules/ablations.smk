@@ -149,6 +149,8 @@ rule fig_dp:
             rules.train_base.output.target, w.dataset, abl("dp")[w.dataset], True
         ),
         fpr_levels=config["attack"]["fpr_levels"],
+        bound=config["privacy_bound"],
+        root_seed=config["root_seed"],
         title=fig_title,
         code=code("fig_dp"),
     log:
@@ -235,6 +237,7 @@ rule one_run_audit:
     params:
         ms=config["ablations"].get("one_run", {}).get("m", []),
         ks=config["ablations"].get("one_run", {}).get("k", []),
+        delta=one_run_delta,
         code=code("one_run_audit"),
     log:
         "logs/{dataset}/{variant}/one_run/one_run_audit.log",

@@ -379,6 +379,12 @@ def ablation_csvs(rule, family, key="csv", variant_wise=False):
 CMP = f"results/compare/{config['name']}"
 
 
+def one_run_delta(w):
+    """The delta the one-run audit's (epsilon, delta) bounds test: the variant's DP
+    delta, or the DP default for an undefended variant."""
+    return dview.dp_delta(config, w.dataset, w.variant)
+
+
 def compare_cfg(key):
     return config["compare"][key]
 

@@ -90,6 +90,7 @@ rule compare_attack:
         budgets=compare_cfg("budgets"),
         rmia={"a": compare_cfg("rmia_a"), "gamma": compare_cfg("rmia_gamma")},
         fpr_levels=compare_cfg("fpr_levels"),
+        bound=config["privacy_bound"],
         seeds=seeds,
         code=code("compare_attack"),
     log:

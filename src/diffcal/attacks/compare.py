@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -179,22 +180,35 @@ def pool_attack_metrics(
     score: np.ndarray,
     fpr_levels: Sequence[float],
     selection: np.ndarray | None = None,
+    bound: Mapping[str, Any] | None = None,
+    seed: int = 0,
 ) -> dict[str, float]:
-    """AUC and TPR at each FPR level of one attack (``(n,)`` both); with
-    ``selection`` (``(n,)`` bool, the samples thresholds are chosen on) also
-    ``epsilon_lb``: the 95 % lower bound on epsilon at :data:`BOUND_DELTA` from the
-    5 best thresholds of the selection samples, counted on the others
-    (:func:`diffcal.attacks.privacy.split_epsilon_bound`)."""
+    """AUC and TPR at each FPR level of one attack (``(n,)`` both); with ``bound``
+    (the ``privacy_bound`` config section) also ``epsilon_lb``: its lower bound on
+    epsilon at :data:`BOUND_DELTA`
+    (:func:`diffcal.attacks.bound_strategies.epsilon_bound`). ``selection`` (``(n,)``
+    bool): the samples the ``split`` strategy chooses thresholds on (the others are
+    counted); the other strategies count every sample (``seed``: their random
+    splits)."""
     out = {"auc": metrics.auc(member, score)}
     for f in fpr_levels:
         out[fpr_column(f)] = metrics.tpr_at_fpr(member, score, f)
-    if selection is not None:
-        from diffcal.attacks.privacy import split_epsilon_bound
+    if bound is not None:
+        from diffcal.attacks.bound_strategies import BoundStrategy, epsilon_bound
 
-        sel = np.asarray(selection, dtype=bool)
-        out["epsilon_lb"] = split_epsilon_bound(
-            score[sel], member[sel], score[~sel], member[~sel], delta=BOUND_DELTA
-        ).epsilon
+        st = BoundStrategy(**bound)
+        if st.strategy == "split" and selection is not None:
+            sel = np.asarray(selection, dtype=bool)
+            b = epsilon_bound(
+                score[~sel],
+                member[~sel],
+                delta=BOUND_DELTA,
+                strategy=st,
+                selection=(score[sel], member[sel]),
+            )
+        else:
+            b = epsilon_bound(score, member, delta=BOUND_DELTA, strategy=st, seed=seed)
+        out["epsilon_lb"] = b.epsilon
     return out
 
 

@@ -42,12 +42,14 @@ def canary_scores(
 
 def one_run_table(
     scores: Mapping[str, np.ndarray], included: np.ndarray, ms: Sequence[int],
-    ks: Sequence[int], alpha: float = 0.05,
+    ks: Sequence[int], alpha: float = 0.05, delta: float | None = None,
 ) -> pd.DataFrame:  # fmt: skip
     """One row per (score, m, k) with 2k <= m: ``guesses``, ``correct`` and
     ``epsilon_lb`` (the 95 % bound alone) and ``epsilon_lb_any`` (at level
     alpha / number of (m, k) pairs: the largest of those may be reported as the
-    score's bound, Bonferroni over the grid). ``scores``: name -> (M,), ``included``
+    score's bound, Bonferroni over the grid). With ``delta``, also
+    ``epsilon_lb_delta`` and ``epsilon_lb_delta_any``: the same bounds in the
+    (epsilon, ``delta``) form (m canaries). ``scores``: name -> (M,), ``included``
     (M,): the first m canaries of the draw are audited."""
     from diffcal.attacks.privacy import one_run_epsilon_lower_bound, one_run_guesses
 
@@ -59,9 +61,14 @@ def one_run_table(
     for name, s in scores.items():
         for m, k in grid:
             r, v = one_run_guesses(s[:m], included[:m], k, k)
-            rows.append({
+            row = {
                 "score": name, "m": m, "k": k, "guesses": r, "correct": v,
                 "epsilon_lb": one_run_epsilon_lower_bound(r, v, alpha),
                 "epsilon_lb_any": one_run_epsilon_lower_bound(r, v, alpha / len(grid)),
-            })  # fmt: skip
+            }  # fmt: skip
+            if delta is not None:
+                levels = {"epsilon_lb_delta": alpha, "epsilon_lb_delta_any": alpha / len(grid)}
+                for col, level in levels.items():
+                    row[col] = one_run_epsilon_lower_bound(r, v, level, delta=delta, m=m)
+            rows.append(row)
     return pd.DataFrame(rows)

@@ -108,6 +108,8 @@ class EpsilonBound:
     n_thresholds: int  #: thresholds tried (the Bonferroni factor)
     alpha: float
     delta: float
+    #: how the thresholds were chosen (:mod:`diffcal.attacks.bound_strategies`)
+    strategy: str = "given"
 
 
 def epsilon_lower_bound(
@@ -162,20 +164,28 @@ def epsilon_lower_bound(
 
 
 def select_thresholds(
-    scores: np.ndarray, is_member: np.ndarray, *, delta: float, k: int = 1
+    scores: np.ndarray,
+    is_member: np.ndarray,
+    *,
+    delta: float,
+    k: int = 1,
+    alpha: float = 0.05,
+    candidates: np.ndarray | None = None,
 ) -> np.ndarray:
-    """The ``k`` thresholds with the largest point estimate of
-    :func:`epsilon_from_rates` on a threshold-selection set (``scores`` (n,),
-    ``is_member`` (n,)); returns (k,) thresholds, best first. Candidates: every
-    distinct score. Use them on a *different* set with :func:`epsilon_lower_bound`."""
+    """The ``k`` thresholds with the largest one-threshold (1 - ``alpha``) lower bound
+    on epsilon (Clopper-Pearson at ``alpha / 2`` per rate, no Bonferroni factor) on a
+    threshold-selection set (``scores`` (n,), ``is_member`` (n,)); returns (k,)
+    thresholds, best first, ties to the lower threshold. ``candidates`` (c,): the
+    thresholds to rank (default: every distinct score). Ranking by the bound rather
+    than the point estimate keeps away from extreme thresholds that rest on a handful
+    of samples. Use them on a *different* set with :func:`epsilon_lower_bound`."""
     s = np.asarray(scores, dtype=np.float64)
     y = np.asarray(is_member, dtype=bool)
-    cand = np.unique(s)
+    cand = np.unique(s) if candidates is None else np.unique(np.asarray(candidates, float))
     fp, fn, n_in, n_out = _errors(s, y, cand, "choose thresholds")
-    fpr, fnr = fp / n_out, fn / n_in
-    # A point estimate of 0 errors would give infinity; count half an error instead
-    # so that the ranking prefers thresholds with more support.
-    eps = epsilon_from_rates(np.maximum(fpr, 0.5 / n_out), np.maximum(fnr, 0.5 / n_in), delta)
+    fpr_hi = clopper_pearson_upper(fp, n_out, alpha / 2)
+    fnr_hi = clopper_pearson_upper(fn, n_in, alpha / 2)
+    eps = epsilon_from_rates(fpr_hi, fnr_hi, delta)
     order = np.argsort(-eps, kind="stable")[:k]
     return cand[order]
 
@@ -210,25 +220,6 @@ def gdp_epsilon(mu: float, delta: float) -> float:
     while gap(hi) > 0:
         hi *= 2.0
     return float(optimize.brentq(gap, 0.0, hi, xtol=1e-10))
-
-
-def split_epsilon_bound(
-    select_scores: np.ndarray,
-    select_member: np.ndarray,
-    eval_scores: np.ndarray,
-    eval_member: np.ndarray,
-    *,
-    delta: float,
-    alpha: float = 0.05,
-    k: int = 5,
-) -> EpsilonBound:
-    """The protocol of one split: the ``k`` best thresholds of the
-    threshold-selection set (the shadow's samples, scored as the attack scores them;
-    (n_s,) arrays) are fixed, then :func:`epsilon_lower_bound` counts the errors on
-    the evaluation set ((n_e,) arrays; the target's members and non-members), with
-    the Bonferroni factor k."""
-    thr = select_thresholds(select_scores, select_member, delta=delta, k=k)
-    return epsilon_lower_bound(eval_scores, eval_member, thr, delta=delta, alpha=alpha)
 
 
 #: Above this RDP epsilon the PRV accountant is not asked: at epsilon ~1000 its
@@ -282,27 +273,57 @@ def one_run_guesses(
     return k_pos + k_neg, correct
 
 
-def one_run_epsilon_lower_bound(n_guesses: int, n_correct: int, alpha: float = 0.05) -> float:
-    """(1 - ``alpha``) lower bound on epsilon (pure DP, delta = 0) from a one-run audit
-    with ``n_guesses`` guesses of which ``n_correct`` are right: under epsilon-DP the
-    number of correct guesses is dominated by Binomial(r, e^eps / (1 + e^eps))
-    (Steinke, Nasr, Jagielski, 2023, Theorem 2), so every epsilon with
-    P[Binomial(r, p(eps)) >= v] < alpha is rejected; returns the largest rejected
-    epsilon (0 when even epsilon 0 is not rejected). The delta > 0 form of their
-    Theorem 3 is not implemented."""
+def one_run_p_value(
+    n_guesses: int, n_correct: int, eps: float, delta: float = 0.0, m: int | None = None
+) -> float:
+    """The one-run audit's p-value of the claim "(``eps``, ``delta``)-DP" when
+    ``n_correct`` of ``n_guesses`` guesses on ``m`` canaries are right (Steinke, Nasr,
+    Jagielski 2023, Theorems 2 and 3). With ``f(v) = P[Binomial(r, q) >= v]``,
+    ``q = e^eps / (1 + e^eps)``, it is ``f(v)`` under pure DP and
+    ``f(v) + 2 m delta max_{1 <= i <= v} (f(v - i) - f(v)) / i`` under approximate DP
+    (at most 1). ``m``: required when ``delta > 0``."""
+    r, v = int(n_guesses), int(n_correct)
+    q = 1.0 / (1.0 + np.exp(-eps))
+    beta = float(stats.binom.sf(v - 1, r, q))
+    if delta == 0.0 or v == 0:
+        return beta
+    if m is None or m < r:
+        raise ValueError(f"the delta > 0 form needs m >= guesses canaries, got m={m}, r={r}")
+    i = np.arange(1, v + 1)
+    steps = (stats.binom.sf(v - i - 1, r, q) - beta) / i
+    return float(min(beta + 2.0 * m * delta * max(float(steps.max()), 0.0), 1.0))
+
+
+def one_run_epsilon_lower_bound(
+    n_guesses: int,
+    n_correct: int,
+    alpha: float = 0.05,
+    *,
+    delta: float = 0.0,
+    m: int | None = None,
+) -> float:
+    """(1 - ``alpha``) lower bound on epsilon from a one-run audit with ``n_guesses``
+    guesses of which ``n_correct`` are right: the largest epsilon whose
+    (epsilon, ``delta``)-DP claim :func:`one_run_p_value` rejects at ``alpha`` (0 when
+    even epsilon 0 is not rejected). ``delta = 0`` (default): pure DP, under which
+    the correct guesses are dominated by Binomial(r, e^eps / (1 + e^eps)) (their
+    Theorem 2); ``delta > 0`` with ``m`` canaries: their Theorem 3, the form DP-SGD's
+    (epsilon, delta) promise is checked against (lower than the pure bound)."""
     _check_level("alpha", alpha)
+    if delta:
+        _check_level("delta", delta)
     r, v = int(n_guesses), int(n_correct)
     if r < 1 or not 0 <= v <= r:
         raise ValueError(f"need 1 <= guesses and 0 <= correct <= guesses, got {r}, {v}")
 
-    def tail(eps: float) -> float:  # P[Bin(r, p(eps)) >= v], increasing in eps
-        return float(stats.binom.sf(v - 1, r, 1.0 / (1.0 + np.exp(-eps))))
+    def excess(eps: float) -> float:  # > 0 while the claim is not rejected
+        return one_run_p_value(r, v, eps, delta, m) - alpha
 
-    if tail(0.0) >= alpha:
+    if excess(0.0) >= 0:
         return 0.0
     hi = 1.0
-    while tail(hi) < alpha:
+    while excess(hi) < 0:
         hi *= 2.0
         if hi > 1e4:
             return float("inf")
-    return float(optimize.brentq(lambda e: tail(e) - alpha, 0.0, hi, xtol=1e-10))
+    return float(optimize.brentq(excess, 0.0, hi, xtol=1e-10))

@@ -55,6 +55,14 @@ def dp(config: Mapping[str, Any], dataset: str, variant: str) -> dict[str, Any] 
     return {**DP_DEFAULTS, **var["dp"]} if "dp" in var else None
 
 
+def dp_delta(config: Mapping[str, Any], dataset: str, variant: str) -> float:
+    """The variant's DP delta, or the default delta for a variant trained without DP
+    (what the one-run audit's (epsilon, delta) bounds test)."""
+    from diffcal.training.dp import DP_DEFAULTS
+
+    return float((dp(config, dataset, variant) or DP_DEFAULTS)["delta"])
+
+
 def reference_variant(config: Mapping[str, Any], dataset: str, variant: str) -> str:
     """The variant whose shadow, scratch references, forgetting-recipe tuning and
     shadow forgetting references ``variant`` uses: itself, or - for a DP target

@@ -8,9 +8,9 @@ Outputs:
   (string), ``sample_id`` (int32), ``member`` (bool), ``score`` (float64), sorted
   by split, budget, attack (config order), sample_id;
 - ``compare_metrics.csv``: one row per (split, budget, attack): ``auc``,
-  ``tpr_at_<fpr>`` for every FPR level, and ``epsilon_lb``: the 95 % lower bound on
-  epsilon (delta 1e-5) with thresholds chosen on a seeded half of the candidates
-  and errors counted on the other half.
+  ``tpr_at_<fpr>`` for every FPR level, and ``epsilon_lb``: the lower bound on
+  epsilon (delta 1e-5) by the ``privacy_bound`` strategy (``split``: thresholds
+  chosen on a seeded half of the candidates, errors counted on the other half).
 """
 
 from __future__ import annotations
@@ -48,10 +48,12 @@ def run_compare_attack(
     rmia: Mapping[str, float],
     fpr_levels: Sequence[float],
     seeds: Mapping[str, Any],
+    bound: Mapping[str, Any] | None = None,
     quantile: str | Sequence[str] | None = None,
 ) -> None:
     """``quantile``: the part's ``quantile_scores.parquet`` (an optional input: given
-    when the quantile attack is among ``attacks``)."""
+    when the quantile attack is among ``attacks``); ``bound``: the ``privacy_bound``
+    config section (its strategy's random splits are seeded per split)."""
     sc, mem = pd.read_parquet(scores), pd.read_parquet(membership)
     q = optional_file(quantile)
     qs = pd.read_parquet(q) if q else None
@@ -59,7 +61,8 @@ def run_compare_attack(
     for t, sp in read_splits(split).items():
         ids, o = pool_outputs(sc[sc["split"] == t], mem[mem["split"] == t])
         member = np.isin(ids, ids_with_role(sp, "member"))
-        sel = selection_half(len(ids), derive_seed(seeds["root_seed"], seeds["key"], t, "bound"))
+        bound_seed = derive_seed(seeds["root_seed"], seeds["key"], t, "bound")
+        sel = selection_half(len(ids), bound_seed)
         external = {}
         if qs is not None:
             qt = qs[qs["split"] == t]
@@ -84,8 +87,8 @@ def run_compare_attack(
                     "split": t,
                     "budget": m,
                     "attack": a,
-                    **pool_attack_metrics(member, s, fpr_levels, sel),
-                }  # fmt: skip
+                    **pool_attack_metrics(member, s, fpr_levels, sel, bound, bound_seed),
+                }
             )
             if m == max(budgets):
                 log.info("split %d M=%d %-20s AUC %.4f", t, m, a, rows[-1]["auc"])

@@ -8,8 +8,10 @@ import numpy as np
 import pandas as pd
 
 from diffcal.attacks import ablations as ab
-from diffcal.attacks import metrics, privacy
+from diffcal.attacks import metrics
+from diffcal.attacks.bound_strategies import BoundStrategy, epsilon_bound
 from diffcal.core.io import write_csv
+from diffcal.core.seeds import derive_seed
 from diffcal.reporting.ablation_data import CURVE_ATTACKS, concat_files, dp_info, mean_std_wide
 from diffcal.reporting.labels import column_label
 from diffcal.reporting.plotting import pyplot, savefig
@@ -29,6 +31,8 @@ def run_fig_dp(
     out_png: str,
     out_pdf: str,
     fpr_levels: Sequence[float] = (0.01, 0.001),
+    bound: Mapping[str, object] | None = None,
+    root_seed: int = 0,
 ) -> None:
     """ROC and precision-recall of loss Orig vs Cal per DP variant, the undefended
     variants (no epsilon) dotted. ``targets``: variant -> target.pt files.
@@ -37,8 +41,14 @@ def run_fig_dp(
     epsilon, the epsilon the RDP accountant says was spent (``epsilon_spent``),
     Opacus' PRV accountant's figure for the same noise, sampling rate and steps
     (``epsilon_prv``, tighter), and the 95 % lower bound an attack shows
-    (``epsilon_lb``, :func:`diffcal.attacks.privacy.split_epsilon_bound`) with the
+    (``epsilon_lb``, :func:`diffcal.attacks.bound_strategies.epsilon_bound` by the
+    ``bound`` strategy, the ``privacy_bound`` config section; ``split`` chooses its
+    thresholds on the shadow's threshold-selection samples, random splits are
+    seeded from ``root_seed``, the variant and the split) with its operating point
+    (``epsilon_lb_fpr_high`` / ``_fnr_high``: the rates' upper bounds at its
+    threshold), the thresholds it paid for (``epsilon_lb_thresholds``) and the
     evaluation samples it rests on; means and stds over splits."""
+    strategy = BoundStrategy(**(bound or {}))
     rows, curves = [], []
     for variant, paths in attack_scores.items():
         info = dp_info(targets[variant]).set_index("split")
@@ -52,10 +62,13 @@ def run_fig_dp(
             for a in [a for a in BOUND_ATTACKS if a in ev.columns]:
                 s = ev[a].to_numpy()
                 m = met.loc[(int(t), a)]
-                # Empirical privacy (issue 25): thresholds fixed on the shadow's
-                # threshold-selection samples, errors counted on the evaluation set.
-                bound = privacy.split_epsilon_bound(
-                    sel[a].to_numpy(), sel["is_member"].to_numpy(), s, y, delta=delta
+                bound_lb = epsilon_bound(
+                    s,
+                    y,
+                    delta=delta,
+                    strategy=strategy,
+                    selection=(sel[a].to_numpy(), sel["is_member"].to_numpy()),
+                    seed=derive_seed(root_seed, variant, int(t), a, "bound"),
                 )
                 rows.append(
                     {
@@ -67,9 +80,12 @@ def run_fig_dp(
                         "acc": m["acc"],
                         **{f"tpr_at_fpr_{f:g}": metrics.tpr_at_fpr(y, s, f) for f in fpr_levels},
                         "avg_precision": ab.average_precision(y, s),
-                        "epsilon_lb": bound.epsilon,
-                        "n_eval_members": bound.n_members,
-                        "n_eval_nonmembers": bound.n_nonmembers,
+                        "epsilon_lb": bound_lb.epsilon,
+                        "epsilon_lb_fpr_high": bound_lb.fpr_high,
+                        "epsilon_lb_fnr_high": bound_lb.fnr_high,
+                        "epsilon_lb_thresholds": bound_lb.n_thresholds,
+                        "n_eval_members": bound_lb.n_members,
+                        "n_eval_nonmembers": bound_lb.n_nonmembers,
                     }
                 )
                 if a not in CURVE_ATTACKS:

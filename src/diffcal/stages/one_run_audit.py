@@ -5,7 +5,9 @@ variant (:mod:`diffcal.attacks.one_run`) from its canaries
 by the scratch references (``loss_cal``: -(loss - mean reference loss)).
 
 Output ``one_run.csv``: ``score``, ``m``, ``k``, ``guesses``, ``correct``,
-``epsilon_lb``, ``epsilon_lb_any`` (:func:`diffcal.attacks.one_run.one_run_table`).
+``epsilon_lb``, ``epsilon_lb_any`` (pure DP) and ``epsilon_lb_delta``,
+``epsilon_lb_delta_any`` (at the variant's delta)
+(:func:`diffcal.attacks.one_run.one_run_table`).
 """
 
 from __future__ import annotations
@@ -22,12 +24,20 @@ log = logging.getLogger("diffcal")
 
 
 def run_one_run_audit(
-    *, canaries: str, scores: str, out: str, ms: Sequence[int], ks: Sequence[int]
+    *,
+    canaries: str,
+    scores: str,
+    out: str,
+    ms: Sequence[int],
+    ks: Sequence[int],
+    delta: float | None = None,
 ) -> None:
+    """``delta``: the variant's DP delta, for the (epsilon, delta) form of the bounds."""
     c = pd.read_parquet(canaries)
     sc = pd.read_parquet(scores, columns=["split", "model", "sample_id", "loss"])
     split = int(sc["split"].min())
-    table = one_run_table(canary_scores(c, sc, split), c["included"].to_numpy(bool), ms, ks)
+    included = c["included"].to_numpy(bool)
+    table = one_run_table(canary_scores(c, sc, split), included, ms, ks, delta=delta)
     for name, g in table.groupby("score", sort=False):
         best = g.loc[g["epsilon_lb_any"].idxmax()]
         log.info("%s: best bound %.3f (m=%d, k=%d: %d of %d correct)", name,
