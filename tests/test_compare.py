@@ -280,8 +280,9 @@ def test_epsilon_bound_follows_the_configured_strategy():
     # vertices), errors counted on the other half, Bonferroni factor k
     split = {"strategy": "split", "k": 5}
     got = compare.pool_attack_metrics(member, s, [0.01], sel, split)["epsilon_lb"]
-    thr = privacy.select_thresholds(s[sel], member[sel], delta=1e-5, k=5,
-                                    candidates=frontier_thresholds(s[sel], member[sel]))
+    thr = privacy.select_thresholds(
+        s[sel], member[sel], delta=1e-5, k=5, candidates=frontier_thresholds(s[sel], member[sel])
+    )
     ids, sel_ids = np.flatnonzero(~sel), np.flatnonzero(sel)
     want = privacy.epsilon_lower_bound(s[~sel], member[~sel], thr, delta=1e-5, ids=ids,
                                        selection_ids=sel_ids)  # fmt: skip
