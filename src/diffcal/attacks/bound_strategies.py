@@ -61,16 +61,6 @@ class BoundStrategy:
             )
 
 
-def _roc_counts(scores: np.ndarray, is_member: np.ndarray) -> tuple[np.ndarray, ...]:
-    """The empirical ROC in counts: (m,) distinct scores in decreasing order and, for
-    a threshold at each, the (m,) false positives (non-members scoring >= it) and
-    true positives (members scoring >= it)."""
-    thr = np.unique(scores)[::-1]
-    fp = len(scores[~is_member]) - np.searchsorted(np.sort(scores[~is_member]), thr, "left")
-    tp = len(scores[is_member]) - np.searchsorted(np.sort(scores[is_member]), thr, "left")
-    return thr, fp, tp
-
-
 def _hull(x: np.ndarray, y: np.ndarray, upper: bool) -> np.ndarray:
     """Indices of the strict vertices of the upper (``upper``) or lower convex hull of
     the points (x[i], y[i]), sorted by x and then y; collinear points are not
@@ -103,9 +93,10 @@ def frontier_thresholds(scores: np.ndarray, is_member: np.ndarray) -> np.ndarray
     """
     s = np.asarray(scores, dtype=np.float64)
     y = np.asarray(is_member, dtype=bool)
-    thr, fp, tp = _roc_counts(s, y)
+    thr = np.unique(s)[::-1]  # decreasing: the ROC from (0, 0) on
+    fp, fn, n_in, _ = privacy.error_counts(s, y, thr, "find the ROC's hull")
     x = np.concatenate([[0], fp]).astype(np.float64)
-    z = np.concatenate([[0], tp]).astype(np.float64)
+    z = np.concatenate([[0], n_in - fn]).astype(np.float64)
     keep = np.union1d(_hull(x, z, upper=True), _hull(x, z, upper=False))
     return np.sort(thr[keep[keep > 0] - 1])
 
@@ -120,10 +111,6 @@ def bonferroni_bound(
     y = np.asarray(is_member, dtype=bool)
     if not np.isfinite(s).all():
         raise ValueError("scores hold NaN or infinite values")
-    if y.all() or not y.any():
-        raise ValueError(
-            f"need members and non-members to bound epsilon, got {y.sum()} / {(~y).sum()}"
-        )
     thr = frontier_thresholds(s, y)
     return replace(
         privacy.epsilon_lower_bound(s, y, thr, delta=delta, alpha=alpha), strategy="bonferroni"

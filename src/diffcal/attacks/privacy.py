@@ -48,7 +48,7 @@ def _checked_counts(k: int | np.ndarray, n: int, alpha: float) -> np.ndarray:
     return k
 
 
-def _errors(
+def error_counts(
     scores: np.ndarray, is_member: np.ndarray, thresholds: np.ndarray, what: str
 ) -> tuple[np.ndarray, np.ndarray, int, int]:
     """(m,) false positives (non-members scoring >= t) and false negatives (members
@@ -150,7 +150,7 @@ def epsilon_lower_bound(
                 f"the thresholds were chosen on {len(shared)} samples of the evaluation "
                 f"set (e.g. id {shared[0]}): choose them on disjoint samples"
             )
-    fp, fn, n_in, n_out = _errors(s, y, t, "bound both error rates")
+    fp, fn, n_in, n_out = error_counts(s, y, t, "bound both error rates")
     level = alpha / (2 * len(t))
     fpr_hi = clopper_pearson_upper(fp, n_out, level)
     fnr_hi = clopper_pearson_upper(fn, n_in, level)
@@ -182,7 +182,7 @@ def select_thresholds(
     s = np.asarray(scores, dtype=np.float64)
     y = np.asarray(is_member, dtype=bool)
     cand = np.unique(s) if candidates is None else np.unique(np.asarray(candidates, float))
-    fp, fn, n_in, n_out = _errors(s, y, cand, "choose thresholds")
+    fp, fn, n_in, n_out = error_counts(s, y, cand, "choose thresholds")
     fpr_hi = clopper_pearson_upper(fp, n_out, alpha / 2)
     fnr_hi = clopper_pearson_upper(fn, n_in, alpha / 2)
     eps = epsilon_from_rates(fpr_hi, fnr_hi, delta)
