@@ -53,25 +53,39 @@ def main() -> None:
     cfg = load_config(args.config)
     cfg["data_dir"] = args.data_dir
     q = cfg["compare"]["quantile"]
-    print(f"{'dataset':<16} {'reference CPU-s':>16} {'regressor CPU-s':>16} {'ratio':>7}  "
-          f"M=1..{cfg['compare']['references']} references CPU-s")  # fmt: skip
+    print(
+        f"{'dataset':<16} {'reference CPU-s':>16} {'regressor CPU-s':>16} {'ratio':>7}  "
+        f"M=1..{cfg['compare']['references']} references CPU-s"
+    )
     for name, variants in cfg["compare"]["datasets"].items():
         if args.datasets and name not in args.datasets:
             continue
         v = variants[0]
         ds = cfg["datasets"][name]
         d = prepare(ds["source"], args.data_dir, **ds.get("source_kwargs", {}))
-        sp = split_of(d.n, root_seed=cfg["root_seed"], dataset=name, split_index=0,
-                      **dview.split_config(cfg, name, v))  # fmt: skip
+        sp = split_of(
+            d.n,
+            root_seed=cfg["root_seed"],
+            dataset=name,
+            split_index=0,
+            **dview.split_config(cfg, name, v),
+        )
         cand = ids_with_role(sp, "member", "nonmember")
         half = subsample(cand, len(cand) // 2, seed=derive_seed(0, "bench", name))
         seed = derive_seed(cfg["root_seed"], name, 0, "pool", 0)
         spec = model_spec(d, ds["model"])
-        job = {"model": new_model(spec, seed), "seed": seed, "name": f"{name} reference",
-               "train_ids": half, "test_ids": np.setdiff1d(cand, half), "meta": {}}  # fmt: skip
+        job = {
+            "model": new_model(spec, seed),
+            "seed": seed,
+            "name": f"{name} reference",
+            "train_ids": half,
+            "test_ids": np.setdiff1d(cand, half),
+            "meta": {},
+        }
         t0 = time.process_time()
-        model = fit_all(d, [job], recipe=dview.recipe(cfg, name, v),
-                        device=torch.device("cpu"))[0]["model"]  # fmt: skip
+        model = fit_all(d, [job], recipe=dview.recipe(cfg, name, v), device=torch.device("cpu"))[0][
+            "model"
+        ]
         ref_cpu = time.process_time() - t0
         pool = ids_with_role(sp, "reference", "shadow_in", "shadow_out")
         pop = subsample(pool, min(cfg["compare"]["population"], len(pool)), seed=seed)
@@ -90,14 +104,25 @@ def main() -> None:
         xv = quantile_inputs(d.features(val), d.y[val], d.num_classes)
         y, yv = stat(pop), stat(val)
         t0 = time.process_time()
-        fit_quantile_mlp(x, y, q["tau"], hidden=q["hidden"], epochs=q["epochs"], lr=q["lr"],
-                         batch_size=q["batch_size"], seed=1, val=(xv, yv),
-                         patience=q["patience"])  # fmt: skip
+        fit_quantile_mlp(
+            x,
+            y,
+            q["tau"],
+            hidden=q["hidden"],
+            epochs=q["epochs"],
+            lr=q["lr"],
+            batch_size=q["batch_size"],
+            seed=1,
+            val=(xv, yv),
+            patience=q["patience"],
+        )
         reg_cpu = time.process_time() - t0
         budgets = " / ".join(f"{m * ref_cpu:.0f}" for m in cfg["compare"]["budgets"])
-        print(f"{name:<16} {ref_cpu:>16.1f} {reg_cpu:>16.1f} {reg_cpu / ref_cpu:>7.3f}  "
-              f"{budgets}   (regressor on {len(pop)} samples, {x.shape[1]} inputs)",
-              flush=True)  # fmt: skip
+        print(
+            f"{name:<16} {ref_cpu:>16.1f} {reg_cpu:>16.1f} {reg_cpu / ref_cpu:>7.3f}  "
+            f"{budgets}   (regressor on {len(pop)} samples, {x.shape[1]} inputs)",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

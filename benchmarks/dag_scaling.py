@@ -37,7 +37,7 @@ def stress_config(splits: int, references: int) -> dict:
             "references": references,
             "budgets": [1, references],
             "population": 100,
-        },  # fmt: skip
+        },
         "datasets": {
             "digits": {
                 "source": "sklearn_digits",
@@ -56,8 +56,12 @@ def dry_run(wd: Path, config: Path, repeats: int) -> tuple[float, int]:
     best, jobs = float("inf"), 0
     for _ in range(repeats):
         t0 = time.perf_counter()
-        proc = subprocess.run([sys.executable, "-m", "snakemake", "-n", "--configfile",
-                               str(config)], cwd=wd, capture_output=True, text=True)  # fmt: skip
+        proc = subprocess.run(
+            [sys.executable, "-m", "snakemake", "-n", "--configfile", str(config)],
+            cwd=wd,
+            capture_output=True,
+            text=True,
+        )
         best = min(best, time.perf_counter() - t0)
         if proc.returncode != 0:
             sys.exit(f"dry run failed:\n{proc.stderr[-3000:]}")
@@ -84,8 +88,10 @@ def main() -> None:
             cfg.write_text(yaml.safe_dump(stress_config(args.splits, r)))
             seconds, jobs = dry_run(wd, cfg, args.repeats)
             base = base or seconds
-            print(f"{r:>10} {jobs:>7} {seconds:>9.1f} {1000 * seconds / max(jobs, 1):>7.2f} "
-                  f"{seconds / base:>6.1f}")  # fmt: skip
+            print(
+                f"{r:>10} {jobs:>7} {seconds:>9.1f} {1000 * seconds / max(jobs, 1):>7.2f} "
+                f"{seconds / base:>6.1f}"
+            )
 
 
 if __name__ == "__main__":

@@ -63,13 +63,17 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     logging.getLogger("diffcal").setLevel(logging.WARNING)
     print(f"{args.threads} torch thread(s), best of {args.repeats}; seconds per target")
-    print(f"{'model':<10} {'epochs':>6} {'plain s':>8} {'hooks s':>8} {'ghost s':>8} "
-          f"{'hooks/ghost':>11} {'ghost/plain':>11}")  # fmt: skip
+    print(
+        f"{'model':<10} {'epochs':>6} {'plain s':>8} {'hooks s':>8} {'ghost s':>8} "
+        f"{'hooks/ghost':>11} {'ghost/plain':>11}"
+    )
     for name, (arch, shape, classes, kwargs, n, batch, epochs) in CASES.items():
         epochs = args.epochs or epochs
         t = time_case(arch, shape, classes, kwargs, n, batch, epochs, args.repeats)
-        print(f"{name:<10} {epochs:>6} {t['plain']:>8.1f} {t['hooks']:>8.1f} {t['ghost']:>8.1f} "
-              f"{t['hooks'] / t['ghost']:>10.2f}x {t['ghost'] / t['plain']:>10.2f}x")  # fmt: skip
+        print(
+            f"{name:<10} {epochs:>6} {t['plain']:>8.1f} {t['hooks']:>8.1f} {t['ghost']:>8.1f} "
+            f"{t['hooks'] / t['ghost']:>10.2f}x {t['ghost'] / t['plain']:>10.2f}x"
+        )
 
 
 if __name__ == "__main__":

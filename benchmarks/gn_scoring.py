@@ -54,8 +54,10 @@ def main() -> None:
     for m in METHODS:
         per_sample_outputs(tiny, np.zeros((2, 4), np.float32), np.zeros(2, int), method=m)
     print(f"n={args.n} batch={args.batch} threads={args.threads}, best of {args.repeats}")
-    print(f"{'architecture':<20} {'fwd+bwd s':>10} "
-          + " ".join(f"{m + ' s':>8} {'/fb':>8}" for m in METHODS))  # fmt: skip
+    print(
+        f"{'architecture':<20} {'fwd+bwd s':>10} "
+        + " ".join(f"{m + ' s':>8} {'/fb':>8}" for m in METHODS)
+    )
     for name in args.archs:
         arch, shape, classes, kw = ARCHS[name]
         n = args.n if arch != "resnet18_gn" else min(args.n, 128)

@@ -36,18 +36,21 @@ def main() -> None:
         sys.exit("no CUDA device visible: this benchmark needs a GPU")
     print(f"device: {torch.cuda.get_device_name(0)}, torch {torch.__version__}")
     # warm-up: CUDA context, cuDNN autotuning of the first shapes
-    timed(tasks("mnist_cnn", (1, 28, 28), 10, 64, 2), {"epochs": 1, "batch_size": 32}, True,
-          "cuda")  # fmt: skip
-    print(f"{'case':<28} {'K':>3} {'one by one s':>12} {'together s':>10} {'ratio':>6} "
-          f"{'s/model/epoch alone':>20} {'together':>9}")  # fmt: skip
+    timed(tasks("mnist_cnn", (1, 28, 28), 10, 64, 2), {"epochs": 1, "batch_size": 32}, True, "cuda")
+    print(
+        f"{'case':<28} {'K':>3} {'one by one s':>12} {'together s':>10} {'ratio':>6} "
+        f"{'s/model/epoch alone':>20} {'together':>9}"
+    )
     for name, (arch, shape, classes, n, batch) in CASES.items():
         augment = arch == "cifar_cnn"  # as config/compare_cifar.yaml's models
         recipe = {"epochs": args.epochs, "batch_size": batch, "lr": 0.01, "augment": augment}
         loop = timed(tasks(arch, shape, classes, n, args.k), recipe, False, "cuda")
         together = timed(tasks(arch, shape, classes, n, args.k), recipe, True, "cuda")
         per = args.k * args.epochs
-        print(f"{name:<28} {args.k:>3} {loop:>12.2f} {together:>10.2f} {loop / together:>6.2f} "
-              f"{loop / per:>20.3f} {together / per:>9.3f}")  # fmt: skip
+        print(
+            f"{name:<28} {args.k:>3} {loop:>12.2f} {together:>10.2f} {loop / together:>6.2f} "
+            f"{loop / per:>20.3f} {together / per:>9.3f}"
+        )
 
 
 if __name__ == "__main__":

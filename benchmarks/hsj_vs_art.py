@@ -26,13 +26,28 @@ from diffcal.training.models import build_model
 from diffcal.training.train import image_batch, image_layout, train_model
 
 MODELS = {  # name: (source, arch, kwargs, recipe, train rows)
-    "Credit MLP": ("german_credit", "mlp", {"hidden_mult": 2},
-                   {"epochs": 80, "batch_size": 64, "lr": 0.01, "momentum": 0.9,
-                    "nesterov": True, "weight_decay": 1e-4}, 250),
-    "CIFAR CNN": ("cifar10_subset", "cifar_cnn",
-                  {"input_mean": [0.4914, 0.4822, 0.4465], "input_std": [0.2470, 0.2435, 0.2616]},
-                  {"epochs": 8, "batch_size": 32, "lr": 0.05, "weight_decay": 5e-4}, 1250),
-}  # fmt: skip
+    "Credit MLP": (
+        "german_credit",
+        "mlp",
+        {"hidden_mult": 2},
+        {
+            "epochs": 80,
+            "batch_size": 64,
+            "lr": 0.01,
+            "momentum": 0.9,
+            "nesterov": True,
+            "weight_decay": 1e-4,
+        },
+        250,
+    ),
+    "CIFAR CNN": (
+        "cifar10_subset",
+        "cifar_cnn",
+        {"input_mean": [0.4914, 0.4822, 0.4465], "input_std": [0.2470, 0.2435, 0.2616]},
+        {"epochs": 8, "batch_size": 32, "lr": 0.05, "weight_decay": 5e-4},
+        1250,
+    ),
+}
 
 
 def art_run(model, x, y, clip, budget, seed):
@@ -43,10 +58,13 @@ def art_run(model, x, y, clip, budget, seed):
         def forward(self, z):
             return z.float()
 
-    clf = PyTorchClassifier(torch.nn.Sequential(Float32(), model),
-                            loss=torch.nn.CrossEntropyLoss(), input_shape=x.shape[1:],
-                            nb_classes=int(model(torch.as_tensor(x[:1])).shape[1]),
-                            clip_values=clip)  # fmt: skip
+    clf = PyTorchClassifier(
+        torch.nn.Sequential(Float32(), model),
+        loss=torch.nn.CrossEntropyLoss(),
+        input_shape=x.shape[1:],
+        nb_classes=int(model(torch.as_tensor(x[:1])).shape[1]),
+        clip_values=clip,
+    )
     np.random.seed(seed)  # noqa: NPY002 (ART draws from numpy's global generator)
     attack = HopSkipJump(clf, norm=2, verbose=False, **budget)
     x_adv = attack.generate(x)
@@ -58,8 +76,9 @@ def art_run(model, x, y, clip, budget, seed):
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--data-dir", default="../shared/data")
-    ap.add_argument("--budget", default="10,1000",
-                    help="max_iter,max_eval (init_eval 100, init_size 100)")  # fmt: skip
+    ap.add_argument(
+        "--budget", default="10,1000", help="max_iter,max_eval (init_eval 100, init_size 100)"
+    )
     ap.add_argument("--points", type=int, default=200)
     ap.add_argument("--art-points", type=int, default=20)
     ap.add_argument("--threads", type=int, default=2)
@@ -68,10 +87,14 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     it, ev = (int(v) for v in args.budget.split(","))
     budget = {"max_iter": it, "max_eval": ev, "init_eval": 100, "init_size": 100}
-    print(f"budget {budget}, {args.threads} threads, ours on {args.points} points, "
-          f"ART on the first {args.art_points} of them")  # fmt: skip
-    print(f"{'model':<12} {'ours pts/s':>11} {'ART pts/s':>10} {'ratio':>7} "
-          f"{'median ours':>12} {'median ART':>11}")  # fmt: skip
+    print(
+        f"budget {budget}, {args.threads} threads, ours on {args.points} points, "
+        f"ART on the first {args.art_points} of them"
+    )
+    print(
+        f"{'model':<12} {'ours pts/s':>11} {'ART pts/s':>10} {'ratio':>7} "
+        f"{'median ours':>12} {'median ART':>11}"
+    )
     for name in args.models:
         source, arch, kwargs, recipe, n_train = MODELS[name]
         d = prepare(source, data_dir=args.data_dir)
@@ -95,13 +118,16 @@ def main() -> None:
         t_art = time.perf_counter() - t0
         image_layout(model, x.ndim)  # what the label_only stage does: forward only
         t0 = time.perf_counter()
-        ours = boundary_distance(lambda z, m=model: m(image_batch(z)), x, y, clip=clip, seed=0,
-                                 **budget)  # fmt: skip
+        ours = boundary_distance(
+            lambda z, m=model: m(image_batch(z)), x, y, clip=clip, seed=0, **budget
+        )
         t_ours = time.perf_counter() - t0
         ours_pps, art_pps = len(x) / t_ours, k / t_art
-        print(f"{name:<12} {ours_pps:>11.1f} {art_pps:>10.2f} {ours_pps / art_pps:>6.1f}x "
-              f"{np.median(ours.distance[:k]):>12.4f} {np.median(art):>11.4f}   "
-              f"({len(x)} / {k} correctly classified points)")  # fmt: skip
+        print(
+            f"{name:<12} {ours_pps:>11.1f} {art_pps:>10.2f} {ours_pps / art_pps:>6.1f}x "
+            f"{np.median(ours.distance[:k]):>12.4f} {np.median(art):>11.4f}   "
+            f"({len(x)} / {k} correctly classified points)"
+        )
 
 
 if __name__ == "__main__":

@@ -45,20 +45,33 @@ def main() -> None:
         n: [str(p) for p in sorted(part.glob(f"models/{n}*.pt"), key=_chunk_order)] for n in NAMES
     }
     models = {n: f[0] if n in ("target", "shadow") else f for n, f in files.items() if f}
-    cfg = {"points": args.points, "max_iter": args.max_iter, "max_eval": args.max_eval,
-           "init_eval": 100, "init_size": 100}  # fmt: skip
+    cfg = {
+        "points": args.points,
+        "max_iter": args.max_iter,
+        "max_eval": args.max_eval,
+        "init_eval": 100,
+        "init_size": 100,
+    }
     times, outs = {}, {}
     with tempfile.TemporaryDirectory() as tmp:
         for threads in (1, args.threads):
             out = Path(tmp, f"lo{threads}.parquet")
             start = time.perf_counter()
-            run_label_only(data=args.data, split=str(part / "split.parquet"), models=models,
-                           out=str(out), cfg=cfg, threads=threads,
-                           seeds={"root_seed": args.root_seed, "key": args.key})  # fmt: skip
+            run_label_only(
+                data=args.data,
+                split=str(part / "split.parquet"),
+                models=models,
+                out=str(out),
+                cfg=cfg,
+                threads=threads,
+                seeds={"root_seed": args.root_seed, "key": args.key},
+            )
             times[threads] = time.perf_counter() - start
             outs[threads] = out.read_bytes()
-    print(f"{len(models)} model files, {args.points} points per set, budget "
-          f"{args.max_iter} iterations / {args.max_eval} evaluations")  # fmt: skip
+    print(
+        f"{len(models)} model files, {args.points} points per set, budget "
+        f"{args.max_iter} iterations / {args.max_eval} evaluations"
+    )
     print(f"baseline (1 worker, as before): {times[1]:8.1f} s")
     print(f"{args.threads} workers:                  {times[args.threads]:8.1f} s")
     print(f"same bytes: {outs[1] == outs[args.threads]}")

@@ -81,8 +81,13 @@ def plain_protocol(cfg: dict) -> tuple[pd.DataFrame, dict[str, dict[str, list]]]
     metrics = []
     parts: dict[str, dict[str, list]] = {}
     for name, ds in cfg["datasets"].items():
-        part = parts[name] = {"split": [], "scores": [], "attack_scores": [], "metrics": [],
-                              "bootstrap": []}  # fmt: skip
+        part = parts[name] = {
+            "split": [],
+            "scores": [],
+            "attack_scores": [],
+            "metrics": [],
+            "bootstrap": [],
+        }
         d = prepare(ds["source"], cfg["data_dir"])
         spec = model_spec(d, ds["model"])
         recipe = dview.recipe(cfg, name, "plain")
@@ -224,8 +229,12 @@ def plain_protocol(cfg: dict) -> tuple[pd.DataFrame, dict[str, dict[str, list]]]
             metrics.append(met.assign(dataset=name, split=t))
             seed = replicate_seed(name, "plain", t)
             part["bootstrap"].append(split_replicates(scores, sp, att, met, split=t, seed=seed))
-            for kind, frame in (("split", sp), ("scores", scores), ("attack_scores", att),
-                                ("metrics", met)):  # fmt: skip
+            for kind, frame in (
+                ("split", sp),
+                ("scores", scores),
+                ("attack_scores", att),
+                ("metrics", met),
+            ):
                 part[kind].append(frame.assign(split=np.int16(t))[["split", *frame.columns]])
     return pd.concat(metrics, ignore_index=True), parts
 
@@ -249,9 +258,15 @@ def plain_report(cfg: dict, parts: dict[str, dict[str, list]], out: Path) -> Pat
             write(pd.concat(frames, ignore_index=True), str(path[kind]))
         label = dview.label(cfg, name, "plain")
         fig = {n: tuple(str(out / name / f"{n}.{e}") for e in ("png", "pdf")) for n in (1, 2)}
-        run_figures(attack_scores=str(path["attack_scores"]), metrics_csv=str(path["metrics"]),
-                    title=label, fig1=fig[1], fig2=fig[2], score=cfg["report"]["figure_score"],
-                    split=cfg["report"]["figure_split"])  # fmt: skip
+        run_figures(
+            attack_scores=str(path["attack_scores"]),
+            metrics_csv=str(path["metrics"]),
+            title=label,
+            fig1=fig[1],
+            fig2=fig[2],
+            score=cfg["report"]["figure_score"],
+            split=cfg["report"]["figure_split"],
+        )
         runs += [
             {
                 "dataset": name,
@@ -263,7 +278,7 @@ def plain_report(cfg: dict, parts: dict[str, dict[str, list]], out: Path) -> Pat
                 "bootstrap": str(path["bootstrap"]),
                 "scores": str(path["scores"]),
                 "split_file": str(path["split"]),
-            }  # fmt: skip
+            }
             for t in range(cfg["datasets"][name]["splits"])
         ]
     run_tables(runs=runs, out_dir=str(out / "tables"), attacks=dview.attack_columns(cfg))
@@ -283,10 +298,20 @@ def run_pipeline(cfg: dict, cores: int, log: str | None = None) -> tuple[float, 
         (wd / "bench.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
         t0 = time.perf_counter()
         proc = subprocess.run(
-            [sys.executable, "-m", "snakemake", "--cores", str(cores), "all",
-             "--configfile", "bench.yaml"],
-            cwd=wd, capture_output=True, text=True,
-        )  # fmt: skip
+            [
+                sys.executable,
+                "-m",
+                "snakemake",
+                "--cores",
+                str(cores),
+                "all",
+                "--configfile",
+                "bench.yaml",
+            ],
+            cwd=wd,
+            capture_output=True,
+            text=True,
+        )
         elapsed = time.perf_counter() - t0
         if log:
             Path(log).write_text(proc.stderr)
@@ -315,8 +340,10 @@ def main() -> None:
         protocol = time.perf_counter() - t0
         ours = _tables(plain_report(cfg, parts, Path(tmp)))
         script = time.perf_counter() - t0
-    print(f"plain script (1 process): {script:.1f} s (protocol {protocol:.1f} s, "
-          f"report {script - protocol:.1f} s)")  # fmt: skip
+    print(
+        f"plain script (1 process): {script:.1f} s (protocol {protocol:.1f} s, "
+        f"report {script - protocol:.1f} s)"
+    )
     print(met[met["attack"] == "loss_cal"].groupby("dataset")["auc"].mean().round(3).to_string())
     pipeline, theirs = run_pipeline(cfg, args.cores, args.log)
     print(f"pipeline (snakemake --cores {args.cores}): {pipeline:.1f} s")
@@ -326,9 +353,14 @@ def main() -> None:
             for n, text in tables.items():
                 (Path(args.keep) / who / n).write_text(text)
     same = [n for n in theirs if ours.get(n) == theirs[n]]
-    print(f"Markdown tables equal to the pipeline's: {len(same)} of {len(theirs)}"
-          + (f" (differ: {', '.join(sorted(set(theirs) - set(same)))})"
-             if len(same) < len(theirs) else ""))  # fmt: skip
+    print(
+        f"Markdown tables equal to the pipeline's: {len(same)} of {len(theirs)}"
+        + (
+            f" (differ: {', '.join(sorted(set(theirs) - set(same)))})"
+            if len(same) < len(theirs)
+            else ""
+        )
+    )
     print(f"ratio pipeline / script: {pipeline / script:.2f}")
 
 

@@ -53,13 +53,19 @@ def write_csv(path: Path, rows: int, cols: int, seed: int = 0) -> None:
         for j in range(n_cat):
             frame[f"c{j}"] = rng.choice(list("abcde"), n)
         frame["label"] = rng.integers(0, 2, n)
-        frame.to_csv(path, mode="w" if start == 0 else "a", header=start == 0, index=False,
-                     float_format="%.6g")  # fmt: skip
+        frame.to_csv(
+            path,
+            mode="w" if start == 0 else "a",
+            header=start == 0,
+            index=False,
+            float_format="%.6g",
+        )
 
 
 def measure(kind: str, path: Path) -> dict:
-    out = subprocess.run([sys.executable, "-c", CHILD, kind, str(path)], check=True,
-                         capture_output=True, text=True)  # fmt: skip
+    out = subprocess.run(
+        [sys.executable, "-c", CHILD, kind, str(path)], check=True, capture_output=True, text=True
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -74,13 +80,17 @@ def main() -> None:
     t0 = time.perf_counter()
     if not path.exists():
         write_csv(path, a.rows, a.cols)
-    print(f"CSV {path} ({path.stat().st_size / 1e6:.0f} MB), written in "
-          f"{time.perf_counter() - t0:.1f} s")  # fmt: skip
+    print(
+        f"CSV {path} ({path.stat().st_size / 1e6:.0f} MB), written in "
+        f"{time.perf_counter() - t0:.1f} s"
+    )
     base, ours = measure("baseline", path), measure("ours", path)
     prepared_mb = np.prod(ours["shape"]) * 4 / 2**20
     print(f"baseline pandas.read_csv: {base['seconds']:.1f} s, peak RSS {base['peak_mb']:.0f} MB")
-    print(f"ours prepare('table'):    {ours['seconds']:.1f} s, peak RSS {ours['peak_mb']:.0f} MB, "
-          f"x {ours['shape']} float32 = {prepared_mb:.0f} MB")  # fmt: skip
+    print(
+        f"ours prepare('table'):    {ours['seconds']:.1f} s, peak RSS {ours['peak_mb']:.0f} MB, "
+        f"x {ours['shape']} float32 = {prepared_mb:.0f} MB"
+    )
     print(
         f"ratio time ours / read_csv: {ours['seconds'] / base['seconds']:.2f}x; "
         f"peak RSS / prepared data: {ours['peak_mb'] / prepared_mb:.2f}x (goal <= 3x)"

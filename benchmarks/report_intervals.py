@@ -75,8 +75,7 @@ def integer_counts(data, n_boot: int, threads: int) -> dict[str, tuple[float, fl
             zip([f"acc{a}" for a in range(N_ATTACKS)], iv.resampled_accuracies(r, c), strict=True)
         )
         splits.append((y, cells))
-    return bootstrap_means(splits, seeds=list(range(len(data))), n_boot=n_boot,
-                              threads=threads)  # fmt: skip
+    return bootstrap_means(splits, seeds=list(range(len(data))), n_boot=n_boot, threads=threads)
 
 
 def main() -> None:
@@ -93,8 +92,10 @@ def main() -> None:
     now = integer_counts(data, args.n_boot, args.threads)
     t2 = time.perf_counter()
     same = all(base[k] == tuple(now[k]) for k in base) and base.keys() == set(now)
-    print(f"{args.splits} splits x {args.n} samples, {2 * N_ATTACKS + 2} cells, "
-          f"{args.n_boot} resamples")  # fmt: skip
+    print(
+        f"{args.splits} splits x {args.n} samples, {2 * N_ATTACKS + 2} cells, "
+        f"{args.n_boot} resamples"
+    )
     print(f"baseline (dense float64 weights): {t1 - t0:7.2f} s")
     print(f"integer counts ({args.threads} thread(s)):  {t2 - t1:7.2f} s")
     print(f"intervals identical: {same}")

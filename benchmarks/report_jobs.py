@@ -37,14 +37,23 @@ def table_runs(cfg: dict) -> list[dict]:
     for d, v, t in dview.runs(cfg):
         part = dview.part_of(cfg, d, t)
         base = f"results/{d}/{v}/split{part}"
-        runs.append({
-            "dataset": d, "variant": v, "split": t, "label": dview.label(cfg, d, v),
-            "paper_row": cfg["datasets"][d]["variants"][v].get(
-                "paper_row", cfg["datasets"][d].get("paper_row") if v == "plain" else None),
-            "metrics": f"{base}/metrics.csv", "bootstrap": f"{base}/bootstrap.parquet",
-            "attack_scores": f"{base}/attack_scores.parquet", "scores": f"{base}/scores.parquet",
-            "split_file": f"results/{d}/{dview.model_variant(cfg, d, v)}/split{part}/split.parquet",
-        })  # fmt: skip
+        mv = dview.model_variant(cfg, d, v)
+        runs.append(
+            {
+                "dataset": d,
+                "variant": v,
+                "split": t,
+                "label": dview.label(cfg, d, v),
+                "paper_row": cfg["datasets"][d]["variants"][v].get(
+                    "paper_row", cfg["datasets"][d].get("paper_row") if v == "plain" else None
+                ),
+                "metrics": f"{base}/metrics.csv",
+                "bootstrap": f"{base}/bootstrap.parquet",
+                "attack_scores": f"{base}/attack_scores.parquet",
+                "scores": f"{base}/scores.parquet",
+                "split_file": f"results/{d}/{mv}/split{part}/split.parquet",
+            }
+        )
     return runs
 
 
@@ -56,8 +65,9 @@ def resample_in_job(runs: list[dict]) -> dict:
     from diffcal.attacks.bootstrap import bootstrap_means, replicate_seed, split_cells
     from diffcal.data.splits import read_splits
 
-    read = functools.cache(lambda path: pd.read_csv(path) if path.endswith(".csv")
-                           else pd.read_parquet(path))  # fmt: skip
+    read = functools.cache(
+        lambda path: pd.read_csv(path) if path.endswith(".csv") else pd.read_parquet(path)
+    )
     splits_of = functools.cache(read_splits)
     groups: dict = {}
     for r in runs:
@@ -108,8 +118,13 @@ def child(mode: str, spec: dict) -> None:
         if mode == "compare_baseline":
             from diffcal.stages.compare_figure import run_compare_figure
 
-            run_compare_figure(runs=p["runs"], attacks=p["attacks"], budgets=p["budgets"],
-                               png=f"{out}/fig.png", pdf=f"{out}/fig.pdf")  # fmt: skip
+            run_compare_figure(
+                runs=p["runs"],
+                attacks=p["attacks"],
+                budgets=p["budgets"],
+                png=f"{out}/fig.png",
+                pdf=f"{out}/fig.pdf",
+            )
         elapsed = time.perf_counter() - t0
     print(json.dumps({"seconds": elapsed, "intervals": {k: list(v) for k, v in result.items()}}))
 
@@ -119,8 +134,13 @@ def run_child(mode: str, spec: dict, tree: Path) -> dict:
     intervals it used (the check after the work is not timed)."""
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
         json.dump(spec, f)
-    proc = subprocess.run([sys.executable, __file__, "--child", mode, f.name], cwd=tree,
-                          capture_output=True, text=True, check=True)  # fmt: skip
+    proc = subprocess.run(
+        [sys.executable, __file__, "--child", mode, f.name],
+        cwd=tree,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     Path(f.name).unlink()
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
@@ -135,13 +155,22 @@ def compare_spec(cfg: dict) -> dict:
         for v in variants:
             parts = dview.parts(cfg, d)
             files = lambda name: [f"results/{d}/{v}/split{p}/pool/{name}" for p in parts]  # noqa: E731,B023
-            runs.append({"dataset": d, "variant": v, "label": dview.label(cfg, d, v),
-                         "metrics": files("compare_metrics.csv"),
-                         "scores": files("compare_scores.parquet"),
-                         "quantile_fit": files("quantile_fit.csv")
-                         if "quantile" in c["attacks"] else []})  # fmt: skip
-    return {"runs": runs, "attacks": c["attacks"], "budgets": c["budgets"],
-            "fpr_levels": c["fpr_levels"]}  # fmt: skip
+            runs.append(
+                {
+                    "dataset": d,
+                    "variant": v,
+                    "label": dview.label(cfg, d, v),
+                    "metrics": files("compare_metrics.csv"),
+                    "scores": files("compare_scores.parquet"),
+                    "quantile_fit": files("quantile_fit.csv") if "quantile" in c["attacks"] else [],
+                }
+            )
+    return {
+        "runs": runs,
+        "attacks": c["attacks"],
+        "budgets": c["budgets"],
+        "fpr_levels": c["fpr_levels"],
+    }
 
 
 def main() -> None:

@@ -51,22 +51,43 @@ def build(work: Path, rows: int, pools: list[int]) -> None:
     from diffcal.training.model_files import model_spec, new_model, save_models
 
     write_csv(work / "table.csv", rows, 20)
-    run_prepare(source="table", data_dir=None, out=str(work / "data.npz"),
-                source_kwargs={"path": str(work / "table.csv"), "label": "label"})  # fmt: skip
-    run_split(data=str(work / "data.npz"), out=str(work / "split.parquet"), root_seed=0,
-              dataset="bench", splits=[0], cfg={})  # fmt: skip
+    run_prepare(
+        source="table",
+        data_dir=None,
+        out=str(work / "data.npz"),
+        source_kwargs={"path": str(work / "table.csv"), "label": "label"},
+    )
+    run_split(
+        data=str(work / "data.npz"),
+        out=str(work / "split.parquet"),
+        root_seed=0,
+        dataset="bench",
+        splits=[0],
+        cfg={},
+    )
     d = load_prepared(str(work / "data.npz"))
     spec = model_spec(d, {"arch": "mlp", "kwargs": {}})
 
     def entry(role: str, j: int) -> dict:
-        return {"model": new_model(spec, j), "seed": j, "split": 0, "role": role, "index": j,
-                "train_ids": np.arange(10), "train_acc": 0.0, "test_acc": 0.0}  # fmt: skip
+        return {
+            "model": new_model(spec, j),
+            "seed": j,
+            "split": 0,
+            "role": role,
+            "index": j,
+            "train_ids": np.arange(10),
+            "train_acc": 0.0,
+            "test_acc": 0.0,
+        }
 
     save_models(work / "target.pt", spec, [entry("target", 0)])
     for m in pools:
         for s in range(0, m, 8):
-            save_models(work / f"pool{m}/models{s}-{s + 7}.pt", spec,
-                        [entry("pool", j) for j in range(s, s + 8)])  # fmt: skip
+            save_models(
+                work / f"pool{m}/models{s}-{s + 7}.pt",
+                spec,
+                [entry("pool", j) for j in range(s, s + 8)],
+            )
 
 
 def main() -> None:
@@ -82,12 +103,18 @@ def main() -> None:
         build(work, args.rows, args.models)
         runs = {}
         for m in args.models:
-            proc = subprocess.run([sys.executable, "-c", CHILD, str(work), str(m)],
-                                  capture_output=True, text=True, check=True)  # fmt: skip
+            proc = subprocess.run(
+                [sys.executable, "-c", CHILD, str(work), str(m)],
+                capture_output=True,
+                text=True,
+                check=True,
+            )
             runs[m] = json.loads(proc.stdout.strip().splitlines()[-1])
             size = (work / f"pool{m}/pool_scores.parquet").stat().st_size / 2**20
-            print(f"M = {m:4d}: peak RSS {runs[m]['peak_mb']:7.1f} MB, "
-                  f"{runs[m]['seconds']:6.1f} s, pool_scores.parquet {size:6.1f} MB")  # fmt: skip
+            print(
+                f"M = {m:4d}: peak RSS {runs[m]['peak_mb']:7.1f} MB, "
+                f"{runs[m]['seconds']:6.1f} s, pool_scores.parquet {size:6.1f} MB"
+            )
     lo, hi = min(args.models), max(args.models)
     per_model = (runs[hi]["peak_mb"] - runs[lo]["peak_mb"]) / (hi - lo)
     print(f"peak RSS per added model: {per_model:+.2f} MB")

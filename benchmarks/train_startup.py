@@ -39,8 +39,9 @@ print("torch._dynamo" in sys.modules)
 
 def run(kind: str) -> tuple[float, str]:
     t = time.perf_counter()
-    out = subprocess.run([sys.executable, "-c", CODE, kind], capture_output=True, text=True,
-                         check=True)  # fmt: skip
+    out = subprocess.run(
+        [sys.executable, "-c", CODE, kind], capture_output=True, text=True, check=True
+    )
     return time.perf_counter() - t, out.stdout.strip()
 
 

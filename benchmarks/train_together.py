@@ -42,7 +42,7 @@ def tasks(arch, shape, classes, n, k):
             rng.integers(0, classes, size=n),
             seed=100 + i,
             name=f"m{i}",
-        )  # fmt: skip
+        )
         for i in range(k)
     ]
 
@@ -71,20 +71,25 @@ def main() -> None:
     # warm-up: the first optimizer step of a process imports lazily (~1-2 s)
     timed(tasks("mlp", (5,), 2, 16, 1), {"epochs": 1, "batch_size": 8}, False)
     print(f"threads={args.threads} device={args.device} best of {args.repeats}")
-    print(f"{'model':<20} {'K':>3} {'epochs':>6} {'one by one s':>12} {'together s':>10} "
-          f"{'ratio':>6}")  # fmt: skip
+    print(
+        f"{'model':<20} {'K':>3} {'epochs':>6} {'one by one s':>12} {'together s':>10} {'ratio':>6}"
+    )
     for name in args.cases:
         arch, shape, classes, n, batch, scale = CASES[name]
         epochs = max(1, int(args.epochs * scale))
         recipe = {"epochs": epochs, "batch_size": batch, "lr": 0.01}
         for k in args.ks:
             loop, together = (
-                min(timed(tasks(arch, shape, classes, n, k), recipe, stack, args.device)
-                    for _ in range(args.repeats))
+                min(
+                    timed(tasks(arch, shape, classes, n, k), recipe, stack, args.device)
+                    for _ in range(args.repeats)
+                )
                 for stack in (False, True)
-            )  # fmt: skip
-            print(f"{name:<20} {k:>3} {epochs:>6} {loop:>12.3f} {together:>10.3f} "
-                  f"{loop / together:>6.2f}")  # fmt: skip
+            )
+            print(
+                f"{name:<20} {k:>3} {epochs:>6} {loop:>12.3f} {together:>10.3f} "
+                f"{loop / together:>6.2f}"
+            )
 
 
 if __name__ == "__main__":

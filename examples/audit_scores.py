@@ -50,17 +50,20 @@ def write_scores(out_dir: str | Path = "resources/audit") -> Path:
     audited = np.sort(np.concatenate([private, population]))
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    pd.DataFrame({
-        "sample_id": ids[audited],
-        "loss": losses(target, x[audited], y[audited]),
-        "correct": target.predict(x[audited]) == y[audited],
-        "population": np.isin(audited, population),
-    }).to_csv(out / "gbm_target.csv", index=False)  # fmt: skip
+    pd.DataFrame(
+        {
+            "sample_id": ids[audited],
+            "loss": losses(target, x[audited], y[audited]),
+            "correct": target.predict(x[audited]) == y[audited],
+            "population": np.isin(audited, population),
+        }
+    ).to_csv(out / "gbm_target.csv", index=False)
     for k in range(REFERENCES):
         half = rng.choice(pool, len(pool) // 2, replace=False)
         ref = fit(x[half], y[half], seed=k + 1)
-        pd.DataFrame({"sample_id": ids[audited], "loss": losses(ref, x[audited], y[audited])}
-                     ).to_csv(out / f"gbm_ref{k}.csv", index=False)  # fmt: skip
+        pd.DataFrame(
+            {"sample_id": ids[audited], "loss": losses(ref, x[audited], y[audited])}
+        ).to_csv(out / f"gbm_ref{k}.csv", index=False)
     np.savetxt(out / "gbm_members.txt", np.sort(ids[members]), fmt="%d")
     return out
 

@@ -17,9 +17,16 @@ import pandas as pd
 
 from diffcal.attacks import compare, metrics
 
-VARIANTS = ["lira_offline", "lira_offline_official", "lira_offline_global",
-            "lira_offline_official_global", "lira_online", "lira_online_official",
-            "lira_online_global", "lira_online_official_global"]  # fmt: skip
+VARIANTS = [
+    "lira_offline",
+    "lira_offline_official",
+    "lira_offline_global",
+    "lira_offline_official_global",
+    "lira_online",
+    "lira_online_official",
+    "lira_online_global",
+    "lira_online_official_global",
+]
 
 
 def members(results: Path, dataset: str, split: int, ids) -> pd.Series:
@@ -55,8 +62,12 @@ def main() -> None:
     df = pd.DataFrame(rows)
     tpr = {c: (c, "mean") for c in df.columns if c.startswith("tpr")}
     out = df.groupby(["dataset", "attack"], sort=False).agg(
-        splits=("auc", "size"), auc_min=("auc", "min"), auc_max=("auc", "max"),
-        auc=("auc", "mean"), **tpr)  # fmt: skip
+        splits=("auc", "size"),
+        auc_min=("auc", "min"),
+        auc_max=("auc", "max"),
+        auc=("auc", "mean"),
+        **tpr,
+    )
     print(f"budget M = {args.budget}; means over splits")
     print(out.round(4).to_markdown())
 

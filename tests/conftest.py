@@ -40,8 +40,13 @@ def write_walkthrough_files(cwd: Path, only: str | None = None) -> None:
     would, from ``cwd``: they write resources/audit/ (the CSV, the arrays, a
     checkpoint and its members, the scores of a gradient-boosting model)."""
     for script in WALKTHROUGHS.values() if only is None else [only]:
-        subprocess.run([sys.executable, str(REPO / "examples" / f"{script}.py")], cwd=cwd,
-                       check=True, capture_output=True, timeout=300)  # fmt: skip
+        subprocess.run(
+            [sys.executable, str(REPO / "examples" / f"{script}.py")],
+            cwd=cwd,
+            check=True,
+            capture_output=True,
+            timeout=300,
+        )
 
 
 def snakemake(cwd: Path, *args: str, check: bool = True, timeout: int = 900):

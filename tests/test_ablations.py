@@ -145,8 +145,14 @@ def test_dp_spends_the_requested_epsilon(epsilon):
     x = rng.normal(size=(400, 8)).astype(np.float32)
     y = (x[:, 0] > 0).astype(np.int64)
     model = build_model("mlp", (8,), 2, seed=1, hidden_mult=1)
-    res = train_dp(model, x, y, recipe={"epochs": 2, "batch_size": 32, "lr": 0.1},
-                   dp={"epsilon": epsilon}, seed=3)  # fmt: skip
+    res = train_dp(
+        model,
+        x,
+        y,
+        recipe={"epochs": 2, "batch_size": 32, "lr": 0.1},
+        dp={"epsilon": epsilon},
+        seed=3,
+    )
     assert abs(res.epsilon_spent - epsilon) <= 0.01 * epsilon
     assert res.epsilon_spent <= epsilon + 1e-9  # never more than asked for
     assert res.noise_multiplier > 0 and res.steps == 2 * 13
@@ -190,17 +196,25 @@ def test_dp_ghost_clipping_trains_the_same_model_as_per_sample_gradients(arch):
     states, results = [], []
     for mode in ("hooks", "ghost"):
         m = build_model(arch, shape, 2, seed=1, **kwargs)
-        res = train_dp(m, x, y, recipe={"epochs": 2, "batch_size": 2, "lr": 0.1},
-                       dp={"epsilon": 50, "max_grad_norm": 0.5}, seed=4,
-                       grad_sample_mode=mode)  # fmt: skip
+        res = train_dp(
+            m,
+            x,
+            y,
+            recipe={"epochs": 2, "batch_size": 2, "lr": 0.1},
+            dp={"epsilon": 50, "max_grad_norm": 0.5},
+            seed=4,
+            grad_sample_mode=mode,
+        )
         states.append(m.state_dict())
         results.append(res)
     assert results[0] == results[1]  # same steps, noise multiplier, epsilon
     moved = 0.0
     for k, v in states[0].items():
         torch.testing.assert_close(states[1][k], v, rtol=1e-4, atol=1e-5)
-        moved = max(moved, float((v - build_model(arch, shape, 2, seed=1, **kwargs)
-                                      .state_dict()[k]).abs().max()))  # fmt: skip
+        moved = max(
+            moved,
+            float((v - build_model(arch, shape, 2, seed=1, **kwargs).state_dict()[k]).abs().max()),
+        )
     assert moved > 1e-2  # the models trained (a test of two untouched models says nothing)
 
 
@@ -228,8 +242,16 @@ def test_copy_models_refuses_a_file_trained_on_other_samples(tmp_path):
     from diffcal.training.models import build_model
 
     spec = {"arch": "mlp", "input_shape": [4], "num_classes": 2, "kwargs": {}}
-    entries = [{"split": t, "role": "shadow", "index": 0, "train_ids": np.arange(t, t + 5),
-                "model": build_model("mlp", (4,), 2, seed=t)} for t in (0, 1)]  # fmt: skip
+    entries = [
+        {
+            "split": t,
+            "role": "shadow",
+            "index": 0,
+            "train_ids": np.arange(t, t + 5),
+            "model": build_model("mlp", (4,), 2, seed=t),
+        }
+        for t in (0, 1)
+    ]
     save_models(tmp_path / "a.pt", spec, entries)
     ok = {(0, 0): np.arange(0, 5), (1, 0): np.arange(1, 6)}
     copy_models(tmp_path / "a.pt", tmp_path / "b.pt", ok)
@@ -249,30 +271,53 @@ def _claims_case(tmp_path, good: bool, std: float = 0.001) -> list[dict]:
 
     sign = 1 if good else -1
     rows3 = [
-        {"train_size": n, "attack": a, "auc_mean": 0.6 + sign * (0.1 if n == 100 else 0.0)
-         + (0.05 if a == "loss_cal" else 0.0) * sign, "acc_mean": 0.55 + sign * (
-         0.1 if n == 100 else 0.0) + (0.02 if a == "loss_cal" else 0.0) * sign}
-        for n in (100, 449) for a in ("loss_orig", "loss_cal")
-    ]  # fmt: skip
+        {
+            "train_size": n,
+            "attack": a,
+            "auc_mean": 0.6
+            + sign * (0.1 if n == 100 else 0.0)
+            + (0.05 if a == "loss_cal" else 0.0) * sign,
+            "acc_mean": 0.55
+            + sign * (0.1 if n == 100 else 0.0)
+            + (0.02 if a == "loss_cal" else 0.0) * sign,
+        }
+        for n in (100, 449)
+        for a in ("loss_orig", "loss_cal")
+    ]
     rows4 = [
-        {"ratio": r, "attack": a, "acc_matched_tau_mean": 0.6 + sign * (0.1 if r < 1 else 0.0),
-         "avg_precision_mean": 0.7 - sign * (0.3 if r < 1 else 0.0),
-         "precision_at_recall_0.01_mean": (0.8 if a == "loss_cal" else 0.3) if good else 0.2}
-        for r in (1.0, 0.1) for a in ("loss_orig", "loss_cal")
-    ]  # fmt: skip
+        {
+            "ratio": r,
+            "attack": a,
+            "acc_matched_tau_mean": 0.6 + sign * (0.1 if r < 1 else 0.0),
+            "avg_precision_mean": 0.7 - sign * (0.3 if r < 1 else 0.0),
+            "precision_at_recall_0.01_mean": (0.8 if a == "loss_cal" else 0.3) if good else 0.2,
+        }
+        for r in (1.0, 0.1)
+        for a in ("loss_orig", "loss_cal")
+    ]
     rows5 = [
-        {"shadow_size": v, "k": k, "attack": a,
-         "auc_mean": 0.6 + sign * (0.005 * k + (0.01 if v == 100 else 0.0)),
-         "acc_mean": 0.55 + sign * (0.002 * k + (0.01 if v == 100 else 0.0))}
-        for v in (50, 100) for k in range(1, 11) for a in ("loss_cal", "loss_calf")
-    ]  # fmt: skip
+        {
+            "shadow_size": v,
+            "k": k,
+            "attack": a,
+            "auc_mean": 0.6 + sign * (0.005 * k + (0.01 if v == 100 else 0.0)),
+            "acc_mean": 0.55 + sign * (0.002 * k + (0.01 if v == 100 else 0.0)),
+        }
+        for v in (50, 100)
+        for k in range(1, 11)
+        for a in ("loss_cal", "loss_calf")
+    ]
     rows6 = [
-        {"epsilon_mean": e, "attack": a,
-         "tpr_at_fpr_0.01_mean": (0.05 if good else 0.01) if a == "loss_cal" else 0.01,
-         "auc_mean": 0.5 + (0.0 if good else 0.1) + (0.0 if e <= 1 else 0.05),
-         "test_acc_mean": 0.8 + sign * 0.01 * np.log10(e)}
-        for e in (1.0, 100.0, 1000.0) for a in ("loss_orig", "loss_cal")
-    ]  # fmt: skip
+        {
+            "epsilon_mean": e,
+            "attack": a,
+            "tpr_at_fpr_0.01_mean": (0.05 if good else 0.01) if a == "loss_cal" else 0.01,
+            "auc_mean": 0.5 + (0.0 if good else 0.1) + (0.0 if e <= 1 else 0.05),
+            "test_acc_mean": 0.8 + sign * 0.01 * np.log10(e),
+        }
+        for e in (1.0, 100.0, 1000.0)
+        for a in ("loss_orig", "loss_cal")
+    ]
     paths = {}
     for fig, rows in (("3", rows3), ("4", rows4), ("5", rows5), ("6", rows6)):
         paths[fig] = tmp_path / f"fig{fig}_{good}_{std}.csv"
@@ -309,8 +354,12 @@ def abl_run(tmp_path_factory) -> Path:
 @pytest.mark.slow
 def test_ablation_outputs_exist(abl_run):
     out = abl_run / "results/ablations/ablations_tiny"
-    for f in ["digits/fig3_train_size", "digits/plain/fig4_ratio", "digits/fig5_references",
-              "digits/fig6_dp"]:  # fmt: skip
+    for f in [
+        "digits/fig3_train_size",
+        "digits/plain/fig4_ratio",
+        "digits/fig5_references",
+        "digits/fig6_dp",
+    ]:
         for ext in ("png", "pdf", "csv"):
             assert (out / f"{f}.{ext}").stat().st_size > 0
     fig3 = pd.read_csv(out / "digits/fig3_train_size.csv")
@@ -384,8 +433,9 @@ def test_targets_from_variant_trains_no_target(abl_run):
     assert not (ref / "models/target.pt").exists() and not (ref / "split.parquet").exists()
     assert list(ref.glob("models/scratch*.pt"))
     sc = pd.read_parquet(ref / "scores.parquet", columns=["model", "ref", "loss"])
-    plain = pd.read_parquet(abl_run / "results/digits/plain/split0-1/scores.parquet",
-                            columns=["model", "ref", "loss"])  # fmt: skip
+    plain = pd.read_parquet(
+        abl_run / "results/digits/plain/split0-1/scores.parquet", columns=["model", "ref", "loss"]
+    )
     # the same target (plain's) is scored in both
     a, b = sc[sc["model"] == "target"]["loss"], plain[plain["model"] == "target"]["loss"]
     assert np.array_equal(a.to_numpy(), b.to_numpy())
@@ -455,8 +505,12 @@ def test_cifar10_ablations_smoke_on_the_subset(tmp_path):
     fig6 = pd.read_csv(out / "cifar10_subset/fig6_dp.csv")
     spent = fig6.dropna(subset=["epsilon_spent_mean"])
     spent = spent[np.isfinite(spent["epsilon_mean"])]
-    assert len(spent) and (abs(spent["epsilon_spent_mean"] - spent["epsilon_mean"])
-                           <= 0.01 * spent["epsilon_mean"]).all()  # fmt: skip
+    assert (
+        len(spent)
+        and (
+            abs(spent["epsilon_spent_mean"] - spent["epsilon_mean"]) <= 0.01 * spent["epsilon_mean"]
+        ).all()
+    )
 
 
 @pytest.mark.skipif(not (REPO / "docs/ablations").exists(), reason="no committed ablations")
@@ -501,8 +555,14 @@ def test_one_run_table_counts_guesses_as_a_loop_does():
     inc = rng.random(m) < 0.5
     ids = np.arange(m) + 10
     loss = rng.exponential(size=m) * np.where(inc, 0.5, 1.0)  # included: lower loss
-    ref = pd.DataFrame({"split": 0, "model": "scratch", "sample_id": np.r_[ids, ids],
-                        "loss": np.r_[loss * 0 + 1.0, loss * 0 + 3.0]})  # fmt: skip
+    ref = pd.DataFrame(
+        {
+            "split": 0,
+            "model": "scratch",
+            "sample_id": np.r_[ids, ids],
+            "loss": np.r_[loss * 0 + 1.0, loss * 0 + 3.0],
+        }
+    )
     canaries = pd.DataFrame({"sample_id": ids, "included": inc, "loss": loss})
     s = canary_scores(canaries, ref, 0)
     np.testing.assert_allclose(s["loss_orig"], -loss)

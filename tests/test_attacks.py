@@ -79,9 +79,15 @@ def test_gap_attack_accuracy_is_yeoms_closed_form():
     correct = np.where(is_member, rng.random(80) < 0.9, rng.random(80) < 0.6)
     s = attacks.gap_score(correct)
     m = attack_metrics(
-        is_member, s, is_member, s, calibrated=False, is_gap=True,
-        fpr_levels=[0.1], recall_levels=[0.5],
-    )  # fmt: skip
+        is_member,
+        s,
+        is_member,
+        s,
+        calibrated=False,
+        is_gap=True,
+        fpr_levels=[0.1],
+        recall_levels=[0.5],
+    )
     train_acc, test_acc = correct[is_member].mean(), correct[~is_member].mean()
     assert m["acc"] == pytest.approx((train_acc + 1 - test_acc) / 2)
     pairs = [(a, b) for a in correct[is_member] for b in correct[~is_member]]
@@ -117,9 +123,11 @@ def test_attack_names_are_the_columns_compute_attacks_fills():
 
     rng = np.random.default_rng(1)
     outs = lambda k: {  # noqa: E731
-        "loss": rng.random((k, 6)), "grad_norm": rng.random((k, 6)),
-        "max_log_prob": -rng.random((k, 6)), "correct": rng.random((k, 6)) < 0.5,
-    }  # fmt: skip
+        "loss": rng.random((k, 6)),
+        "grad_norm": rng.random((k, 6)),
+        "max_log_prob": -rng.random((k, 6)),
+        "correct": rng.random((k, 6)) < 0.5,
+    }
     scores, cals = list(attacks.SCORES), list(attacks.CALIBRATIONS)
     names = attacks.attack_names(scores, cals, True)
     out = compute_attacks(outs(1), outs(3), outs(2), scores=scores, calibrations=cals, gap=True)

@@ -74,8 +74,9 @@ def test_score_attacks_signs_and_which_attacks_the_references_allow():
     assert "lira_offline" not in one
     is_in = np.zeros(refs.shape, bool)
     is_in[:2] = True
-    with_pop = score_attacks(target, refs, is_in, target_loss_pop=target[:10],
-                             ref_loss_pop=refs[:, :10])  # fmt: skip
+    with_pop = score_attacks(
+        target, refs, is_in, target_loss_pop=target[:10], ref_loss_pop=refs[:, :10]
+    )
     assert {"lira_online", "rmia_offline", "rmia_online"} <= set(with_pop)
 
 
@@ -116,16 +117,36 @@ def test_scores_entry_point_gives_the_pipelines_metrics():
     ]:
         for m in (model, "shadow" if model == "target" else None):
             if m:
-                rows.append(pd.DataFrame({"model": m, "ref": ref, "sample_id": ids, "loss": loss,
-                                          "grad_norm": loss, "max_log_prob": -loss,
-                                          "correct": True}))  # fmt: skip
+                rows.append(
+                    pd.DataFrame(
+                        {
+                            "model": m,
+                            "ref": ref,
+                            "sample_id": ids,
+                            "loss": loss,
+                            "grad_norm": loss,
+                            "max_log_prob": -loss,
+                            "correct": True,
+                        }
+                    )
+                )
     sc = pd.concat(rows + [rows[0].assign(model=n) for n in ("forget_target", "forget_shadow")])
-    sp = pd.DataFrame({"sample_id": np.r_[ids, ids + 1000],
-                       "role": np.r_[np.where(member, "member", "nonmember"),
-                                     np.where(member, "shadow_in", "shadow_out")]})  # fmt: skip
+    sp = pd.DataFrame(
+        {
+            "sample_id": np.r_[ids, ids + 1000],
+            "role": np.r_[
+                np.where(member, "member", "nonmember"), np.where(member, "shadow_in", "shadow_out")
+            ],
+        }
+    )
     sc = pd.concat([sc, sc.assign(sample_id=sc["sample_id"] + 1000)], ignore_index=True)
-    cfg = {"scores": ["loss"], "calibrations": ["orig", "cal"], "gap": False,
-           "fpr_levels": [0.05], "recall_levels": []}  # fmt: skip
+    cfg = {
+        "scores": ["loss"],
+        "calibrations": ["orig", "cal"],
+        "gap": False,
+        "fpr_levels": [0.05],
+        "recall_levels": [],
+    }
     _, met = attack_split(sc, sp, cfg)
     ours = score_attacks(target, refs, np.zeros(refs.shape, bool))
     for name in ("loss_orig", "loss_cal"):
@@ -143,14 +164,18 @@ def _write_files(tmp_path, **change):
     (tmp_path / "m.txt").write_text("\n".join(map(str, ids[member])) + "\n")
     for name, text in change.items():
         (tmp_path / name).write_text(text)
-    return {"target": str(tmp_path / "t.csv"), "members": str(tmp_path / "m.txt"),
-            "references": [str(tmp_path / f"r{k}.parquet") for k in range(len(refs))]}  # fmt: skip
+    return {
+        "target": str(tmp_path / "t.csv"),
+        "members": str(tmp_path / "m.txt"),
+        "references": [str(tmp_path / f"r{k}.parquet") for k in range(len(refs))],
+    }
 
 
 def test_user_scores_load_aligned_on_the_users_ids(tmp_path):
     files = _write_files(tmp_path)
-    u = load_user_scores(files["target"], files["references"],
-                         np.loadtxt(files["members"], dtype=np.int64))  # fmt: skip
+    u = load_user_scores(
+        files["target"], files["references"], np.loadtxt(files["members"], dtype=np.int64)
+    )
     assert u.sample_id[0] == 500 and u.ref_loss.shape == (4, 80) and u.is_member.sum() == 40
 
 
@@ -240,9 +265,13 @@ def test_the_pipelines_own_scores_audited_as_scores_give_its_metrics(tiny_run, t
         refs.append(str(tmp_path / f"ref{k}.parquet"))
         g[["sample_id", "loss"]].to_parquet(refs[-1])
     np.savetxt(tmp_path / "m.txt", private.loc[private["role"] == "member", "sample_id"], fmt="%d")
-    run_audit_scores(target=str(tmp_path / "target.csv"), references=refs,
-                     members=str(tmp_path / "m.txt"), out_scores=str(tmp_path / "s.parquet"),
-                     out_attack_scores=str(tmp_path / "a.parquet"))  # fmt: skip
+    run_audit_scores(
+        target=str(tmp_path / "target.csv"),
+        references=refs,
+        members=str(tmp_path / "m.txt"),
+        out_scores=str(tmp_path / "s.parquet"),
+        out_attack_scores=str(tmp_path / "a.parquet"),
+    )
     ours = pd.read_parquet(tmp_path / "a.parquet")
     theirs = pd.read_parquet(part / "attack_scores.parquet")
     theirs = theirs[theirs["set"] == "eval"].sort_values("sample_id")

@@ -23,11 +23,13 @@ def _split(seed: int, n: int = 120, label_only: bool = False):
     role = np.where(ids % 2 == 0, "member", "nonmember")
     role[:10] = "shadow_in"  # samples of the threshold set, not the eval set
     y = role == "member"
-    scores = pd.DataFrame({
-        "model": ["target"] * n + ["scratch"] * n,
-        "sample_id": np.r_[ids, ids],
-        "correct": rng.random(2 * n) < np.r_[np.where(y, 0.9, 0.7), np.full(n, 0.5)],
-    })  # fmt: skip
+    scores = pd.DataFrame(
+        {
+            "model": ["target"] * n + ["scratch"] * n,
+            "sample_id": np.r_[ids, ids],
+            "correct": rng.random(2 * n) < np.r_[np.where(y, 0.9, 0.7), np.full(n, 0.5)],
+        }
+    )
     roles = pd.DataFrame({"sample_id": ids, "role": role})
     ev = ids[role != "shadow_in"]
     loss = np.round(rng.normal(size=len(ev)) + 0.7 * y[ev], 1)  # ties
@@ -56,11 +58,13 @@ def test_replicates_give_bootstrap_means_intervals(tmp_path, label_only):
         tgt = scores[scores["model"] == "target"].merge(roles, on="sample_id")
         tgt = tgt[tgt["role"].isin(["member", "nonmember"])]
         ev = att[att["set"] == "eval"]
-        (y, cells),  = bootstrap.table_cells(  # fmt: skip
-            (tgt["role"] == "member").to_numpy(), tgt["correct"].to_numpy(),
-            ev["is_member"].to_numpy(), {a: ev[a].to_numpy() for a in met["attack"]},
+        ((y, cells),) = bootstrap.table_cells(
+            (tgt["role"] == "member").to_numpy(),
+            tgt["correct"].to_numpy(),
+            ev["is_member"].to_numpy(),
+            {a: ev[a].to_numpy() for a in met["attack"]},
             dict(zip(met["attack"], met["tau"], strict=True)),
-        )  # fmt: skip
+        )
         direct.append((y, cells))
     got = bootstrap.row_intervals(frames)
     want = bootstrap.bootstrap_means(direct, seeds=seeds)
@@ -114,11 +118,11 @@ def test_target_and_eval_sets_that_differ_draw_separately():
     """When the target's evaluated samples are not the eval set, Table 1's cells
     come from resamples of the target's own members and non-members."""
     y = np.array([True, False] * 20)
-    cells = bootstrap.table_cells(y, np.ones(40, bool), y[:30], {"a": np.arange(30.0)},
-                                  {"a": 0.0})  # fmt: skip
+    cells = bootstrap.table_cells(y, np.ones(40, bool), y[:30], {"a": np.arange(30.0)}, {"a": 0.0})
     assert [len(c) for _, c in cells] == [2, 2]  # target (2 cells), eval (auc, acc)
-    assert len(bootstrap.table_cells(y, np.ones(40, bool), y, {"a": np.arange(40.0)},
-                                     {"a": 0.0})) == 1  # fmt: skip
+    assert (
+        len(bootstrap.table_cells(y, np.ones(40, bool), y, {"a": np.arange(40.0)}, {"a": 0.0})) == 1
+    )
 
 
 def test_a_split_without_the_row_cells_is_an_error():

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from diffcal.reporting import claims
+from diffcal.reporting import claims, paper
 
 ATTACKS = [f"{s}_{c}" for s in ("loss", "gn", "confidence") for c in ("orig", "cal", "calf")]
 
@@ -22,14 +22,23 @@ def _frame(override=None, label="D"):
             score, _, cal = att.partition("_")
             base = {"loss": 0.60, "gn": 0.59, "confidence": 0.52}[score]
             up = (0.0 if cal == "orig" else 0.05) + 0.001 * split
-            rows.append({
-                "label": label, "attack": att, "split": split,
-                "auc": base + up, "acc": base + up / 2, "tau": 0.001 if cal != "orig" else 1.0,
-                "acc_tau0": (base + up / 2 - 0.002) if cal != "orig" else float("nan"),
-                "tpr_at_fpr_0.01": 0.01 + up, "tpr_at_fpr_0.001": 0.001 + up,
-                "precision_at_recall_0.01": 0.6 + 4 * up,
-                "tpr_at_tau": 0.8, "fpr_at_tau": 0.6, "precision_at_tau": 0.57,
-            })  # fmt: skip
+            rows.append(
+                {
+                    "label": label,
+                    "attack": att,
+                    "split": split,
+                    "auc": base + up,
+                    "acc": base + up / 2,
+                    "tau": 0.001 if cal != "orig" else 1.0,
+                    "acc_tau0": (base + up / 2 - 0.002) if cal != "orig" else float("nan"),
+                    "tpr_at_fpr_0.01": 0.01 + up,
+                    "tpr_at_fpr_0.001": 0.001 + up,
+                    "precision_at_recall_0.01": 0.6 + 4 * up,
+                    "tpr_at_tau": 0.8,
+                    "fpr_at_tau": 0.6,
+                    "precision_at_tau": 0.57,
+                }
+            )
     df = pd.DataFrame(rows)
     for (att, metric), value in (override or {}).items():
         df.loc[df["attack"] == att, metric] = value
@@ -52,13 +61,15 @@ def test_every_claim_holds_on_a_run_built_to_satisfy_it():
 
 @pytest.mark.parametrize(
     "override, claim",
-    [({("gn_calf", "auc"): 0.58}, "auc_up"),  # one pair falls below GN Orig 0.59
-     ({("confidence_cal", "auc"): 0.70}, "conf_weakest"),
-     ({("loss_orig", "tpr_at_fpr_0.001"): 0.2}, "low_fpr"),  # Orig beats Cal, Cal-F
-     ({("loss_cal", "precision_at_recall_0.01"): 0.5}, "high_precision"),
-     ({("loss_orig", "tpr_at_tau"): 0.3}, "tau_tail"),  # recall at tau not high
-     ({("gn_cal", "acc_tau0"): 0.50}, "tau0_default")],  # tau = 0 loses 0.115
-)  # fmt: skip
+    [
+        ({("gn_calf", "auc"): 0.58}, "auc_up"),  # one pair falls below GN Orig 0.59
+        ({("confidence_cal", "auc"): 0.70}, "conf_weakest"),
+        ({("loss_orig", "tpr_at_fpr_0.001"): 0.2}, "low_fpr"),  # Orig beats Cal, Cal-F
+        ({("loss_cal", "precision_at_recall_0.01"): 0.5}, "high_precision"),
+        ({("loss_orig", "tpr_at_tau"): 0.3}, "tau_tail"),  # recall at tau not high
+        ({("gn_cal", "acc_tau0"): 0.50}, "tau0_default"),
+    ],  # tau = 0 loses 0.115
+)
 def test_each_claim_is_contradicted_when_its_deciding_cell_breaks_it(override, claim):
     out = claims.check_claims(_frame(override), {})
     row = out[out["claim"] == claim].iloc[0]
@@ -96,8 +107,9 @@ def test_accuracy_claim_needs_a_majority_of_pairs():
     # 0.005 below Orig in every split counts as not reduced (margin ACC_MARGIN)
     df = _frame()
     for a in ("loss_cal", "loss_calf", "gn_cal", "gn_calf"):
-        df.loc[df["attack"] == a, "acc"] = df.loc[df["attack"] == a.split("_")[0] + "_orig",
-                                                  "acc"].to_numpy() - 0.005  # fmt: skip
+        df.loc[df["attack"] == a, "acc"] = (
+            df.loc[df["attack"] == a.split("_")[0] + "_orig", "acc"].to_numpy() - 0.005
+        )
     assert claims.ACC_MARGIN == 0.01 and _verdicts(df)["acc_not_reduced"] == "holds"
 
 
@@ -106,7 +118,7 @@ def test_checks_on_the_papers_own_tables():
     Credit Loss Orig 0.542 -> Cal 0.648 (+0.106 > 0.10); Credit Table 3 has 4 of 6
     calibrated accuracies below Orig, only Loss Cal-F by more than 0.01 (0.577 vs
     0.617); label-only Credit AUC 0.552 -> 0.640 / 0.599. Points: no interval."""
-    df = claims.paper_per_split(["Credit", "Hep.", "Adult"])
+    df = paper.paper_per_split(["Credit", "Hep.", "Adult"])
     out = claims.check_claims(df, {"Paper: Credit": "Credit"})
     v = {(r["claim"], r["label"]): r["verdict"] for _, r in out.iterrows()}
     assert v["auc_up_010", "Paper: Credit"] == "holds"

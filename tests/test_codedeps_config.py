@@ -72,7 +72,9 @@ def _schema():
 
 def test_schema_enums_match_registries():
     ds = _schema()["properties"]["datasets"]["additionalProperties"]["properties"]
-    assert set(ds["source"]["enum"]) == set(data.SOURCES)
+    assert "enum" not in ds["source"]  # sources are found in their files (data.registry)
+    for name in ("sklearn_breast_cancer", "mnist", "table"):
+        assert name in ds["source"]["description"] and name in data.SOURCES
     assert set(ds["model"]["properties"]["arch"]["enum"]) == set(models.ARCHS)
     att = _schema()["properties"]["attack"]["properties"]
     assert set(att["scores"]["items"]["enum"]) == set(attacks.SCORES)
@@ -305,8 +307,15 @@ def test_bad_config_fails_before_any_job(bare_workflow, text, needles):
 
 def test_nested_config_override_is_typed(bare_workflow):
     """Issue 12.4: nested --config values are YAML-typed like a config file's."""
-    proc = snakemake(bare_workflow, "-n", "--cores", "1", "all", "--config",
-                     "datasets={digits: {source: sklearn_digits, splits: 2}}")  # fmt: skip
+    proc = snakemake(
+        bare_workflow,
+        "-n",
+        "--cores",
+        "1",
+        "all",
+        "--config",
+        "datasets={digits: {source: sklearn_digits, splits: 2}}",
+    )
     assert "Job stats" in proc.stdout + proc.stderr
 
 
@@ -330,8 +339,9 @@ def test_every_repo_config_dry_runs(bare_workflow):
     configs = sorted(p.name for p in (REPO / "config").glob("*.yaml"))
 
     def dry_run(configfile):
-        proc = snakemake(bare_workflow, "-n", "--cores", "1", "--configfile",
-                         f"config/{configfile}", check=False)  # fmt: skip
+        proc = snakemake(
+            bare_workflow, "-n", "--cores", "1", "--configfile", f"config/{configfile}", check=False
+        )
         return configfile, proc.returncode, proc.stdout + proc.stderr
 
     with ThreadPoolExecutor(max_workers=2) as pool:
@@ -402,9 +412,11 @@ def test_import_scan_agrees_with_the_syntax_tree_on_every_module(tmp_path):
         "def f():\n    from diffcal.a import (\n        b,  # c\n        d as e,\n    )\n"
         "import diffcal.x.y as z, os\nfrom diffcal import core\n"
     )
-    assert _imports(odd, "diffcal") == _ast_imports(odd, "diffcal") == {
-        "diffcal.a", "diffcal.a.b", "diffcal.a.d", "diffcal.x.y", "diffcal", "diffcal.core"
-    }  # fmt: skip
+    assert (
+        _imports(odd, "diffcal")
+        == _ast_imports(odd, "diffcal")
+        == {"diffcal.a", "diffcal.a.b", "diffcal.a.d", "diffcal.x.y", "diffcal", "diffcal.core"}
+    )
 
 
 def test_the_config_check_names_match_the_builders():
@@ -446,13 +458,15 @@ sys.meta_path.insert(0, Refuse())
 sys.argv = ["snakemake", "-n", "-q", "--configfile", "config/{configfile}.yaml"]
 main()
 """
-    proc = subprocess.run([sys.executable, "-c", code], cwd=bare_workflow, capture_output=True,
-                          text=True, timeout=120)  # fmt: skip
+    proc = subprocess.run(
+        [sys.executable, "-c", code], cwd=bare_workflow, capture_output=True, text=True, timeout=120
+    )
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
 
 
-@pytest.mark.parametrize("configfile, per_split, splits", [("compare_cifar", 8, 3),
-                                                            ("lira_cifar10", 32, 1)])  # fmt: skip
+@pytest.mark.parametrize(
+    "configfile, per_split, splits", [("compare_cifar", 8, 3), ("lira_cifar10", 32, 1)]
+)
 def test_big_pools_plan_one_training_job_per_chunk(bare_workflow, configfile, per_split, splits):
     """Issue 23: `models_per_job: 8` cuts a split's pool (64 / 256 references) into
     chunks of 8 models, one training job each, all read by the split's one scoring job."""
@@ -460,7 +474,8 @@ def test_big_pools_plan_one_training_job_per_chunk(bare_workflow, configfile, pe
     pool = [w for r, w in jobs if r == "train_pool"]
     assert len(pool) == per_split * splits
     for part in {w["part"] for w in pool}:
-        chunks = sorted((w["chunk"] for w in pool if w["part"] == part),
-                        key=lambda c: int(c.split("-")[0]))  # fmt: skip
+        chunks = sorted(
+            (w["chunk"] for w in pool if w["part"] == part), key=lambda c: int(c.split("-")[0])
+        )
         assert chunks == [f"{8 * i}-{8 * i + 7}" for i in range(per_split)]
     assert sum(r == "score_pool" for r, _ in jobs) == splits

@@ -51,8 +51,9 @@ def test_missing_references_fall_back_on_the_pooled_statistics():
         assert got[i] == pytest.approx(want)
     target = rng.normal(size=6)
     on = lira_online(target, refs, is_in, missing="global", global_variance=True)
-    mu_in = np.array([refs[is_in[:, i], i].mean() if is_in[:, i].any() else refs[is_in].mean()
-                      for i in range(6)])  # fmt: skip
+    mu_in = np.array(
+        [refs[is_in[:, i], i].mean() if is_in[:, i].any() else refs[is_in].mean() for i in range(6)]
+    )
     dev = np.concatenate([refs[is_in[:, i], i] - mu_in[i] for i in range(6)])
     assert on[1] - lira_offline(target, refs, is_in, missing="global", global_variance=True)[
         1
@@ -105,8 +106,9 @@ def _toy(n=600, m=16, k=300, seed=0):
     stat_t = mu_out + gap * member + rng.normal(0, 0.5, n)
     stat_r = mu_out + gap * is_in + rng.normal(0, 0.5, (m, n))
     pop_t, pop_r = rng.normal(0, 2, k), rng.normal(0, 2, (m, k))
-    o = compare.PoolOutputs(loss(stat_t), stat_t, loss(stat_r), stat_r, is_in, loss(pop_t),
-                            loss(pop_r))  # fmt: skip
+    o = compare.PoolOutputs(
+        loss(stat_t), stat_t, loss(stat_r), stat_r, is_in, loss(pop_t), loss(pop_r)
+    )
     return member, o
 
 
@@ -168,14 +170,26 @@ def test_pool_outputs_reads_the_stage_frames():
                 }
             )
         )
-    # fmt: skip
+
     sc = pd.concat(rows).sample(frac=1, random_state=0)  # any row order
-    mem = pd.DataFrame({"ref": np.repeat(np.arange(4), 5), "sample_id": np.tile(ids, 4),
-                        "is_in": o.is_in.reshape(-1)})  # fmt: skip
+    mem = pd.DataFrame(
+        {
+            "ref": np.repeat(np.arange(4), 5),
+            "sample_id": np.tile(ids, 4),
+            "is_in": o.is_in.reshape(-1),
+        }
+    )
     got_ids, got = compare.pool_outputs(sc, mem)
     np.testing.assert_array_equal(got_ids, ids)
-    for f in ("target_loss", "target_stat", "ref_loss", "ref_stat", "is_in", "target_loss_pop",
-              "ref_loss_pop"):  # fmt: skip
+    for f in (
+        "target_loss",
+        "target_stat",
+        "ref_loss",
+        "ref_stat",
+        "is_in",
+        "target_loss_pop",
+        "ref_loss_pop",
+    ):
         np.testing.assert_array_equal(getattr(got, f), getattr(o, f), err_msg=f)
     with pytest.raises(ValueError, match="disagree"):
         compare.pool_outputs(sc, mem[mem["sample_id"] != 7])
@@ -234,12 +248,26 @@ def test_compare_claims_are_paired_effects_with_verdicts():
 
     rows = []
     for t, (off, on) in enumerate([(0.003, 0.002), (0.004, -0.001), (0.005, -0.002)]):
-        for a, v in [("rmia_offline", 0.01 + off), ("lira_offline", 0.01),
-                     ("rmia_online", 0.01 + on), ("lira_online", 0.01)]:  # fmt: skip
-            rows.append({"dataset": "d", "variant": "v", "label": "D", "split": t,
-                         "budget": 1, "attack": a, "tpr_at_0.001": v})  # fmt: skip
-    lines = claims_section(pd.DataFrame(rows), [{"dataset": "d", "variant": "v", "label": "D"}],
-                           [1], [0.001])  # fmt: skip
+        for a, v in [
+            ("rmia_offline", 0.01 + off),
+            ("lira_offline", 0.01),
+            ("rmia_online", 0.01 + on),
+            ("lira_online", 0.01),
+        ]:
+            rows.append(
+                {
+                    "dataset": "d",
+                    "variant": "v",
+                    "label": "D",
+                    "split": t,
+                    "budget": 1,
+                    "attack": a,
+                    "tpr_at_0.001": v,
+                }
+            )
+    lines = claims_section(
+        pd.DataFrame(rows), [{"dataset": "d", "variant": "v", "label": "D"}], [1], [0.001]
+    )
     table = [ln for ln in lines if ln.startswith("| ") and "RMIA" in ln]
     assert len(table) == 2
     assert table[0].endswith("| D | 1 | +0.40 [+0.15, +0.65] | holds |")
@@ -249,9 +277,15 @@ def test_compare_claims_are_paired_effects_with_verdicts():
 def test_external_attacks_are_the_same_at_every_budget_and_checked():
     rng = np.random.default_rng(0)
     n, m = 6, 4
-    o = compare.PoolOutputs(rng.normal(size=n), rng.normal(size=n), rng.normal(size=(m, n)),
-                            rng.normal(size=(m, n)), rng.random((m, n)) < 0.5,
-                            rng.normal(size=3), rng.normal(size=(m, 3)))  # fmt: skip
+    o = compare.PoolOutputs(
+        rng.normal(size=n),
+        rng.normal(size=n),
+        rng.normal(size=(m, n)),
+        rng.normal(size=(m, n)),
+        rng.random((m, n)) < 0.5,
+        rng.normal(size=3),
+        rng.normal(size=(m, 3)),
+    )
     q = rng.normal(size=n)
     cfg = {"a": 0.3, "gamma": 1.0}
     out = compare.run_attacks(o, ["loss", "quantile"], [1, 4], cfg, {"quantile": q})
@@ -284,8 +318,9 @@ def test_epsilon_bound_follows_the_configured_strategy():
         s[sel], member[sel], delta=1e-5, k=5, candidates=frontier_thresholds(s[sel], member[sel])
     )
     ids, sel_ids = np.flatnonzero(~sel), np.flatnonzero(sel)
-    want = privacy.epsilon_lower_bound(s[~sel], member[~sel], thr, delta=1e-5, ids=ids,
-                                       selection_ids=sel_ids)  # fmt: skip
+    want = privacy.epsilon_lower_bound(
+        s[~sel], member[~sel], thr, delta=1e-5, ids=ids, selection_ids=sel_ids
+    )
     assert got == want.epsilon and got > 0  # the toy's online LiRA separates well
     # bonferroni (the default): every sample counted, at the hull's thresholds
     bonf = compare.pool_attack_metrics(member, s, [0.01], sel, {})["epsilon_lb"]

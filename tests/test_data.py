@@ -229,11 +229,13 @@ def test_openml_encoding_of_hepatitis_follows_the_released_code():
 @needs_shared
 @pytest.mark.parametrize(
     "kwargs, match",
-    [({"encoding": "ordinal"}, "encoding 'ordinal' is not one of"),
-     ({"rows": 0}, r"rows must be an integer in 1\.\.1000"),
-     ({"rows": 1001}, r"rows must be an integer in 1\.\.1000"),
-     ({"size": 3}, "has no option")],
-)  # fmt: skip
+    [
+        ({"encoding": "ordinal"}, "encoding 'ordinal' is not one of"),
+        ({"rows": 0}, r"rows must be an integer in 1\.\.1000"),
+        ({"rows": 1001}, r"rows must be an integer in 1\.\.1000"),
+        ({"size": 3}, "has no option"),
+    ],
+)
 def test_bad_source_options_fail_with_one_line(kwargs, match):
     with pytest.raises(ValueError, match=match):
         data.prepare("german_credit", str(SHARED), **kwargs)

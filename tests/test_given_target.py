@@ -35,9 +35,13 @@ def test_members_files_in_every_format(tmp_path, fmt):
 
 
 @pytest.mark.parametrize(
-    "text, message", [("1\n2\n2\n", "sample id 2 is repeated"), ("1\n-4\n", "negative"),
-                      ("1\n2.5\n", "must be integers")],
-)  # fmt: skip
+    "text, message",
+    [
+        ("1\n2\n2\n", "sample id 2 is repeated"),
+        ("1\n-4\n", "negative"),
+        ("1\n2.5\n", "must be integers"),
+    ],
+)
 def test_bad_member_lists_are_one_line(tmp_path, text, message):
     (tmp_path / "m.txt").write_text(text)
     with pytest.raises(ValueError, match=message) as err:
@@ -70,8 +74,11 @@ def test_checkpoint_that_does_not_fit_names_the_first_key(tmp_path):
     with pytest.raises(ValueError, match=r"'1.weight' has shape \(7, 7\), the model's is \(6, 6\)"):
         load_into(model, load_checkpoint(tmp_path / "c.pt"), "c.pt")
     torch.save({"state_dict": model.state_dict()}, tmp_path / "wrapped.pt")
-    loaded = load_into(build_model("mlp", (6,), 3, seed=9, hidden_mult=1),
-                       load_checkpoint(tmp_path / "wrapped.pt"), "wrapped.pt")  # fmt: skip
+    loaded = load_into(
+        build_model("mlp", (6,), 3, seed=9, hidden_mult=1),
+        load_checkpoint(tmp_path / "wrapped.pt"),
+        "wrapped.pt",
+    )
     assert torch.equal(loaded[1].weight, model[1].weight)
 
 
@@ -85,8 +92,10 @@ def test_pickled_model_checkpoint_is_refused(tmp_path):
 def _cfg(tmp_path, members: str = "1\n5\n9\n", **extra) -> dict:
     (tmp_path / "m.txt").write_text(members)
     torch.save(build_model("mlp", (64,), 10, seed=0).state_dict(), tmp_path / "c.pt")
-    ds = {"source": "sklearn_digits", "target": {"checkpoint": str(tmp_path / "c.pt"),
-                                                 "members": str(tmp_path / "m.txt")}}  # fmt: skip
+    ds = {
+        "source": "sklearn_digits",
+        "target": {"checkpoint": str(tmp_path / "c.pt"), "members": str(tmp_path / "m.txt")},
+    }
     return {"datasets": {"d": {**ds, **extra}}}
 
 
@@ -95,10 +104,13 @@ def _cfg(tmp_path, members: str = "1\n5\n9\n", **extra) -> dict:
     [
         ("1\n1\n", {}, ["datasets.d.target.members", "sample id 1 is repeated"]),
         ("1\n1797\n", {}, ["datasets.d.target.members", "1797 >= 1797 rows"]),
-        ("1\n2\n", {"variants": {"e": {"dp": {"epsilon": 1}}}},
-         ["datasets.d.variants.e.dp", "retrains the target"]),
+        (
+            "1\n2\n",
+            {"variants": {"e": {"dp": {"epsilon": 1}}}},
+            ["datasets.d.variants.e.dp", "retrains the target"],
+        ),
     ],
-)  # fmt: skip
+)
 def test_bad_given_target_is_one_line_before_any_job(tmp_path, members, extra, needles):
     with pytest.raises(ConfigError) as err:
         prepare_config(_cfg(tmp_path, members, **extra))
@@ -139,7 +151,7 @@ def test_auditing_the_pipelines_own_target_gives_its_metrics(tiny_run, tmp_path)
         "seed_key": "breast_cancer",
         "target": {"checkpoint": "target.pt", "members": "members.npy"},
     }
-    (wd / "audit.yaml").write_text(yaml.safe_dump(cfg))  # fmt: skip
+    (wd / "audit.yaml").write_text(yaml.safe_dump(cfg))
     snakemake(wd, "all", "--cores", "2", "--configfile", "audit.yaml")
     ours = pd.read_csv(wd / "results/audited/plain/split0/metrics.csv")
     theirs = pd.read_csv(part / "metrics.csv")

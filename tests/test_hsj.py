@@ -75,8 +75,9 @@ def test_start_falls_back_to_other_points_when_the_box_has_one_label():
     x = torch.rand(30, D, generator=torch.Generator().manual_seed(0)) * 0.9
     x[:3, 0] = 0.99  # three points in the slab (label 1)
     y = model(x).argmax(1)
-    r = boundary_distance(model, x, y, clip=(0.0, 1.0), seed=0, max_iter=5, max_eval=200,
-                          init_size=5)  # fmt: skip
+    r = boundary_distance(
+        model, x, y, clip=(0.0, 1.0), seed=0, max_iter=5, max_eval=200, init_size=5
+    )
     assert r.found.all()
     assert (model(torch.tensor(r.x_adv)).argmax(1) != y).all()
     # label-0 points: the boundary is the plane x0 = 0.95
@@ -94,8 +95,9 @@ def test_start_falls_back_to_other_points_when_the_box_has_one_label():
 def test_bad_budget_is_one_clear_error(kwargs, message):
     model, _ = linear_model()
     with pytest.raises(ValueError, match="HopSkipJump") as e:
-        boundary_distance(model, points(3), torch.zeros(3, dtype=torch.long), clip=(-1, 1),
-                          seed=0, **kwargs)  # fmt: skip
+        boundary_distance(
+            model, points(3), torch.zeros(3, dtype=torch.long), clip=(-1, 1), seed=0, **kwargs
+        )
     assert message in str(e.value) and "\n" not in str(e.value)
 
 
@@ -104,29 +106,42 @@ def test_non_finite_logits_and_empty_sets_are_refused():
         return torch.full((len(z), 2), float("nan"))
 
     with pytest.raises(ValueError, match="non-finite logits"):
-        boundary_distance(nan_model, points(3), torch.zeros(3, dtype=torch.long),
-                          clip=(-1, 1), seed=0)  # fmt: skip
+        boundary_distance(
+            nan_model, points(3), torch.zeros(3, dtype=torch.long), clip=(-1, 1), seed=0
+        )
     model, _ = linear_model()
     with pytest.raises(ValueError, match="at least one point"):
-        boundary_distance(model, torch.zeros(0, D), torch.zeros(0, dtype=torch.long),
-                          clip=(-1, 1), seed=0)  # fmt: skip
+        boundary_distance(
+            model, torch.zeros(0, D), torch.zeros(0, dtype=torch.long), clip=(-1, 1), seed=0
+        )
 
 
 def test_label_only_calibration_equals_per_sample_loop():
     """boundary_cal / boundary_calf: target distance minus the mean distance of the
     references of the same sample (eq. 5), checked against a loop over samples."""
     rng = np.random.default_rng(0)
-    sp = pd.DataFrame({"sample_id": np.arange(12),
-                       "role": ["member", "nonmember", "shadow_in", "shadow_out"] * 3})  # fmt: skip
+    sp = pd.DataFrame(
+        {"sample_id": np.arange(12), "role": ["member", "nonmember", "shadow_in", "shadow_out"] * 3}
+    )
     rows = []
-    sets = {"target": [0, 1, 4, 5, 8, 9], "forget_target": [0, 1, 4, 5, 8, 9],
-            "shadow": [2, 3, 6, 7, 10, 11], "forget_shadow": [2, 3, 6, 7, 10, 11],
-            "scratch": list(range(12))}  # fmt: skip
+    sets = {
+        "target": [0, 1, 4, 5, 8, 9],
+        "forget_target": [0, 1, 4, 5, 8, 9],
+        "shadow": [2, 3, 6, 7, 10, 11],
+        "forget_shadow": [2, 3, 6, 7, 10, 11],
+        "scratch": list(range(12)),
+    }
     for model, ids in sets.items():
         for ref in range(2 if model in ("scratch", "forget_target", "forget_shadow") else 1):
             for i in ids:
-                rows.append({"model": model, "ref": ref, "sample_id": i,
-                             "distance": float(rng.uniform(0, 3))})  # fmt: skip
+                rows.append(
+                    {
+                        "model": model,
+                        "ref": ref,
+                        "sample_id": i,
+                        "distance": float(rng.uniform(0, 3)),
+                    }
+                )
     lo = pd.DataFrame(rows)
     out = label_only_attacks(lo, sp, {"calibrations": ["orig", "cal", "calf"]})
     ids, member, att = out["eval"]
@@ -176,9 +191,13 @@ def art_distances(model, x, y, *, clip, seed, **budget):
         def forward(self, z):
             return z.float()
 
-    clf = PyTorchClassifier(torch.nn.Sequential(Float32(), model),
-                            loss=torch.nn.CrossEntropyLoss(), input_shape=tuple(x.shape[1:]),
-                            nb_classes=2, clip_values=clip)  # fmt: skip
+    clf = PyTorchClassifier(
+        torch.nn.Sequential(Float32(), model),
+        loss=torch.nn.CrossEntropyLoss(),
+        input_shape=tuple(x.shape[1:]),
+        nb_classes=2,
+        clip_values=clip,
+    )
     np.random.seed(seed)  # noqa: NPY002 (ART draws from numpy's global generator)
     attack = HopSkipJump(clf, norm=2, verbose=False, **budget)
     x_np = x.numpy().astype(np.float32)
@@ -218,8 +237,9 @@ def test_label_only_stage_writes_nothing_on_non_finite_logits(tmp_path):
     from diffcal.training.models import new_model
 
     rng = np.random.default_rng(0)
-    data = Prepared(x=rng.normal(size=(80, 4)).astype(np.float32),
-                    y=rng.integers(0, 2, 80), num_classes=2)  # fmt: skip
+    data = Prepared(
+        x=rng.normal(size=(80, 4)).astype(np.float32), y=rng.integers(0, 2, 80), num_classes=2
+    )
     save_prepared(data, tmp_path / "data.npz")
     write_parquet(make_split(80, seed=0).assign(split=np.int16(0)), tmp_path / "split.parquet")
     spec = {"arch": "mlp", "kwargs": {"hidden_mult": 1}, "input_shape": [4], "num_classes": 2}
@@ -233,10 +253,14 @@ def test_label_only_stage_writes_nothing_on_non_finite_logits(tmp_path):
         models[name] = str(tmp_path / f"{name}.pt")
     out = tmp_path / "label_only.parquet"
     with pytest.raises(ValueError, match="non-finite logits") as e:
-        run_label_only(data=str(tmp_path / "data.npz"), split=str(tmp_path / "split.parquet"),
-                       models=models, out=str(out), seeds={"root_seed": 1, "key": "x"},
-                       cfg={"points": 5, "max_iter": 2, "max_eval": 50, "init_eval": 10,
-                            "init_size": 5})  # fmt: skip
+        run_label_only(
+            data=str(tmp_path / "data.npz"),
+            split=str(tmp_path / "split.parquet"),
+            models=models,
+            out=str(out),
+            seeds={"root_seed": 1, "key": "x"},
+            cfg={"points": 5, "max_iter": 2, "max_eval": 50, "init_eval": 10, "init_size": 5},
+        )
     assert "\n" not in str(e.value)
     assert not out.exists() and not list(tmp_path.glob(".label_only*"))
 
@@ -265,9 +289,15 @@ def test_label_only_job_gives_the_same_rows_on_one_or_two_workers(tiny_run, tmp_
     outs = []
     for threads in (1, 2):
         out = tmp_path / f"lo{threads}.parquet"
-        run_label_only(data=str(tiny_run / "results/breast_cancer/data.npz"),
-                       split=str(part / "split.parquet"), models=models, out=str(out), cfg=cfg,
-                       seeds={"root_seed": 1, "key": "breast_cancer"}, threads=threads)  # fmt: skip
+        run_label_only(
+            data=str(tiny_run / "results/breast_cancer/data.npz"),
+            split=str(part / "split.parquet"),
+            models=models,
+            out=str(out),
+            cfg=cfg,
+            seeds={"root_seed": 1, "key": "breast_cancer"},
+            threads=threads,
+        )
         outs.append(out.read_bytes())
     assert outs[0] == outs[1]
     rows = pd.read_parquet(tmp_path / "lo2.parquet")

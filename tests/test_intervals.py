@@ -65,8 +65,9 @@ def _dense_weights_as_before(y, n_boot, rng):
     counts = np.zeros(n_boot * n, dtype=np.int64)
     for group in (np.flatnonzero(y), np.flatnonzero(~y)):
         draws = group[rng.integers(0, len(group), size=(n_boot, len(group)))]
-        counts += np.bincount((draws + (np.arange(n_boot) * n)[:, None]).ravel(),
-                              minlength=n_boot * n)  # fmt: skip
+        counts += np.bincount(
+            (draws + (np.arange(n_boot) * n)[:, None]).ravel(), minlength=n_boot * n
+        )
     return counts.reshape(n_boot, n).astype(np.float64)
 
 
@@ -90,13 +91,16 @@ def test_integer_resamples_are_the_dense_ones_and_give_their_metrics_bit_for_bit
         assert np.array_equal(
             intervals.resampled_auc(r, score), intervals.weighted_auc(y, score, w)
         )
-        assert np.array_equal(intervals.resampled_auc(r, score, mask),
-                              intervals.weighted_auc(ym, sm, wm))  # fmt: skip
+        assert np.array_equal(
+            intervals.resampled_auc(r, score, mask), intervals.weighted_auc(ym, sm, wm)
+        )
         ok = (score > 0.3) == y
-        assert np.array_equal(intervals.resampled_accuracy(r, ok),
-                              intervals.weighted_accuracy(y, score, 0.3, w))  # fmt: skip
-        assert np.array_equal(intervals.resampled_accuracy(r, ok, mask),
-                              intervals.weighted_accuracy(ym, sm, 0.3, wm))  # fmt: skip
+        assert np.array_equal(
+            intervals.resampled_accuracy(r, ok), intervals.weighted_accuracy(y, score, 0.3, w)
+        )
+        assert np.array_equal(
+            intervals.resampled_accuracy(r, ok, mask), intervals.weighted_accuracy(ym, sm, 0.3, wm)
+        )
     for i in range(5):  # and the oracle: scikit-learn on the resampled rows
         c = w[i].astype(int)
         ref = roc_auc_score(np.repeat(y, c), np.repeat(s, c))
@@ -205,9 +209,9 @@ def test_bootstrap_means_is_the_percentile_interval_of_split_averages():
     per_split = []
     for (y, s), seed in zip(splits, seeds, strict=True):
         w = intervals.resample_weights(y, n_boot, np.random.default_rng(seed))
-        per_split.append([
-            roc_auc_score(np.repeat(y, c.astype(int)), np.repeat(s, c.astype(int))) for c in w
-        ])  # fmt: skip
+        per_split.append(
+            [roc_auc_score(np.repeat(y, c.astype(int)), np.repeat(s, c.astype(int))) for c in w]
+        )
     ref = np.percentile(np.mean(per_split, axis=0), [2.5, 97.5])
     assert got == pytest.approx(tuple(ref), abs=1e-12)
     point = np.mean([roc_auc_score(y, s) for y, s in splits])
@@ -224,14 +228,30 @@ def test_bootstrap_means_of_a_constant_metric_has_zero_width_and_checks_seeds():
 
 def test_add_intervals_unites_t_and_bootstrap_below_ten_splits():
     per_split = pd.DataFrame(
-        {"dataset": "d", "variant": "plain", "label": "D", "attack": "loss_orig",
-         "split": range(5), "auc": [0.60, 0.62, 0.58, 0.61, 0.59]}
-    )  # fmt: skip
+        {
+            "dataset": "d",
+            "variant": "plain",
+            "label": "D",
+            "attack": "loss_orig",
+            "split": range(5),
+            "auc": [0.60, 0.62, 0.58, 0.61, 0.59],
+        }
+    )
     by = ["dataset", "variant", "label", "attack"]
     summary = report.summarise(per_split, ["auc"], by)
-    boot = pd.DataFrame([{"dataset": "d", "variant": "plain", "label": "D",
-                          "attack": "loss_orig", "metric": "auc",
-                          "boot_low": 0.55, "boot_high": 0.605}])  # fmt: skip
+    boot = pd.DataFrame(
+        [
+            {
+                "dataset": "d",
+                "variant": "plain",
+                "label": "D",
+                "attack": "loss_orig",
+                "metric": "auc",
+                "boot_low": 0.55,
+                "boot_high": 0.605,
+            }
+        ]
+    )
     out = report.add_intervals(summary, per_split, by, boot).iloc[0]
     _, t_lo, t_hi = intervals.t_interval(per_split["auc"])
     assert (out["t_low"], out["t_high"]) == pytest.approx((t_lo, t_hi))
@@ -246,10 +266,21 @@ def test_add_intervals_unites_t_and_bootstrap_below_ten_splits():
 
 def test_comparison_marks_a_difference_only_outside_the_interval():
     summary = pd.DataFrame(
-        [{"label": "Credit", "attack": a, "metric": "auc", "mean": m, "std": 0.01,
-          "n_splits": 5, "ci_low": lo, "ci_high": hi, "ci_method": "t"}
-         for a, m, lo, hi in [("loss_orig", 0.60, 0.55, 0.65), ("loss_cal", 0.70, 0.68, 0.72)]]
-    )  # fmt: skip
+        [
+            {
+                "label": "Credit",
+                "attack": a,
+                "metric": "auc",
+                "mean": m,
+                "std": 0.01,
+                "n_splits": 5,
+                "ci_low": lo,
+                "ci_high": hi,
+                "ci_method": "t",
+            }
+            for a, m, lo, hi in [("loss_orig", 0.60, 0.55, 0.65), ("loss_cal", 0.70, 0.68, 0.72)]
+        ]
+    )
     acc = pd.DataFrame(columns=["label", "metric", "mean", "std", "n_splits"])
     cmp = paper_comparison.compare_with_paper(
         acc, summary, {"Credit": "Credit"}, ["loss_orig", "loss_cal"]
@@ -261,14 +292,22 @@ def test_comparison_marks_a_difference_only_outside_the_interval():
     cmp = paper_comparison.compare_with_paper(acc, summary, {"Credit": "Credit"}, ["loss_orig"])
     assert not bool(cmp.iloc[0]["differs"])
     counts = paper_comparison.agreement_counts(cmp)
-    assert counts.iloc[0][["cells", "within_std", "within_2std", "beyond_2std", "differs"]
-                          ].tolist() == [1, 0, 0, 1, 0]  # |0.058| > 2 x 0.024  # fmt: skip
+    assert counts.iloc[0][
+        ["cells", "within_std", "within_2std", "beyond_2std", "differs"]
+    ].tolist() == [1, 0, 0, 1, 0]  # |0.058| > 2 x 0.024
 
 
 def test_intervals_of_proportions_are_clipped_to_the_unit_interval():
-    per_split = pd.DataFrame({"dataset": "d", "variant": "plain", "label": "D",
-                              "split": range(5), "train_acc": [1.0, 1.0, 0.8, 1.0, 1.0],
-                              "tau": [3.0, 5.0, 4.0, 6.0, 2.0]})  # fmt: skip
+    per_split = pd.DataFrame(
+        {
+            "dataset": "d",
+            "variant": "plain",
+            "label": "D",
+            "split": range(5),
+            "train_acc": [1.0, 1.0, 0.8, 1.0, 1.0],
+            "tau": [3.0, 5.0, 4.0, 6.0, 2.0],
+        }
+    )
     by = ["dataset", "variant", "label"]
     summary = report.summarise(per_split, ["train_acc", "tau"], by)
     empty = pd.DataFrame(columns=[*by, "attack", "metric", "boot_low", "boot_high"])
@@ -291,11 +330,25 @@ def test_two_sample_criterion_and_calibrated_counts():
     assert paper_comparison.two_sample_consistent(-0.039, 0.03, 0.024, 5)
     # paper Credit AUC: Loss Orig 0.542, Loss Cal 0.648, Loss Cal-F 0.594
     summary = pd.DataFrame(
-        [{"label": "Credit", "attack": a, "metric": "auc", "mean": m, "std": 0.03,
-          "n_splits": 5, "ci_low": m - 0.04, "ci_high": m + 0.04, "ci_method": "t"}
-         for a, m in [("loss_orig", 0.542 + 0.030), ("loss_cal", 0.648 + 0.010),
-                      ("loss_calf", 0.594 - 0.045)]]
-    )  # fmt: skip
+        [
+            {
+                "label": "Credit",
+                "attack": a,
+                "metric": "auc",
+                "mean": m,
+                "std": 0.03,
+                "n_splits": 5,
+                "ci_low": m - 0.04,
+                "ci_high": m + 0.04,
+                "ci_method": "t",
+            }
+            for a, m in [
+                ("loss_orig", 0.542 + 0.030),
+                ("loss_cal", 0.648 + 0.010),
+                ("loss_calf", 0.594 - 0.045),
+            ]
+        ]
+    )
     acc = pd.DataFrame(columns=["label", "metric", "mean", "std", "n_splits"])
     cmp = paper_comparison.compare_with_paper(
         acc, summary, {"Credit": "Credit"}, ["loss_orig", "loss_cal", "loss_calf"]
@@ -303,5 +356,6 @@ def test_two_sample_criterion_and_calibrated_counts():
     assert cmp["calibrated"].tolist() == [False, True, True]
     assert cmp["consistent_2sample"].tolist() == [True, True, False]
     row = paper_comparison.agreement_counts(cmp).iloc[0]
-    assert row[["cells", "within_std", "cal_cells", "cal_within_std", "consistent_2sample"]
-               ].tolist() == [3, 1, 2, 1, 2]  # fmt: skip
+    assert row[
+        ["cells", "within_std", "cal_cells", "cal_within_std", "consistent_2sample"]
+    ].tolist() == [3, 1, 2, 1, 2]

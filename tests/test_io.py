@@ -28,9 +28,17 @@ def test_parquet_stream_writes_frame_by_frame_atomically_and_reproducibly(tmp_pa
 
     from diffcal.core.io import parquet_stream
 
-    frames = [pd.DataFrame({"split": np.int16(0), "model": pd.array(["pool"] * 3, dtype="string"),
-                            "ref": np.int16(j), "loss": np.arange(3) * 0.5 + j})
-              for j in range(4)]  # fmt: skip
+    frames = [
+        pd.DataFrame(
+            {
+                "split": np.int16(0),
+                "model": pd.array(["pool"] * 3, dtype="string"),
+                "ref": np.int16(j),
+                "loss": np.arange(3) * 0.5 + j,
+            }
+        )
+        for j in range(4)
+    ]
     for name in ("a.parquet", "b.parquet"):
         with parquet_stream(tmp_path / name) as out:
             for f in frames:

@@ -121,5 +121,6 @@ def test_tpr_at_fpr_strict_is_the_lira_code_convention():
     for level in (0.0, 0.05, 0.1, 0.2):
         for strict in (False, True):
             assert metrics.tpr_at_fpr(y, s, level, strict=strict) == pytest.approx(
-                loop(level, strict)), (level, strict)  # fmt: skip
+                loop(level, strict)
+            ), (level, strict)
     assert metrics.tpr_at_fpr(y, s, 0.1) > metrics.tpr_at_fpr(y, s, 0.1, strict=True)

@@ -18,8 +18,12 @@ from packaging.version import Version
 PYPROJECT = tomllib.loads((REPO / "pyproject.toml").read_text())
 LOCK_TEXT = (REPO / "requirements.lock").read_text()
 #: import name -> distribution name, where they differ
-DIST = {"sklearn": "scikit-learn", "yaml": "pyyaml", "PIL": "pillow", "art": (
-    "adversarial-robustness-toolbox")}  # fmt: skip
+DIST = {
+    "sklearn": "scikit-learn",
+    "yaml": "pyyaml",
+    "PIL": "pillow",
+    "art": ("adversarial-robustness-toolbox"),
+}
 
 
 def _norm(name: str) -> str:
@@ -101,8 +105,9 @@ use rule * from diffcal
 def test_workflow_is_usable_as_a_module_from_another_directory(tmp_path):
     """A three-line outer Snakefile plans the default run under its own directory."""
     (tmp_path / "Snakefile").write_text(OUTER.format(snakefile=REPO / "Snakefile"))
-    proc = snakemake(tmp_path, "-n", "--cores", "1", "--configfile",
-                     str(REPO / "config/config.yaml"))  # fmt: skip
+    proc = snakemake(
+        tmp_path, "-n", "--cores", "1", "--configfile", str(REPO / "config/config.yaml")
+    )
     out = proc.stdout + proc.stderr
     for rule in ("prepare", "train_base", "score", "attack", "tables", "figures"):
         assert re.search(rf"^{rule}\s+\d+$", out, re.M), rule

@@ -52,10 +52,12 @@ def test_bound_holds_with_its_confidence_on_repeated_experiments():
     """eps = 1 randomized response, 200 samples a class, 200 repetitions: the 95 %
     bound exceeds the true epsilon in at most ~5 % of them (here: counted)."""
     over = sum(
-        privacy.epsilon_lower_bound(*_randomized_response(1.0, 200, seed=s), [1.0],
-                                    delta=1e-5).epsilon > 1.0
+        privacy.epsilon_lower_bound(
+            *_randomized_response(1.0, 200, seed=s), [1.0], delta=1e-5
+        ).epsilon
+        > 1.0
         for s in range(200)
-    )  # fmt: skip
+    )
     assert over <= 10  # binomial(200, <= 0.05): 10 is its mean + 1.6 sd
 
 
@@ -100,11 +102,14 @@ def test_gdp_conversion_against_the_closed_form_curve():
 
 @pytest.mark.parametrize(
     "kwargs, match",
-    [({"delta": 0.0}, "delta must lie in"), ({"delta": 1.5}, "delta must lie in"),
-     ({"delta": 1e-5, "alpha": 0.0}, "alpha must lie in"),
-     ({"delta": 1e-5, "members": 0}, "need members and non-members"),
-     ({"delta": 1e-5, "thresholds": []}, "at least one finite threshold")],
-)  # fmt: skip
+    [
+        ({"delta": 0.0}, "delta must lie in"),
+        ({"delta": 1.5}, "delta must lie in"),
+        ({"delta": 1e-5, "alpha": 0.0}, "alpha must lie in"),
+        ({"delta": 1e-5, "members": 0}, "need members and non-members"),
+        ({"delta": 1e-5, "thresholds": []}, "at least one finite threshold"),
+    ],
+)
 def test_bad_input_is_one_line(kwargs, match):
     kwargs = dict(kwargs)
     n_in = kwargs.pop("members", 5)

@@ -6,8 +6,14 @@ from conftest import REPO
 
 REAL = REPO / "profiles/slurm/config.yaml"
 CI = REPO / ".ci/slurm/profile/config.yaml"
-CI_ONLY = {"jobs", "latency-wait", "slurm-no-account", "slurm-init-seconds-before-status-checks",
-           "set-resources", "default-resources"}  # fmt: skip
+CI_ONLY = {
+    "jobs",
+    "latency-wait",
+    "slurm-no-account",
+    "slurm-init-seconds-before-status-checks",
+    "set-resources",
+    "default-resources",
+}
 
 
 def test_ci_profile_differs_only_where_a_laptop_cluster_needs():
@@ -43,6 +49,12 @@ def test_short_profile_name_resolves_after_the_readme_setup(tmp_path):
     env = {**os.environ, "XDG_CONFIG_HOME": str(tmp_path / "xdg")}
     subprocess.run(["bash", "-c", line], cwd=REPO, env=env, check=True)
     code = "from snakemake.cli import get_profile_dir; print(get_profile_dir('slurm')[1])"
-    out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, check=True,
-                         capture_output=True, text=True).stdout.strip()  # fmt: skip
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=tmp_path,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
     assert os.path.realpath(out) == str((REPO / "profiles/slurm/config.yaml").resolve())

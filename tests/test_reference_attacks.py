@@ -44,10 +44,16 @@ def test_lira_equals_per_sample_loop(global_variance):
     on = lira_online(target, refs, is_in, global_variance=global_variance)
     off = lira_offline(target, refs, is_in, global_variance=global_variance)
     if global_variance:  # pooled over every (reference, sample) pair of a kind
-        dev = {k: np.concatenate([refs[mask, i] - refs[mask, i].mean()
-                                  for i in range(refs.shape[1])
-                                  for mask in [is_in[:, i] if k else ~is_in[:, i]]])
-               for k in (True, False)}  # fmt: skip
+        dev = {
+            k: np.concatenate(
+                [
+                    refs[mask, i] - refs[mask, i].mean()
+                    for i in range(refs.shape[1])
+                    for mask in [is_in[:, i] if k else ~is_in[:, i]]
+                ]
+            )
+            for k in (True, False)
+        }
         pooled = {k: math.sqrt(np.mean(dev[k] ** 2)) for k in dev}
     for i in range(len(target)):
         a, b = refs[is_in[:, i], i], refs[~is_in[:, i], i]
@@ -150,10 +156,15 @@ def test_lira_official_equals_the_authors_formulas(offline, fix_variance):
     scores = rng.normal(size=(m, n, 1)) + 0.8 * keep[..., None]
     target_in = rng.random(n) < 0.5
     target = rng.normal(size=n) + 0.8 * target_in
-    want = _official_lira(keep, scores, target_in[:, None], target[:, None],
-                          offline=offline, fix_variance=fix_variance)  # fmt: skip
-    got = lira_official(target, scores[..., 0], keep, online=not offline,
-                        fix_variance=fix_variance)  # fmt: skip
+    want = _official_lira(
+        keep,
+        scores,
+        target_in[:, None],
+        target[:, None],
+        offline=offline,
+        fix_variance=fix_variance,
+    )
+    got = lira_official(target, scores[..., 0], keep, online=not offline, fix_variance=fix_variance)
     np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
     # sign: members score higher on average (online); offline is two-sided
     if not offline:
@@ -163,8 +174,9 @@ def test_lira_official_equals_the_authors_formulas(offline, fix_variance):
     moved[np.argmax(~keep[:, 0]), 0, 0] += 50.0
     a = lira_official(target, moved[..., 0], keep, online=not offline, fix_variance=False)
     b = lira_official(target, scores[..., 0], keep, online=not offline, fix_variance=False)
-    assert abs(a[0] - b[0]) < abs(lira_online(target, moved[..., 0], keep)[0]
-                                  - lira_online(target, scores[..., 0], keep)[0])  # fmt: skip
+    assert abs(a[0] - b[0]) < abs(
+        lira_online(target, moved[..., 0], keep)[0] - lira_online(target, scores[..., 0], keep)[0]
+    )
 
 
 def test_lira_official_without_references_of_a_kind():
@@ -174,6 +186,7 @@ def test_lira_official_without_references_of_a_kind():
     with pytest.raises(ValueError, match="no reference"):
         lira_official(np.zeros(3), np.ones((2, 3)), np.ones((2, 3), bool), online=True)
     only_first = np.array([[True, False, False], [True, False, False]])  # 1, 2: no OUT
-    out = lira_official(np.zeros(3), np.arange(6.0).reshape(2, 3), ~only_first, online=False,
-                        missing="global")  # fmt: skip
+    out = lira_official(
+        np.zeros(3), np.arange(6.0).reshape(2, 3), ~only_first, online=False, missing="global"
+    )
     assert np.isfinite(out).all()

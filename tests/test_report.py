@@ -34,17 +34,30 @@ def test_paper_tables_transcribed():
 
 
 def test_compare_with_paper_flags_cells_outside_both_stds():
-    per_split = pd.DataFrame({
-        "dataset": "credit", "variant": "plain", "label": "Credit",
-        "attack": ["loss_orig"] * 3 + ["loss_cal"] * 3,
-        "auc": [0.54, 0.55, 0.53, 0.70, 0.71, 0.72],
-        "acc": [0.6, 0.6, 0.6, 0.6, 0.6, 0.6],
-    })  # fmt: skip
+    per_split = pd.DataFrame(
+        {
+            "dataset": "credit",
+            "variant": "plain",
+            "label": "Credit",
+            "attack": ["loss_orig"] * 3 + ["loss_cal"] * 3,
+            "auc": [0.54, 0.55, 0.53, 0.70, 0.71, 0.72],
+            "acc": [0.6, 0.6, 0.6, 0.6, 0.6, 0.6],
+        }
+    )
     summary = summarise(per_split, ["auc", "acc"], ["dataset", "variant", "label", "attack"])
-    acc = summarise(pd.DataFrame({"dataset": ["credit"] * 2, "variant": "plain",
-                                  "label": "Credit", "train_acc": [0.92, 0.93],
-                                  "test_acc": [0.75, 0.76]}),
-                    ["train_acc", "test_acc"], ["dataset", "variant", "label"])  # fmt: skip
+    acc = summarise(
+        pd.DataFrame(
+            {
+                "dataset": ["credit"] * 2,
+                "variant": "plain",
+                "label": "Credit",
+                "train_acc": [0.92, 0.93],
+                "test_acc": [0.75, 0.76],
+            }
+        ),
+        ["train_acc", "test_acc"],
+        ["dataset", "variant", "label"],
+    )
     cmp = compare_with_paper(acc, summary, {"Credit": "Credit"}, ["loss_orig", "loss_cal"])
     cell = cmp.set_index(["table", "column"])
     assert cell.loc[("Table 2", "Loss Orig"), "paper"] == 0.542
@@ -59,24 +72,37 @@ def test_table4_label_only_rows_and_comparison(tmp_path):
     comparison pairs boundary_<cal> AUC / accuracy with the paper's Table 4."""
     from diffcal.reporting.tables import write_table4
 
-    per_split = pd.DataFrame({
-        "dataset": ["credit"] * 6 + ["mnist"] * 2, "variant": "plain",
-        "label": ["Credit"] * 6 + ["MNIST"] * 2,
-        "attack": ["boundary_orig", "boundary_cal", "boundary_calf"] * 2 + ["loss_orig"] * 2,
-        "auc": [0.55, 0.64, 0.60, 0.57, 0.66, 0.58, 0.51, 0.52],
-        "acc": [0.60, 0.62, 0.63, 0.62, 0.62, 0.65, 0.50, 0.50],
-        "n_members": [250] * 8,
-    })  # fmt: skip
-    summary = summarise(per_split, ["auc", "acc", "n_members"],
-                        ["dataset", "variant", "label", "attack"])  # fmt: skip
+    per_split = pd.DataFrame(
+        {
+            "dataset": ["credit"] * 6 + ["mnist"] * 2,
+            "variant": "plain",
+            "label": ["Credit"] * 6 + ["MNIST"] * 2,
+            "attack": ["boundary_orig", "boundary_cal", "boundary_calf"] * 2 + ["loss_orig"] * 2,
+            "auc": [0.55, 0.64, 0.60, 0.57, 0.66, 0.58, 0.51, 0.52],
+            "acc": [0.60, 0.62, 0.63, 0.62, 0.62, 0.65, 0.50, 0.50],
+            "n_members": [250] * 8,
+        }
+    )
+    summary = summarise(
+        per_split, ["auc", "acc", "n_members"], ["dataset", "variant", "label", "attack"]
+    )
     write_table4(summary, str(tmp_path / "t4"))
     md = (tmp_path / "t4.md").read_text()
     assert "| Credit | 0.560 ± 0.014 | 0.650 ± 0.014 | 0.590 ± 0.014 |" in md
     assert "MNIST" not in md and "Credit 250" in md
-    acc = summarise(pd.DataFrame({"dataset": ["credit"] * 2, "variant": "plain",
-                                  "label": "Credit", "train_acc": [0.92, 0.93],
-                                  "test_acc": [0.75, 0.76]}),
-                    ["train_acc", "test_acc"], ["dataset", "variant", "label"])  # fmt: skip
+    acc = summarise(
+        pd.DataFrame(
+            {
+                "dataset": ["credit"] * 2,
+                "variant": "plain",
+                "label": "Credit",
+                "train_acc": [0.92, 0.93],
+                "test_acc": [0.75, 0.76],
+            }
+        ),
+        ["train_acc", "test_acc"],
+        ["dataset", "variant", "label"],
+    )
     cmp = compare_with_paper(acc, summary, {"Credit": "Credit"}, []).set_index(["table", "column"])
     assert cmp.loc[("Table 4", "AUC Boundary Cal"), "paper"] == 0.640
     assert cmp.loc[("Table 4", "Acc. Boundary Cal-F"), "paper"] == 0.638
@@ -87,10 +113,19 @@ def test_table4_label_only_rows_and_comparison(tmp_path):
 def test_empty_table4_says_why(tmp_path):
     from diffcal.reporting.tables import write_table4
 
-    per_split = pd.DataFrame({"dataset": "x", "variant": "plain", "label": "X",
-                              "attack": ["loss_orig"] * 2, "auc": [0.5, 0.6]})  # fmt: skip
-    write_table4(summarise(per_split, ["auc"], ["dataset", "variant", "label", "attack"]),
-                 str(tmp_path / "t4"))  # fmt: skip
+    per_split = pd.DataFrame(
+        {
+            "dataset": "x",
+            "variant": "plain",
+            "label": "X",
+            "attack": ["loss_orig"] * 2,
+            "auc": [0.5, 0.6],
+        }
+    )
+    write_table4(
+        summarise(per_split, ["auc"], ["dataset", "variant", "label", "attack"]),
+        str(tmp_path / "t4"),
+    )
     text = (tmp_path / "t4.md").read_text()
     assert "No dataset in this config runs the label-only attack" in text
 
@@ -115,13 +150,17 @@ def test_docsync_finds_a_stale_block_and_refreshes_it(tmp_path):
 
     (tmp_path / "t.md").write_text("# Table\n\n| a |\n|---|\n| 1 |\n")
     doc = tmp_path / "doc.md"
-    doc.write_text("intro\n<!-- BEGIN generated: t.md -->\n| a |\n|---|\n| 2 |\n"
-                   "<!-- END generated -->\nafter\n")  # fmt: skip
+    doc.write_text(
+        "intro\n<!-- BEGIN generated: t.md -->\n| a |\n|---|\n| 2 |\n"
+        "<!-- END generated -->\nafter\n"
+    )
     assert docsync.stale_blocks(doc, tmp_path) == ["t.md"]
     assert docsync.refresh(doc, tmp_path) == 1
     assert docsync.stale_blocks(doc, tmp_path) == []
-    assert doc.read_text() == ("intro\n<!-- BEGIN generated: t.md -->\n| a |\n|---|\n| 1 |\n"
-                               "<!-- END generated -->\nafter\n")  # fmt: skip
+    assert doc.read_text() == (
+        "intro\n<!-- BEGIN generated: t.md -->\n| a |\n|---|\n| 1 |\n"
+        "<!-- END generated -->\nafter\n"
+    )
     run, copy = tmp_path / "run", tmp_path / "copy"
     run.mkdir(), copy.mkdir()
     (run / "x.csv").write_text("a\n1\n"), (copy / "x.csv").write_text("a\n1\n")

@@ -104,9 +104,14 @@ def test_augment_batch_is_a_shifted_possibly_flipped_crop():
 
 
 @pytest.mark.parametrize(
-    "arch, shape", [("mlp", (61,)), ("mnist_cnn", (1, 28, 28)), ("cifar_cnn", (3, 32, 32)),
-                    ("resnet18_gn", (3, 64, 64))],
-)  # fmt: skip
+    "arch, shape",
+    [
+        ("mlp", (61,)),
+        ("mnist_cnn", (1, 28, 28)),
+        ("cifar_cnn", (3, 32, 32)),
+        ("resnet18_gn", (3, 64, 64)),
+    ],
+)
 def test_models_have_no_batchnorm_and_give_logits(arch, shape):
     model = build_model(arch, shape, 7, seed=0).eval()
     assert not any(isinstance(m, torch.nn.modules.batchnorm._BatchNorm) for m in model.modules())
@@ -192,6 +197,10 @@ def test_closed_form_mlp_norms_match_opacus_and_the_loop(head):
     np.testing.assert_allclose(closed["grad_norm"], opac["grad_norm"], rtol=2e-5, atol=1e-7)
     _, loop, _ = _loop_oracle(model, x[:20], y[:20])
     np.testing.assert_allclose(closed["grad_norm"][:20], loop, rtol=2e-5, atol=1e-7)
-    other = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(4, 3, bias=False),
-                                torch.nn.ReLU(), torch.nn.Linear(3, 2))  # fmt: skip
+    other = torch.nn.Sequential(
+        torch.nn.Flatten(),
+        torch.nn.Linear(4, 3, bias=False),
+        torch.nn.ReLU(),
+        torch.nn.Linear(3, 2),
+    )
     assert two_layer_mlp(other) is None and grad_norm_method(other)[0] == "opacus"

@@ -32,7 +32,7 @@ def _tasks(data, with_val, arch="mlp"):
             seed=100 + k,
             name=f"m{k}",
             val=v if with_val else None,
-        )  # fmt: skip
+        )
         for k, (x, y, v) in enumerate(data)
     ]
 
@@ -46,8 +46,16 @@ def test_stack_equals_one_by_one(with_val, patience, schedule):
     res = train_together(stacked, recipe=recipe, device=CPU, patience=patience)
     for task, r, (x, y, v) in zip(stacked, res, data, strict=True):
         oracle = build_model("mlp", (9,), 3, seed=10 + int(task.name[1:]))
-        ref = train_model(oracle, x, y, recipe=recipe, seed=task.seed, device=CPU,
-                          val=v if with_val else None, patience=patience)  # fmt: skip
+        ref = train_model(
+            oracle,
+            x,
+            y,
+            recipe=recipe,
+            seed=task.seed,
+            device=CPU,
+            val=v if with_val else None,
+            patience=patience,
+        )
         assert (r.best_epoch, r.epochs_run) == (ref.best_epoch, ref.epochs_run)
         for (name, a), (_, b) in zip(
             task.model.state_dict().items(), oracle.state_dict().items(), strict=True
@@ -62,9 +70,12 @@ def test_stack_equals_one_by_one(with_val, patience, schedule):
 
 def test_unstackable_models_fall_back_to_one_by_one():
     data = _data(2)
-    tasks = [FitTask(build_model("mlp", (9,), 3, seed=1), *data[0][:2], seed=5, name="a"),
-             FitTask(build_model("mlp", (9,), 3, seed=2, hidden_mult=1.0), *data[1][:2],
-                     seed=6, name="b")]  # fmt: skip
+    tasks = [
+        FitTask(build_model("mlp", (9,), 3, seed=1), *data[0][:2], seed=5, name="a"),
+        FitTask(
+            build_model("mlp", (9,), 3, seed=2, hidden_mult=1.0), *data[1][:2], seed=6, name="b"
+        ),
+    ]
     recipe = {"epochs": 3, "batch_size": 16, "lr": 0.1}
     train_together(tasks, recipe=recipe, device=CPU)
     for t, seed in zip(tasks, (1, 2), strict=True):

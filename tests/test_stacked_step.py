@@ -26,8 +26,11 @@ def _models(k, m, classes, head, seed=0):
 def _autograd_stack(models):
     """The stacked parameters w1 (K, h, m), b1, w2 (K, c, h), b2 as autograd leaves."""
     layers = [mlp_layers(mdl)[:2] for mdl in models]
-    return [torch.stack([getattr(ls[j], name).detach() for ls in layers]).clone()
-            .requires_grad_(True) for j in (0, 1) for name in ("weight", "bias")]  # fmt: skip
+    return [
+        torch.stack([getattr(ls[j], name).detach() for ls in layers]).clone().requires_grad_(True)
+        for j in (0, 1)
+        for name in ("weight", "bias")
+    ]
 
 
 def _autograd_losses(params, xb, yb, softmax_head):
@@ -66,8 +69,14 @@ def _old_stacked_training(models, xs, ys, seeds, recipe):
     """The stacked loop as it was before StackedMLP: autograd over the four stacked
     tensors and torch.optim.SGD (foreach), batches in each model's own order."""
     params = _autograd_stack(models)
-    opt = torch.optim.SGD(params, lr=recipe["lr"], momentum=0.9, nesterov=True,
-                          weight_decay=recipe["weight_decay"], foreach=True)  # fmt: skip
+    opt = torch.optim.SGD(
+        params,
+        lr=recipe["lr"],
+        momentum=0.9,
+        nesterov=True,
+        weight_decay=recipe["weight_decay"],
+        foreach=True,
+    )
     k, n = ys.shape
     gens = [torch_generator(s) for s in seeds]
     for _ in range(recipe["epochs"]):
@@ -75,8 +84,12 @@ def _old_stacked_training(models, xs, ys, seeds, recipe):
         for start in range(0, n, recipe["batch_size"]):
             idx = order[:, start : start + recipe["batch_size"]]
             rows = torch.arange(k)[:, None]
-            _, loss = _autograd_losses(params, xs[rows, idx], ys[rows, idx].reshape(-1),
-                                       isinstance(models[0][-1], torch.nn.Softmax))  # fmt: skip
+            _, loss = _autograd_losses(
+                params,
+                xs[rows, idx],
+                ys[rows, idx].reshape(-1),
+                isinstance(models[0][-1], torch.nn.Softmax),
+            )
             opt.zero_grad()
             loss.backward()
             opt.step()
@@ -91,15 +104,22 @@ def test_stacked_training_equals_the_autograd_loop_bit_for_bit(head):
     xs = rng.normal(size=(k, n, m)).astype(np.float32)
     ys = rng.integers(0, classes, size=(k, n))
     seeds = [100 + i for i in range(k)]
-    tasks = [FitTask(mdl, xs[i], ys[i], seed=seeds[i], name=f"m{i}")
-             for i, mdl in enumerate(_models(k, m, classes, head))]  # fmt: skip
+    tasks = [
+        FitTask(mdl, xs[i], ys[i], seed=seeds[i], name=f"m{i}")
+        for i, mdl in enumerate(_models(k, m, classes, head))
+    ]
     train_together(tasks, recipe=recipe, device=CPU)
-    w1, b1, w2, b2 = _old_stacked_training(_models(k, m, classes, head), torch.as_tensor(xs),
-                                           torch.as_tensor(ys), seeds, recipe)  # fmt: skip
+    w1, b1, w2, b2 = _old_stacked_training(
+        _models(k, m, classes, head), torch.as_tensor(xs), torch.as_tensor(ys), seeds, recipe
+    )
     for i, task in enumerate(tasks):
         first, second, _ = mlp_layers(task.model)
-        for ours, ref in ((first.weight, w1), (first.bias, b1), (second.weight, w2),
-                          (second.bias, b2)):  # fmt: skip
+        for ours, ref in (
+            (first.weight, w1),
+            (first.bias, b1),
+            (second.weight, w2),
+            (second.bias, b2),
+        ):
             assert torch.equal(ours.detach(), ref[i])
     assert not torch.equal(tasks[0].model[1].weight, tasks[1].model[1].weight)
 
@@ -110,8 +130,9 @@ def test_epoch_loss_sums_equal_a_running_float64_sum():
     progress = TogetherProgress([None] * 3, None)
     running = torch.zeros(3, dtype=torch.float64)
     for nll in steps:
-        progress.record(nll, torch.zeros(3, nll.shape[1], 2), torch.zeros(3, nll.shape[1]),
-                        logged=False)  # fmt: skip
+        progress.record(
+            nll, torch.zeros(3, nll.shape[1], 2), torch.zeros(3, nll.shape[1]), logged=False
+        )
         running += nll.mean(1) * nll.shape[1]  # the former per-step bookkeeping
     assert torch.equal(progress._loss_sums(), running)
     assert progress._nll == []  # the epoch's losses are released

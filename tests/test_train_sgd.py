@@ -28,20 +28,36 @@ def _pair(seed: int):
             [0.0, 0.9], [False, True], [0.0, 5e-4], [None, False, True, "in_place"]
         )
         if not (c[1] and c[0] == 0)
-    ],  # fmt: skip
+    ],
 )
 @pytest.mark.parametrize("schedule", ["constant", "cosine"])
 def test_sgd_equals_torch_optim_bit_for_bit(momentum, nesterov, weight_decay, foreach, schedule):
-    recipe = recipe_with_defaults({"lr": 0.05, "momentum": momentum, "nesterov": nesterov,
-                                   "weight_decay": weight_decay, "schedule": schedule})  # fmt: skip
+    recipe = recipe_with_defaults(
+        {
+            "lr": 0.05,
+            "momentum": momentum,
+            "nesterov": nesterov,
+            "weight_decay": weight_decay,
+            "schedule": schedule,
+        }
+    )
     steps = 9
     ref, ours = _pair(0)
     in_place = foreach == "in_place"  # gradients updated in place (StackedMLP's)
     foreach = None if in_place else foreach
-    ref_opt = torch.optim.SGD(ref, lr=0.05, momentum=momentum, nesterov=nesterov,
-                              weight_decay=weight_decay, foreach=foreach)  # fmt: skip
-    ref_sched = (torch.optim.lr_scheduler.CosineAnnealingLR(ref_opt, T_max=steps)
-                 if schedule == "cosine" else None)  # fmt: skip
+    ref_opt = torch.optim.SGD(
+        ref,
+        lr=0.05,
+        momentum=momentum,
+        nesterov=nesterov,
+        weight_decay=weight_decay,
+        foreach=foreach,
+    )
+    ref_sched = (
+        torch.optim.lr_scheduler.CosineAnnealingLR(ref_opt, T_max=steps)
+        if schedule == "cosine"
+        else None
+    )
     opt, sched = optimizer(ours, recipe, steps, foreach=foreach, in_place=in_place)
     assert (sched is None) == (schedule == "constant")
     for step in range(steps):

@@ -90,8 +90,13 @@ def test_training_without_validation_is_unchanged_by_the_feature():
     # epochs (same batch order, constant schedule): validation changes nothing else
     res = train_model(build_model("mlp", (6,), 2, seed=1), x, y, recipe=recipe, seed=2, val=(x, y))
     assert 1 <= res.best_epoch <= 5
-    short = train_model(build_model("mlp", (6,), 2, seed=1), x, y,
-                        recipe={**recipe, "epochs": res.best_epoch}, seed=2)  # fmt: skip
+    short = train_model(
+        build_model("mlp", (6,), 2, seed=1),
+        x,
+        y,
+        recipe={**recipe, "epochs": res.best_epoch},
+        seed=2,
+    )
     for p, q in zip(_params(res.model), _params(short.model), strict=True):
         assert torch.equal(p, q)
     if res.best_epoch == 5:

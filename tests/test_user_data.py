@@ -48,8 +48,9 @@ def test_table_onehot_matches_scikit_learn_encoders(tmp_path, fmt):
 
     num = make_pipeline(SimpleImputer(strategy="median", add_indicator=True), StandardScaler())
     cat = make_pipeline(SimpleImputer(strategy="constant", fill_value="<missing>"), OneHotEncoder())
-    ct = ColumnTransformer([("num", num, ["age", "income"]), ("cat", cat, ["city"])],
-                           sparse_threshold=0)  # fmt: skip
+    ct = ColumnTransformer(
+        [("num", num, ["age", "income"]), ("cat", cat, ["city"])], sparse_threshold=0
+    )
     want = ct.fit_transform(frame.astype({"city": object}))
     # ours puts each indicator right after its column: age, age missing, income
     want = want[:, [0, 2, 1, 3, 4, 5, 6]]
@@ -126,15 +127,22 @@ def test_table_member_column_gives_a_given_targets_members(tmp_path):
     frame = _mixed_frame()
     frame["in_train"] = np.where(np.arange(len(frame)) % 3 == 0, "True", "False")
     frame.to_csv(tmp_path / "t.csv", index=False)
-    got = prepare("table", None, path=str(tmp_path / "t.csv"), drop=["id"],
-                  member_column="in_train")  # fmt: skip
+    got = prepare(
+        "table", None, path=str(tmp_path / "t.csv"), drop=["id"], member_column="in_train"
+    )
     plain = prepare("table", None, path=str(tmp_path / "t.csv"), drop=["id", "in_train"])
     np.testing.assert_array_equal(got.x, plain.x)
     np.testing.assert_array_equal(np.flatnonzero(got.members), np.arange(0, 60, 3))
     save_prepared(got, tmp_path / "d.npz")
-    run_split(data=str(tmp_path / "d.npz"), out=str(tmp_path / "s.parquet"), root_seed=1,
-              dataset="t", splits=[0, 1], cfg={"private_fraction": 0.8},
-              members_in_data=True)  # fmt: skip
+    run_split(
+        data=str(tmp_path / "d.npz"),
+        out=str(tmp_path / "s.parquet"),
+        root_seed=1,
+        dataset="t",
+        splits=[0, 1],
+        cfg={"private_fraction": 0.8},
+        members_in_data=True,
+    )
     sp = pd.read_parquet(tmp_path / "s.parquet")
     for _, g in sp.groupby("split"):
         assert sorted(g.loc[g["role"] == "member", "sample_id"]) == list(range(0, 60, 3))
@@ -182,9 +190,14 @@ def test_table_bad_options_are_one_line_before_any_job(tmp_path, kwargs, needles
 
 @pytest.mark.parametrize(
     "shape, layout",
-    [((5, 8), "flat"), ((5, 28, 28), "nhw"), ((5, 32, 32, 3), "nhwc"), ((5, 3, 32, 32), "nchw"),
-     ((5, 1, 28, 28), "nchw")],
-)  # fmt: skip
+    [
+        ((5, 8), "flat"),
+        ((5, 28, 28), "nhw"),
+        ((5, 32, 32, 3), "nhwc"),
+        ((5, 3, 32, 32), "nchw"),
+        ((5, 1, 28, 28), "nchw"),
+    ],
+)
 def test_arrays_layout_is_inferred(shape, layout):
     assert infer_layout(shape) == layout
 
@@ -240,8 +253,12 @@ def test_table_dataset_runs_like_the_builtin_one_and_reruns_when_the_file_change
     frame.to_csv(wd / "bc.csv", index=False)
     cfg = yaml.safe_load((wd / "tests/data/tiny.yaml").read_text())
     builtin = cfg["datasets"]["breast_cancer"]
-    cfg["datasets"]["mine"] = {**builtin, "source": "table", "source_kwargs": {"path": "bc.csv"},
-                               "seed_key": "breast_cancer"}  # fmt: skip
+    cfg["datasets"]["mine"] = {
+        **builtin,
+        "source": "table",
+        "source_kwargs": {"path": "bc.csv"},
+        "seed_key": "breast_cancer",
+    }
     (wd / "mine.yaml").write_text(yaml.safe_dump(cfg))
     snakemake(wd, "all", "--cores", "2", "--configfile", "mine.yaml")
     ours = pd.read_csv(wd / "results/mine/plain/split0-1/metrics.csv")

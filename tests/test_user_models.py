@@ -61,8 +61,13 @@ def test_factory_model_is_built_and_seeded(factory_file):
     assert a[1].out_features == 5 and a(torch.zeros(2, 6)).shape == (2, 3)
     assert all(torch.equal(p, q) for p, q in zip(a.parameters(), b.parameters(), strict=True))
     assert not torch.equal(a[1].weight, c[1].weight)
-    spec = {"arch": "python", "factory": f"{factory_file}:make_model", "kwargs": {"width": 5},
-            "input_shape": [6], "num_classes": 3}  # fmt: skip
+    spec = {
+        "arch": "python",
+        "factory": f"{factory_file}:make_model",
+        "kwargs": {"width": 5},
+        "input_shape": [6],
+        "num_classes": 3,
+    }
     assert torch.equal(new_model(spec, seed=1)[1].weight, a[1].weight)
 
 
@@ -83,10 +88,12 @@ def _cfg(model: dict) -> dict:
         ({"arch": "python", "factory": "nope.py:make_model"}, ["nope.py does not exist"]),
         ({"arch": "python", "factory": "mymodel.py:missing"}, ["no function 'missing'"]),
         ({"arch": "python", "factory": "no_such_pkg.mod:f"}, ["No module named 'no_such_pkg'"]),
-        ({"arch": "python", "factory": "mymodel.py:make_model", "kwargs": {"depth": 2}},
-         ["datasets.d.model.kwargs.depth", "['width', 'scale']"]),
+        (
+            {"arch": "python", "factory": "mymodel.py:make_model", "kwargs": {"depth": 2}},
+            ["datasets.d.model.kwargs.depth", "['width', 'scale']"],
+        ),
     ],
-)  # fmt: skip
+)
 def test_bad_factory_is_one_line_before_any_job(factory_file, model, needles):
     with pytest.raises(ConfigError) as err:
         prepare_config(_cfg(model))
@@ -98,8 +105,7 @@ def test_bad_factory_is_one_line_before_any_job(factory_file, model, needles):
 
 def test_gradient_norms_fall_back_for_layers_opacus_does_not_know(factory_file, caplog):
     """Oracle: one backward pass per sample."""
-    model = build_model("python", (6,), 3, seed=3, factory=f"{factory_file}:make_model",
-                        scale=True)  # fmt: skip
+    model = build_model("python", (6,), 3, seed=3, factory=f"{factory_file}:make_model", scale=True)
     assert opacus_unsupported(model) == ["3 (Scale)"]
     rng = np.random.default_rng(0)
     x, y = rng.normal(size=(10, 6)).astype(np.float32), rng.integers(0, 3, 10)
@@ -132,9 +138,11 @@ def test_editing_the_factory_retrains_only_its_dataset(tiny_run, tmp_path):
     shutil.copytree(tiny_run, wd, symlinks=True)  # keeps mtimes and .snakemake metadata
     (wd / "mymodel.py").write_text(FACTORY)
     cfg = yaml.safe_load((wd / "tests/data/tiny.yaml").read_text())
-    cfg["datasets"]["mine"] = {**cfg["datasets"]["digits"], "seed_key": "digits",
-                               "model": {"arch": "python", "factory": "mymodel.py:make_model",
-                                         "kwargs": {"width": 16}}}  # fmt: skip
+    cfg["datasets"]["mine"] = {
+        **cfg["datasets"]["digits"],
+        "seed_key": "digits",
+        "model": {"arch": "python", "factory": "mymodel.py:make_model", "kwargs": {"width": 16}},
+    }
     (wd / "mine.yaml").write_text(yaml.safe_dump(cfg))
     before = factory_digest(str(wd / "mymodel.py") + ":make_model")
     snakemake(wd, "all", "--cores", "2", "--configfile", "mine.yaml")

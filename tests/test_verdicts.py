@@ -29,11 +29,15 @@ def test_paired_interval_is_scipys_one_sample_t_interval():
 
 @pytest.mark.parametrize(
     "values, verdict",
-    [([0.05, 0.06, 0.04], HOLDS),  # interval above zero
-     ([-0.05, -0.06, -0.04], CONTRADICTED),  # below zero
-     ([-0.03, 0.05, 0.04], INCONCLUSIVE),  # contains zero
-     ([0.02], HOLDS), ([-0.02], CONTRADICTED), ([0.0], INCONCLUSIVE)],  # points
-)  # fmt: skip
+    [
+        ([0.05, 0.06, 0.04], HOLDS),  # interval above zero
+        ([-0.05, -0.06, -0.04], CONTRADICTED),  # below zero
+        ([-0.03, 0.05, 0.04], INCONCLUSIVE),  # contains zero
+        ([0.02], HOLDS),
+        ([-0.02], CONTRADICTED),
+        ([0.0], INCONCLUSIVE),
+    ],  # points
+)
 def test_one_case_per_verdict(values, verdict):
     assert paired_effect(values).verdict == verdict
 

@@ -27,17 +27,33 @@ def _tasks(arch, k=3, n=40, with_val=True):
         y = (x.reshape(n, -1)[:, :10].sum(1) > 5).astype(np.int64) * 2 + rng.integers(0, 2, n)
         xv = rng.random(size=(16, *shape)).astype(np.float32)
         val = (xv, rng.integers(0, 4, 16)) if with_val else None
-        out.append(FitTask(build_model(arch, shape, 4, seed=20 + i, **kw), x, y,
-                           seed=300 + i, name=f"{arch}{i}", val=val))  # fmt: skip
+        out.append(
+            FitTask(
+                build_model(arch, shape, 4, seed=20 + i, **kw),
+                x,
+                y,
+                seed=300 + i,
+                name=f"{arch}{i}",
+                val=val,
+            )
+        )
     return out
 
 
-@pytest.mark.parametrize("arch, augment, patience", [("mnist_cnn", False, None),
-                                                     ("mnist_cnn", False, 1),
-                                                     ("cifar_cnn", True, None)])  # fmt: skip
+@pytest.mark.parametrize(
+    "arch, augment, patience",
+    [("mnist_cnn", False, None), ("mnist_cnn", False, 1), ("cifar_cnn", True, None)],
+)
 def test_vmapped_models_equal_one_by_one(arch, augment, patience):
-    recipe = {"epochs": 3, "batch_size": 16, "lr": 0.05, "momentum": 0.9, "augment": augment,
-              "schedule": "cosine", "weight_decay": 5e-4}  # fmt: skip
+    recipe = {
+        "epochs": 3,
+        "batch_size": 16,
+        "lr": 0.05,
+        "momentum": 0.9,
+        "augment": augment,
+        "schedule": "cosine",
+        "weight_decay": 5e-4,
+    }
     torch.set_num_threads(1)
     together, alone = _tasks(arch), _tasks(arch)
     assert vmap_key(together[0].model, 40, False, 4) == vmap_key(together[1].model, 40, False, 4)

@@ -44,16 +44,25 @@ def check_report_in_a_browser(html: Path) -> None:
             raise AssertionError("chromium is not installed (.ci/run installs Debian's)")
         pytest.skip("chromium not installed")
     args = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars"]
-    dom = subprocess.run([*args, "--dump-dom", html.resolve().as_uri()], capture_output=True,
-                         text=True, check=True, timeout=120).stdout  # fmt: skip
+    dom = subprocess.run(
+        [*args, "--dump-dom", html.resolve().as_uri()],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    ).stdout
     body = re.search(r"<body[^>]*>", dom).group(0)
     wanted = re.search(r'data-images="(\d+)"', body).group(1)
     assert int(wanted) >= 1 and f'data-images-loaded="{wanted}"' in body, body
     assert dom.count("<table") >= 3 and "Members most at risk" in dom
     shot = html.with_name("screenshot.png")
     page = html.resolve().as_uri()
-    subprocess.run([*args, f"--screenshot={shot}", "--window-size=1200,2400", page],
-                   capture_output=True, check=True, timeout=120)  # fmt: skip
+    subprocess.run(
+        [*args, f"--screenshot={shot}", "--window-size=1200,2400", page],
+        capture_output=True,
+        check=True,
+        timeout=120,
+    )
     assert shot.stat().st_size > 20_000  # a rendered page, not a blank one
 
 
@@ -145,24 +154,28 @@ def test_adult_read_as_a_csv_is_audited(tmp_path):
 
     wd = copy_workflow(tmp_path / "wd")
     raw = fetch(ADULT_TRAIN, None)  # $DIFFCAL_DATA_DIR, checksum verified
-    frame = pd.read_csv(raw, header=None, names=ADULT_COLUMNS, skipinitialspace=True,
-                        na_values="?")  # fmt: skip
+    frame = pd.read_csv(raw, header=None, names=ADULT_COLUMNS, skipinitialspace=True, na_values="?")
     frame.to_csv(wd / "adult.csv", index=False)
     cfg = {
         "name": "adult_csv",
         "attack": {"scores": ["loss"], "calibrations": ["orig", "cal"]},
-        "datasets": {"adult_csv": {
-            "source": "table",
-            "source_kwargs": {"path": "adult.csv", "label": "income"},
-            "model": {"arch": "python", "factory": "examples/models/small_mlp.py:make_model",
-                      "kwargs": {"width": 32}},
-            "splits": 1,
-            "split": {"private_fraction": 0.3},  # 9,768 audited rows (CI time)
-            "train": {"epochs": 1, "batch_size": 256, "lr": 0.05},
-            "references": {"scratch": 2, "forget": 1},
-            "forget": {"epochs": 1},
-        }},
-    }  # fmt: skip
+        "datasets": {
+            "adult_csv": {
+                "source": "table",
+                "source_kwargs": {"path": "adult.csv", "label": "income"},
+                "model": {
+                    "arch": "python",
+                    "factory": "examples/models/small_mlp.py:make_model",
+                    "kwargs": {"width": 32},
+                },
+                "splits": 1,
+                "split": {"private_fraction": 0.3},  # 9,768 audited rows (CI time)
+                "train": {"epochs": 1, "batch_size": 256, "lr": 0.05},
+                "references": {"scratch": 2, "forget": 1},
+                "forget": {"epochs": 1},
+            }
+        },
+    }
     (wd / "adult.yaml").write_text(yaml.safe_dump(cfg))
     snakemake(wd, "all", "--cores", "2", "--configfile", "adult.yaml", timeout=1200)
     out = wd / "results/audit/adult_csv"

@@ -157,10 +157,14 @@ def test_report_embeds_every_declared_output_with_its_caption(tiny_run, tmp_path
     snakemake(wd, *CFG, "--report", "report.html")
     html = (wd / "report.html").read_text(errors="replace")
     tables = wd / "results/tables/default"
-    declared = [tables / f"{n}.{e}" for n in ("table1_target_accuracy", "table2_auc",
-                "table3_acc", "table4_label_only") for e in ("md", "csv", "tex")]  # fmt: skip
-    declared += [tables / f for f in ("metrics_summary.csv", "comparison_with_paper.md",
-                                      "claims.md")]  # fmt: skip
+    declared = [
+        tables / f"{n}.{e}"
+        for n in ("table1_target_accuracy", "table2_auc", "table3_acc", "table4_label_only")
+        for e in ("md", "csv", "tex")
+    ]
+    declared += [
+        tables / f for f in ("metrics_summary.csv", "comparison_with_paper.md", "claims.md")
+    ]
     declared += sorted((wd / "results/figures").glob("*/plain/*.png"))
     assert len(declared) == 15 + 4
     for path in declared:
@@ -193,8 +197,9 @@ def test_resume_after_kill_9_as_documented(tiny_run, tmp_path):
     uninterrupted run's, byte for byte."""
     wd = copy_workflow(tmp_path / "killed")
     cmd = [sys.executable, "-m", "snakemake", "all", "--cores", "1", *CFG]
-    proc = subprocess.Popen(cmd, cwd=wd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            start_new_session=True)  # fmt: skip
+    proc = subprocess.Popen(
+        cmd, cwd=wd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
     started = wd / "logs/breast_cancer/plain/split0-1/train_scratch0.log"
     deadline = time.time() + 300
     while not started.exists() and time.time() < deadline and proc.poll() is None:
@@ -278,8 +283,13 @@ def test_compare_reuses_targets_and_attacks_retrain_nothing(tiny_run, tmp_path):
     plans nothing; adding an attack or a budget trains and scores nothing; the
     pool retrains to the same bytes."""
     wd = _clone_run(tiny_run, tmp_path / "wd")
-    cmp = {"datasets": {"breast_cancer": ["plain"]}, "references": 4, "budgets": [1, 4],
-           "population": 40, "attacks": ["loss", "calibrated_loss", "lira_offline"]}  # fmt: skip
+    cmp = {
+        "datasets": {"breast_cancer": ["plain"]},
+        "references": 4,
+        "budgets": [1, 4],
+        "population": 40,
+        "attacks": ["loss", "calibrated_loss", "lira_offline"],
+    }
     _edit_config(wd, lambda c: c.update(compare=cmp))
     jobs = planned_jobs(wd, *CFG)
     assert {r for r, _ in jobs} == {
@@ -361,24 +371,35 @@ def _pool_chunks_change_no_byte(wd, pool):
     """Issue 23: the pool cut into chunks of 1 and of 3 models (``models_per_job``):
     one training job per chunk, the same model weights, and the same bytes in every
     file downstream (scores, membership, attack scores, metrics)."""
-    whole = {(e["split"], e["index"]): e["model"].state_dict()
-             for e in load_models(pool / "models0-3.pt")[1]}  # fmt: skip
-    downstream = ("membership.parquet", "pool_scores.parquet", "compare_scores.parquet",
-                  "compare_metrics.csv")  # fmt: skip
+    whole = {
+        (e["split"], e["index"]): e["model"].state_dict()
+        for e in load_models(pool / "models0-3.pt")[1]
+    }
+    downstream = (
+        "membership.parquet",
+        "pool_scores.parquet",
+        "compare_scores.parquet",
+        "compare_metrics.csv",
+    )
     want = {name: (pool / name).read_bytes() for name in downstream}
     # At 3 per job the chunks are 0-2 and 3; models3.pt is the N = 1 run's, reused.
-    for per, chunks, trained in [(1, {"0", "1", "2", "3"}, {"0", "1", "2", "3"}),
-                                 (3, {"0-2", "3"}, {"0-2"})]:  # fmt: skip
-        _edit_config(wd, lambda c, per=per: c["datasets"]["breast_cancer"].update(
-            models_per_job=per))  # fmt: skip
+    for per, chunks, trained in [
+        (1, {"0", "1", "2", "3"}, {"0", "1", "2", "3"}),
+        (3, {"0-2", "3"}, {"0-2"}),
+    ]:
+        _edit_config(
+            wd, lambda c, per=per: c["datasets"]["breast_cancer"].update(models_per_job=per)
+        )
         planned = planned_jobs(wd, *CFG)
         assert {w["chunk"] for r, w in planned if r == "train_pool"} == trained
         assert sum(r == "train_pool" for r, _ in planned) == len(trained)  # one part
         snakemake(wd, "all", "--cores", "2", *CFG)
         got = {}
         for c in chunks:
-            got |= {(e["split"], e["index"]): e["model"].state_dict()
-                    for e in load_models(pool / f"models{c}.pt")[1]}  # fmt: skip
+            got |= {
+                (e["split"], e["index"]): e["model"].state_dict()
+                for e in load_models(pool / f"models{c}.pt")[1]
+            }
         assert got.keys() == whole.keys()
         for key, state in whole.items():
             assert all(torch.equal(state[k], got[key][k]) for k in state), key
@@ -399,9 +420,11 @@ def test_reference_chunks_change_no_byte(tiny_run, tmp_path):
         ("train_scratch", "digits", c) for c in "01"
     }
     snakemake(wd, "all", "--cores", "2", *CFG)
-    for dataset, part, kind, k in [("breast_cancer", "0-1", "forget_target", 2),
-                                   ("breast_cancer", "0-1", "forget_shadow", 2),
-                                   ("digits", "0", "scratch", 2)]:  # fmt: skip
+    for dataset, part, kind, k in [
+        ("breast_cancer", "0-1", "forget_target", 2),
+        ("breast_cancer", "0-1", "forget_shadow", 2),
+        ("digits", "0", "scratch", 2),
+    ]:
         models = f"results/{dataset}/plain/split{part}/models"
         whole = load_models(tiny_run / models / f"{kind}0-{k - 1}.pt")[1]
         chunks = [e for c in range(k) for e in load_models(wd / models / f"{kind}{c}.pt")[1]]
@@ -413,13 +436,15 @@ def test_reference_chunks_change_no_byte(tiny_run, tmp_path):
             # paths round differently (digits' scratch pair: 2.4e-7 at most on the
             # December 2 dev machine, at 3fc9feb too; bit-equal on the earlier one).
             for n, v in e["model"].state_dict().items():
-                torch.testing.assert_close(by_key[key(e)][n], v, rtol=1e-5, atol=1e-6,
-                                           msg=f"{kind} {key(e)} {n}")  # fmt: skip
+                torch.testing.assert_close(
+                    by_key[key(e)][n], v, rtol=1e-5, atol=1e-6, msg=f"{kind} {key(e)} {n}"
+                )
     for dataset, part in [("breast_cancer", "0-1"), ("digits", "0")]:
         for name in ("scores.parquet", "attack_scores.parquet", "metrics.csv"):
             f = f"results/{dataset}/plain/split{part}/{name}"
             if (wd / f).read_bytes() == (tiny_run / f).read_bytes():
                 continue
             read = pd.read_csv if name.endswith(".csv") else pd.read_parquet
-            pd.testing.assert_frame_equal(read(wd / f), read(tiny_run / f), rtol=1e-4, atol=1e-5,
-                                          obj=f)  # fmt: skip
+            pd.testing.assert_frame_equal(
+                read(wd / f), read(tiny_run / f), rtol=1e-4, atol=1e-5, obj=f
+            )

@@ -9,8 +9,17 @@ import sys
 
 import yaml
 
-LOCAL = {"prepare", "split", "attack", "tables", "figures", "audit_scores", "audit_report",
-         "compare_report", "all"}  # fmt: skip
+LOCAL = {
+    "prepare",
+    "split",
+    "attack",
+    "tables",
+    "figures",
+    "audit_scores",
+    "audit_report",
+    "compare_report",
+    "all",
+}
 #: Rules whose resources are their own, not the dataset's: (cpus, mem_mb, gpus).
 OWN_RESOURCES = {"compare_attack": (1, 4000, 0)}
 

@@ -63,7 +63,7 @@ CASES: list[tuple[str, str | list[str]]] = [
     (
         "label-only init_eval above max_eval",
         D % ", label_only: {enabled: true, init_eval: 500, max_eval: 100}",
-    ),  # fmt: skip
+    ),
     ("label-only points 0", D % ", label_only: {enabled: true, points: 0}"),
     ("label-only variant override 0", D % ", variants: {v: {label_only: {max_iter: 0}}}"),
     ("compare budget above references", "compare: {references: 4, budgets: [8]}\n" + D % ""),
@@ -100,8 +100,12 @@ def main() -> int:
             args = ["--configfile", "bad.yaml"]
         else:
             args = case
-        proc = subprocess.run([sys.executable, "-m", "snakemake", "-n", "--cores", "1", *args],
-                              cwd=work, capture_output=True, text=True)  # fmt: skip
+        proc = subprocess.run(
+            [sys.executable, "-m", "snakemake", "-n", "--cores", "1", *args],
+            cwd=work,
+            capture_output=True,
+            text=True,
+        )
         out = proc.stdout + proc.stderr
         stopped = proc.returncode != 0 and "Job stats" not in out
         bad += not stopped

@@ -28,8 +28,13 @@ for name, mk in [
     accs = []
     maj = []
     for t in range(5):
-        sp = split_of(d.n, root_seed=cfg["root_seed"], dataset="hepatitis", split_index=t,
-                      **split_config(cfg, "hepatitis", "plain"))  # fmt: skip
+        sp = split_of(
+            d.n,
+            root_seed=cfg["root_seed"],
+            dataset="hepatitis",
+            split_index=t,
+            **split_config(cfg, "hepatitis", "plain"),
+        )
         a = ids_with_role(sp, "reference")
         b = ids_with_role(sp, "shadow_in", "shadow_out")
         m = mk().fit(d.x[a], d.y[a])

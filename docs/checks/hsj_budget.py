@@ -42,10 +42,14 @@ def main() -> None:
     args = ap.parse_args()
     cfg = dconf.load_config(args.config)
     lo = dview.label_only(cfg, args.dataset, args.variant)
-    seeds = {"root_seed": cfg["root_seed"],
-             "key": cfg["datasets"][args.dataset].get("seed_key", args.dataset)}  # fmt: skip
-    print("| budget (max_iter, max_eval) | wall s | median target distance | "
-          "AUC Orig | AUC Cal | AUC Cal-F | Acc. Orig | Acc. Cal | Acc. Cal-F |")  # fmt: skip
+    seeds = {
+        "root_seed": cfg["root_seed"],
+        "key": cfg["datasets"][args.dataset].get("seed_key", args.dataset),
+    }
+    print(
+        "| budget (max_iter, max_eval) | wall s | median target distance | "
+        "AUC Orig | AUC Cal | AUC Cal-F | Acc. Orig | Acc. Cal | Acc. Cal-F |"
+    )
     print("|---" * 9 + "|")
     for budget in args.budgets:
         it, ev = (int(v) for v in budget.split(","))

@@ -20,20 +20,36 @@ ROOT = Path(__file__).resolve().parents[2] / "docs/reproduction"
 #: configuration -> (comparison file, row label per paper row)
 CONFIGS = {
     "default (paper.yaml: logits, one-hot, references stopped on shadow samples)": (
-        "paper_fidelity", {"Credit": "Credit (logits)", "Hep.": "Hep. (logits)",
-                           "Adult": "Adult (logits)"}),
+        "paper_fidelity",
+        {"Credit": "Credit (logits)", "Hep.": "Hep. (logits)", "Adult": "Adult (logits)"},
+    ),
     "(a) references stopped on reference-pool samples": (
-        "hypotheses", {r: f"{r} (stop on reference)" for r in ("Credit", "Hep.", "Adult")}),
+        "hypotheses",
+        {r: f"{r} (stop on reference)" for r in ("Credit", "Hep.", "Adult")},
+    ),
     "(b) released reference recipe": (
-        "hypotheses", {r: f"{r} (released refs)" for r in ("Credit", "Hep.", "Adult")}),
+        "hypotheses",
+        {r: f"{r} (released refs)" for r in ("Credit", "Hep.", "Adult")},
+    ),
     "released head + preprocessing (paper_fidelity's best rows)": (
-        "paper_fidelity", {"Credit": "Credit (OpenML, softmax)", "Hep.": "Hep. (OpenML, softmax)",
-                           "Adult": "Adult (softmax)"}),
+        "paper_fidelity",
+        {
+            "Credit": "Credit (OpenML, softmax)",
+            "Hep.": "Hep. (OpenML, softmax)",
+            "Adult": "Adult (softmax)",
+        },
+    ),
     "(c) released head + preprocessing + (b)": (
-        "hypotheses", {r: f"{r} (released combination)" for r in ("Credit", "Hep.", "Adult")}),
-}  # fmt: skip
-LOSS_CELLS = [("Credit", "Loss Cal"), ("Credit", "Loss Cal-F"), ("Hep.", "Loss Cal"),
-              ("Hep.", "Loss Cal-F")]  # fmt: skip
+        "hypotheses",
+        {r: f"{r} (released combination)" for r in ("Credit", "Hep.", "Adult")},
+    ),
+}
+LOSS_CELLS = [
+    ("Credit", "Loss Cal"),
+    ("Credit", "Loss Cal-F"),
+    ("Hep.", "Loss Cal"),
+    ("Hep.", "Loss Cal-F"),
+]
 
 
 def summary() -> str:

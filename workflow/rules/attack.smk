@@ -12,7 +12,7 @@ rule attack:
         bootstrap="results/{dataset}/{variant}/split{part}/bootstrap.parquet",
     params:
         cfg=dview.canonical(config["attack"]),
-        code=code("attack"),
+        code=attack_code("attack"),
     log:
         "logs/{dataset}/{variant}/split{part}/attack.log",
     conda:

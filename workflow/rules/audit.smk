@@ -10,7 +10,8 @@ rule audit_scores:
         scores="results/audit/{audit}/scores.parquet",
         attack_scores="results/audit/{audit}/attack_scores.parquet",
     params:
-        code=code("audit_scores"),
+        extra=config["attack"]["extra"],
+        code=attack_code("audit_scores"),
     log:
         "logs/audit/{audit}/audit_scores.log",
     conda:

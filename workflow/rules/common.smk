@@ -6,6 +6,7 @@ from pathlib import Path
 from diffcal.config import checks as dcheck
 from diffcal.config import load as dconf
 from diffcal.config import views as dview
+from diffcal.attacks.plugins import plugin_names, plugins_digest
 from diffcal.config.codedeps import code_digest, import_jobs_from
 
 
@@ -22,6 +23,7 @@ for warning in dcheck.config_warnings(config):
     print(f"WARNING: {warning}", file=sys.stderr)
 
 DATASETS = list(config["datasets"])
+PLUGINS = plugin_names(config["attack"]["extra"])
 VARIANTS = sorted({v for ds in config["datasets"].values() for v in ds["variants"]})
 SRC = REPO / "src"
 # Jobs import the library from this checkout (the code the digests cover), also
@@ -39,6 +41,12 @@ wildcard_constraints:
 def code(stage):
     """Digest of the library code a stage runs: edits there rerun the rule."""
     return code_digest(f"diffcal.stages.{stage}", SRC)
+
+
+def attack_code(stage):
+    """code(stage) plus the attack plugins' files (`attack.extra`): editing one
+    reruns the attacks and what follows, no training."""
+    return code(stage) + plugins_digest(config["attack"]["extra"])
 
 
 def train_code(stage):
@@ -343,7 +351,7 @@ def one_run_runs():
          "table": f"results/{d}/{v}/one_run/one_run.csv"}
         for d, variants in node.get("datasets", {}).items()
         for v in variants
-    ]  # fmt: skip
+    ]
 
 
 def ablation_outputs_png():
@@ -415,7 +423,7 @@ def compare_runs():
                 "scores": files(rules.compare_attack.output.out_scores),
                 "quantile_fit": (files(rules.compare_quantile.output.out_fit)
                                  if "quantile" in config["compare"]["attacks"] else []),
-            })  # fmt: skip
+            })
     return runs
 
 

@@ -92,7 +92,8 @@ rule compare_attack:
         fpr_levels=compare_cfg("fpr_levels"),
         bound=config["privacy_bound"],
         seeds=seeds,
-        code=code("compare_attack"),
+        extra=config["attack"]["extra"],
+        code=attack_code("compare_attack"),
     log:
         "logs/{dataset}/{variant}/split{part}/compare_attack.log",
     conda:
@@ -113,7 +114,7 @@ rule compare_report:
         md=report(f"{CMP}/comparison.md", category="Comparison"),
     params:
         runs=compare_runs(),
-        attacks=compare_cfg("attacks"),
+        attacks=compare_cfg("attacks") + PLUGINS,
         budgets=compare_cfg("budgets"),
         fpr_levels=compare_cfg("fpr_levels"),
         code=code("compare_report"),
@@ -138,7 +139,7 @@ rule compare_figure:
     params:
         runs=[{k: r[k] for k in ("dataset", "variant", "label", "scores")}
               for r in compare_runs()],
-        attacks=compare_cfg("attacks"),
+        attacks=compare_cfg("attacks") + PLUGINS,
         budgets=compare_cfg("budgets"),
         code=code("compare_figure"),
     log:

@@ -10,4 +10,5 @@ run_audit_scores(
     members=snakemake.input.members,
     out_scores=snakemake.output.scores,
     out_attack_scores=snakemake.output.attack_scores,
+    extra=snakemake.params.extra,
 )

@@ -5,5 +5,9 @@ from diffcal.stages import rule_params
 from diffcal.stages.train_canary import run_train_canary
 
 setup_logging(snakemake.log[0])
-run_train_canary(**snakemake.input, **snakemake.output, **rule_params(snakemake.params),
-                 threads=snakemake.threads)  # fmt: skip
+run_train_canary(
+    **snakemake.input,
+    **snakemake.output,
+    **rule_params(snakemake.params),
+    threads=snakemake.threads,
+)

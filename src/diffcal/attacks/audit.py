@@ -12,17 +12,10 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from diffcal.attacks import metrics
+from diffcal.attacks import metrics, registry
 from diffcal.attacks.bootstrap import bootstrap_means
-from diffcal.attacks.calibration import calibrate
 from diffcal.attacks.intervals import resampled_auc, weighted_tpr_at_fpr
-from diffcal.attacks.reference import (
-    calibrated_loss,
-    lira_offline,
-    lira_online,
-    rmia,
-    rmia_marginal,
-)
+from diffcal.attacks.registry import PoolOutputs
 
 #: Smallest loss used for LiRA's statistic (a float32 model can report a loss of
 #: exactly 0, whose logit-scaled confidence is infinite).
@@ -51,7 +44,8 @@ def score_attacks(
     target_loss_pop: np.ndarray | None = None,
     ref_loss_pop: np.ndarray | None = None,
 ) -> dict[str, np.ndarray]:
-    """Every attack the references allow, from losses alone.
+    """Every attack of the registry's ``audit`` suite that the references allow,
+    from losses alone (:func:`diffcal.attacks.registry.runs_on`).
 
     Args:
         target_loss: ``(n,)`` the target's cross-entropy on the evaluated samples.
@@ -71,29 +65,23 @@ def score_attacks(
     is_in = np.asarray(is_in, dtype=bool)
     if r.ndim != 2 or r.shape[1] != len(t) or is_in.shape != r.shape:
         raise ValueError(f"ref_loss and is_in must be (m, {len(t)}), got {r.shape}, {is_in.shape}")
-    out = {"loss_orig": -t}
-    if is_in.any():
-        out["loss_cal"] = calibrated_loss(t, r, is_in, missing="global")
-    else:
-        out["loss_cal"] = calibrate(-t, -r)
-    stat, ref_stat = lira_stat_from_loss(t), lira_stat_from_loss(r)
-    if len(r) >= 2:
-        out["lira_offline"] = lira_offline(stat, ref_stat, is_in, missing="global")
-    if is_in.any() and (~is_in).any():
-        out["lira_online"] = lira_online(stat, ref_stat, is_in, missing="global")
-    if target_loss_pop is not None and len(target_loss_pop):
-        # probabilities of the true label: target and references, samples x and z
-        tx, rx = np.exp(-t), np.exp(-r)
-        tz = np.exp(-np.asarray(target_loss_pop, dtype=np.float64))
-        rz = np.exp(-np.asarray(ref_loss_pop, dtype=np.float64))
-        pz = rmia_marginal(rz, None, a=RMIA_A)
-        px = rmia_marginal(rx, is_in, a=RMIA_A, offline=True, missing="global")
-        out["rmia_offline"] = rmia(tx, px, tz, pz, gamma=RMIA_GAMMA)
-        if is_in.any():
-            pz_on = rmia_marginal(rz, None, a=RMIA_A, offline=False)
-            px_on = rmia_marginal(rx, is_in, a=RMIA_A, offline=False)
-            out["rmia_online"] = rmia(tx, px_on, tz, pz_on, gamma=RMIA_GAMMA)
-    return out
+    pop = np.zeros(0) if target_loss_pop is None else np.asarray(target_loss_pop, np.float64)
+    o = PoolOutputs(
+        target_loss=t,
+        target_stat=lira_stat_from_loss(t),
+        ref_loss=r,
+        ref_stat=lira_stat_from_loss(r),
+        is_in=is_in,
+        target_loss_pop=pop,
+        ref_loss_pop=(
+            np.zeros((len(r), 0)) if ref_loss_pop is None else np.asarray(ref_loss_pop, np.float64)
+        ),
+    )
+    return {
+        name: spec.pool_fn(o, a=RMIA_A, gamma=RMIA_GAMMA)
+        for name, spec in registry.suite("audit").items()
+        if registry.runs_on(spec, o)
+    }
 
 
 def metric_cells(
@@ -154,8 +142,16 @@ def summary_with_intervals(
     rows = []
     for (a, m), v in values.items():
         low, high = intervals[f"{a}\t{m}"]
-        rows.append({"attack": a, "metric": m, "value": float(np.mean(v)), "low": low,
-                     "high": high, "n_splits": len(v)})  # fmt: skip
+        rows.append(
+            {
+                "attack": a,
+                "metric": m,
+                "value": float(np.mean(v)),
+                "low": low,
+                "high": high,
+                "n_splits": len(v),
+            }
+        )
     return pd.DataFrame(rows)
 
 

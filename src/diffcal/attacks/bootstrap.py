@@ -33,8 +33,9 @@ from diffcal.core.seeds import derive_seed
 REPLICATE_COLUMNS = ["split", "metric", "attack", "resample", "value"]
 
 
-def cell_values(r: Resamples, cells: Mapping[Any, Callable[[Resamples], Any]],
-                map_fn: Callable = map) -> dict[Any, np.ndarray]:  # fmt: skip
+def cell_values(
+    r: Resamples, cells: Mapping[Any, Callable[[Resamples], Any]], map_fn: Callable = map
+) -> dict[Any, np.ndarray]:
     """The cells of one split evaluated on its resamples ``r``: ``{cell: (B,)}``, in
     the order of ``cells`` (a function returning ``{cell: (B,)}`` adds its cells in
     its own order). ``map_fn``: ``map`` or a thread pool's ``map``."""
@@ -46,8 +47,9 @@ def cell_values(r: Resamples, cells: Mapping[Any, Callable[[Resamples], Any]],
     return out
 
 
-def percentile_intervals(totals: Mapping[Any, np.ndarray], n_splits: int,
-                         level: float = 0.95) -> dict[Any, tuple[float, float]]:  # fmt: skip
+def percentile_intervals(
+    totals: Mapping[Any, np.ndarray], n_splits: int, level: float = 0.95
+) -> dict[Any, tuple[float, float]]:
     """``{cell: (low, high)}``: the percentile ``level`` interval of each cell's
     replicate means ``totals[cell] / n_splits`` (``totals``: ``{cell: (B,)}``, the
     splits' values summed in split order)."""
@@ -135,9 +137,11 @@ def table_cells(
         att[("auc", a)] = lambda r, s=s, mask=mask: resampled_auc(r, s, mask)
     if eval_scores:  # the accuracy cells of all attacks in one pass
         att["acc"] = functools.partial(
-            _accuracy_cells, [("acc", a) for a in eval_scores],
-            np.stack(correct, axis=1), np.stack(masks, axis=1),
-        )  # fmt: skip
+            _accuracy_cells,
+            [("acc", a) for a in eval_scores],
+            np.stack(correct, axis=1),
+            np.stack(masks, axis=1),
+        )
     if np.array_equal(ty, y):
         return [(y, {**acc, **att})]
     return [(ty, acc), (y, att)]
@@ -148,8 +152,9 @@ def replicate_seed(dataset: str, variant: str, split: int) -> int:
     return derive_seed(0, "bootstrap", dataset, variant, int(split))
 
 
-def cell_replicates(cells: Sequence[tuple[np.ndarray, dict]], *, split: int, seed: int,
-                    n_boot: int = N_BOOT) -> pd.DataFrame:  # fmt: skip
+def cell_replicates(
+    cells: Sequence[tuple[np.ndarray, dict]], *, split: int, seed: int, n_boot: int = N_BOOT
+) -> pd.DataFrame:
     """The ``n_boot`` replicate values of every cell of one split (``cells``:
     :func:`table_cells`; each entry's resamples drawn from ``seed``), as rows of
     :data:`REPLICATE_COLUMNS`."""
@@ -169,8 +174,9 @@ def cell_replicates(cells: Sequence[tuple[np.ndarray, dict]], *, split: int, see
     )
 
 
-def split_cells(scores: pd.DataFrame, roles: pd.DataFrame, att: pd.DataFrame,
-                met: pd.DataFrame) -> list[tuple[np.ndarray, dict]]:  # fmt: skip
+def split_cells(
+    scores: pd.DataFrame, roles: pd.DataFrame, att: pd.DataFrame, met: pd.DataFrame
+) -> list[tuple[np.ndarray, dict]]:
     """:func:`table_cells` of one split from its frames: ``scores`` (its rows of
     scores.parquet: model, sample_id, correct), ``roles`` (sample_id, role),
     ``att`` / ``met`` (its attack scores and metrics,
@@ -189,8 +195,15 @@ def split_cells(scores: pd.DataFrame, roles: pd.DataFrame, att: pd.DataFrame,
     )
 
 
-def split_replicates(scores: pd.DataFrame, roles: pd.DataFrame, att: pd.DataFrame,
-                     met: pd.DataFrame, *, split: int, seed: int) -> pd.DataFrame:  # fmt: skip
+def split_replicates(
+    scores: pd.DataFrame,
+    roles: pd.DataFrame,
+    att: pd.DataFrame,
+    met: pd.DataFrame,
+    *,
+    split: int,
+    seed: int,
+) -> pd.DataFrame:
     """:func:`cell_replicates` of :func:`split_cells` (the attack job's call)."""
     return cell_replicates(split_cells(scores, roles, att, met), split=split, seed=seed)
 
@@ -206,8 +219,9 @@ def replicate_values(rows: pd.DataFrame) -> dict[tuple[str, str], np.ndarray]:
     return dict(zip(cells, values, strict=True))
 
 
-def row_intervals(splits: Sequence[pd.DataFrame], level: float = 0.95
-                  ) -> dict[tuple[str, str], tuple[float, float]]:  # fmt: skip
+def row_intervals(
+    splits: Sequence[pd.DataFrame], level: float = 0.95
+) -> dict[tuple[str, str], tuple[float, float]]:
     """The intervals of a table row's cells from its splits' replicate rows (in
     split order; every split with the same cells): the values summed in split
     order, then :func:`percentile_intervals`."""
@@ -215,8 +229,10 @@ def row_intervals(splits: Sequence[pd.DataFrame], level: float = 0.95
     for t, rows in enumerate(splits):
         values = replicate_values(rows)
         if t and list(values) != list(totals):
-            raise ValueError(f"split {t} of a row has the cells {list(values)}, the first "
-                             f"split {list(totals)}: rerun its attack job")  # fmt: skip
+            raise ValueError(
+                f"split {t} of a row has the cells {list(values)}, the first "
+                f"split {list(totals)}: rerun its attack job"
+            )
         for cell, value in values.items():
             totals[cell] = totals.get(cell, 0.0) + value
     return percentile_intervals(totals, len(splits), level)

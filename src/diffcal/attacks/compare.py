@@ -8,123 +8,39 @@ M pool references) to ``(n,)`` scores, higher = more likely a member.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from diffcal.attacks import metrics
-from diffcal.attacks.reference import (
-    calibrated_loss,
-    lira_official,
-    lira_offline,
-    lira_online,
-    rmia,
-    rmia_marginal,
-)
-
-
-@dataclass(frozen=True)
-class PoolOutputs:
-    """Outputs of one split: ``n`` candidates, ``m`` references, ``k`` population
-    samples. Losses are cross-entropies; ``*_stat`` LiRA's logit-scaled
-    confidence; ``is_in`` ``(m, n)`` the pool's membership."""
-
-    target_loss: np.ndarray  # (n,)
-    target_stat: np.ndarray  # (n,)
-    ref_loss: np.ndarray  # (m, n)
-    ref_stat: np.ndarray  # (m, n)
-    is_in: np.ndarray  # (m, n) bool
-    target_loss_pop: np.ndarray  # (k,)
-    ref_loss_pop: np.ndarray  # (m, k)
-
-    def first(self, m: int) -> PoolOutputs:
-        """The outputs with the first ``m`` references only (a budget of ``m``)."""
-        if not 1 <= m <= len(self.ref_loss):
-            raise ValueError(f"budget {m} outside 1..{len(self.ref_loss)}")
-        return PoolOutputs(
-            self.target_loss,
-            self.target_stat,
-            self.ref_loss[:m],
-            self.ref_stat[:m],
-            self.is_in[:m],
-            self.target_loss_pop,
-            self.ref_loss_pop[:m],
-        )
-
-
-def _rmia(o: PoolOutputs, *, offline: bool, a: float, gamma: float) -> np.ndarray:
-    px = rmia_marginal(np.exp(-o.ref_loss), o.is_in, a=a, offline=offline, missing="global")
-    # No pool reference trained on a population sample: all are OUT for it, so its
-    # Pr(z) is the OUT mean (with the offline correction when offline).
-    pz = rmia_marginal(np.exp(-o.ref_loss_pop), None, a=a, offline=offline)
-    return rmia(np.exp(-o.target_loss), px, np.exp(-o.target_loss_pop), pz, gamma=gamma)
-
-
-def _lira(o: PoolOutputs, *, online: bool, global_variance: bool) -> np.ndarray:
-    f = lira_online if online else lira_offline
-    return f(o.target_stat, o.ref_stat, o.is_in, global_variance=global_variance, missing="global")
-
-
-def _lira_official(o: PoolOutputs, *, online: bool, fix: bool) -> np.ndarray:
-    return lira_official(o.target_stat, o.ref_stat, o.is_in, online=online, fix_variance=fix,
-                         missing="global")  # fmt: skip
-
+from diffcal.attacks import metrics, registry
+from diffcal.attacks.plugins import Plugin, outputs_frames, run_plugin
+from diffcal.attacks.registry import PoolOutputs
 
 Attack = Callable[..., np.ndarray]
 
-#: name -> f(outputs, a=, gamma=): the attacks of the comparison. Samples with no
-#: reference of the kind an attack needs (budget M = 1) get the pooled statistics
-#: of that kind (diffcal.attacks.reference, ``missing="global"``).
+#: name -> f(outputs, a=, gamma=): the attacks of the comparison
+#: (:mod:`diffcal.attacks.registry`, suite ``compare``). Samples with no reference
+#: of the kind an attack needs (budget M = 1) get the pooled statistics of that
+#: kind (diffcal.attacks.reference, ``missing="global"``).
 ATTACKS: dict[str, Attack] = {
-    "loss": lambda o, **_: -np.asarray(o.target_loss, dtype=np.float64),
-    "calibrated_loss": lambda o, **_: calibrated_loss(
-        o.target_loss, o.ref_loss, o.is_in, missing="global"
-    ),
-    "lira_offline": lambda o, **_: _lira(o, online=False, global_variance=False),
-    "lira_offline_global": lambda o, **_: _lira(o, online=False, global_variance=True),
-    "lira_online": lambda o, **_: _lira(o, online=True, global_variance=False),
-    "lira_online_global": lambda o, **_: _lira(o, online=True, global_variance=True),
-    # LiRA as its authors' code computes it (median, population std, "fixed
-    # variance" as the code takes it, offline two-sided): docs/comparison.md
-    "lira_offline_official": lambda o, **_: _lira_official(o, online=False, fix=False),
-    "lira_offline_official_global": lambda o, **_: _lira_official(o, online=False, fix=True),
-    "lira_online_official": lambda o, **_: _lira_official(o, online=True, fix=False),
-    "lira_online_official_global": lambda o, **_: _lira_official(o, online=True, fix=True),
-    "rmia_offline": lambda o, a, gamma: _rmia(o, offline=True, a=a, gamma=gamma),
-    "rmia_online": lambda o, a, gamma: _rmia(o, offline=False, a=a, gamma=gamma),
+    k: r.pool_fn for k, r in registry.suite("compare").items() if r.pool_fn is not None
 }
 
 #: Attacks whose scores come from their own rule rather than from the pool's
-#: outputs; the same at every budget (they use no pool reference).
-EXTERNAL = {
-    # diffcal.stages.compare_quantile: one regressor on public non-members
-    "quantile": "regressor",
-}
+#: outputs; the same at every budget (they use no pool reference). Name -> what
+#: they train.
+EXTERNAL = {k: "regressor" for k, r in registry.suite("compare").items() if r.needs == "regressor"}
 
 #: Display names (tables and figures).
-LABELS = {
-    "loss": "Loss (no reference)",
-    "calibrated_loss": "Calibrated loss (this paper)",
-    "lira_offline": "LiRA offline",
-    "lira_offline_global": "LiRA offline, fixed var.",
-    "lira_online": "LiRA online",
-    "lira_online_global": "LiRA online, fixed var.",
-    "lira_offline_official": "LiRA offline (authors' code)",
-    "lira_offline_official_global": "LiRA offline, fixed var. (authors' code)",
-    "lira_online_official": "LiRA online (authors' code)",
-    "lira_online_official_global": "LiRA online, fixed var. (authors' code)",
-    "rmia_offline": "RMIA offline",
-    "rmia_online": "RMIA online",
-    "quantile": "Quantile regression (no reference)",
-}
+LABELS = {k: r.label for k, r in registry.suite("compare").items()}
 
 
 def models_trained(attack: str, budget: int) -> str:
     """What an attack trains besides the target, at reference budget ``budget``:
     ``"0"`` (the loss), ``"1 regressor"`` (the quantile attack), else ``str(M)``
-    reference models of the target's architecture and recipe."""
+    reference models of the target's architecture and recipe (a plugin sees the M
+    references)."""
     if attack == "loss":
         return "0"
     if attack in EXTERNAL:
@@ -226,10 +142,13 @@ def run_attacks(
     budgets: Sequence[int],
     rmia_cfg: Mapping[str, float],
     external: Mapping[str, np.ndarray] | None = None,
+    plugins: Sequence[Plugin] = (),
+    ids: np.ndarray | None = None,
 ) -> dict[tuple[int, str], np.ndarray]:
-    """(budget, attack) -> ``(n,)`` scores, for every budget and attack. Attacks of
-    :data:`EXTERNAL` take their ``(n,)`` scores from ``external`` (the same at
-    every budget)."""
+    """(budget, attack) -> ``(n,)`` scores, for every budget and attack, then every
+    plugin (:mod:`diffcal.attacks.plugins`; ``ids``: the candidates' sample ids it
+    sees, default ``0..n-1``). Attacks of :data:`EXTERNAL` take their ``(n,)``
+    scores from ``external`` (the same at every budget)."""
     external = external or {}
     unknown = sorted(set(attacks) - set(ATTACKS) - set(EXTERNAL))
     if unknown:
@@ -238,15 +157,24 @@ def run_attacks(
     if missing:
         raise ValueError(f"no scores given for the attacks {missing}")
     n = len(o.target_loss)
+    ids = np.arange(n) if ids is None else np.asarray(ids)
     out = {}
     for m in budgets:
+        om = o.first(m)
         for a in attacks:
             if a in EXTERNAL:
                 s = np.asarray(external[a], np.float64)
                 if s.shape != (n,):
                     raise ValueError(f"{a}: scores of shape {s.shape}, expected ({n},)")
             else:
-                s = np.asarray(ATTACKS[a](o.first(m), a=rmia_cfg["a"], gamma=rmia_cfg["gamma"]),
-                               np.float64)  # fmt: skip
+                s = np.asarray(ATTACKS[a](om, a=rmia_cfg["a"], gamma=rmia_cfg["gamma"]), np.float64)
             out[m, a] = s
+        if plugins:
+            frames = outputs_frames(
+                ids,
+                {"loss": om.target_loss, "lira_stat": om.target_stat},
+                {"pool": ({"loss": om.ref_loss, "lira_stat": om.ref_stat}, om.is_in)},
+            )
+            for p in plugins:
+                out[m, p.name] = run_plugin(p, *frames)
     return out

@@ -27,22 +27,16 @@ samples only (their ``n_members`` / ``n_nonmembers`` say how many).
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from diffcal.attacks import metrics
-from diffcal.attacks.calibration import (
-    GAP_THRESHOLD,
-    LABEL_ONLY,
-    SCORES,
-    attack_names,
-    boundary_score,
-    calibrate,
-    gap_score,
-)
+from diffcal.attacks.calibration import GAP_THRESHOLD, LABEL_ONLY, attack_names
+from diffcal.attacks.plugins import load_plugins, outputs_frames, run_plugin
+from diffcal.attacks.registry import REGISTRY
 
 OUTPUT_COLUMNS = ("loss", "grad_norm", "max_log_prob", "correct")
 
@@ -82,32 +76,20 @@ def compute_attacks(
     scores: Sequence[str],
     calibrations: Sequence[str],
     gap: bool,
-    score_fns: Mapping[str, Callable[[Mapping[str, np.ndarray]], np.ndarray]] = SCORES,
 ) -> dict[str, np.ndarray]:
-    """Attack scores per sample.
+    """Attack scores per sample: the registry's functions
+    (:mod:`diffcal.attacks.registry`, suite ``paper``) of the chosen attacks.
 
     Args:
         target: outputs of the attacked model, each ``(1, n)``.
         scratch: outputs of the scratch references, each ``(k, n)``.
         forget: outputs of the forgetting references, each ``(k', n)``.
-        score_fns: score name -> function of the outputs (the score-based attacks'
-            registry by default).
 
     Returns:
         attack name (see :func:`diffcal.attacks.calibration.attack_names`) -> ``(n,)`` scores.
     """
-    out: dict[str, np.ndarray] = {}
-    if gap:
-        out["gap"] = gap_score(target["correct"][0])
-    refs = {"cal": scratch, "calf": forget}
-    for name in scores:
-        s_target = score_fns[name](target)[0]
-        for cal in calibrations:
-            if cal == "orig":
-                out[f"{name}_orig"] = s_target
-            else:
-                out[f"{name}_{cal}"] = calibrate(s_target, score_fns[name](refs[cal]))
-    return out
+    names = attack_names(list(scores), list(calibrations), gap)
+    return {name: REGISTRY[name].fn(target, scratch, forget) for name in names}
 
 
 def attack_metrics(
@@ -160,17 +142,84 @@ def label_only_attacks(
         ids = part["sample_id"].to_numpy().astype(np.int64)
         is_member = (part["role"] == in_role).to_numpy()
         if not (part["role"].isin([in_role, out_role])).all():
-            raise ValueError(f"label_only.parquet: {tmodel} was attacked on samples outside "
-                             f"{in_role}/{out_role}")  # fmt: skip
+            raise ValueError(
+                f"label_only.parquet: {tmodel} was attacked on samples outside {in_role}/{out_role}"
+            )
         att = compute_attacks(
             *(model_outputs(lo, m, ids, ["distance"]) for m in (tmodel, "scratch", fmodel)),
             scores=[LABEL_ONLY],
             calibrations=cfg["calibrations"],
             gap=False,
-            score_fns={LABEL_ONLY: boundary_score},
         )
         out[set_name] = (ids, is_member, att)
     return out
+
+
+def _set_attacks(
+    sc: pd.DataFrame, sp: pd.DataFrame, set_name: str, cfg: Mapping[str, Any], plugins
+) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
+    """One set's samples (``sample_id``, ``role``, ``is_member``, sorted by id) and
+    its attack scores: the registry's chosen attacks, then the plugins'."""
+    tmodel, fmodel, in_role, out_role = SETTINGS[set_name]
+    part = sp[sp["role"].isin([in_role, out_role])].sort_values("sample_id")
+    ids = part["sample_id"].to_numpy().astype(np.int64)
+    outs = [model_outputs(sc, m, ids) for m in (tmodel, "scratch", fmodel)]
+    att = compute_attacks(
+        *outs, scores=cfg["scores"], calibrations=cfg["calibrations"], gap=cfg["gap"]
+    )
+    if plugins:
+        frames = outputs_frames(
+            ids, outs[0], {"scratch": (outs[1], None), "forget": (outs[2], None)}
+        )
+        for p in plugins:
+            att[p.name] = run_plugin(p, *frames)
+    samples = pd.DataFrame(
+        {
+            "sample_id": ids,
+            "role": part["role"].to_numpy(),
+            "is_member": (part["role"] == in_role).to_numpy(),
+        }
+    )
+    return samples, att
+
+
+def _metrics_row(name, evaluated, cfg, plugin: bool) -> dict[str, Any]:
+    (em, ea), (tm, ta) = evaluated
+    score, _, cal = (name, "", "none") if plugin else name.partition("_")
+    row = {"attack": name, "score": score, "calibration": cal or "none"}
+    row.update(
+        attack_metrics(
+            em,
+            ea,
+            tm,
+            ta,
+            calibrated=cal in ("cal", "calf"),
+            is_gap=name == "gap",
+            fpr_levels=cfg["fpr_levels"],
+            recall_levels=cfg["recall_levels"],
+        )
+    )
+    row["n_members"], row["n_nonmembers"] = int(em.sum()), int((~em).sum())
+    return row
+
+
+def _add_label_only(lab, frames, per_set, evaluated) -> list[str]:
+    """Put the label-only attack's columns (``lab``: :func:`label_only_attacks`)
+    into each set's frame (NaN where a sample was not attacked) and its
+    (is_member, scores) into ``evaluated``; returns its attack names."""
+    for frame, set_name in zip(frames, SETTINGS, strict=True):
+        ids, _, att = lab[set_name]
+        pos = np.searchsorted(per_set[set_name][2], ids)
+        for name, values in att.items():
+            col = np.full(len(frame), np.nan)
+            col[pos] = values
+            frame[name] = col
+    for name in lab["eval"][2]:
+        evaluated[name] = (
+            (lab["eval"][1], lab["eval"][2][name]),
+            (lab["threshold"][1], lab["threshold"][2][name]),
+        )
+    return list(lab["eval"][2])
 
 
 def attack_split(
@@ -183,27 +232,21 @@ def attack_split(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Attack scores (one row per set and sample) and metrics (one row per attack)
     of one split: ``sc`` its rows of scores.parquet, ``sp`` its roles, ``lo`` its
-    rows of label_only.parquet (None: no label-only attack)."""
+    rows of label_only.parquet (None: no label-only attack). ``cfg["extra"]``: the
+    attack plugins (:mod:`diffcal.attacks.plugins`), after the registry's attacks."""
+    plugins = load_plugins(cfg.get("extra") or [])
     names = attack_names(list(cfg["scores"]), list(cfg["calibrations"]), bool(cfg["gap"]))
+    names += [p.name for p in plugins]
     frames, per_set = [], {}
-    for set_name, (tmodel, fmodel, in_role, out_role) in SETTINGS.items():
-        part = sp[sp["role"].isin([in_role, out_role])].sort_values("sample_id")
-        ids = part["sample_id"].to_numpy().astype(np.int64)
-        is_member = (part["role"] == in_role).to_numpy()
-        att = compute_attacks(
-            model_outputs(sc, tmodel, ids),
-            model_outputs(sc, "scratch", ids),
-            model_outputs(sc, fmodel, ids),
-            scores=cfg["scores"],
-            calibrations=cfg["calibrations"],
-            gap=cfg["gap"],
-        )
+    for set_name in SETTINGS:
+        samples, att = _set_attacks(sc, sp, set_name, cfg, plugins)
+        ids, is_member = samples["sample_id"].to_numpy(), samples["is_member"].to_numpy()
         per_set[set_name] = (is_member, att, ids)
         frame = pd.DataFrame(
             {
                 "set": pd.array([set_name] * len(ids), dtype="string"),
                 "sample_id": ids.astype(np.int32),
-                "role": pd.array(part["role"].to_numpy(), dtype="string"),
+                "role": pd.array(samples["role"].to_numpy(), dtype="string"),
                 "is_member": is_member,
             }
         )
@@ -215,36 +258,18 @@ def attack_split(
     evaluated = {name: ((em0, ea0[name]), (tm0, ta0[name])) for name in names}
     if lo is not None:
         lab = label_only_attacks(lo, sp, cfg)
-        for frame, set_name in zip(frames, SETTINGS, strict=True):
-            ids, is_member, att = lab[set_name]
-            pos = np.searchsorted(per_set[set_name][2], ids)
-            for name, values in att.items():
-                col = np.full(len(frame), np.nan)
-                col[pos] = values
-                frame[name] = col
-        for name in lab["eval"][2]:
-            evaluated[name] = ((lab["eval"][1], lab["eval"][2][name]),
-                               (lab["threshold"][1], lab["threshold"][2][name]))  # fmt: skip
-        names = [*names, *lab["eval"][2]]
+        names = [*names, *_add_label_only(lab, frames, per_set, evaluated)]
+    plugin_names = {p.name for p in plugins}
     rows = []
     for name in names:
-        (em, ea), (tm, ta) = evaluated[name]
-        score, _, cal = name.partition("_")
-        row = {"attack": name, "score": score, "calibration": cal or "none"}
-        row.update(
-            attack_metrics(
-                em,
-                ea,
-                tm,
-                ta,
-                calibrated=cal in ("cal", "calf"),
-                is_gap=name == "gap",
-                fpr_levels=cfg["fpr_levels"],
-                recall_levels=cfg["recall_levels"],
-            )
-        )
-        row["n_members"], row["n_nonmembers"] = int(em.sum()), int((~em).sum())
+        row = _metrics_row(name, evaluated[name], cfg, name in plugin_names)
         rows.append(row)
-        log.info("split %d %s: auc %.4f acc %.4f tau %.4g", split_index, name, row["auc"],
-                 row["acc"], row["tau"])  # fmt: skip
+        log.info(
+            "split %d %s: auc %.4f acc %.4f tau %.4g",
+            split_index,
+            name,
+            row["auc"],
+            row["acc"],
+            row["tau"],
+        )
     return pd.concat(frames, ignore_index=True), pd.DataFrame(rows)

@@ -79,12 +79,15 @@ class _Oracle:
         with torch.inference_mode():
             logits = self.model(z if clipped else z.clamp(*self.clip))
         if not torch.isfinite(logits).all():
-            raise ValueError("the model returned non-finite logits (NaN or inf); "
-                             "HopSkipJump distances would be meaningless")  # fmt: skip
+            raise ValueError(
+                "the model returned non-finite logits (NaN or inf); "
+                "HopSkipJump distances would be meaningless"
+            )
         return logits.argmax(dim=1)
 
-    def adversarial(self, z: torch.Tensor, cls: torch.Tensor, idx: torch.Tensor, *,
-                    clipped: bool = False) -> torch.Tensor:  # fmt: skip
+    def adversarial(
+        self, z: torch.Tensor, cls: torch.Tensor, idx: torch.Tensor, *, clipped: bool = False
+    ) -> torch.Tensor:
         """``z``: ``(m, *shape)`` queries, ``cls``: ``(m,)`` original labels, ``idx``:
         ``(m,)`` point of each query (for counting). Returns ``(m,)`` bool."""
         self.queries.index_add_(0, idx, torch.ones_like(idx))
@@ -275,8 +278,10 @@ def boundary_distance(
                 pending[p[sat]] = False
             cur = nxt.clamp(lo, hi)
             if progress is not None and ((t + 1) % max(1, max_iter // 5) == 0 or t == 0):
-                progress(f"iteration {t + 1}/{max_iter}: {num_eval} directions, median "
-                         f"distance {float(dist.median()):.4g}")  # fmt: skip
+                progress(
+                    f"iteration {t + 1}/{max_iter}: {num_eval} directions, median "
+                    f"distance {float(dist.median()):.4g}"
+                )
         if len(keep):
             cur = _binary_search(oracle, xa, cur, ca, ia, theta)
             fin = act[keep]

@@ -77,8 +77,9 @@ class Resamples:
         self.members = np.flatnonzero(self.is_member)
         self.nonmembers = np.flatnonzero(~self.is_member)
         self.n_boot = n_boot
-        self.pos, self.neg = (self._counts(len(g), n_boot, rng)
-                              for g in (self.members, self.nonmembers))  # fmt: skip
+        self.pos, self.neg = (
+            self._counts(len(g), n_boot, rng) for g in (self.members, self.nonmembers)
+        )
         self._dense: np.ndarray | None = None
         self._float32: tuple[np.ndarray, np.ndarray] | None = None
 
@@ -238,8 +239,9 @@ def _running_counts(counts: np.ndarray, rows: np.ndarray) -> Callable[[np.ndarra
 FEW_VALUES = 64
 
 
-def _few_values_auc(r: Resamples, s: np.ndarray, values: np.ndarray,
-                    mask: np.ndarray | None) -> np.ndarray:  # fmt: skip
+def _few_values_auc(
+    r: Resamples, s: np.ndarray, values: np.ndarray, mask: np.ndarray | None
+) -> np.ndarray:
     """:func:`resampled_auc` for a score taking the (sorted, distinct) ``values``:
     the member and non-member counts per value, ``(G, B)`` each, from one float32
     matrix product per group (exact: integers below 2**24), then the AUC of the
@@ -256,8 +258,9 @@ def _few_values_auc(r: Resamples, s: np.ndarray, values: np.ndarray,
     return twice / (2 * den)
 
 
-def resampled_accuracy(r: Resamples, correct: np.ndarray,
-                       mask: np.ndarray | None = None) -> np.ndarray:  # fmt: skip
+def resampled_accuracy(
+    r: Resamples, correct: np.ndarray, mask: np.ndarray | None = None
+) -> np.ndarray:
     """Share of correctly classified samples (``correct``: ``(n,)`` bool) among those
     in ``mask`` (None = all) in each resample of ``r`` -> ``(B,)``; equal to
     :func:`weighted_accuracy` on ``r.dense()`` bit for bit."""
@@ -265,8 +268,9 @@ def resampled_accuracy(r: Resamples, correct: np.ndarray,
     return resampled_accuracies(r, np.asarray(correct, dtype=bool)[:, None], masks)[0]
 
 
-def resampled_accuracies(r: Resamples, correct: np.ndarray,
-                         masks: np.ndarray | None = None) -> np.ndarray:  # fmt: skip
+def resampled_accuracies(
+    r: Resamples, correct: np.ndarray, masks: np.ndarray | None = None
+) -> np.ndarray:
     """:func:`resampled_accuracy` of C cells at once: ``correct`` ``(n, C)`` bool,
     ``masks`` ``(n, C)`` bool or None (all samples) -> ``(C, B)``.
 
@@ -322,8 +326,9 @@ def weighted_auc(is_member: np.ndarray, score: np.ndarray, weights: np.ndarray) 
     return num / (pos.sum(axis=1) * neg.sum(axis=1))
 
 
-def weighted_accuracy(is_member: np.ndarray, score: np.ndarray, tau: float,
-                      weights: np.ndarray) -> np.ndarray:  # fmt: skip
+def weighted_accuracy(
+    is_member: np.ndarray, score: np.ndarray, tau: float, weights: np.ndarray
+) -> np.ndarray:
     """Accuracy of "member iff ``score > tau``" under each row of sample weights.
     ``(n,)``, ``(n,)``, scalar, ``(B, n)`` -> ``(B,)``."""
     correct = (np.asarray(score, dtype=np.float64) > tau) == np.asarray(is_member, dtype=bool)

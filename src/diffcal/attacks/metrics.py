@@ -42,8 +42,9 @@ def auc(is_member: np.ndarray, score: np.ndarray) -> float:
     return float(roc_auc_score(y, s))
 
 
-def tpr_at_fpr(is_member: np.ndarray, score: np.ndarray, fpr: float, *,
-               strict: bool = False) -> float:  # fmt: skip
+def tpr_at_fpr(
+    is_member: np.ndarray, score: np.ndarray, fpr: float, *, strict: bool = False
+) -> float:
     """Largest true-positive rate over thresholds whose false-positive rate is <= ``fpr``
     (``strict``: < ``fpr``, the convention of the LiRA authors' code; the two differ
     when a threshold reaches exactly ``fpr``, i.e. by one false positive when ``fpr``

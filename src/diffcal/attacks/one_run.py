@@ -15,8 +15,7 @@ def draw_canaries(nonmembers: np.ndarray, m: int, seed: int) -> tuple[np.ndarray
     """``m`` canaries drawn from ``nonmembers`` (n,) without replacement, in draw
     order, and their fair coins (m,) bool; both from ``seed``."""
     if not 2 <= m <= len(nonmembers):
-        raise ValueError(f"one_run.canaries: need 2 <= m <= {len(nonmembers)} non-members, "
-                         f"got {m}")  # fmt: skip
+        raise ValueError(f"one_run.canaries: need 2 <= m <= {len(nonmembers)} non-members, got {m}")
     rng = np.random.default_rng(seed)
     ids = rng.choice(np.sort(nonmembers), size=m, replace=False)
     return ids, rng.random(m) < 0.5
@@ -41,9 +40,13 @@ def canary_scores(
 
 
 def one_run_table(
-    scores: Mapping[str, np.ndarray], included: np.ndarray, ms: Sequence[int],
-    ks: Sequence[int], alpha: float = 0.05, delta: float | None = None,
-) -> pd.DataFrame:  # fmt: skip
+    scores: Mapping[str, np.ndarray],
+    included: np.ndarray,
+    ms: Sequence[int],
+    ks: Sequence[int],
+    alpha: float = 0.05,
+    delta: float | None = None,
+) -> pd.DataFrame:
     """One row per (score, m, k) with 2k <= m: ``guesses``, ``correct`` and
     ``epsilon_lb`` (the 95 % bound alone) and ``epsilon_lb_any`` (at level
     alpha / number of (m, k) pairs: the largest of those may be reported as the
@@ -55,17 +58,22 @@ def one_run_table(
 
     grid = [(m, k) for m in ms for k in ks if 2 * k <= m and m <= len(included)]
     if not grid:
-        raise ValueError(f"one_run: no (m, k) with 2k <= m <= {len(included)} in m={list(ms)}, "
-                         f"k={list(ks)}")  # fmt: skip
+        raise ValueError(
+            f"one_run: no (m, k) with 2k <= m <= {len(included)} in m={list(ms)}, k={list(ks)}"
+        )
     rows = []
     for name, s in scores.items():
         for m, k in grid:
             r, v = one_run_guesses(s[:m], included[:m], k, k)
             row = {
-                "score": name, "m": m, "k": k, "guesses": r, "correct": v,
+                "score": name,
+                "m": m,
+                "k": k,
+                "guesses": r,
+                "correct": v,
                 "epsilon_lb": one_run_epsilon_lower_bound(r, v, alpha),
                 "epsilon_lb_any": one_run_epsilon_lower_bound(r, v, alpha / len(grid)),
-            }  # fmt: skip
+            }
             if delta is not None:
                 levels = {"epsilon_lb_delta": alpha, "epsilon_lb_delta_any": alpha / len(grid)}
                 for col, level in levels.items():

@@ -32,8 +32,9 @@ def pool_membership(n: int, m: int, *, seed: int) -> np.ndarray:
     return out
 
 
-def membership_of(t: int, candidates: np.ndarray, references: int, *, root_seed: int,
-                  key: str) -> np.ndarray:  # fmt: skip
+def membership_of(
+    t: int, candidates: np.ndarray, references: int, *, root_seed: int, key: str
+) -> np.ndarray:
     """Split ``t``'s ``(references, n)`` pool membership over ``candidates`` ``(n,)``,
     from the seed of (root seed, dataset key, split): the same in every job."""
     seed = derive_seed(root_seed, key, t, "pool_membership")

@@ -157,10 +157,16 @@ def epsilon_lower_bound(
     eps = epsilon_from_rates(fpr_hi, fnr_hi, delta)
     best = int(np.argmax(eps))
     return EpsilonBound(
-        epsilon=float(eps[best]), threshold=float(t[best]), fpr_high=float(fpr_hi[best]),
-        fnr_high=float(fnr_hi[best]), n_members=n_in, n_nonmembers=n_out,
-        n_thresholds=len(t), alpha=alpha, delta=delta,
-    )  # fmt: skip
+        epsilon=float(eps[best]),
+        threshold=float(t[best]),
+        fpr_high=float(fpr_hi[best]),
+        fnr_high=float(fnr_hi[best]),
+        n_members=n_in,
+        n_nonmembers=n_out,
+        n_thresholds=len(t),
+        alpha=alpha,
+        delta=delta,
+    )
 
 
 def select_thresholds(
@@ -228,8 +234,13 @@ PRV_MAX_EPSILON = 200.0
 
 
 @functools.lru_cache(maxsize=64)
-def prv_epsilon(noise_multiplier: float, sample_rate: float, steps: int, delta: float,
-                rdp_epsilon: float | None = None) -> float:  # fmt: skip
+def prv_epsilon(
+    noise_multiplier: float,
+    sample_rate: float,
+    steps: int,
+    delta: float,
+    rdp_epsilon: float | None = None,
+) -> float:
     """Epsilon of DP-SGD (Poisson ``sample_rate``, ``steps`` steps, Gaussian noise of
     ``noise_multiplier``) at ``delta`` by Opacus' PRV accountant (Gopi et al., 2021),
     tighter than the RDP bound we train with. NaN where ``rdp_epsilon`` exceeds

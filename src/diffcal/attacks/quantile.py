@@ -61,9 +61,12 @@ def _mlp(d: int, hidden: int):
     import torch
 
     return torch.nn.Sequential(
-        torch.nn.Linear(d, hidden), torch.nn.ReLU(), torch.nn.Linear(hidden, hidden),
-        torch.nn.ReLU(), torch.nn.Linear(hidden, 1),
-    )  # fmt: skip
+        torch.nn.Linear(d, hidden),
+        torch.nn.ReLU(),
+        torch.nn.Linear(hidden, hidden),
+        torch.nn.ReLU(),
+        torch.nn.Linear(hidden, 1),
+    )
 
 
 @contextlib.contextmanager
@@ -122,10 +125,12 @@ def fit_quantile_mlp(
         xs = torch.as_tensor((x - x_mean) / x_std, dtype=torch.float32)
         ys = torch.as_tensor((y - y_mean) / y_std, dtype=torch.float32)
         if val is not None:
-            xv = torch.as_tensor((np.asarray(val[0], np.float64) - x_mean) / x_std,
-                                 dtype=torch.float32)  # fmt: skip
-            yv = torch.as_tensor((np.asarray(val[1], np.float64) - y_mean) / y_std,
-                                 dtype=torch.float32)  # fmt: skip
+            xv = torch.as_tensor(
+                (np.asarray(val[0], np.float64) - x_mean) / x_std, dtype=torch.float32
+            )
+            yv = torch.as_tensor(
+                (np.asarray(val[1], np.float64) - y_mean) / y_std, dtype=torch.float32
+            )
         best, best_state, since, run = np.inf, None, 0, 0
         for _ in range(epochs):
             run += 1

@@ -9,7 +9,7 @@ from typing import Any
 
 from diffcal.attacks.calibration import CALIBRATIONS, SCORES
 from diffcal.config.errors import ConfigError, fail, require
-from diffcal.config.user_files import check_audits, check_given_target, known_size
+from diffcal.config.user_files import check_audits, check_given_target, check_plugins, known_size
 from diffcal.config.views import label_only, recipe, references
 from diffcal.data.registry import SOURCES, check_source_options, source_options
 from diffcal.training.spec import ARCHS, MLP_HEADS, MODEL_OPTIONS, RECIPE_DEFAULTS
@@ -45,6 +45,7 @@ def check_config(config: Mapping[str, Any]) -> None:
             "attack.calibrations",
             f"unknown calibration {c!r}; allowed: {list(CALIBRATIONS)}",
         )
+    check_plugins(att.get("extra") or [])
     rep = config["report"]
     require(
         rep["figure_score"] in att["scores"],

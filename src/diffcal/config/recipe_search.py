@@ -105,16 +105,25 @@ def _parse_grid(items: Sequence[str]) -> dict[str, list]:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    p = argparse.ArgumentParser(prog="python -m diffcal.config.recipe_search", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    p = argparse.ArgumentParser(
+        prog="python -m diffcal.config.recipe_search",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("--config", required=True, help="workflow config (YAML)")
     p.add_argument("--dataset", required=True, help="dataset name in the config")
     p.add_argument("--data-dir", default=None, help="raw data directory (default: config)")
     p.add_argument("--grid", nargs="+", required=True, help="KEY=V1,V2 ... recipe candidates")
     p.add_argument("--seeds", type=int, default=2, help="models per (candidate, split)")
-    p.add_argument("--goal", type=float, nargs=2, default=None, metavar=("TRAIN", "TEST"),
-                   help="accuracies to rank candidates by, e.g. the paper's Table 1 "
-                        "(default 1 1: best accuracies first)")  # fmt: skip
+    p.add_argument(
+        "--goal",
+        type=float,
+        nargs=2,
+        default=None,
+        metavar=("TRAIN", "TEST"),
+        help="accuracies to rank candidates by, e.g. the paper's Table 1 "
+        "(default 1 1: best accuracies first)",
+    )
     p.add_argument("--out", default=None, help="CSV of every run")
     args = p.parse_args(argv)
 
@@ -134,15 +143,24 @@ def main(argv: Sequence[str] | None = None) -> None:
     variant = "plain" if "plain" in ds["variants"] else next(iter(ds["variants"]))
     splits = [
         split_of(
-            data.n, root_seed=root_seed, dataset=seed_key, split_index=t,
+            data.n,
+            root_seed=root_seed,
+            dataset=seed_key,
+            split_index=t,
             **split_config(config, args.dataset, variant),
         )
         for t in range(int(ds["splits"]))
-    ]  # fmt: skip
+    ]
     runs = search(
-        data, splits, model_cfg=ds["model"], base_recipe=recipe(config, args.dataset, variant),
-        grid=grid, seeds=args.seeds, root_seed=root_seed, seed_key=seed_key,
-    )  # fmt: skip
+        data,
+        splits,
+        model_cfg=ds["model"],
+        base_recipe=recipe(config, args.dataset, variant),
+        grid=grid,
+        seeds=args.seeds,
+        root_seed=root_seed,
+        seed_key=seed_key,
+    )
     if args.out:
         write_csv(runs, args.out)
     goal = tuple(args.goal) if args.goal else (1.0, 1.0)

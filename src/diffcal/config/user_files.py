@@ -36,8 +36,9 @@ def check_audits(config: Mapping[str, Any]) -> None:
         )
         sc = audit["scores"]
         try:
-            load_user_scores(sc["target"], sc["references"], read_members(sc["members"]),
-                             sc["members"])  # fmt: skip
+            load_user_scores(
+                sc["target"], sc["references"], read_members(sc["members"]), sc["members"]
+            )
         except ValueError as e:
             fail(f"{key}.scores", e)
 
@@ -76,3 +77,28 @@ def check_given_target(name: str, ds: Mapping[str, Any]) -> None:
                 f"datasets.{name}.variants.{vname}.{k}",
                 f"retrains the target, which is given (datasets.{name}.target)",
             )
+
+
+def check_plugins(refs) -> None:
+    """Every attack plugin imports and names a function; its name is free."""
+    if not refs:
+        return
+    from diffcal.attacks.registry import REGISTRY
+    from diffcal.core.user_code import load_callable, split_ref
+
+    names: list[str] = []
+    for i, ref in enumerate(refs):
+        key = f"attack.extra.{i}"
+        try:
+            names.append(split_ref(ref, repr(ref))[1])
+        except ValueError as e:
+            fail(key, e)
+        require(
+            names[-1] not in REGISTRY and names[-1] not in names[:-1],
+            key,
+            f"{ref!r}: the name {names[-1]!r} is taken by another attack",
+        )
+        try:
+            load_callable(ref, repr(ref))
+        except ValueError as e:
+            fail(key, e)

@@ -90,12 +90,14 @@ def reference_variant(config: Mapping[str, Any], dataset: str, variant: str) -> 
 
 def _reference_key(config: Mapping[str, Any], dataset: str, variant: str) -> Any:
     """Every variant setting that the shadow and reference models depend on."""
-    return canonical({
-        "split": split_config(config, dataset, variant),
-        "recipe": recipe(config, dataset, variant),
-        "forget": forget_recipe(config, dataset, variant),
-        "references": references(config, dataset, variant),
-    })  # fmt: skip
+    return canonical(
+        {
+            "split": split_config(config, dataset, variant),
+            "recipe": recipe(config, dataset, variant),
+            "forget": forget_recipe(config, dataset, variant),
+            "references": references(config, dataset, variant),
+        }
+    )
 
 
 def split_config(config: Mapping[str, Any], dataset: str, variant: str) -> dict[str, Any]:
@@ -146,11 +148,14 @@ def part_of(config: Mapping[str, Any], dataset: str, split: int) -> str:
 
 
 def attack_columns(config: Mapping[str, Any]) -> list[str]:
-    """Attack names in table order (see :func:`diffcal.attacks.calibration.attack_names`)."""
+    """Attack names in table order (see :func:`diffcal.attacks.calibration.attack_names`),
+    then the plugins' (``attack.extra``)."""
     from diffcal.attacks.calibration import attack_names
+    from diffcal.attacks.plugins import plugin_names
 
     att = config["attack"]
-    return attack_names(list(att["scores"]), list(att["calibrations"]), bool(att["gap"]))
+    names = attack_names(list(att["scores"]), list(att["calibrations"]), bool(att["gap"]))
+    return names + plugin_names(att.get("extra") or [])
 
 
 #: Sources of the user's own data (an audit report by default).

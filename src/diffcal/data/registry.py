@@ -1,9 +1,12 @@
 """Dataset sources by name, and loading one.
 
 A *source* is a function ``(data_dir, **options) -> Prepared`` in its own module
-under :mod:`diffcal.data.sources`, registered in :data:`SOURCES` by ``"module:function"``
-and imported only when used (so that a stage's code digest does not cover every
-loader). The file format of prepared data is :mod:`diffcal.data.prepared`.
+under :mod:`diffcal.data.sources`, declared there by a
+:class:`~diffcal.data.source.Source` record (``SOURCES = [Source(...)]``). The
+registry finds the records by reading those files, and imports a loader only when
+it is used (so that a stage's code digest does not cover every loader): a new
+source is one new file. The file format of prepared data is
+:mod:`diffcal.data.prepared`.
 """
 
 from __future__ import annotations
@@ -16,55 +19,75 @@ from pathlib import Path
 from typing import Any
 
 from diffcal.data.prepared import Prepared, load_prepared, save_prepared
+from diffcal.data.source import Source
 
-__all__ = ["SOURCES", "SOURCE_SIZES", "Prepared", "load_prepared", "loader", "prepare",
-           "save_prepared", "source_module", "source_options"]  # fmt: skip
+__all__ = [
+    "RECORDS",
+    "SOURCES",
+    "SOURCE_SIZES",
+    "Prepared",
+    "load_prepared",
+    "loader",
+    "prepare",
+    "save_prepared",
+    "source_module",
+    "source_options",
+]
 
-#: Registry: source name -> "module:function". Keep in sync with the config
-#: schema's enum (a test checks it).
-SOURCES: dict[str, str] = {
-    "sklearn_breast_cancer": "diffcal.data.sources.breast_cancer:load_breast_cancer",
-    "sklearn_digits": "diffcal.data.sources.digits:load_digits",
-    "german_credit": "diffcal.data.sources.german_credit:load_german_credit",
-    "hepatitis": "diffcal.data.sources.hepatitis:load_hepatitis",
-    "adult": "diffcal.data.sources.adult:load_adult",
-    "mnist": "diffcal.data.sources.mnist:load_mnist",
-    "cifar10_subset": "diffcal.data.sources.cifar:load_cifar10_subset",
-    "cifar10": "diffcal.data.sources.cifar:load_cifar10",
-    "cifar100": "diffcal.data.sources.cifar:load_cifar100",
-    "imagenet": "diffcal.data.sources.imagenet:load_imagenet",
-    # your own data
-    "table": "diffcal.data.sources.table:load_table",
-    "arrays": "diffcal.data.sources.arrays:load_arrays",
-    "image_folder": "diffcal.data.sources.image_folder:load_image_folder",
-}
+SOURCES_PACKAGE = "diffcal.data.sources"
 
-#: Sources whose options name files of the user's: a check run by the config check
-#: before any job ("module:function", keyword arguments = the options; raises
-#: ValueError), and the options that are file paths (inputs of the prepare job, so
-#: replacing a file reruns its dataset).
-SOURCE_CHECKS: dict[str, str] = {
-    "table": "diffcal.data.sources.table:check_table",
-    "arrays": "diffcal.data.sources.arrays:check_arrays",
-    "image_folder": "diffcal.data.sources.image_folder:check_image_folder",
-}
-FILE_OPTIONS = ("path", "x", "y")
 
-#: Number of samples each source yields (``tests/test_data.py`` checks the ones
-#: it can load), so that the config check can reject a ``train_size`` larger than
-#: the member pool before any job runs. Sources whose size depends on options
-#: (imagenet) are left out and checked when their split is drawn.
-SOURCE_SIZES: dict[str, int] = {
-    "sklearn_breast_cancer": 569,
-    "sklearn_digits": 1797,
-    "german_credit": 1000,
-    "hepatitis": 155,
-    "adult": 48842,
-    "mnist": 70000,
-    "cifar10_subset": 5000,
-    "cifar10": 60000,
-    "cifar100": 60000,
-}
+def _literal(node: ast.expr, where: str) -> Any:
+    try:
+        return ast.literal_eval(node)
+    except ValueError:
+        raise ValueError(f"{where}: Source(...) takes literal arguments only") from None
+
+
+def _declared(path: Path, module: str) -> list[Source]:
+    """The ``SOURCES = [Source(...), ...]`` of one module file, read without
+    importing it."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    out = []
+    for node in tree.body:
+        if not (
+            isinstance(node, ast.Assign)
+            and [getattr(t, "id", None) for t in node.targets] == ["SOURCES"]
+        ):
+            continue
+        if not isinstance(node.value, ast.List | ast.Tuple):
+            raise ValueError(f"{path}: SOURCES must be a list of Source(...)")
+        for call in node.value.elts:
+            if not (isinstance(call, ast.Call) and getattr(call.func, "id", None) == "Source"):
+                raise ValueError(f"{path}: SOURCES must be a list of Source(...)")
+            args = [_literal(a, str(path)) for a in call.args]
+            kwargs = {k.arg: _literal(k.value, str(path)) for k in call.keywords}
+            out.append(Source(*args, **kwargs, module=module))
+    return out
+
+
+def discover(directory: Path, package: str = SOURCES_PACKAGE) -> dict[str, Source]:
+    """Every source declared by the modules of ``directory`` (the package
+    ``package``), by name, in file order; ValueError on a name declared twice."""
+    found: dict[str, Source] = {}
+    for path in sorted(Path(directory).glob("*.py")):
+        if path.name == "__init__.py":
+            continue
+        for src in _declared(path, f"{package}.{path.stem}"):
+            if src.name in found:
+                raise ValueError(f"source {src.name!r} declared twice ({found[src.name].module})")
+            found[src.name] = src
+    return found
+
+
+#: Every source: name -> its record (:class:`diffcal.data.source.Source`).
+RECORDS: dict[str, Source] = discover(
+    Path(importlib.util.find_spec(SOURCES_PACKAGE).submodule_search_locations[0])
+)
+#: Source name -> "module:function" of its loader.
+SOURCES: dict[str, str] = {n: f"{r.module}:{r.loader}" for n, r in RECORDS.items()}
+#: Number of samples of each source whose size does not depend on its options.
+SOURCE_SIZES: dict[str, int] = {n: r.size for n, r in RECORDS.items() if r.size is not None}
 
 
 def source_module(source: str) -> str:
@@ -86,15 +109,15 @@ def _function(ref: str) -> Callable[..., Any]:
 def check_source_options(source: str, options: dict[str, Any]) -> None:
     """Run the source's own check of its options (files exist, columns are there),
     if it has one; raises ValueError with a one-line message."""
-    if source in SOURCE_CHECKS:
-        _function(SOURCE_CHECKS[source])(**options)
+    rec = RECORDS[source]
+    if rec.check:
+        _function(f"{rec.module}:{rec.check}")(**options)
 
 
 def source_files(source: str, options: dict[str, Any]) -> list[str]:
     """The user's files a source reads (empty for the built-in sources)."""
-    if source not in SOURCE_CHECKS:
-        return []
-    return [str(options[k]) for k in FILE_OPTIONS if options.get(k) is not None]
+    keys = RECORDS[source].file_options
+    return [str(options[k]) for k in keys if options.get(k) is not None]
 
 
 def source_options(source: str) -> list[str]:

@@ -57,8 +57,9 @@ def claims(
         elif verdict is None:
             verdict = combine([e.verdict for _, e in effects], rule)
         evidence = _text(effects) or "fewer than two settings in this run"
-        out.append({"figure": fig, "dataset": ds, "claim": claim, "verdict": verdict,
-                    "evidence": evidence})  # fmt: skip
+        out.append(
+            {"figure": fig, "dataset": ds, "claim": claim, "verdict": verdict, "evidence": evidence}
+        )
 
     for ds, path in fig3.items():
         s = pd.read_csv(path)
@@ -67,34 +68,70 @@ def claims(
         cell = {(r["train_size"], r["attack"]): r for _, r in s.iterrows()}
         attacks = list(dict.fromkeys(s["attack"]))
         for metric in ("auc", "acc"):
-            add("3", ds, f"{metric.upper()} rises as the training set shrinks ({hi} -> {lo})",
-                [(f"{column_label(a)} {hi}->{lo}", _diff(cell[lo, a], cell[hi, a], metric))
-                 for a in attacks])  # fmt: skip
+            add(
+                "3",
+                ds,
+                f"{metric.upper()} rises as the training set shrinks ({hi} -> {lo})",
+                [
+                    (f"{column_label(a)} {hi}->{lo}", _diff(cell[lo, a], cell[hi, a], metric))
+                    for a in attacks
+                ],
+            )
         if {"loss_orig", "loss_cal"} <= set(attacks):
-            add("3", ds, "calibration (Cal) stays ahead of Orig at every size (AUC and accuracy)",
-                [(f"{n} {m.upper()} Cal - Orig",
-                  _diff(cell[n, "loss_cal"], cell[n, "loss_orig"], m))
-                 for n in sizes for m in ("auc", "acc")])  # fmt: skip
+            add(
+                "3",
+                ds,
+                "calibration (Cal) stays ahead of Orig at every size (AUC and accuracy)",
+                [
+                    (
+                        f"{n} {m.upper()} Cal - Orig",
+                        _diff(cell[n, "loss_cal"], cell[n, "loss_orig"], m),
+                    )
+                    for n in sizes
+                    for m in ("auc", "acc")
+                ],
+            )
     for ds, path in fig4.items():
         s = pd.read_csv(path)
         o = s[s["attack"] == "loss_orig"].sort_values("ratio", ascending=False)
         c = s[s["attack"] == "loss_cal"].sort_values("ratio", ascending=False)
         r0, r1 = o["ratio"].iloc[0], o["ratio"].iloc[-1]
-        add("4", ds, f"accuracy rises with more non-members (1:{1 / r0:g} -> 1:{1 / r1:g})",
-            [(f"{lab} 1:{1 / r1:g} - 1:{1 / r0:g}",
-              _diff(f.iloc[-1], f.iloc[0], "acc_matched_tau")) for lab, f in (("Orig", o),
-                                                                             ("Cal", c))]
-            )  # fmt: skip
-        add("4", ds, "precision-recall worsens with more non-members (average precision)",
-            [(f"{lab} 1:{1 / f['ratio'].iloc[i]:g} - 1:{1 / f['ratio'].iloc[i + 1]:g}",
-              _diff(f.iloc[i], f.iloc[i + 1], "avg_precision"))
-             for lab, f in (("Orig", o), ("Cal", c)) for i in range(len(f) - 1)])  # fmt: skip
+        add(
+            "4",
+            ds,
+            f"accuracy rises with more non-members (1:{1 / r0:g} -> 1:{1 / r1:g})",
+            [
+                (
+                    f"{lab} 1:{1 / r1:g} - 1:{1 / r0:g}",
+                    _diff(f.iloc[-1], f.iloc[0], "acc_matched_tau"),
+                )
+                for lab, f in (("Orig", o), ("Cal", c))
+            ],
+        )
+        add(
+            "4",
+            ds,
+            "precision-recall worsens with more non-members (average precision)",
+            [
+                (
+                    f"{lab} 1:{1 / f['ratio'].iloc[i]:g} - 1:{1 / f['ratio'].iloc[i + 1]:g}",
+                    _diff(f.iloc[i], f.iloc[i + 1], "avg_precision"),
+                )
+                for lab, f in (("Orig", o), ("Cal", c))
+                for i in range(len(f) - 1)
+            ],
+        )
         col = "precision_at_recall_0.01"
         if col + "_mean" in s.columns:
-            add("4", ds, f"at 1:{1 / r1:g}, Cal keeps high precision at low recall (1%), "
-                "Orig does not",
-                [("precision at recall 0.01 Cal - Orig", _diff(c.iloc[-1], o.iloc[-1], col)),
-                 ("Cal - 0.5", _above(c.iloc[-1], col, 0.5))])  # fmt: skip
+            add(
+                "4",
+                ds,
+                f"at 1:{1 / r1:g}, Cal keeps high precision at low recall (1%), Orig does not",
+                [
+                    ("precision at recall 0.01 Cal - Orig", _diff(c.iloc[-1], o.iloc[-1], col)),
+                    ("Cal - 0.5", _above(c.iloc[-1], col, 0.5)),
+                ],
+            )
     for ds, path in fig5.items():
         s = pd.read_csv(path)
         for attack in ("loss_calf", "loss_cal"):
@@ -103,26 +140,51 @@ def claims(
             gains = []
             for v, g in sub.groupby("shadow_size"):
                 g = g.sort_values("k")
-                gains += [(f"{v} samples {m.upper()} K {g['k'].iloc[0]}->{kmax}",
-                           _diff(g.iloc[-1], g.iloc[0], m)) for m in ("auc", "acc")]  # fmt: skip
+                gains += [
+                    (
+                        f"{v} samples {m.upper()} K {g['k'].iloc[0]}->{kmax}",
+                        _diff(g.iloc[-1], g.iloc[0], m),
+                    )
+                    for m in ("auc", "acc")
+                ]
             lab = column_label(attack)
             add("5", ds, f"{lab}: more references improve AUC and accuracy (K 1 -> {kmax})", gains)
             at_max = sub[sub["k"] == kmax].sort_values("shadow_size")
-            add("5", ds, f"{lab}: larger shadow sets improve AUC and accuracy (K = {kmax})",
-                [(f"{m.upper()} {at_max['shadow_size'].iloc[i]}->"
-                  f"{at_max['shadow_size'].iloc[i + 1]}",
-                  _diff(at_max.iloc[i + 1], at_max.iloc[i], m))
-                 for i in range(len(at_max) - 1) for m in ("auc", "acc")])  # fmt: skip
+            add(
+                "5",
+                ds,
+                f"{lab}: larger shadow sets improve AUC and accuracy (K = {kmax})",
+                [
+                    (
+                        f"{m.upper()} {at_max['shadow_size'].iloc[i]}->"
+                        f"{at_max['shadow_size'].iloc[i + 1]}",
+                        _diff(at_max.iloc[i + 1], at_max.iloc[i], m),
+                    )
+                    for i in range(len(at_max) - 1)
+                    for m in ("auc", "acc")
+                ],
+            )
             auc_gains = [(n, e) for n, e in gains if " AUC " in n]
-            claim = (f"{lab}: the AUC gain from K = 1 to 10 is positive at every shadow-set "
-                     "size and at least 0.03 at one (paper: up to 0.05)")  # fmt: skip
+            claim = (
+                f"{lab}: the AUC gain from K = 1 to 10 is positive at every shadow-set "
+                "size and at least 0.03 at one (paper: up to 0.05)"
+            )
             if kmax < 10:
                 add("5", ds, claim, auc_gains, verdict="not testable here")
             else:
                 bar = [(f"{n} - 0.03", e.shifted(-0.03)) for n, e in auc_gains]
-                add("5", ds, claim, auc_gains + bar, verdict=combine(
-                    [combine([e.verdict for _, e in auc_gains]),
-                     combine([e.verdict for _, e in bar], "any")]))  # fmt: skip
+                add(
+                    "5",
+                    ds,
+                    claim,
+                    auc_gains + bar,
+                    verdict=combine(
+                        [
+                            combine([e.verdict for _, e in auc_gains]),
+                            combine([e.verdict for _, e in bar], "any"),
+                        ]
+                    ),
+                )
     for ds, path in fig6.items():
         s = pd.read_csv(path)
         fpr_col = next(c for c in s.columns if c.startswith("tpr_at_fpr_") and c.endswith("_mean"))
@@ -132,23 +194,43 @@ def claims(
         orig = s[s["attack"] == "loss_orig"].set_index("epsilon_mean")
         high = [e for e in cal.index if np.isfinite(e) and e >= 100]
         if high:
-            add("6", ds, f"at epsilon 100 and 1000, Cal still reaches non-trivial TPR at FPR {f} "
+            add(
+                "6",
+                ds,
+                f"at epsilon 100 and 1000, Cal still reaches non-trivial TPR at FPR {f} "
                 f"(TPR - 2 x {f} > 0)",
-                [(f"eps {e:g} Cal TPR - {2 * float(f):g}", _above(cal.loc[e], metric, 2 * float(f)))
-                 for e in high])  # fmt: skip
+                [
+                    (
+                        f"eps {e:g} Cal TPR - {2 * float(f):g}",
+                        _above(cal.loc[e], metric, 2 * float(f)),
+                    )
+                    for e in high
+                ],
+            )
         low = [e for e in cal.index if np.isfinite(e) and e <= 1]
         if low:
             e = min(low)
-            aucs = [(f"eps {e:g} AUC {lab}", _above(t.loc[e], "auc", 0.0))
-                    for lab, t in (("Orig", orig), ("Cal", cal))]  # fmt: skip
-            add("6", ds, "near epsilon 1 both attacks approach chance (AUC interval inside "
-                "0.5 +- 0.02)", aucs,
-                verdict=combine([band_effect(x, 0.5, 0.02) for _, x in aucs]))  # fmt: skip
+            aucs = [
+                (f"eps {e:g} AUC {lab}", _above(t.loc[e], "auc", 0.0))
+                for lab, t in (("Orig", orig), ("Cal", cal))
+            ]
+            add(
+                "6",
+                ds,
+                "near epsilon 1 both attacks approach chance (AUC interval inside 0.5 +- 0.02)",
+                aucs,
+                verdict=combine([band_effect(x, 0.5, 0.02) for _, x in aucs]),
+            )
         fin = sorted(e for e in cal.index if np.isfinite(e))
-        add("6", ds, "the DP target's accuracy falls as epsilon falls (reported, not a paper "
-            "claim)",
-            [(f"test acc eps {b:g} - {a:g}", _diff(cal.loc[b], cal.loc[a], "test_acc"))
-             for a, b in zip(fin, fin[1:], strict=False)])  # fmt: skip
+        add(
+            "6",
+            ds,
+            "the DP target's accuracy falls as epsilon falls (reported, not a paper claim)",
+            [
+                (f"test acc eps {b:g} - {a:g}", _diff(cal.loc[b], cal.loc[a], "test_acc"))
+                for a, b in zip(fin, fin[1:], strict=False)
+            ],
+        )
     return out
 
 
@@ -173,8 +255,12 @@ def doc_inputs_from_dir(root: str) -> dict[str, Any]:
         "fig6": find("*/fig6_dp.csv", 1),
     }
     pngs = []
-    for key, stem in (("fig3", "fig3_train_size"), ("fig4", "fig4_ratio"),
-                      ("fig5", "fig5_references"), ("fig6", "fig6_dp")):  # fmt: skip
+    for key, stem in (
+        ("fig3", "fig3_train_size"),
+        ("fig4", "fig4_ratio"),
+        ("fig5", "fig5_references"),
+        ("fig6", "fig6_dp"),
+    ):
         pngs += [str(Path(p).with_name(f"{stem}.png")) for p in out[key].values()]
     out["figure_files"] = pngs
     return out

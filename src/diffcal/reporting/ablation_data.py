@@ -64,11 +64,16 @@ def dp_info(paths: Sequence[str]) -> pd.DataFrame:
                     # Poisson sampling: one step per expected batch, so the sampling
                     # rate is epochs / steps.
                     "epsilon_prv": prv_epsilon(
-                        e["dp_noise_multiplier"], e["recipe"]["epochs"] / e["dp_steps"],
-                        e["dp_steps"], e["dp_delta"], rdp_epsilon=spent,
-                    ) if private else np.inf,
+                        e["dp_noise_multiplier"],
+                        e["recipe"]["epochs"] / e["dp_steps"],
+                        e["dp_steps"],
+                        e["dp_delta"],
+                        rdp_epsilon=spent,
+                    )
+                    if private
+                    else np.inf,
                     "noise_multiplier": e.get("dp_noise_multiplier", 0.0),
                     "delta": e.get("dp_delta", DEFAULT_DELTA),
                 }
-            )  # fmt: skip
+            )
     return pd.DataFrame(rows)

@@ -19,14 +19,6 @@ from diffcal.attacks import metrics
 from diffcal.reporting.labels import column_label
 from diffcal.reporting.tables import markdown_rows
 
-#: Display names of the attacks that are not paper columns (``loss_cal`` etc. are).
-EXTRA_LABELS = {
-    "lira_offline": "LiRA offline",
-    "lira_online": "LiRA online",
-    "rmia_offline": "RMIA offline",
-    "rmia_online": "RMIA online",
-}
-
 # Blocks: ("h1" | "h2" | "p", text), ("table", DataFrame), ("img", (path, alt)).
 Block = tuple[str, object]
 
@@ -35,7 +27,7 @@ def attack_label(name: str) -> str:
     """``loss_cal`` -> ``Loss Cal``; ``loss_cal - loss_orig`` -> ``Loss Cal - Loss Orig``."""
     if " - " in name:
         return " - ".join(attack_label(p) for p in name.split(" - "))
-    return EXTRA_LABELS.get(name) or column_label(name)
+    return column_label(name)
 
 
 def interval_cell(value: float, low: float, high: float, digits: int = 3) -> str:
@@ -77,8 +69,14 @@ def roc_figure(
         keep = fpr > 0
         ax.plot(fpr[keep], np.maximum(tpr[keep], floor / 10), label=attack_label(name), lw=1.2)
     ax.plot([floor, 1], [floor, 1], "k--", lw=0.8, label="Random guess")
-    ax.set(xscale="log", yscale="log", xlim=(floor, 1), ylim=(floor / 10, 1.05),
-           xlabel="False-positive rate", ylabel="True-positive rate")  # fmt: skip
+    ax.set(
+        xscale="log",
+        yscale="log",
+        xlim=(floor, 1),
+        ylim=(floor / 10, 1.05),
+        xlabel="False-positive rate",
+        ylabel="True-positive rate",
+    )
     ax.set_title(title, fontsize=8)
     ax.legend(fontsize=7, loc="lower right")
     fig.tight_layout()

@@ -60,8 +60,9 @@ class _Row:
     def mean(self, attack: str, metric: str) -> float:
         return float(self._by[attack][metric].mean())
 
-    def effect(self, a: tuple[str, str], b: tuple[str, str] | None = None,
-               shift: float = 0.0) -> Effect:  # fmt: skip
+    def effect(
+        self, a: tuple[str, str], b: tuple[str, str] | None = None, shift: float = 0.0
+    ) -> Effect:
         """Interval of ``a - b + shift`` over splits (paired by split); ``a``, ``b``:
         (attack, metric); ``b`` None: of ``a + shift``."""
         x = self.values(*a)
@@ -130,8 +131,12 @@ def conf_weakest(row: _Row, _: str) -> Verdict:
         conf = f"confidence_{c}"
         for s in ("loss", "gn"):
             if row.has(f"{s}_{c}", "auc") and row.has(conf, "auc"):
-                effects.append((f"{CAL_LABELS[c]}: {column_label(f'{s}_{c}').split()[0]} - Conf",
-                                row.effect((f"{s}_{c}", "auc"), (conf, "auc"))))  # fmt: skip
+                effects.append(
+                    (
+                        f"{CAL_LABELS[c]}: {column_label(f'{s}_{c}').split()[0]} - Conf",
+                        row.effect((f"{s}_{c}", "auc"), (conf, "auc")),
+                    )
+                )
     return _judge(effects) if effects else ("not run", "")
 
 
@@ -183,7 +188,7 @@ def tau_tail(row: _Row, _: str) -> Verdict:
                 row.effect((a, "precision_at_recall_0.01"), (a, "precision_at_tau")),
             )
         )
-    return _judge(effects)  # fmt: skip
+    return _judge(effects)
 
 
 #: How far below the accuracy at the public-data tau the accuracy at tau = 0 may
@@ -203,7 +208,7 @@ def tau0_default(row: _Row, _: str) -> Verdict:
         )
         for a in atts
     ]
-    verdict, cells = _judge(effects)  # fmt: skip
+    verdict, cells = _judge(effects)
     if row.has("loss_cal", "tau"):
         cells += f"; mean public tau of Loss Cal {row.mean('loss_cal', 'tau'):.4f}"
     return verdict, cells
@@ -213,43 +218,85 @@ def label_only(row: _Row, _: str) -> Verdict:
     if not row.has("boundary_orig", "auc"):
         return "not run", ""
     effects = [(f"AUC {n}", e) for n, e in _pairs(row, "auc", scores=("boundary",))]
-    effects += [(f"accuracy {n}", e)
-                for n, e in _pairs(row, "acc", scores=("boundary",), shift=ACC_MARGIN)]  # fmt: skip
+    effects += [
+        (f"accuracy {n}", e) for n, e in _pairs(row, "acc", scores=("boundary",), shift=ACC_MARGIN)
+    ]
     return _judge(effects)
 
 
 #: (key, the paper's claim in one line, criterion, check)
 CLAIMS: list[tuple[str, str, str, Callable[[_Row, str], Verdict]]] = [
-    ("auc_up", "Calibration raises the AUC of the loss, GN and confidence attacks (Table 2)",
-     "Cal - Orig and Cal-F - Orig AUC > 0, every score (all 6)", auc_up),
-    ("auc_up_010", "The AUC increase can exceed 0.10, e.g. on German Credit",
-     "Cal/Cal-F - Orig AUC - 0.10 > 0 for one pair (rows the paper names)", auc_up_010),
-    ("acc_not_reduced", "Calibration does not reduce accuracy in most cases (Table 3)",
-     f"Cal/Cal-F - Orig accuracy + {ACC_MARGIN} > 0 in more than half of the 6 pairs "
-     "(contradicted: below in at least half)", acc_not_reduced),
-    ("conf_weakest", "Confidence-score attacks under-perform the other scores",
-     "Loss - Conf and GN - Conf AUC > 0, for Orig, Cal and Cal-F", conf_weakest),
-    ("low_fpr", "At low FPR calibrated attacks beat the near-random uncalibrated one",
-     "loss TPR at 1% and 0.1% FPR: Cal - Orig and Cal-F - Orig > 0", low_fpr),
-    ("high_precision", "Calibrated attacks reach high precision at low recall",
-     "loss precision at 1% recall: Cal - Orig and Cal-F - Orig > 0", high_precision),
-    ("tau_tail", "The accuracy-optimal tau lies in the tail: high FPR and recall, low precision",
-     "loss attacks at the public tau: recall - 0.5 > 0 and precision at 1% recall - "
-     "precision at tau > 0", tau_tail),
-    ("tau0_default", "For calibrated attacks tau slightly above 0 is a good default",
-     f"{TAU0_TOLERANCE} - (accuracy at the public tau - accuracy at tau = 0) > 0, every "
-     "calibrated attack", tau0_default),
-    ("label_only", "Calibration raises label-only AUC with similar or better accuracy (Table 4)",
-     f"boundary Cal/Cal-F - Orig AUC > 0 and accuracy + {ACC_MARGIN} > 0", label_only),
-]  # fmt: skip
+    (
+        "auc_up",
+        "Calibration raises the AUC of the loss, GN and confidence attacks (Table 2)",
+        "Cal - Orig and Cal-F - Orig AUC > 0, every score (all 6)",
+        auc_up,
+    ),
+    (
+        "auc_up_010",
+        "The AUC increase can exceed 0.10, e.g. on German Credit",
+        "Cal/Cal-F - Orig AUC - 0.10 > 0 for one pair (rows the paper names)",
+        auc_up_010,
+    ),
+    (
+        "acc_not_reduced",
+        "Calibration does not reduce accuracy in most cases (Table 3)",
+        f"Cal/Cal-F - Orig accuracy + {ACC_MARGIN} > 0 in more than half of the 6 pairs "
+        "(contradicted: below in at least half)",
+        acc_not_reduced,
+    ),
+    (
+        "conf_weakest",
+        "Confidence-score attacks under-perform the other scores",
+        "Loss - Conf and GN - Conf AUC > 0, for Orig, Cal and Cal-F",
+        conf_weakest,
+    ),
+    (
+        "low_fpr",
+        "At low FPR calibrated attacks beat the near-random uncalibrated one",
+        "loss TPR at 1% and 0.1% FPR: Cal - Orig and Cal-F - Orig > 0",
+        low_fpr,
+    ),
+    (
+        "high_precision",
+        "Calibrated attacks reach high precision at low recall",
+        "loss precision at 1% recall: Cal - Orig and Cal-F - Orig > 0",
+        high_precision,
+    ),
+    (
+        "tau_tail",
+        "The accuracy-optimal tau lies in the tail: high FPR and recall, low precision",
+        "loss attacks at the public tau: recall - 0.5 > 0 and precision at 1% recall - "
+        "precision at tau > 0",
+        tau_tail,
+    ),
+    (
+        "tau0_default",
+        "For calibrated attacks tau slightly above 0 is a good default",
+        f"{TAU0_TOLERANCE} - (accuracy at the public tau - accuracy at tau = 0) > 0, every "
+        "calibrated attack",
+        tau0_default,
+    ),
+    (
+        "label_only",
+        "Calibration raises label-only AUC with similar or better accuracy (Table 4)",
+        f"boundary Cal/Cal-F - Orig AUC > 0 and accuracy + {ACC_MARGIN} > 0",
+        label_only,
+    ),
+]
 
 #: Claims of section 4.2 that no run here can test, and why.
 NOT_TESTABLE = [
-    ("Data augmentation lowers every attack, and calibration still helps (CIFAR10/100 "
-     "with augmentation rows)", "no augmented CIFAR model is trained in these configs"),
-    ("Label-only gains are smaller on CIFAR10/100 than the score-based gains",
-     "no CIFAR10/100 label-only run (CPU budget)"),
-]  # fmt: skip
+    (
+        "Data augmentation lowers every attack, and calibration still helps (CIFAR10/100 "
+        "with augmentation rows)",
+        "no augmented CIFAR model is trained in these configs",
+    ),
+    (
+        "Label-only gains are smaller on CIFAR10/100 than the score-based gains",
+        "no CIFAR10/100 label-only run (CPU budget)",
+    ),
+]
 
 
 def check_claims(per_split: pd.DataFrame, paper_rows: Mapping[str, str]) -> pd.DataFrame:
@@ -260,49 +307,43 @@ def check_claims(per_split: pd.DataFrame, paper_rows: Mapping[str, str]) -> pd.D
     rows = []
     # One _Row per label for all claims (a _Row per claim and label was 1 s of a
     # tables job).
-    labels = [(label, frame, _Row(frame)) for label, frame in
-              per_split.groupby("label", sort=False)]  # fmt: skip
+    labels = [
+        (label, frame, _Row(frame)) for label, frame in per_split.groupby("label", sort=False)
+    ]
     for key, _, _, fn in CLAIMS:
         for label, frame, row in labels:
             verdict, cells = fn(row, paper_rows.get(label, ""))
-            rows.append({"claim": key, "label": label, "verdict": verdict,
-                         "n_splits": frame["split"].nunique(), "cells": cells})  # fmt: skip
+            rows.append(
+                {
+                    "claim": key,
+                    "label": label,
+                    "verdict": verdict,
+                    "n_splits": frame["split"].nunique(),
+                    "cells": cells,
+                }
+            )
     return pd.DataFrame(rows, columns=["claim", "label", "verdict", "n_splits", "cells"])
-
-
-def paper_per_split(rows: list[str]) -> pd.DataFrame:
-    """The paper's Tables 2-4 for its ``rows`` in the shape of ``per_split`` (one
-    "split"; label ``Paper: <row>``), so that the same checks run on its numbers.
-    Claims that need metrics the paper does not tabulate come out ``not run``."""
-    from diffcal.reporting import paper
-
-    t2, t3, t4 = paper.table2_auc(), paper.table3_acc(), paper.table4_label_only()
-    out = []
-    for row in rows:
-        if row not in t2.index:
-            continue
-        for att in t2.columns:
-            auc, acc = float(t2.loc[row, att]), float(t3.loc[row, att])
-            out.append({"label": f"Paper: {row}", "attack": att, "split": 0,
-                        "auc": auc, "acc": acc})  # fmt: skip
-        if row in t4.index:
-            for c in ("orig", *CALIBRATED):
-                out.append({"label": f"Paper: {row}", "attack": f"boundary_{c}", "split": 0,
-                            "auc": float(t4.loc[row, f"auc_{c}"]),
-                            "acc": float(t4.loc[row, f"acc_{c}"])})  # fmt: skip
-    return pd.DataFrame(out, columns=["label", "attack", "split", "auc", "acc"])
 
 
 def claims_markdown(checked: pd.DataFrame) -> str:
     """A verdict matrix (claims x rows), the deciding effects, and the claims not
-    testable here. Rows labelled ``Paper: ...`` (:func:`paper_per_split`) are the
-    same checks on the paper's published tables (points, no interval)."""
+    testable here. Rows labelled ``Paper: ...``
+    (:func:`diffcal.reporting.paper.paper_per_split`) are the same checks on the
+    paper's published tables (points, no interval)."""
     labels = list(dict.fromkeys(checked["label"]))
-    short = {HOLDS: "holds", CONTRADICTED: "**contradicted**", INCONCLUSIVE: "inconclusive",
-             "not run": "not run", "not claimed": "-"}  # fmt: skip
-    lines = ["# The paper's claims (section 4.2), checked on this run", "",
-             "| Claim | Criterion | " + " | ".join(labels) + " |",
-             "|---|---|" + "---|" * len(labels)]  # fmt: skip
+    short = {
+        HOLDS: "holds",
+        CONTRADICTED: "**contradicted**",
+        INCONCLUSIVE: "inconclusive",
+        "not run": "not run",
+        "not claimed": "-",
+    }
+    lines = [
+        "# The paper's claims (section 4.2), checked on this run",
+        "",
+        "| Claim | Criterion | " + " | ".join(labels) + " |",
+        "|---|---|" + "---|" * len(labels),
+    ]
     for key, text, criterion, _ in CLAIMS:
         sel = checked[checked["claim"] == key].set_index("label")
         cells = [
@@ -314,24 +355,31 @@ def claims_markdown(checked: pd.DataFrame) -> str:
         lines.append(f"| {text} | {criterion} | " + " | ".join(cells) + " |")
     counts = checked["verdict"].value_counts()
     ours = checked[~checked["label"].str.startswith("Paper: ")]["verdict"].value_counts()
-    lines += ["", "Verdicts: **holds** - the 95% interval of every effect the criterion "
-              "needs lies above zero (for 'most' / 'can': of more than half / of one); "
-              "**contradicted** - one lies below zero (for 'most': at least half; for 'can': "
-              "all); **inconclusive** - otherwise. Intervals: Student-t over splits of the "
-              "per-split effect (paired: both cells from the same split's models). Paper "
-              "columns: the same criteria on the published means (points, no interval). "
-              f"This run: {ours.get(HOLDS, 0)} hold, {ours.get(CONTRADICTED, 0)} contradicted, "
-              f"{ours.get(INCONCLUSIVE, 0)} inconclusive (of "
-              f"{sum(ours.get(v, 0) for v in (HOLDS, CONTRADICTED, INCONCLUSIVE))} judged); "
-              f"all columns: {counts.get(HOLDS, 0)} / {counts.get(CONTRADICTED, 0)} / "
-              f"{counts.get(INCONCLUSIVE, 0)}.",
-              "", "**Deciding effects** (mean [95% interval] over splits):", "",
-              "| Claim | Row | Splits | Verdict | Effects |", "|---|---|---|---|---|"]  # fmt: skip
+    lines += [
+        "",
+        "Verdicts: **holds** - the 95% interval of every effect the criterion "
+        "needs lies above zero (for 'most' / 'can': of more than half / of one); "
+        "**contradicted** - one lies below zero (for 'most': at least half; for 'can': "
+        "all); **inconclusive** - otherwise. Intervals: Student-t over splits of the "
+        "per-split effect (paired: both cells from the same split's models). Paper "
+        "columns: the same criteria on the published means (points, no interval). "
+        f"This run: {ours.get(HOLDS, 0)} hold, {ours.get(CONTRADICTED, 0)} contradicted, "
+        f"{ours.get(INCONCLUSIVE, 0)} inconclusive (of "
+        f"{sum(ours.get(v, 0) for v in (HOLDS, CONTRADICTED, INCONCLUSIVE))} judged); "
+        f"all columns: {counts.get(HOLDS, 0)} / {counts.get(CONTRADICTED, 0)} / "
+        f"{counts.get(INCONCLUSIVE, 0)}.",
+        "",
+        "**Deciding effects** (mean [95% interval] over splits):",
+        "",
+        "| Claim | Row | Splits | Verdict | Effects |",
+        "|---|---|---|---|---|",
+    ]
     for key, *_ in CLAIMS:
         for _, r in checked[checked["claim"] == key].iterrows():
             if r["verdict"] in (HOLDS, CONTRADICTED, INCONCLUSIVE):
-                lines.append(f"| {key} | {r['label']} | {r['n_splits']} | {r['verdict']} | "
-                             f"{r['cells']} |")  # fmt: skip
+                lines.append(
+                    f"| {key} | {r['label']} | {r['n_splits']} | {r['verdict']} | {r['cells']} |"
+                )
     lines += ["", "**Not testable here:**", ""]
     lines += [f"- {claim}: {why}." for claim, why in NOT_TESTABLE]
     return "\n".join(lines) + "\n"

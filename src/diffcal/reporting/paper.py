@@ -12,10 +12,20 @@ import io
 
 import pandas as pd
 
-ROWS = ["Credit", "Hep.", "Adult", "MNIST", "CIFAR10", "CIFAR100", "ImageNet",
-        "CIFAR10 (aug.)", "CIFAR100 (aug.)"]  # fmt: skip
-ATTACKS = ["gap"] + [f"{s}_{c}" for s in ("loss", "gn", "confidence")
-                     for c in ("orig", "cal", "calf")]  # fmt: skip
+ROWS = [
+    "Credit",
+    "Hep.",
+    "Adult",
+    "MNIST",
+    "CIFAR10",
+    "CIFAR100",
+    "ImageNet",
+    "CIFAR10 (aug.)",
+    "CIFAR100 (aug.)",
+]
+ATTACKS = ["gap"] + [
+    f"{s}_{c}" for s in ("loss", "gn", "confidence") for c in ("orig", "cal", "calf")
+]
 
 _TABLE1 = """row,train_acc,test_acc
 Credit,0.921,0.751
@@ -98,3 +108,31 @@ def std_bound(metric: str, row: str) -> float:
     """The caption's upper bound on the std of ``metric`` ('auc'/'acc') for ``row``."""
     bounds = STD_BOUNDS[metric]
     return bounds.get(row, bounds["*"])
+
+
+def paper_per_split(rows: list[str]) -> pd.DataFrame:
+    """The paper's Tables 2-4 for its ``rows`` in the shape of ``per_split`` (one
+    "split"; label ``Paper: <row>``), so that the same checks run on its numbers.
+    Claims that need metrics the paper does not tabulate come out ``not run``."""
+    t2, t3, t4 = table2_auc(), table3_acc(), table4_label_only()
+    out = []
+    for row in rows:
+        if row not in t2.index:
+            continue
+        for att in t2.columns:
+            auc, acc = float(t2.loc[row, att]), float(t3.loc[row, att])
+            out.append(
+                {"label": f"Paper: {row}", "attack": att, "split": 0, "auc": auc, "acc": acc}
+            )
+        if row in t4.index:
+            for c in ("orig", "cal", "calf"):
+                out.append(
+                    {
+                        "label": f"Paper: {row}",
+                        "attack": f"boundary_{c}",
+                        "split": 0,
+                        "auc": float(t4.loc[row, f"auc_{c}"]),
+                        "acc": float(t4.loc[row, f"acc_{c}"]),
+                    }
+                )
+    return pd.DataFrame(out, columns=["label", "attack", "split", "auc", "acc"])

@@ -36,8 +36,11 @@ def compare_with_paper(
         cells = [("Table 1", m, m, acc_long, t1, None) for m in ("train_acc", "test_acc")]
         cells += [("Table 2", a, "auc", summary, t2, "auc") for a in attacks]
         cells += [("Table 3", a, "acc", summary, t3, "acc") for a in attacks]
-        cells += [("Table 4", a, m, summary, t4, None)
-                  for m in ("auc", "acc") for a in table4_attacks(summary)]  # fmt: skip
+        cells += [
+            ("Table 4", a, m, summary, t4, None)
+            for m in ("auc", "acc")
+            for a in table4_attacks(summary)
+        ]
         for table, column, metric, source, ptable, bound_key in cells:
             sel = (source["label"] == label) & (source["metric"] == metric)
             if "attack" in source.columns:
@@ -57,19 +60,35 @@ def compare_with_paper(
                 name = f"{'AUC' if metric == 'auc' else 'Acc.'} {name}"
             lo, hi = ours.get("ci_low", np.nan), ours.get("ci_high", np.nan)
             known = bool(np.isfinite(lo) and np.isfinite(hi))
-            consistent = (two_sample_consistent(diff, ours["std"], bound, ours["n_splits"])
-                          if bound_key else pd.NA)  # fmt: skip
-            rows.append({"table": table, "label": label, "paper_row": prow, "column": name,
-                         "ours_mean": ours["mean"], "ours_std": ours["std"],
-                         "n_splits": ours["n_splits"], "ci_low": lo, "ci_high": hi,
-                         "ci_method": ours.get("ci_method", ""), "paper": pval, "diff": diff,
-                         "paper_std_bound": bound if bound_key else np.nan,
-                         "within_paper_std": (std_band(diff, bound) == STD_BANDS[0]
-                                              if bound_key else pd.NA),
-                         "calibrated": bool(bound_key and column.endswith(("_cal", "_calf"))),
-                         "consistent_2sample": consistent,
-                         "outside": bool(abs(diff) > tol),
-                         "differs": bool(known and not lo <= pval <= hi)})  # fmt: skip
+            consistent = (
+                two_sample_consistent(diff, ours["std"], bound, ours["n_splits"])
+                if bound_key
+                else pd.NA
+            )
+            rows.append(
+                {
+                    "table": table,
+                    "label": label,
+                    "paper_row": prow,
+                    "column": name,
+                    "ours_mean": ours["mean"],
+                    "ours_std": ours["std"],
+                    "n_splits": ours["n_splits"],
+                    "ci_low": lo,
+                    "ci_high": hi,
+                    "ci_method": ours.get("ci_method", ""),
+                    "paper": pval,
+                    "diff": diff,
+                    "paper_std_bound": bound if bound_key else np.nan,
+                    "within_paper_std": (
+                        std_band(diff, bound) == STD_BANDS[0] if bound_key else pd.NA
+                    ),
+                    "calibrated": bool(bound_key and column.endswith(("_cal", "_calf"))),
+                    "consistent_2sample": consistent,
+                    "outside": bool(abs(diff) > tol),
+                    "differs": bool(known and not lo <= pval <= hi),
+                }
+            )
     return pd.DataFrame(rows, columns=COMPARISON_COLUMNS)
 
 
@@ -103,10 +122,26 @@ def std_band(diff: float, bound: float) -> str:
 #: interval (``ci_low``..``ci_high``, method in ``ci_method``) - the only flag
 #: that marks a real difference. ``calibrated``: a Cal / Cal-F cell of Tables 2-3;
 #: ``consistent_2sample``: :func:`two_sample_consistent` (Tables 2-3).
-COMPARISON_COLUMNS = ["table", "label", "paper_row", "column", "ours_mean", "ours_std",
-                      "n_splits", "ci_low", "ci_high", "ci_method", "paper", "diff",
-                      "paper_std_bound", "within_paper_std", "calibrated", "consistent_2sample",
-                      "outside", "differs"]  # fmt: skip
+COMPARISON_COLUMNS = [
+    "table",
+    "label",
+    "paper_row",
+    "column",
+    "ours_mean",
+    "ours_std",
+    "n_splits",
+    "ci_low",
+    "ci_high",
+    "ci_method",
+    "paper",
+    "diff",
+    "paper_std_bound",
+    "within_paper_std",
+    "calibrated",
+    "consistent_2sample",
+    "outside",
+    "differs",
+]
 
 
 def agreement_counts(cmp: pd.DataFrame) -> pd.DataFrame:
@@ -133,21 +168,33 @@ def agreement_counts(cmp: pd.DataFrame) -> pd.DataFrame:
         }
         bands = [std_band(d, b) for d, b in zip(g["diff"], g["paper_std_bound"], strict=True)]
         if any(bands):
-            for col, band in zip(("within_std", "within_2std", "beyond_2std"), STD_BANDS,
-                                 strict=True):  # fmt: skip
+            for col, band in zip(
+                ("within_std", "within_2std", "beyond_2std"), STD_BANDS, strict=True
+            ):
                 row[col] = bands.count(band)
             cal = g["calibrated"].astype(bool).to_numpy()
             row["cal_cells"] = int(cal.sum())
-            row["cal_within_std"] = sum(b == STD_BANDS[0] for b, c in zip(bands, cal, strict=True)
-                                        if c)  # fmt: skip
+            row["cal_within_std"] = sum(
+                b == STD_BANDS[0] for b, c in zip(bands, cal, strict=True) if c
+            )
             row["consistent_2sample"] = int(g["consistent_2sample"].astype(bool).sum())
         rows.append(row)
     return pd.DataFrame(rows, columns=COUNT_COLUMNS)
 
 
 #: Columns of comparison_counts.csv (the std criteria for Tables 2-3 only).
-COUNT_COLUMNS = ["table", "label", "cells", "within_std", "within_2std", "beyond_2std",
-                 "cal_cells", "cal_within_std", "consistent_2sample", "differs"]  # fmt: skip
+COUNT_COLUMNS = [
+    "table",
+    "label",
+    "cells",
+    "within_std",
+    "within_2std",
+    "beyond_2std",
+    "cal_cells",
+    "cal_within_std",
+    "consistent_2sample",
+    "differs",
+]
 
 
 def write_comparison(acc_long, summary, paper_rows, attacks, out_dir: str) -> None:
@@ -159,8 +206,12 @@ def write_comparison(acc_long, summary, paper_rows, attacks, out_dir: str) -> No
     if cmp.empty:
         lines.append("No dataset in this config maps to a row of the paper (`paper_row`).")
     for table, grp in cmp.groupby("table", sort=False):
-        lines += [f"## {table}", "", "| Dataset | Column | Ours | 95% interval | Paper | Diff | "
-                  "Paper's std | |", "|---|---|---|---|---|---|---|---|"]  # fmt: skip
+        lines += [
+            f"## {table}",
+            "",
+            "| Dataset | Column | Ours | 95% interval | Paper | Diff | Paper's std | |",
+            "|---|---|---|---|---|---|---|---|",
+        ]
         for _, r in grp.iterrows():
             ci = (
                 f"[{r['ci_low']:.3f}, {r['ci_high']:.3f}]"
@@ -170,8 +221,10 @@ def write_comparison(acc_long, summary, paper_rows, attacks, out_dir: str) -> No
             std = std_band(r["diff"], r["paper_std_bound"])
             flag = "**differs**" if r["differs"] else ""
             ours = fmt(r["ours_mean"], r["ours_std"])
-            lines.append(f"| {r['label']} | {r['column']} | {ours} | {ci} | {r['paper']:.3f}"
-                         f" | {r['diff']:+.3f} | {std} | {flag} |")  # fmt: skip
+            lines.append(
+                f"| {r['label']} | {r['column']} | {ours} | {ci} | {r['paper']:.3f}"
+                f" | {r['diff']:+.3f} | {std} | {flag} |"
+            )
         lines.append("")
     lines.append(
         "Ours: mean ± sample std over splits. 95% interval: Student-t over splits, united "
@@ -203,18 +256,24 @@ def write_counts(cmp: pd.DataFrame, prefix: str) -> None:
     both = pd.concat([counts, totals], ignore_index=True).drop(columns="group")
     both = both.sort_values("table", kind="stable").reset_index(drop=True)
     write_csv(both, f"{prefix}.csv")
-    lines = ["# Cells of Tables 1-4 within the paper's stated std, and real differences", "",
-             "| Table | Rows | Cells | Within paper's std | Within 2x | Beyond 2x | "
-             "Cal / Cal-F cells | of them within std | Two-sample consistent | Differs |",
-             "|---|---|---|---|---|---|---|---|---|---|"]  # fmt: skip
+    lines = [
+        "# Cells of Tables 1-4 within the paper's stated std, and real differences",
+        "",
+        "| Table | Rows | Cells | Within paper's std | Within 2x | Beyond 2x | "
+        "Cal / Cal-F cells | of them within std | Two-sample consistent | Differs |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
     for _, r in both.iterrows():
         cells = [r["table"], r["label"], *(r[c] for c in cols)]
         lines.append("| " + " | ".join("" if pd.isna(c) else str(c) for c in cells) + " |")
-    lines += ["", "Paper's std: |ours - paper| against the std bound stated in the paper's "
-              "caption (Tables 2-3 only; Tables 1 and 4 state none). Cal / Cal-F cells: the "
-              "calibrated cells (the paper's subject) and how many of them lie within the "
-              "paper's std. Two-sample consistent: |ours - paper| <= t(0.975, 2(T-1)) x "
-              "sqrt((our std^2 + paper's bound^2) / T), T our splits - a criterion that counts "
-              "our own noise and treats both values as means of T splits. Differs: the paper's "
-              "value lies outside our 95% interval (comparison_with_paper.csv)."]  # fmt: skip
+    lines += [
+        "",
+        "Paper's std: |ours - paper| against the std bound stated in the paper's "
+        "caption (Tables 2-3 only; Tables 1 and 4 state none). Cal / Cal-F cells: the "
+        "calibrated cells (the paper's subject) and how many of them lie within the "
+        "paper's std. Two-sample consistent: |ours - paper| <= t(0.975, 2(T-1)) x "
+        "sqrt((our std^2 + paper's bound^2) / T), T our splits - a criterion that counts "
+        "our own noise and treats both values as means of T splits. Differs: the paper's "
+        "value lies outside our 95% interval (comparison_with_paper.csv).",
+    ]
     write_text(f"{prefix}.md", "\n".join(lines) + "\n")

@@ -47,8 +47,14 @@ def figure(runs, curves, attacks, budget: int, png: str, pdf: str) -> None:
         for a in attacks:
             g = sc[sc["attack"] == a]
             fpr, tpr, _ = roc_curve(g["member"], g["score"])
-            ax.loglog(np.maximum(fpr, 0.5 / n_out), np.maximum(tpr, 1e-5), label=LABELS[a],
-                      color=colors[a], lw=1.2, ls=line_style(a))  # fmt: skip
+            ax.loglog(
+                np.maximum(fpr, 0.5 / n_out),
+                np.maximum(tpr, 1e-5),
+                label=LABELS.get(a, a),
+                color=colors[a],
+                lw=1.2,
+                ls=line_style(a),
+            )
         lo = 0.5 / n_out
         ax.plot([lo, 1], [lo, 1], color="grey", lw=0.8, ls=":")
         ax.set(

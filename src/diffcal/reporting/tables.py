@@ -49,8 +49,11 @@ class PartFiles:
                 df = pd.read_csv(path)
             elif kind == "scores":
                 # filtered while reading: 3x faster than converting the model column
-                df = pd.read_parquet(path, columns=["split", "sample_id", "correct"],
-                                     filters=[("model", "==", "target")])  # fmt: skip
+                df = pd.read_parquet(
+                    path,
+                    columns=["split", "sample_id", "correct"],
+                    filters=[("model", "==", "target")],
+                )
             else:
                 df = pd.read_parquet(path)
             self._cache[path, kind] = df
@@ -113,8 +116,9 @@ def bootstrap_intervals(
     rows = []
     for (dataset, variant, label), group in groups.items():
         keys = {"dataset": dataset, "variant": variant, "label": label}
-        cells = row_intervals([files.rows(r["bootstrap"], "bootstrap", int(r["split"]))
-                               for r in group])  # fmt: skip
+        cells = row_intervals(
+            [files.rows(r["bootstrap"], "bootstrap", int(r["split"])) for r in group]
+        )
         for (metric, att), (lo, hi) in cells.items():
             rows.append({**keys, "attack": att, "metric": metric, "boot_low": lo, "boot_high": hi})
     return pd.DataFrame(
@@ -137,8 +141,9 @@ UNBOUNDED_METRICS = ("tau", "n_members", "n_nonmembers", "epsilon_lb")
 NONNEGATIVE_METRICS = ("epsilon_lb",)
 
 
-def add_intervals(summary: pd.DataFrame, per_split: pd.DataFrame, by: Sequence[str],
-                  boot: pd.DataFrame) -> pd.DataFrame:  # fmt: skip
+def add_intervals(
+    summary: pd.DataFrame, per_split: pd.DataFrame, by: Sequence[str], boot: pd.DataFrame
+) -> pd.DataFrame:
     """Add ``t_low``, ``t_high`` (95 % Student-t over splits, every metric),
     ``boot_low``, ``boot_high`` (bootstrap within splits where ``boot`` has the
     cell) and the cell's interval ``ci_low``, ``ci_high`` with ``ci_method``:
@@ -151,8 +156,9 @@ def add_intervals(summary: pd.DataFrame, per_split: pd.DataFrame, by: Sequence[s
         for metric in summary["metric"].unique():
             if metric in grp.columns:
                 _, lo, hi = t_interval(grp[metric].to_numpy(dtype=np.float64))
-                t_rows.append({**dict(zip(by, key, strict=True)), "metric": metric,
-                               "t_low": lo, "t_high": hi})  # fmt: skip
+                t_rows.append(
+                    {**dict(zip(by, key, strict=True)), "metric": metric, "t_low": lo, "t_high": hi}
+                )
     on = [*by, "metric"]
     out = summary.merge(pd.DataFrame(t_rows, columns=[*on, "t_low", "t_high"]), on=on, how="left")
     b = boot if "attack" in by else boot[boot["attack"] == ""].drop(columns="attack")
@@ -168,9 +174,11 @@ def add_intervals(summary: pd.DataFrame, per_split: pd.DataFrame, by: Sequence[s
     bounded = ~out["metric"].isin(UNBOUNDED_METRICS)
     for col in ("t_low", "t_high", "ci_low", "ci_high"):
         out[col] = np.where(bounded, out[col].clip(0.0, 1.0), out[col])
-    out["ci_method"] = np.where(only_boot, "bootstrap within splits",
-                                np.where(union, "t over splits | bootstrap within splits",
-                                         "t over splits"))  # fmt: skip
+    out["ci_method"] = np.where(
+        only_boot,
+        "bootstrap within splits",
+        np.where(union, "t over splits | bootstrap within splits", "t over splits"),
+    )
     return out
 
 
@@ -285,9 +293,12 @@ def write_table4(summary: pd.DataFrame, prefix: str) -> None:
             + "."
             + INTERVAL_NOTE
         )
-        note += (" Label-only attack (HopSkipJump boundary distance); members attacked per "
-                 "split (as many non-members): "
-                 + ", ".join(f"{r['label']} {r['mean']:.0f}" for _, r in n.iterrows())
-                 + ".")  # fmt: skip
-    write_table(df, long, prefix,
-                "Table 4: label-only attack (HopSkipJump boundary distance)", note)  # fmt: skip
+        note += (
+            " Label-only attack (HopSkipJump boundary distance); members attacked per "
+            "split (as many non-members): "
+            + ", ".join(f"{r['label']} {r['mean']:.0f}" for _, r in n.iterrows())
+            + "."
+        )
+    write_table(
+        df, long, prefix, "Table 4: label-only attack (HopSkipJump boundary distance)", note
+    )

@@ -85,9 +85,14 @@ def paired_effect(values: Sequence[float] | np.ndarray, level: float = LEVEL) ->
 
 
 def welch_effect(
-    mean_a: float, std_a: float, n_a: int, mean_b: float = 0.0, std_b: float = 0.0,
-    n_b: int = 0, level: float = LEVEL,
-) -> Effect:  # fmt: skip
+    mean_a: float,
+    std_a: float,
+    n_a: int,
+    mean_b: float = 0.0,
+    std_b: float = 0.0,
+    n_b: int = 0,
+    level: float = LEVEL,
+) -> Effect:
     """Interval of ``mean_a - mean_b`` from each cell's mean, sample std and number
     of splits (Welch-Satterthwaite degrees of freedom). ``n_b = 0``: a one-sample
     interval of ``mean_a`` against the constant ``mean_b``. A cell with one split

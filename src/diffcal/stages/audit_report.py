@@ -19,8 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from diffcal.attacks.audit import lira_stat_from_loss, risk_table, summary_with_intervals
-from diffcal.attacks.reference import lira_offline
+from diffcal.attacks.audit import risk_table, score_attacks, summary_with_intervals
 from diffcal.core.io import write_csv, write_parquet, write_text
 from diffcal.core.seeds import derive_seed
 from diffcal.reporting.audit_report import (
@@ -34,8 +33,15 @@ from diffcal.reporting.audit_report import (
 log = logging.getLogger("diffcal")
 
 #: Attacks drawn in the ROC figure, when present (the others are in the tables).
-ROC_ATTACKS = ("loss_orig", "loss_cal", "loss_calf", "lira_offline", "lira_online",
-               "rmia_offline", "rmia_online")  # fmt: skip
+ROC_ATTACKS = (
+    "loss_orig",
+    "loss_cal",
+    "loss_calf",
+    "lira_offline",
+    "lira_online",
+    "rmia_offline",
+    "rmia_online",
+)
 #: The risk table ranks by the first of these present (the paper's calibrated loss).
 RISK_ATTACKS = ("loss_cal", "loss_calf", "lira_online", "lira_offline", "loss_orig")
 #: (calibrated, uncalibrated) pairs whose difference the report states.
@@ -51,8 +57,12 @@ def _splits(attack_scores: Sequence[str], scores: Sequence[str]):
     att = pd.concat([pd.read_parquet(p) for p in attack_scores], ignore_index=True)
     att = att[att["set"] == "eval"]
     sc = pd.concat(
-        [pd.read_parquet(p, columns=["split", "model", "ref", "sample_id", "correct", "loss"])
-         for p in scores], ignore_index=True)  # fmt: skip
+        [
+            pd.read_parquet(p, columns=["split", "model", "ref", "sample_id", "correct", "loss"])
+            for p in scores
+        ],
+        ignore_index=True,
+    )
     skip = {"split", "set", "sample_id", "role", "is_member"}
     out = []
     for t, part in att.groupby("split", sort=True):
@@ -68,11 +78,11 @@ def _splits(attack_scores: Sequence[str], scores: Sequence[str]):
         tgt = s[s["model"] == "target"].set_index("sample_id").loc[ids]
         refs = s[s["model"] == "scratch"].pivot(index="ref", columns="sample_id", values="loss")
         if "lira_offline" not in attacks and len(refs) >= 2:
-            attacks["lira_offline"] = lira_offline(
-                lira_stat_from_loss(tgt["loss"].to_numpy()),
-                lira_stat_from_loss(refs[ids].to_numpy()),
+            attacks["lira_offline"] = score_attacks(
+                tgt["loss"].to_numpy(),
+                refs[ids].to_numpy(),
                 np.zeros((len(refs), len(ids)), bool),
-            )
+            )["lira_offline"]
         correct = tgt["correct"].astype("boolean")
         acc = tuple(
             float(correct[m].astype(float).mean()) if correct[m].notna().all() else np.nan
@@ -122,8 +132,12 @@ def run_audit_report(
 
     risk_attack = next(a for a in RISK_ATTACKS if a in att0)
     risk = pd.concat(
-        [risk_table(ids, m, a[risk_attack], a["loss_orig"]).assign(split=np.int16(i))
-         for i, (ids, m, a, _, _) in enumerate(splits)], ignore_index=True)  # fmt: skip
+        [
+            risk_table(ids, m, a[risk_attack], a["loss_orig"]).assign(split=np.int16(i))
+            for i, (ids, m, a, _, _) in enumerate(splits)
+        ],
+        ignore_index=True,
+    )
     risk = risk[["split", *[c for c in risk.columns if c != "split"]]]
     user_ids = _user_ids(data)
     if user_ids is not None:
@@ -154,7 +168,7 @@ def run_audit_report(
             "below is the mean over splits with a 95 % bootstrap interval (members and "
             "non-members resampled within each split; the models held fixed). Higher "
             "attack scores mean 'more likely a member'.",
-        ),  # fmt: skip
+        ),
         ("h2", "Target"),
         ("table", acc),
         ("h2", "Attacks"),
@@ -169,7 +183,7 @@ def run_audit_report(
                 if below
                 else ""
             ),
-        ),  # fmt: skip
+        ),
     ]
     if len(gain):
         blocks += [
@@ -179,7 +193,7 @@ def run_audit_report(
                 "Calibrated minus uncalibrated attack, same samples and resamples: an "
                 "interval above 0 means the reference models' difficulty estimate "
                 "helps the attack.",
-            ),  # fmt: skip
+            ),
             ("table", metrics_table(gain, levels)),
         ]
     top = risk[risk["split"] == 0].head(TOP)
@@ -202,7 +216,7 @@ def run_audit_report(
             "most likely a member). 'Flagged at FPR': the share of non-members that score "
             "at least as high, i.e. the false-positive rate at which the attack flags "
             "this member. Every member of every split is in risk.parquet.",
-        ),  # fmt: skip
+        ),
         ("table", top_table),
         (
             "p",
@@ -210,7 +224,7 @@ def run_audit_report(
             "distribution, and the reference models were trained on data from it that "
             "excludes the audited samples (or, with an is_in column, say which they "
             "trained on).",
-        ),  # fmt: skip
+        ),
     ]
     write_text(out_md, to_markdown(blocks))
     write_text(out_html, to_html(blocks, f"Audit: {title}"))

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from diffcal.attacks.audit import score_attacks
+from diffcal.attacks.plugins import load_plugins, outputs_frames, run_plugin
 from diffcal.core.io import write_parquet
 from diffcal.data.members import read_members
 from diffcal.data.user_scores import load_user_scores
@@ -27,14 +28,27 @@ log = logging.getLogger("diffcal")
 
 
 def run_audit_scores(
-    *, target: str, references: Sequence[str], members: str, out_scores: str,
+    *,
+    target: str,
+    references: Sequence[str],
+    members: str,
+    out_scores: str,
     out_attack_scores: str,
-) -> None:  # fmt: skip
+    extra: Sequence[str] = (),
+) -> None:
+    """``extra``: the attack plugins (``attack.extra``), scored after the
+    registry's attacks on the same losses."""
+    plugins = load_plugins(extra)
     u = load_user_scores(target, list(references), read_members(members), members)
     ev = ~u.population
-    log.info("%d members, %d non-members, %d population samples, %d references (%d with IN "
-             "samples)", int(u.is_member.sum()), int((ev & ~u.is_member).sum()),
-             int(u.population.sum()), len(u.ref_loss), int(u.is_in.any(axis=1).sum()))  # fmt: skip
+    log.info(
+        "%d members, %d non-members, %d population samples, %d references (%d with IN samples)",
+        int(u.is_member.sum()),
+        int((ev & ~u.is_member).sum()),
+        int(u.population.sum()),
+        len(u.ref_loss),
+        int(u.is_in.any(axis=1).sum()),
+    )
     att = score_attacks(
         u.target_loss[ev],
         u.ref_loss[:, ev],
@@ -42,8 +56,9 @@ def run_audit_scores(
         target_loss_pop=u.target_loss[u.population],
         ref_loss_pop=u.ref_loss[:, u.population],
     )
-    log.info("attacks: %s", ", ".join(att))
     ids = u.sample_id[ev]
+    att.update(_plugin_scores(plugins, u, ev))
+    log.info("attacks: %s", ", ".join(att))
     is_member = u.is_member[ev]
     frame = pd.DataFrame(
         {
@@ -66,6 +81,25 @@ def run_audit_scores(
     for k, loss in enumerate(u.ref_loss):
         rows.append(_model_rows("scratch", k, ids, loss[ev], no_correct))
     write_parquet(pd.concat(rows, ignore_index=True), out_scores)
+
+
+def _plugin_scores(plugins, u, ev) -> dict[str, np.ndarray]:
+    """The plugins' scores on the evaluated samples ``ev`` (``(n,)`` bool) of the
+    user's scores ``u``: the target's losses and correctness (NA when the file has
+    none), the references' losses with their IN flags."""
+    if not plugins:
+        return {}
+    ids = u.sample_id[ev]
+    known = u.correct is not None
+    frames = outputs_frames(
+        ids,
+        {
+            "loss": u.target_loss[ev],
+            "correct": pd.array(u.correct[ev] if known else [pd.NA] * len(ids), "boolean"),
+        },
+        {"scratch": ({"loss": u.ref_loss[:, ev]}, u.is_in[:, ev])},
+    )
+    return {p.name: run_plugin(p, *frames) for p in plugins}
 
 
 def _model_rows(model: str, ref: int, ids, loss, correct) -> pd.DataFrame:

@@ -28,6 +28,7 @@ from diffcal.attacks.compare import (
     run_attacks,
     selection_half,
 )
+from diffcal.attacks.plugins import load_plugins
 from diffcal.core.io import write_csv, write_parquet
 from diffcal.core.seeds import derive_seed
 from diffcal.data.splits import ids_with_role, read_splits
@@ -50,10 +51,13 @@ def run_compare_attack(
     seeds: Mapping[str, Any],
     bound: Mapping[str, Any] | None = None,
     quantile: str | Sequence[str] | None = None,
+    extra: Sequence[str] = (),
 ) -> None:
     """``quantile``: the part's ``quantile_scores.parquet`` (an optional input: given
     when the quantile attack is among ``attacks``); ``bound``: the ``privacy_bound``
-    config section (its strategy's random splits are seeded per split)."""
+    config section (its strategy's random splits are seeded per split); ``extra``:
+    the attack plugins (``attack.extra``), scored after ``attacks``."""
+    plugins = load_plugins(extra)
     sc, mem = pd.read_parquet(scores), pd.read_parquet(membership)
     q = optional_file(quantile)
     qs = pd.read_parquet(q) if q else None
@@ -63,13 +67,8 @@ def run_compare_attack(
         member = np.isin(ids, ids_with_role(sp, "member"))
         bound_seed = derive_seed(seeds["root_seed"], seeds["key"], t, "bound")
         sel = selection_half(len(ids), bound_seed)
-        external = {}
-        if qs is not None:
-            qt = qs[qs["split"] == t]
-            if not np.array_equal(qt["sample_id"].to_numpy(), ids):
-                raise ValueError(f"{q}: split {t} scores other candidates than the pool")
-            external["quantile"] = qt["score"].to_numpy()
-        for (m, a), s in run_attacks(o, attacks, budgets, rmia, external).items():
+        external = _quantile_scores(qs, q, t, ids)
+        for (m, a), s in run_attacks(o, attacks, budgets, rmia, external, plugins, ids).items():
             frames.append(
                 pd.DataFrame(
                     {
@@ -94,3 +93,14 @@ def run_compare_attack(
                 log.info("split %d M=%d %-20s AUC %.4f", t, m, a, rows[-1]["auc"])
     write_parquet(pd.concat(frames, ignore_index=True), out_scores)
     write_csv(pd.DataFrame(rows), out_metrics)
+
+
+def _quantile_scores(qs: pd.DataFrame | None, path, t: int, ids: np.ndarray) -> dict:
+    """``{"quantile": (n,) scores}`` of split ``t`` from the quantile stage's file
+    (empty without one); its candidates must be the pool's ``ids``."""
+    if qs is None:
+        return {}
+    qt = qs[qs["split"] == t]
+    if not np.array_equal(qt["sample_id"].to_numpy(), ids):
+        raise ValueError(f"{path}: split {t} scores other candidates than the pool")
+    return {"quantile": qt["score"].to_numpy()}

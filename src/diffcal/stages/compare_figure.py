@@ -9,8 +9,14 @@ from typing import Any
 from diffcal.reporting.roc_figure import figure, first_split
 
 
-def run_compare_figure(*, runs: Sequence[Mapping[str, Any]], attacks: Sequence[str],
-                       budgets: Sequence[int], png: str, pdf: str) -> None:  # fmt: skip
+def run_compare_figure(
+    *,
+    runs: Sequence[Mapping[str, Any]],
+    attacks: Sequence[str],
+    budgets: Sequence[int],
+    png: str,
+    pdf: str,
+) -> None:
     """``runs``: as :func:`diffcal.stages.compare_report.run_compare_report`'s (the
     first part file of ``scores`` is read)."""
     top = max(budgets)

@@ -75,8 +75,10 @@ def run_compare_quantile(
         pop = tgt.index[tgt["population"]].to_numpy()
         cand = np.sort(tgt.index[~tgt["population"]].to_numpy())
         if len(pop) < 10:
-            raise ValueError(f"split {t}: {len(pop)} population samples; the quantile "
-                             "regressor needs at least 10 (compare.population)")  # fmt: skip
+            raise ValueError(
+                f"split {t}: {len(pop)} population samples; the quantile "
+                "regressor needs at least 10 (compare.population)"
+            )
         seed = derive_seed(seeds["root_seed"], seeds["key"], t, "quantile")
         fit_ids, out_ids = split_population(pop, float(quantile["holdout"]), seed)
         # early stopping on a fifth of the fit samples; the held-out ones stay untouched
@@ -88,34 +90,60 @@ def run_compare_quantile(
         stat = tgt["lira_stat"]
         cpu = time.process_time()
         model = fit_quantile_mlp(
-            inputs(fit_ids), stat.loc[fit_ids].to_numpy(), tau,
-            hidden=int(quantile["hidden"]), epochs=int(quantile["epochs"]),
-            lr=float(quantile["lr"]), batch_size=int(quantile["batch_size"]),
-            seed=seed, threads=threads,
-            val=(inputs(val_ids), stat.loc[val_ids].to_numpy()), patience=int(quantile["patience"]),
-        )  # fmt: skip
+            inputs(fit_ids),
+            stat.loc[fit_ids].to_numpy(),
+            tau,
+            hidden=int(quantile["hidden"]),
+            epochs=int(quantile["epochs"]),
+            lr=float(quantile["lr"]),
+            batch_size=int(quantile["batch_size"]),
+            seed=seed,
+            threads=threads,
+            val=(inputs(val_ids), stat.loc[val_ids].to_numpy()),
+            patience=int(quantile["patience"]),
+        )
         cpu = time.process_time() - cpu
         y_out = stat.loc[out_ids].to_numpy()
         q_out = model.predict(inputs(out_ids))
         score = quantile_attack_scores(stat.loc[cand].to_numpy(), model.predict(inputs(cand)))
         member = np.isin(cand, ids_with_role(sp, "member"))
-        frames.append(pd.DataFrame({
-            "split": np.full(len(cand), t, np.int16), "sample_id": cand.astype(np.int32),
-            "member": member, "score": score,
-        }))  # fmt: skip
+        frames.append(
+            pd.DataFrame(
+                {
+                    "split": np.full(len(cand), t, np.int16),
+                    "sample_id": cand.astype(np.int32),
+                    "member": member,
+                    "score": score,
+                }
+            )
+        )
         n_in = len(model.x_mean)  # the regressor's input width
-        rows.append({
-            "split": t, "tau": tau, "n_fit": len(fit_ids), "n_val": len(val_ids),
-            "n_holdout": len(out_ids),
-            "coverage": coverage(y_out, q_out), "pinball": pinball_loss(y_out, q_out, tau),
-            "inputs": n_in, "hidden": int(quantile["hidden"]),
-            "parameters": n_parameters(n_in, int(quantile["hidden"])),
-            "epochs": model.epochs_run,
-            "sample_passes": len(fit_ids) * model.epochs_run,
-        })  # fmt: skip
+        rows.append(
+            {
+                "split": t,
+                "tau": tau,
+                "n_fit": len(fit_ids),
+                "n_val": len(val_ids),
+                "n_holdout": len(out_ids),
+                "coverage": coverage(y_out, q_out),
+                "pinball": pinball_loss(y_out, q_out, tau),
+                "inputs": n_in,
+                "hidden": int(quantile["hidden"]),
+                "parameters": n_parameters(n_in, int(quantile["hidden"])),
+                "epochs": model.epochs_run,
+                "sample_passes": len(fit_ids) * model.epochs_run,
+            }
+        )
         # CPU time goes to the log only: outputs stay byte-identical from run to run.
-        log.info("split %d: regressor on %d population samples (%d inputs) in %.1f CPU-s; "
-                 "held-out coverage %.3f at tau %.2f", t, len(fit_ids), n_in, cpu,
-                 rows[-1]["coverage"], tau)  # fmt: skip
+        log.info(
+            "split %d: regressor on %d population samples (%d inputs) in %.1f CPU-s; "
+            "held-out coverage %.3f at tau %.2f",
+            t,
+            len(fit_ids),
+            n_in,
+            cpu,
+            rows[-1]["coverage"],
+            tau,
+        )
     write_parquet(pd.concat(frames, ignore_index=True), out_scores)
     write_csv(pd.DataFrame(rows), out_fit)

@@ -60,8 +60,9 @@ def run_compare_report(
     top = max(budgets)
     # The first split of each run at the largest budget (the first attack's rows):
     # its sizes head the run's section.
-    heads = {(r["dataset"], r["variant"]): first_split(r["scores"][0], top, attacks[:1])
-             for r in runs}  # fmt: skip
+    heads = {
+        (r["dataset"], r["variant"]): first_split(r["scores"][0], top, attacks[:1]) for r in runs
+    }
     metric_cols = ["auc", *(fpr_column(f) for f in fpr_levels)]
     if "epsilon_lb" in set(long["metric"]):
         metric_cols.append("epsilon_lb")
@@ -105,16 +106,18 @@ def run_compare_report(
                     for c in metric_cols
                 },
             },
-            index=pd.Index([LABELS[a] for a in attacks], name="Attack"),
+            index=pd.Index([LABELS.get(a, a) for a in attacks], name="Attack"),
         )
         out += markdown_rows(table) + [""]
-        out += ["epsilon >=: 95 % lower bound on epsilon at delta 1e-5 (thresholds from a "
-                "seeded half of the candidates, errors counted on the other half; "
-                "docs/auditing.md). "
-                "Trains: models each attack trains besides the target (references of the "
-                "target's architecture and recipe, or the quantile attack's regressor); "
-                "their CPU-seconds: docs/comparison.md, `benchmarks/attack_cost.py`.",
-                ""]  # fmt: skip
+        out += [
+            "epsilon >=: 95 % lower bound on epsilon at delta 1e-5 (thresholds from a "
+            "seeded half of the candidates, errors counted on the other half; "
+            "docs/auditing.md). "
+            "Trains: models each attack trains besides the target (references of the "
+            "target's architecture and recipe, or the quantile attack's regressor); "
+            "their CPU-seconds: docs/comparison.md, `benchmarks/attack_cost.py`.",
+            "",
+        ]
         if r.get("quantile_fit"):
             out += quantile_fit_lines(r["quantile_fit"]) + [""]
         for c in ("auc", fpr_column(0.001)) if 0.001 in fpr_levels else ("auc",):
@@ -131,7 +134,7 @@ def run_compare_report(
                     ]
                     for m in budgets
                 },
-                index=pd.Index([LABELS[a] for a in attacks], name="Attack"),
+                index=pd.Index([LABELS.get(a, a) for a in attacks], name="Attack"),
             )
             out += markdown_rows(table) + [""]
     out += claims_section(per_split, runs, budgets, fpr_levels)
@@ -141,15 +144,35 @@ def run_compare_report(
 #: Claims judged on the comparison: (who claims it, the claim, attack a, attack b,
 #: budget "min" / "max"): the effect is a - b, TPR at the lowest FPR level resolved.
 COMPARE_CLAIMS = [
-    ("RMIA", "offline RMIA has more power than offline LiRA at low FPR with few references",
-     "rmia_offline", "lira_offline", "min"),
-    ("RMIA", "online RMIA has more power than online LiRA at low FPR with few references",
-     "rmia_online", "lira_online", "min"),
-    ("LiRA", "online LiRA beats the calibrated loss (Watson et al.) at low FPR",
-     "lira_online", "calibrated_loss", "max"),
-    ("this paper", "the calibrated loss beats the uncalibrated loss at low FPR",
-     "calibrated_loss", "loss", "max"),
-]  # fmt: skip
+    (
+        "RMIA",
+        "offline RMIA has more power than offline LiRA at low FPR with few references",
+        "rmia_offline",
+        "lira_offline",
+        "min",
+    ),
+    (
+        "RMIA",
+        "online RMIA has more power than online LiRA at low FPR with few references",
+        "rmia_online",
+        "lira_online",
+        "min",
+    ),
+    (
+        "LiRA",
+        "online LiRA beats the calibrated loss (Watson et al.) at low FPR",
+        "lira_online",
+        "calibrated_loss",
+        "max",
+    ),
+    (
+        "this paper",
+        "the calibrated loss beats the uncalibrated loss at low FPR",
+        "calibrated_loss",
+        "loss",
+        "max",
+    ),
+]
 
 
 def claims_section(
@@ -165,13 +188,17 @@ def claims_section(
     with ``dataset``, ``variant``, ``label``."""
     level = 0.001 if 0.001 in fpr_levels else min(fpr_levels)
     col = fpr_column(level)
-    lines = ["## Claims judged on these runs", "",
-             f"Effect: TPR@{level * 100:g}%FPR of the first attack minus the second's, in "
-             "points of percent, paired by split; 95 % t-interval over splits. **holds**: "
-             "the interval lies above 0; **contradicted**: below; **inconclusive**: "
-             "otherwise (one split: the point).", "",
-             "| Claim (by) | Dataset | M | Effect | Verdict |",
-             "|---|---|---|---|---|"]  # fmt: skip
+    lines = [
+        "## Claims judged on these runs",
+        "",
+        f"Effect: TPR@{level * 100:g}%FPR of the first attack minus the second's, in "
+        "points of percent, paired by split; 95 % t-interval over splits. **holds**: "
+        "the interval lies above 0; **contradicted**: below; **inconclusive**: "
+        "otherwise (one split: the point).",
+        "",
+        "| Claim (by) | Dataset | M | Effect | Verdict |",
+        "|---|---|---|---|---|",
+    ]
     for who, claim, a, b, which in COMPARE_CLAIMS:
         m = min(budgets) if which == "min" else max(budgets)
         for r in runs:
@@ -185,8 +212,7 @@ def claims_section(
             if x.empty or y.empty:
                 continue
             e = paired_effect(100 * (x - y.reindex(x.index)).to_numpy())
-            lines.append(f"| {claim} ({who}) | {r['label']} | {m} | {e.text(2)} | "
-                         f"{e.verdict} |")  # fmt: skip
+            lines.append(f"| {claim} ({who}) | {r['label']} | {m} | {e.text(2)} | {e.verdict} |")
     return lines + [""]
 
 

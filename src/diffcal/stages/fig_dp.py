@@ -134,9 +134,14 @@ LOG_FLOOR = 1e-4
 
 
 def plot_dp(
-    summary: pd.DataFrame, roc: pd.DataFrame, pr: pd.DataFrame, *, title: str, out_png: str,
+    summary: pd.DataFrame,
+    roc: pd.DataFrame,
+    pr: pd.DataFrame,
+    *,
+    title: str,
+    out_png: str,
     out_pdf: str,
-) -> None:  # fmt: skip
+) -> None:
     """Figure 6 from its CSVs (``summary``: fig6_dp.csv; ``roc`` / ``pr``: the rows of
     fig6_curves.csv with an ``fpr`` / a ``recall``): per DP variant, the log-log ROC
     and the precision-recall curve of loss Orig and Cal, the undefended variants
@@ -164,8 +169,14 @@ def plot_dp(
                 zero = (tpr <= 0).to_numpy()
                 if zero.any():
                     zeros = True
-                    ax_roc.plot(fpr[zero], np.full(zero.sum(), LOG_FLOOR), "v", color=color,
-                                ms=3, markevery=max(1, int(zero.sum()) // 8))  # fmt: skip
+                    ax_roc.plot(
+                        fpr[zero],
+                        np.full(zero.sum(), LOG_FLOOR),
+                        "v",
+                        color=color,
+                        ms=3,
+                        markevery=max(1, int(zero.sum()) // 8),
+                    )
                 ax_pr.plot(p["recall"], p["precision_mean"], style, color=color)
         ax_roc.plot([LOG_FLOOR, 1], [LOG_FLOOR, 1], color="grey", lw=0.5)
         ax_roc.set(
@@ -178,8 +189,14 @@ def plot_dp(
             title=f"epsilon = {eps[v]:g}",
         )
         if zeros:
-            ax_roc.text(0.98, 0.08, f"\u25bc mean TPR 0, drawn at {LOG_FLOOR:g}", ha="right",
-                        transform=ax_roc.transAxes, fontsize=7)  # fmt: skip
+            ax_roc.text(
+                0.98,
+                0.08,
+                f"\u25bc mean TPR 0, drawn at {LOG_FLOOR:g}",
+                ha="right",
+                transform=ax_roc.transAxes,
+                fontsize=7,
+            )
         ax_pr.set(xlabel="Recall", ylabel="Precision", ylim=(0.3, 1.02))
         ax_roc.legend(fontsize=7.5, loc="upper left")
     fig.suptitle(f"{title}: DP-SGD targets, loss Orig vs Cal (dotted: undefended)")

@@ -89,14 +89,26 @@ def plot_references(
                     capsize=2,
                     color=color,
                 )
-    handles += [Line2D([], [], color="black", ls=style, label=f"{column_label(a)} "
-                       f"({'forgetting' if a == 'loss_calf' else 'scratch'})")
-                for a, style in styles.items()]  # fmt: skip
+    handles += [
+        Line2D(
+            [],
+            [],
+            color="black",
+            ls=style,
+            label=f"{column_label(a)} ({'forgetting' if a == 'loss_calf' else 'scratch'})",
+        )
+        for a, style in styles.items()
+    ]
     for ax, name in zip(axes, ("AUC", "Accuracy"), strict=True):
         ax.set(xlabel="Number of reference models K", ylabel=name)
         ax.set_xticks(range(1, max_k + 1))
-    fig.legend(handles=handles, loc="center right", fontsize=8, title="shadow-set size / kind",
-               title_fontsize=8)  # fmt: skip
+    fig.legend(
+        handles=handles,
+        loc="center right",
+        fontsize=8,
+        title="shadow-set size / kind",
+        title_fontsize=8,
+    )
     fig.suptitle(f"{title}: calibrated loss with the first K references (mean ± std over splits)")
     fig.tight_layout(rect=(0, 0, 0.84, 1))
     savefig(fig, out_png, out_pdf)

@@ -101,15 +101,24 @@ def _attack(task: Mapping[str, Any]) -> tuple[pd.DataFrame, str]:
     start = time.perf_counter()
     tag = f"split {t}: {name}{index}"
     progress = (lambda msg: log.info("%s, %s", tag, msg)) if task["progress"] else None
-    res = boundary_distance(lambda z: model(image_batch(z)), x, y, clip=task["clip"],
-                            seed=task["seed"], progress=progress,
-                            device=task["device"], **task["budget"])  # fmt: skip
+    res = boundary_distance(
+        lambda z: model(image_batch(z)),
+        x,
+        y,
+        clip=task["clip"],
+        seed=task["seed"],
+        progress=progress,
+        device=task["device"],
+        **task["budget"],
+    )
     dist = np.where(res.found | res.misclassified, res.distance, task["diameter"])
-    summary = (f"{tag}: HopSkipJump on {len(ids)} points in "
-               f"{time.perf_counter() - start:.1f} s: median distance {np.median(dist):.4g}, "
-               f"{res.misclassified.sum()} misclassified, "
-               f"{(~res.found & ~res.misclassified).sum()} without adversarial start, "
-               f"{res.queries.mean():.0f} queries per point")  # fmt: skip
+    summary = (
+        f"{tag}: HopSkipJump on {len(ids)} points in "
+        f"{time.perf_counter() - start:.1f} s: median distance {np.median(dist):.4g}, "
+        f"{res.misclassified.sum()} misclassified, "
+        f"{(~res.found & ~res.misclassified).sum()} without adversarial start, "
+        f"{res.queries.mean():.0f} queries per point"
+    )
     frame = pd.DataFrame(
         {
             **key_columns(t, name, index, ids, y),
@@ -151,8 +160,10 @@ def run_label_only(
     del x_all
     root_seed, key = int(seeds["root_seed"]), str(seeds["key"])
     names = [name for name in MODEL_ORDER if name in models]
-    files = {name: [models[name]] if isinstance(models[name], str) else list(models[name])
-             for name in names}  # a set's chunk files (models_per_job), in chunk order  # fmt: skip
+    files = {
+        name: [models[name]] if isinstance(models[name], str) else list(models[name])
+        for name in names
+    }  # a set's chunk files (models_per_job), in chunk order
     indices = {(name, f): _model_indices(f, str(device)) for name in names for f in files[name]}
     tasks = []
     for t, sp in read_splits(split).items():
@@ -160,12 +171,21 @@ def run_label_only(
         for name, path in ((n, f) for n in names for f in files[n]):
             ids = np.sort(np.concatenate([pts[r] for r in SCORED_ROLES[name]]))
             for index in (i for s, i in indices[name, path] if s == t):
-                tasks.append({
-                    "data": data, "models": path, "name": name, "index": index,
-                    "split": t, "ids": ids, "budget": budget, "clip": clip,
-                    "diameter": diameter, "device": str(device),
-                    "seed": derive_seed(root_seed, key, t, "hsj", name, index),
-                })  # fmt: skip
+                tasks.append(
+                    {
+                        "data": data,
+                        "models": path,
+                        "name": name,
+                        "index": index,
+                        "split": t,
+                        "ids": ids,
+                        "budget": budget,
+                        "clip": clip,
+                        "diameter": diameter,
+                        "device": str(device),
+                        "seed": derive_seed(root_seed, key, t, "hsj", name, index),
+                    }
+                )
     workers = min(max(1, int(threads)), len(tasks)) if device.type == "cpu" else 1
     log.info("%d HopSkipJump runs (one per model) on %d worker(s)", len(tasks), workers)
     if workers == 1:

@@ -40,7 +40,13 @@ def run_one_run_audit(
     table = one_run_table(canary_scores(c, sc, split), included, ms, ks, delta=delta)
     for name, g in table.groupby("score", sort=False):
         best = g.loc[g["epsilon_lb_any"].idxmax()]
-        log.info("%s: best bound %.3f (m=%d, k=%d: %d of %d correct)", name,
-                 best["epsilon_lb_any"], best["m"], best["k"], best["correct"],
-                 best["guesses"])  # fmt: skip
+        log.info(
+            "%s: best bound %.3f (m=%d, k=%d: %d of %d correct)",
+            name,
+            best["epsilon_lb_any"],
+            best["m"],
+            best["k"],
+            best["correct"],
+            best["guesses"],
+        )
     write_csv(table, out)

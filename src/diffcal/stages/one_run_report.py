@@ -14,8 +14,12 @@ from diffcal.core.io import write_csv, write_text
 def run_one_run_report(*, runs: Sequence[Mapping[str, Any]], csv: str, md: str) -> None:
     """``runs``: one dict per (dataset, variant): ``dataset``, ``variant``, ``label``,
     ``epsilon`` (requested; None without DP) and ``table`` (its ``one_run.csv``)."""
-    frames = [pd.read_csv(r["table"]).assign(dataset=r["dataset"], variant=r["variant"],
-                                               epsilon=r["epsilon"]) for r in runs]  # fmt: skip
+    frames = [
+        pd.read_csv(r["table"]).assign(
+            dataset=r["dataset"], variant=r["variant"], epsilon=r["epsilon"]
+        )
+        for r in runs
+    ]
     full = pd.concat(frames, ignore_index=True)
     write_csv(full, csv)
     lines = [
@@ -33,8 +37,10 @@ def run_one_run_report(*, runs: Sequence[Mapping[str, Any]], csv: str, md: str) 
         for name, h in g.groupby("score", sort=False):
             b = h.loc[h["epsilon_lb_any"].idxmax()]
             eps = "-" if pd.isna(b["epsilon"]) else f"{b['epsilon']:g}"
-            lines.append(f"| {ds} | {v} | {eps} | {name} | {b['epsilon_lb_any']:.3f} | "
-                         f"{int(b['m'])}, {int(b['k'])} | {int(b['correct'])} / "
-                         f"{int(b['guesses'])} |")  # fmt: skip
+            lines.append(
+                f"| {ds} | {v} | {eps} | {name} | {b['epsilon_lb_any']:.3f} | "
+                f"{int(b['m'])}, {int(b['k'])} | {int(b['correct'])} / "
+                f"{int(b['guesses'])} |"
+            )
     lines += ["", "Every (m, k): `one_run.csv` (`epsilon_lb`: each at level 0.05 alone).", ""]
     write_text(md, "\n".join(lines))

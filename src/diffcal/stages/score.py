@@ -63,8 +63,14 @@ def run_score(
             x, y = d.features(ids), d.y[ids]
             for entry in (e for e in entries if int(e["split"]) == t):
                 o = per_sample_outputs(entry["model"], x, y, batch_size=batch_size)
-                log.info("split %d: scored %s%d on %d samples (acc %.4f)", t, name,
-                         entry["index"], len(ids), o["correct"].mean())  # fmt: skip
+                log.info(
+                    "split %d: scored %s%d on %d samples (acc %.4f)",
+                    t,
+                    name,
+                    entry["index"],
+                    len(ids),
+                    o["correct"].mean(),
+                )
                 frames.append(
                     pd.DataFrame(
                         {

@@ -103,30 +103,46 @@ def run_score_pool(
             def rows(name: str, e: dict, x=x, y=y, ids=ids, order=order, is_pop=is_pop, t=t):
                 z = logits_of(e["model"], x, batch_size)
                 loss = -F.log_softmax(torch.from_numpy(z), dim=1)[np.arange(len(y)), y].numpy()
-                df = pd.DataFrame({
-                    **key_columns(t, name, e["index"], ids, y), "population": is_pop,
-                    "loss": loss, "lira_stat": logit_confidence(z, y),
-                })  # fmt: skip
+                df = pd.DataFrame(
+                    {
+                        **key_columns(t, name, e["index"], ids, y),
+                        "population": is_pop,
+                        "loss": loss,
+                        "lira_stat": logit_confidence(z, y),
+                    }
+                )
                 return df.iloc[order].reset_index(drop=True)
 
             seen = []  # "pool" sorts before "target": the pool's rows come first
             for path in models:
-                mine = sorted((e for e in load_models(path, device=device)[1]
-                               if int(e["split"]) == t), key=lambda e: e["index"])  # fmt: skip
+                mine = sorted(
+                    (e for e in load_models(path, device=device)[1] if int(e["split"]) == t),
+                    key=lambda e: e["index"],
+                )
                 for e in mine:
                     if seen and int(e["index"]) <= seen[-1]:
-                        raise ValueError(f"{path}: pool reference {e['index']} of split {t} "
-                                         f"comes after reference {seen[-1]}")  # fmt: skip
+                        raise ValueError(
+                            f"{path}: pool reference {e['index']} of split {t} "
+                            f"comes after reference {seen[-1]}"
+                        )
                     seen.append(int(e["index"]))
                     scores.write(rows("pool", e))
                 del mine
             if seen != list(range(references)):
-                raise ValueError(f"split {t}: the pool files hold references {seen}, "
-                                 f"expected 0..{references - 1}")  # fmt: skip
+                raise ValueError(
+                    f"split {t}: the pool files hold references {seen}, "
+                    f"expected 0..{references - 1}"
+                )
             for e in sorted((e for e in targets if int(e["split"]) == t), key=lambda e: e["index"]):
                 scores.write(rows("target", e))
-            is_in = membership_of(t, cand, references, root_seed=seeds["root_seed"],
-                                  key=seeds["key"])  # fmt: skip
+            is_in = membership_of(
+                t, cand, references, root_seed=seeds["root_seed"], key=seeds["key"]
+            )
             members.write(membership_frame(t, cand, is_in))
-            log.info("split %d: scored %d pool model(s) and the target on %d candidates + %d "
-                     "population", t, len(seen), len(cand), len(pop))  # fmt: skip
+            log.info(
+                "split %d: scored %d pool model(s) and the target on %d candidates + %d population",
+                t,
+                len(seen),
+                len(cand),
+                len(pop),
+            )

@@ -10,7 +10,7 @@ from typing import Any
 import pandas as pd
 
 from diffcal.core.io import write_csv, write_text
-from diffcal.reporting import claims
+from diffcal.reporting import claims, paper
 from diffcal.reporting.paper_comparison import write_comparison
 from diffcal.reporting.tables import (
     INTERVAL_NOTE,
@@ -73,9 +73,13 @@ def run_tables(*, runs: Sequence[Mapping[str, Any]], out_dir: str, attacks: Sequ
     paper_rows = {r["label"]: r["paper_row"] for r in runs if r.get("paper_row")}
     write_comparison(acc_long, summary, paper_rows, attacks, out_dir)
     used = list(dict.fromkeys(paper_rows.values()))
-    checked = pd.concat([claims.check_claims(per_split, paper_rows),
-                         claims.check_claims(claims.paper_per_split(used), {
-                             f"Paper: {r}": r for r in used})], ignore_index=True)  # fmt: skip
+    checked = pd.concat(
+        [
+            claims.check_claims(per_split, paper_rows),
+            claims.check_claims(paper.paper_per_split(used), {f"Paper: {r}": r for r in used}),
+        ],
+        ignore_index=True,
+    )
     write_csv(checked, f"{out_dir}/claims.csv")
     write_text(f"{out_dir}/claims.md", claims.claims_markdown(checked))
     log.info("wrote tables for %d rows to %s", len(t1), out_dir)

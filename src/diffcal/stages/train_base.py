@@ -62,12 +62,16 @@ def run_train_base(
         jobs = []
         for t, sp in sps.items():
             seed = derive_seed(root_seed, dataset, t, role, 0)
-            jobs.append({
-                "model": new_model(spec, seed), "seed": seed, "name": f"split{t} {role}",
-                "train_ids": ids_with_role(sp, train_role),
-                "test_ids": ids_with_role(sp, test_role),
-                "meta": {"split": t, "role": role, "index": 0},
-            })  # fmt: skip
+            jobs.append(
+                {
+                    "model": new_model(spec, seed),
+                    "seed": seed,
+                    "name": f"split{t} {role}",
+                    "train_ids": ids_with_role(sp, train_role),
+                    "test_ids": ids_with_role(sp, test_role),
+                    "meta": {"split": t, "role": role, "index": 0},
+                }
+            )
         if role in (shared or {}):
             log.info("%s: the same models as %s: copied, not trained", role, shared[role])
             ids = {(j["meta"]["split"], 0): j["train_ids"] for j in jobs}
@@ -90,12 +94,24 @@ def given_target(d, jobs: list[dict], checkpoint: str) -> list[dict[str, Any]]:
         model = load_into(j["model"], state, checkpoint)
         train_acc = accuracy(model, d.features(j["train_ids"]), d.y[j["train_ids"]])
         test_acc = accuracy(model, d.features(j["test_ids"]), d.y[j["test_ids"]])
-        log.info("%s: loaded from %s: train-acc %.4f test-acc %.4f (n_train=%d)", j["name"],
-                 checkpoint, train_acc, test_acc, len(j["train_ids"]))  # fmt: skip
-        entries.append({
-            **j["meta"], "model": model, "seed": j["seed"],
-            "train_ids": np.asarray(j["train_ids"], dtype=np.int64),
-            "train_acc": train_acc, "test_acc": test_acc, "recipe": {},
-            "checkpoint_sha256": digest,
-        })  # fmt: skip
+        log.info(
+            "%s: loaded from %s: train-acc %.4f test-acc %.4f (n_train=%d)",
+            j["name"],
+            checkpoint,
+            train_acc,
+            test_acc,
+            len(j["train_ids"]),
+        )
+        entries.append(
+            {
+                **j["meta"],
+                "model": model,
+                "seed": j["seed"],
+                "train_ids": np.asarray(j["train_ids"], dtype=np.int64),
+                "train_acc": train_acc,
+                "test_acc": test_acc,
+                "recipe": {},
+                "checkpoint_sha256": digest,
+            }
+        )
     return entries

@@ -62,18 +62,37 @@ def run_train_canary(
     d = load_prepared(data)
     t, sp = next(iter(read_splits(split).items()))
     root, key = seeds["root_seed"], seeds["key"]
-    ids, included = draw_canaries(ids_with_role(sp, "nonmember"), canaries,
-                                  derive_seed(root, key, t, "canaries"))  # fmt: skip
+    ids, included = draw_canaries(
+        ids_with_role(sp, "nonmember"), canaries, derive_seed(root, key, t, "canaries")
+    )
     train_ids = np.sort(np.concatenate([ids_with_role(sp, "member"), ids[included]]))
     spec = model_spec(d, model_cfg)
     seed = derive_seed(root, key, t, "canary_target", 0)
-    job = {"model": new_model(spec, seed), "seed": seed, "name": f"split{t} canary target",
-           "train_ids": train_ids, "test_ids": np.setdiff1d(ids_with_role(sp, "nonmember"), ids),
-           "meta": {"split": t, "role": "canary_target", "index": 0}}  # fmt: skip
-    log.info("split %d: %d canaries, %d of them in the training set (%d samples)", t,
-             len(ids), int(included.sum()), len(train_ids))  # fmt: skip
+    job = {
+        "model": new_model(spec, seed),
+        "seed": seed,
+        "name": f"split{t} canary target",
+        "train_ids": train_ids,
+        "test_ids": np.setdiff1d(ids_with_role(sp, "nonmember"), ids),
+        "meta": {"split": t, "role": "canary_target", "index": 0},
+    }
+    log.info(
+        "split %d: %d canaries, %d of them in the training set (%d samples)",
+        t,
+        len(ids),
+        int(included.sum()),
+        len(train_ids),
+    )
     entries = fit_all(d, [job], recipe=recipe, device=device, dp=dp)
     save_models(models, spec, entries)
     loss = losses(entries[0]["model"], d.features(ids), d.y[ids])
-    write_parquet(pd.DataFrame({"sample_id": ids.astype(np.int32), "included": included,
-                                "loss": loss.astype(np.float64)}), canaries_out)  # fmt: skip
+    write_parquet(
+        pd.DataFrame(
+            {
+                "sample_id": ids.astype(np.int32),
+                "included": included,
+                "loss": loss.astype(np.float64),
+            }
+        ),
+        canaries_out,
+    )

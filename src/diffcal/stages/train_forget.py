@@ -60,8 +60,11 @@ def run_train_forget(
     spec = None
     for base_role, path in out.items():
         if base_role in (shared or {}):
-            log.info("forget_%s: the same models as %s: copied, not trained", base_role,
-                     shared[base_role])  # fmt: skip
+            log.info(
+                "forget_%s: the same models as %s: copied, not trained",
+                base_role,
+                shared[base_role],
+            )
             ids = {
                 (t, k): forget_ids(sp, root_seed, dataset, t, size_fraction, k)
                 for t, sp in sps.items()
@@ -76,15 +79,19 @@ def run_train_forget(
             r = tuned_recipe(recipe, tuning, t)
             held_out = ids_with_role(sp, BASE_ROLES[base_role][1])
             for k in indices:
-                by_recipe.setdefault(repr(sorted(r.items())), (r, []))[1].append({
-                    "model": copy.deepcopy(bases[t]["model"]),
-                    "seed": derive_seed(root_seed, dataset, t, f"forget_{base_role}", k),
-                    "name": f"split{t} forget_{base_role}{k}",
-                    "train_ids": (ids := forget_ids(sp, root_seed, dataset, t, size_fraction, k)),
-                    "test_ids": held_out,
-                    "val_ids": val_ids(sp, refs, ids, "shadow_out"),
-                    "meta": {"split": t, "role": f"forget_{base_role}", "index": k},
-                })  # fmt: skip
+                by_recipe.setdefault(repr(sorted(r.items())), (r, []))[1].append(
+                    {
+                        "model": copy.deepcopy(bases[t]["model"]),
+                        "seed": derive_seed(root_seed, dataset, t, f"forget_{base_role}", k),
+                        "name": f"split{t} forget_{base_role}{k}",
+                        "train_ids": (
+                            ids := forget_ids(sp, root_seed, dataset, t, size_fraction, k)
+                        ),
+                        "test_ids": held_out,
+                        "val_ids": val_ids(sp, refs, ids, "shadow_out"),
+                        "meta": {"split": t, "role": f"forget_{base_role}", "index": k},
+                    }
+                )
         entries = []
         for r, jobs in by_recipe.values():
             entries += fit_all(d, jobs, recipe=r, device=device, patience=patience)

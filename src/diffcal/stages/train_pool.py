@@ -70,7 +70,12 @@ def run_train_pool(
                     "meta": {"split": t, "role": "pool", "index": j},
                 }
             )
-    log.info("training %d pool references (%d per split: %s of %d)", len(jobs), len(indices),
-             chunk or "all", references)  # fmt: skip
+    log.info(
+        "training %d pool references (%d per split: %s of %d)",
+        len(jobs),
+        len(indices),
+        chunk or "all",
+        references,
+    )
     entries = fit_all(d, jobs, recipe=recipe, device=device)
     save_models(models, spec, entries)

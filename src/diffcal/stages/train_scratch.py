@@ -50,15 +50,23 @@ def run_train_scratch(
         held_out = ids_with_role(sp, "shadow_in", "shadow_out")
         for k in indices:
             seed = derive_seed(root_seed, dataset, t, "scratch", k)
-            jobs.append({
-                "model": new_model(spec, seed), "seed": seed, "name": f"split{t} scratch{k}",
-                "train_ids": (ids := reference_ids(
-                    sp, size_fraction, derive_seed(root_seed, dataset, t, "reference_subset", k)
-                )),
-                "test_ids": held_out,
-                "val_ids": val_ids(sp, refs, ids, "shadow_in", "shadow_out"),
-                "meta": {"split": t, "role": "scratch", "index": k},
-            })  # fmt: skip
+            jobs.append(
+                {
+                    "model": new_model(spec, seed),
+                    "seed": seed,
+                    "name": f"split{t} scratch{k}",
+                    "train_ids": (
+                        ids := reference_ids(
+                            sp,
+                            size_fraction,
+                            derive_seed(root_seed, dataset, t, "reference_subset", k),
+                        )
+                    ),
+                    "test_ids": held_out,
+                    "val_ids": val_ids(sp, refs, ids, "shadow_in", "shadow_out"),
+                    "meta": {"split": t, "role": "scratch", "index": k},
+                }
+            )
     private = dp if private_refs(dp) else None
     entries = fit_all(d, jobs, recipe=recipe, device=device, patience=patience, dp=private)
     save_models(out, spec, entries)

@@ -60,24 +60,33 @@ def run_tune_forget(
         log.info("candidate %d/%d: %s", i + 1, len(candidates), cand)
         jobs = []
         for t, sp in sps.items():
-            jobs.append({
-                "model": copy.deepcopy(bases[t]["model"]),
-                "seed": derive_seed(root_seed, dataset, t, "forget_tune", 0),
-                "name": f"split{t} tune{i}",
-                "train_ids": (ids := forget_ids(sp, root_seed, dataset, t, size_fraction, 0)),
-                "test_ids": ids_with_role(sp, "shadow_out"),
-                "val_ids": val_ids(sp, refs, ids, "shadow_out"),
-                "meta": {"split": t},
-            })  # fmt: skip
+            jobs.append(
+                {
+                    "model": copy.deepcopy(bases[t]["model"]),
+                    "seed": derive_seed(root_seed, dataset, t, "forget_tune", 0),
+                    "name": f"split{t} tune{i}",
+                    "train_ids": (ids := forget_ids(sp, root_seed, dataset, t, size_fraction, 0)),
+                    "test_ids": ids_with_role(sp, "shadow_out"),
+                    "val_ids": val_ids(sp, refs, ids, "shadow_out"),
+                    "meta": {"split": t},
+                }
+            )
         for e in fit_all(d, jobs, recipe={**recipe, **cand}, device=device, patience=patience):
             accs[e["split"], i] = e
     tables, chosen = [], {}
     for t in sps:
-        table = pd.DataFrame([
-            {"split": t, **cand, "train_acc": accs[t, i]["train_acc"],
-             "test_acc": accs[t, i]["test_acc"], "best_epoch": accs[t, i].get("best_epoch")}
-            for i, cand in enumerate(candidates)
-        ])  # fmt: skip
+        table = pd.DataFrame(
+            [
+                {
+                    "split": t,
+                    **cand,
+                    "train_acc": accs[t, i]["train_acc"],
+                    "test_acc": accs[t, i]["test_acc"],
+                    "best_epoch": accs[t, i].get("best_epoch"),
+                }
+                for i, cand in enumerate(candidates)
+            ]
+        )
         base = bases[t]
         goal = {"train_acc": float(base["train_acc"]), "test_acc": float(base["test_acc"])}
         table["distance"] = accuracy_distance(

@@ -38,8 +38,11 @@ def load_checkpoint(path: str | os.PathLike, *, mmap: bool = False) -> dict[str,
     state = load_weights_only(path, "; save model.state_dict() instead", mmap=mmap)
     if isinstance(state, Mapping) and isinstance(state.get("state_dict"), Mapping):
         state = state["state_dict"]
-    if not (isinstance(state, Mapping) and state and
-            all(isinstance(v, torch.Tensor) for v in state.values())):  # fmt: skip
+    if not (
+        isinstance(state, Mapping)
+        and state
+        and all(isinstance(v, torch.Tensor) for v in state.values())
+    ):
         raise ValueError(f"checkpoint {path} is not a state_dict (a mapping of names to tensors)")
     return dict(state)
 

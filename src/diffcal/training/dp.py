@@ -189,9 +189,12 @@ def train_dp(
             if (epoch + 1) % every == 0 or epoch + 1 == epochs:
                 log.info(
                     "%s epoch %d/%d loss %.4f epsilon %.3f",
-                    name, epoch + 1, epochs, total / max(count, 1),
+                    name,
+                    epoch + 1,
+                    epochs,
+                    total / max(count, 1),
                     engine.get_epsilon(float(d["delta"])),
-                )  # fmt: skip
+                )
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="Optimal order is the smallest alpha")
         spent = float(engine.get_epsilon(float(d["delta"])))
@@ -212,7 +215,12 @@ def train_dp(
     model.eval()
     log.info(
         "%s: DP-SGD spent epsilon %.4f of %.4g (delta %.1e, noise %.4f, clip %.3g, %d steps)",
-        name, result.epsilon_spent, result.epsilon, result.delta, result.noise_multiplier,
-        result.max_grad_norm, steps,
-    )  # fmt: skip
+        name,
+        result.epsilon_spent,
+        result.epsilon,
+        result.delta,
+        result.noise_multiplier,
+        result.max_grad_norm,
+        steps,
+    )
     return result

@@ -14,79 +14,34 @@ dataset. Only that file is hashed, not the modules it imports.
 
 from __future__ import annotations
 
-import functools
-import hashlib
-import importlib
-import importlib.util
 import inspect
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from diffcal.core.user_code import load_callable, ref_digest, ref_file
+
 if TYPE_CHECKING:  # the workflow digests factories while parsing: no torch there
     from torch import nn
 
 
-def _split(ref: str) -> tuple[str, str]:
-    target, sep, func = str(ref).rpartition(":")
-    if not sep or not target or not func:
-        raise ValueError(f"factory {ref!r}: expected 'module:function' or 'file.py:function'")
-    return target, func
+def _what(ref: str) -> str:
+    return f"factory {ref!r}"
 
 
 def factory_file(ref: str) -> Path:
     """The source file of the factory's module."""
-    target, _ = _split(ref)
-    if target.endswith(".py"):
-        path = Path(target)
-        if not path.is_file():
-            raise ValueError(f"factory {ref!r}: file {target} does not exist")
-        return path
-    try:
-        spec = importlib.util.find_spec(target)
-    except (ImportError, ValueError) as e:
-        raise ValueError(f"factory {ref!r}: module {target} cannot be imported ({e})") from None
-    if spec is None or spec.origin is None or not Path(spec.origin).is_file():
-        raise ValueError(f"factory {ref!r}: module {target} cannot be imported")
-    return Path(spec.origin)
-
-
-@functools.cache
-def _file_module(path: Path, mtime_ns: int):
-    """The module of a factory file, executed once per file version (every model a
-    job builds calls the factory)."""
-    name = "diffcal_user_" + hashlib.sha256(str(path).encode()).hexdigest()[:12]
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return ref_file(ref, _what(ref))
 
 
 def load_factory(ref: str) -> Callable[..., nn.Module]:
     """The factory function; ValueError (one line) if it does not import."""
-    target, func = _split(ref)
-    try:
-        if target.endswith(".py"):
-            path = factory_file(ref).resolve()
-            module = _file_module(path, path.stat().st_mtime_ns)
-        else:
-            module = importlib.import_module(target)
-    except ValueError:
-        raise
-    except Exception as e:  # the user's code: any error, reported in one line
-        msg = str(e).splitlines()[0] if str(e) else ""
-        raise ValueError(
-            f"factory {ref!r}: importing {target} failed: {type(e).__name__} {msg}"
-        ) from None
-    fn = getattr(module, func, None)
-    if not callable(fn):
-        raise ValueError(f"factory {ref!r}: {target} has no function {func!r}")
-    return fn
+    return load_callable(ref, _what(ref))
 
 
 def factory_digest(ref: str) -> str:
     """sha256 (hex, 16 chars) of the factory's source file."""
-    return hashlib.sha256(factory_file(ref).read_bytes()).hexdigest()[:16]
+    return ref_digest(ref, _what(ref))
 
 
 def factory_options(ref: str) -> list[str] | None:

@@ -99,7 +99,7 @@ def fit_all(
             j["seed"],
             j["name"],
             None if j.get("val_ids") is None else (d.features(j["val_ids"]), d.y[j["val_ids"]]),
-        )  # fmt: skip
+        )
         for j in jobs
     ]
     results = train_together(tasks, recipe=recipe, device=device, patience=patience)
@@ -107,8 +107,13 @@ def fit_all(
     for j, task, result in zip(jobs, tasks, results, strict=True):
         train_acc = accuracy(task.model, task.x, task.y)
         test_acc = accuracy(task.model, d.features(j["test_ids"]), d.y[j["test_ids"]])
-        log.info("%s: train-acc %.4f test-acc %.4f (n_train=%d)", j["name"], train_acc,
-                 test_acc, len(task.y))  # fmt: skip
+        log.info(
+            "%s: train-acc %.4f test-acc %.4f (n_train=%d)",
+            j["name"],
+            train_acc,
+            test_acc,
+            len(task.y),
+        )
         entry = {
             **j["meta"],
             "model": task.model,
@@ -132,18 +137,26 @@ def fit_all_dp(d: Prepared, jobs, *, recipe, device, dp) -> list[dict[str, Any]]
         if j.get("val_ids") is not None:
             log.info("%s: DP-SGD trains every epoch (no early stopping)", j["name"])
         x, y = d.features(j["train_ids"]), d.y[j["train_ids"]]
-        res = train_dp(j["model"], x, y, recipe=recipe, dp=dp, seed=j["seed"], device=device,
-                       name=j["name"])  # fmt: skip
+        res = train_dp(
+            j["model"], x, y, recipe=recipe, dp=dp, seed=j["seed"], device=device, name=j["name"]
+        )
         train_acc = accuracy(j["model"], x, y)
         test_acc = accuracy(j["model"], d.features(j["test_ids"]), d.y[j["test_ids"]])
-        log.info("%s: train-acc %.4f test-acc %.4f (n_train=%d)", j["name"], train_acc,
-                 test_acc, len(y))  # fmt: skip
-        entries.append({
-            **j["meta"], "model": j["model"], "seed": j["seed"],
-            "train_ids": np.asarray(j["train_ids"], dtype=np.int64),
-            "train_acc": train_acc, "test_acc": test_acc, "recipe": dict(recipe),
-            **res.as_dict(),
-        })  # fmt: skip
+        log.info(
+            "%s: train-acc %.4f test-acc %.4f (n_train=%d)", j["name"], train_acc, test_acc, len(y)
+        )
+        entries.append(
+            {
+                **j["meta"],
+                "model": j["model"],
+                "seed": j["seed"],
+                "train_ids": np.asarray(j["train_ids"], dtype=np.int64),
+                "train_acc": train_acc,
+                "test_acc": test_acc,
+                "recipe": dict(recipe),
+                **res.as_dict(),
+            }
+        )
     return entries
 
 

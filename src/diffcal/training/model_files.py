@@ -22,8 +22,14 @@ import torch
 from diffcal.core.io import atomic_path
 from diffcal.training.models import model_spec, new_model
 
-__all__ = ["ModelFileError", "load_entries", "load_models", "model_spec", "new_model",
-           "save_models"]  # fmt: skip
+__all__ = [
+    "ModelFileError",
+    "load_entries",
+    "load_models",
+    "model_spec",
+    "new_model",
+    "save_models",
+]
 
 
 class ModelFileError(ValueError):
@@ -152,8 +158,9 @@ def load_models(
     return payload["spec"], out
 
 
-def load_entries(paths: str | os.PathLike | Sequence[str | os.PathLike],
-                 device: torch.device | None = None) -> list[dict]:  # fmt: skip
+def load_entries(
+    paths: str | os.PathLike | Sequence[str | os.PathLike], device: torch.device | None = None
+) -> list[dict]:
     """The entries of one model file or of several (a set's chunk files, in chunk
     order), as :func:`load_models` gives them."""
     if isinstance(paths, str | os.PathLike):

@@ -128,9 +128,16 @@ def train_together(
         if len(idx) == 1:
             t = tasks[idx[0]]
             results[idx[0]] = train_model(
-                t.model, t.x, t.y, recipe=r, seed=t.seed, device=device, name=t.name,
-                val=t.val, patience=patience,
-            )  # fmt: skip
+                t.model,
+                t.x,
+                t.y,
+                recipe=r,
+                seed=t.seed,
+                device=device,
+                name=t.name,
+                val=t.val,
+                patience=patience,
+            )
             continue
         group = [tasks[i] for i in idx]
         if _stack_key(group[0], bool(r["augment"])) is None:  # image models: vmap
@@ -163,12 +170,19 @@ class StackedMLP:
         device: where the stack lives.
     """
 
-    def __init__(self, layers: Sequence[tuple[nn.Linear, nn.Linear]], softmax_head: bool,
-                 device: torch.device) -> None:  # fmt: skip
+    def __init__(
+        self,
+        layers: Sequence[tuple[nn.Linear, nn.Linear]],
+        softmax_head: bool,
+        device: torch.device,
+    ) -> None:
         self.layers, self.softmax_head = list(layers), softmax_head
         # (K, h, m), (K, h), (K, c, h), (K, c)
-        parts = [torch.stack([getattr(ls[j], name).detach() for ls in self.layers])
-                 for j in (0, 1) for name in ("weight", "bias")]  # fmt: skip
+        parts = [
+            torch.stack([getattr(ls[j], name).detach() for ls in self.layers])
+            for j in (0, 1)
+            for name in ("weight", "bias")
+        ]
         self.shapes = [p.shape for p in parts]
         self.flat = torch.cat([p.reshape(-1) for p in parts]).to(device)
         self.flat.grad = torch.empty_like(self.flat)  # every step writes all of it
@@ -227,8 +241,9 @@ class StackedMLP:
     def write_back(self, k: int) -> None:
         """Copy model ``k``'s current weights into its ``nn.Linear`` layers."""
         with torch.no_grad():
-            for layer, w, b in zip(self.layers[k], (self.w1, self.w2), (self.b1, self.b2),
-                                   strict=True):  # fmt: skip
+            for layer, w, b in zip(
+                self.layers[k], (self.w1, self.w2), (self.b1, self.b2), strict=True
+            ):
                 layer.weight.copy_(w[k])
                 layer.bias.copy_(b[k])
 
@@ -240,8 +255,9 @@ def _train_stack(
     k_models = len(tasks)
     for t in tasks:
         t.model.to(device)
-    stack = StackedMLP([mlp_layers(t.model)[:2] for t in tasks],
-                       mlp_layers(tasks[0].model)[2], device)  # fmt: skip
+    stack = StackedMLP(
+        [mlp_layers(t.model)[:2] for t in tasks], mlp_layers(tasks[0].model)[2], device
+    )
     xs = torch.stack([torch.as_tensor(t.x, dtype=torch.float32) for t in tasks]).to(device)
     xs = xs.reshape(k_models, xs.shape[1], -1)  # Flatten
     ys = torch.stack([torch.as_tensor(t.y, dtype=torch.long) for t in tasks]).to(device)

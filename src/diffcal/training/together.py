@@ -41,8 +41,9 @@ class TogetherProgress:
         cross-entropies, so each model's gradient is that of its own loss. Correct
         predictions are counted only in a ``logged`` epoch (they are only logged)."""
         k_models = out.shape[0]
-        nll = F.cross_entropy(out.reshape(-1, out.shape[2]), yb.reshape(-1),
-                              reduction="none").view(k_models, -1)  # fmt: skip
+        nll = F.cross_entropy(out.reshape(-1, out.shape[2]), yb.reshape(-1), reduction="none").view(
+            k_models, -1
+        )
         opt.zero_grad()
         nll.mean(1).sum().backward()
         opt.step()
@@ -50,8 +51,9 @@ class TogetherProgress:
             sched.step()
         self.record(nll.detach(), out.detach(), yb, logged=logged)
 
-    def record(self, nll: torch.Tensor, out: torch.Tensor, yb: torch.Tensor, *,
-               logged: bool) -> None:  # fmt: skip
+    def record(
+        self, nll: torch.Tensor, out: torch.Tensor, yb: torch.Tensor, *, logged: bool
+    ) -> None:
         """Keep one step's per-sample losses ``nll`` ``(K, b)`` and, in a ``logged``
         epoch, count the correct predictions of ``out`` ``(K, b, c)``."""
         self._nll.append(nll)
@@ -65,13 +67,22 @@ class TogetherProgress:
         times its batch size, added up in step order (for the divergence check and
         the log). The means of a run of equal-sized batches are taken in one call,
         the same reduction per row as one step's ``nll.mean(1)``."""
-        rows = [torch.stack(list(run)).mean(2) * shape[1]
-                for shape, run in itertools.groupby(self._nll, key=lambda t: t.shape)]  # fmt: skip
+        rows = [
+            torch.stack(list(run)).mean(2) * shape[1]
+            for shape, run in itertools.groupby(self._nll, key=lambda t: t.shape)
+        ]
         self._nll = []
         return torch.cat(rows).double().cumsum(0)[-1]  # a running float64 sum
 
-    def finish_epoch(self, epoch: int, model_of: Callable[[int], nn.Module], *, n: int,
-                     logged: bool, r: Mapping[str, Any]) -> None:  # fmt: skip
+    def finish_epoch(
+        self,
+        epoch: int,
+        model_of: Callable[[int], nn.Module],
+        *,
+        n: int,
+        logged: bool,
+        r: Mapping[str, Any],
+    ) -> None:
         """After the steps of ``epoch`` (from 0) over ``n`` samples per model:
         :meth:`end_epoch` for every model still training."""
         total = self._loss_sums().cpu()
@@ -79,12 +90,29 @@ class TogetherProgress:
         self._correct = None
         for k in range(len(self.tasks)):
             if self.active[k]:
-                self.end_epoch(k, epoch, model_of, loss_sum=float(total[k]),
-                               correct=int(correct[k]), n=n, logged=logged, r=r)  # fmt: skip
+                self.end_epoch(
+                    k,
+                    epoch,
+                    model_of,
+                    loss_sum=float(total[k]),
+                    correct=int(correct[k]),
+                    n=n,
+                    logged=logged,
+                    r=r,
+                )
 
-    def end_epoch(self, k: int, epoch: int, model_of: Callable[[int], nn.Module], *,
-                  loss_sum: float, correct: int, n: int, logged: bool,
-                  r: Mapping[str, Any]) -> None:  # fmt: skip
+    def end_epoch(
+        self,
+        k: int,
+        epoch: int,
+        model_of: Callable[[int], nn.Module],
+        *,
+        loss_sum: float,
+        correct: int,
+        n: int,
+        logged: bool,
+        r: Mapping[str, Any],
+    ) -> None:
         """Model ``k`` finished ``epoch`` (from 0) of recipe ``r`` with summed loss
         ``loss_sum`` and ``correct`` of ``n`` samples right: stops on divergence,
         logs the epoch if ``logged``, then early stopping; ``model_of(k)`` gives
@@ -96,8 +124,14 @@ class TogetherProgress:
                 f"lower the learning rate (lr={r['lr']})"
             )
         if logged:
-            log.info("%s epoch %d/%d loss %.4f train-acc %.4f", task.name, epoch + 1,
-                     int(r["epochs"]), loss_sum / n, correct / n)  # fmt: skip
+            log.info(
+                "%s epoch %d/%d loss %.4f train-acc %.4f",
+                task.name,
+                epoch + 1,
+                int(r["epochs"]),
+                loss_sum / n,
+                correct / n,
+            )
         self.epochs_run[k] = epoch + 1
         if task.val is None:
             return
@@ -116,10 +150,17 @@ class TogetherProgress:
             model = model_of(k)
             if self.best_state[k] is not None:
                 model.load_state_dict(self.best_state[k])
-                log.info("%s: kept epoch %d of %d (val-acc %.4f)", task.name, self.best_epoch[k],
-                         self.epochs_run[k], self.best_acc[k])  # fmt: skip
+                log.info(
+                    "%s: kept epoch %d of %d (val-acc %.4f)",
+                    task.name,
+                    self.best_epoch[k],
+                    self.epochs_run[k],
+                    self.best_acc[k],
+                )
             model.eval()
-            out.append(TrainResult(model, self.epochs_run[k]) if task.val is None else
-                       TrainResult(model, self.epochs_run[k], self.best_epoch[k],
-                                   self.best_acc[k]))  # fmt: skip
+            out.append(
+                TrainResult(model, self.epochs_run[k])
+                if task.val is None
+                else TrainResult(model, self.epochs_run[k], self.best_epoch[k], self.best_acc[k])
+            )
         return out

@@ -39,8 +39,12 @@ def setup_torch(threads: int) -> torch.device:
     torch.set_deterministic_debug_mode("warn")
     device = pick_device()
     env = {k: os.environ.get(k, "-") for k in ("SLURM_JOB_ID", "CUDA_VISIBLE_DEVICES")}
-    log.info("device %s, %d threads, %s", device, torch.get_num_threads(),
-             " ".join(f"{k}={v}" for k, v in env.items()))  # fmt: skip
+    log.info(
+        "device %s, %d threads, %s",
+        device,
+        torch.get_num_threads(),
+        " ".join(f"{k}={v}" for k, v in env.items()),
+    )
     return device
 
 
@@ -137,8 +141,14 @@ class SGD:
             operation; two fewer allocations and passes over memory per step).
     """
 
-    def __init__(self, params, recipe: Mapping[str, Any], *, foreach: bool | None = None,
-                 in_place: bool = False):  # fmt: skip
+    def __init__(
+        self,
+        params,
+        recipe: Mapping[str, Any],
+        *,
+        foreach: bool | None = None,
+        in_place: bool = False,
+    ):
         self.params = list(params)
         options = sgd_options(recipe)
         self.lr, self.momentum = options["lr"], options["momentum"]
@@ -162,11 +172,21 @@ class SGD:
         # as torch.optim.SGD: the buffers only with momentum, None before the first step
         buffers = [self._buffers[i] for i in idx] if self.momentum != 0 else []
         sgd_update(
-            params, [p.grad for p in params], buffers, weight_decay=self.weight_decay,
-            momentum=self.momentum, lr=self.lr, dampening=0, nesterov=self.nesterov,
-            maximize=False, has_sparse_grad=any(p.grad.is_sparse for p in params),
-            foreach=self.foreach, fused=None, grad_scale=None, found_inf=None,
-        )  # fmt: skip
+            params,
+            [p.grad for p in params],
+            buffers,
+            weight_decay=self.weight_decay,
+            momentum=self.momentum,
+            lr=self.lr,
+            dampening=0,
+            nesterov=self.nesterov,
+            maximize=False,
+            has_sparse_grad=any(p.grad.is_sparse for p in params),
+            foreach=self.foreach,
+            fused=None,
+            grad_scale=None,
+            found_inf=None,
+        )
         if self.momentum != 0:  # sgd_update filled in the first step's buffers
             for i, buf in zip(idx, buffers, strict=True):
                 self._buffers[i] = buf
@@ -209,9 +229,9 @@ class CosineLR:
         if (e - 1 - t) % (2 * t) == 0:
             self.opt.lr = lr + (self.base_lr - eta_min) * (1 - math.cos(math.pi / t)) / 2
         else:
-            self.opt.lr = ((1 + math.cos(math.pi * e / t))
-                           / (1 + math.cos(math.pi * (e - 1) / t))
-                           * (lr - eta_min) + eta_min)  # fmt: skip
+            self.opt.lr = (1 + math.cos(math.pi * e / t)) / (
+                1 + math.cos(math.pi * (e - 1) / t)
+            ) * (lr - eta_min) + eta_min
 
 
 def optimizer(

@@ -44,8 +44,17 @@ from diffcal.training.train import (
 log = logging.getLogger("diffcal")
 
 #: Layers the vmapped trainer knows how to run (the registry's CNNs are made of these).
-_LAYERS = (nn.Sequential, nn.Conv2d, nn.Linear, nn.ReLU, nn.MaxPool2d, nn.AvgPool2d,
-           nn.Dropout, nn.Flatten, Normalize)  # fmt: skip
+_LAYERS = (
+    nn.Sequential,
+    nn.Conv2d,
+    nn.Linear,
+    nn.ReLU,
+    nn.MaxPool2d,
+    nn.AvgPool2d,
+    nn.Dropout,
+    nn.Flatten,
+    Normalize,
+)
 
 
 def vmap_key(model: nn.Module, n: int, has_val: bool, ndim: int) -> tuple | None:
@@ -87,10 +96,18 @@ def _dropout_shapes(model: nn.Module, x: torch.Tensor) -> list[tuple[tuple, bool
     """Per dropout layer (forward order): the shape of its input for batch ``x``
     without the batch dimension, and whether it is a channels-last image tensor."""
     found = []
-    hooks = [m.register_forward_hook(
-        lambda _m, inp, _out: found.append((tuple(inp[0].shape[1:]), inp[0].ndim == 4 and
-                                           inp[0].is_contiguous(memory_format=torch.channels_last))))
-        for m in model.modules() if isinstance(m, nn.Dropout)]  # fmt: skip
+    hooks = [
+        m.register_forward_hook(
+            lambda _m, inp, _out: found.append(
+                (
+                    tuple(inp[0].shape[1:]),
+                    inp[0].ndim == 4 and inp[0].is_contiguous(memory_format=torch.channels_last),
+                )
+            )
+        )
+        for m in model.modules()
+        if isinstance(m, nn.Dropout)
+    ]
     was = model.training
     model.train()
     with torch.no_grad(), torch.random.fork_rng(devices=[]):
@@ -118,8 +135,9 @@ def _masks(gens, probs, shapes, b: int, device) -> list[torch.Tensor]:
     return out
 
 
-def train_vmapped(tasks: Sequence[Any], r: dict[str, Any], device: torch.device,
-                  patience: int | None) -> list[TrainResult]:  # fmt: skip
+def train_vmapped(
+    tasks: Sequence[Any], r: dict[str, Any], device: torch.device, patience: int | None
+) -> list[TrainResult]:
     """Train ``tasks`` (:class:`diffcal.training.stacked.FitTask`, equal
     :func:`vmap_key`) together; each model in place, as ``train_model`` would."""
     models = [t.model.to(device) for t in tasks]
@@ -161,8 +179,12 @@ def train_vmapped(tasks: Sequence[Any], r: dict[str, Any], device: torch.device,
         logged = (epoch + 1) % every == 0 or epoch + 1 == epochs
         for start in range(0, n, batch):
             idx = [o[start : start + batch] for o in orders]
-            xb = torch.stack([augment_batch(x[i], g) if r["augment"] else x[i]
-                              for x, i, g in zip(xs, idx, gens, strict=True)])  # fmt: skip
+            xb = torch.stack(
+                [
+                    augment_batch(x[i], g) if r["augment"] else x[i]
+                    for x, i, g in zip(xs, idx, gens, strict=True)
+                ]
+            )
             yb = torch.stack([y[i] for y, i in zip(ys, idx, strict=True)])
             masks = _masks(drop_gens, probs, shapes, len(idx[0]), device)
             out = forward(params, buffers, xb, masks)  # (K, b, c)

@@ -7,7 +7,10 @@ import pandas as pd
 
 from diffcal.data.fetch import RemoteFile, fetch
 from diffcal.data.prepared import Prepared
+from diffcal.data.source import Source
 from diffcal.data.sources.tabular import encode_tabular
+
+SOURCES = [Source("adult", loader="load_adult", size=48842)]
 
 UCI = "https://archive.ics.uci.edu/ml/machine-learning-databases"
 ADULT_TRAIN = RemoteFile(
@@ -22,10 +25,22 @@ ADULT_TEST = RemoteFile(
 )
 
 ADULT_COLUMNS = [
-    "age", "workclass", "fnlwgt", "education", "education_num", "marital_status",
-    "occupation", "relationship", "race", "sex", "capital_gain", "capital_loss",
-    "hours_per_week", "native_country", "income",
-]  # fmt: skip
+    "age",
+    "workclass",
+    "fnlwgt",
+    "education",
+    "education_num",
+    "marital_status",
+    "occupation",
+    "relationship",
+    "race",
+    "sex",
+    "capital_gain",
+    "capital_loss",
+    "hours_per_week",
+    "native_country",
+    "income",
+]
 
 
 def load_adult(data_dir: str | None = None) -> Prepared:

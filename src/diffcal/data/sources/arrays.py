@@ -26,6 +26,11 @@ from pathlib import Path
 import numpy as np
 
 from diffcal.data.prepared import Prepared
+from diffcal.data.source import Source
+
+SOURCES = [
+    Source("arrays", loader="load_arrays", check="check_arrays", file_options=("path", "x", "y"))
+]
 
 LAYOUTS = ("auto", "nhwc", "nchw", "flat")
 CHANNELS = (1, 3, 4)

@@ -5,7 +5,10 @@ from __future__ import annotations
 import numpy as np
 
 from diffcal.data.prepared import Prepared
+from diffcal.data.source import Source
 from diffcal.data.sources.tabular import standardize
+
+SOURCES = [Source("sklearn_breast_cancer", loader="load_breast_cancer", size=569)]
 
 
 def load_breast_cancer(data_dir: str | None = None) -> Prepared:

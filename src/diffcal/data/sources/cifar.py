@@ -6,6 +6,13 @@ import numpy as np
 
 from diffcal.data.fetch import DataUnavailableError, RemoteFile, fetch, resolve_data_dir
 from diffcal.data.prepared import Prepared
+from diffcal.data.source import Source
+
+SOURCES = [
+    Source("cifar10_subset", loader="load_cifar10_subset", size=5000),
+    Source("cifar10", loader="load_cifar10", size=60000),
+    Source("cifar100", loader="load_cifar100", size=60000),
+]
 
 CIFAR10_SUBSET = RemoteFile(
     "cifar10-subset/cifar10_subset.npz",

@@ -5,6 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 from diffcal.data.prepared import Prepared
+from diffcal.data.source import Source
+
+SOURCES = [Source("sklearn_digits", loader="load_digits", size=1797)]
 
 
 def load_digits(data_dir: str | None = None) -> Prepared:

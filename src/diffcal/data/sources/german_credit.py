@@ -7,8 +7,11 @@ import pandas as pd
 
 from diffcal.data.fetch import RemoteFile, fetch
 from diffcal.data.prepared import Prepared
+from diffcal.data.source import Source
 from diffcal.data.sources.openml_style import check_options, mean_impute_maxabs, ordinal_codes
 from diffcal.data.sources.tabular import encode_tabular
+
+SOURCES = [Source("german_credit", loader="load_german_credit", size=1000)]
 
 UCI = "https://archive.ics.uci.edu/ml/machine-learning-databases"
 GERMAN = RemoteFile(
@@ -19,8 +22,21 @@ GERMAN = RemoteFile(
 NUMERIC = [1, 4, 7, 10, 12, 15, 17]
 #: Declared levels of each categorical column (0-based) as ``german.doc`` lists
 #: them: (first, last) suffix after ``A<attribute number>``.
-LEVELS = {0: (1, 4), 2: (0, 4), 3: (0, 10), 5: (1, 5), 6: (1, 5), 8: (1, 5), 9: (1, 3),
-          11: (1, 4), 13: (1, 3), 14: (1, 3), 16: (1, 4), 18: (1, 2), 19: (1, 2)}  # fmt: skip
+LEVELS = {
+    0: (1, 4),
+    2: (0, 4),
+    3: (0, 10),
+    5: (1, 5),
+    6: (1, 5),
+    8: (1, 5),
+    9: (1, 3),
+    11: (1, 4),
+    13: (1, 3),
+    14: (1, 3),
+    16: (1, 4),
+    18: (1, 2),
+    19: (1, 2),
+}
 
 
 def load_german_credit(

@@ -7,8 +7,11 @@ import pandas as pd
 
 from diffcal.data.fetch import RemoteFile, fetch
 from diffcal.data.prepared import Prepared
+from diffcal.data.source import Source
 from diffcal.data.sources.openml_style import check_options, mean_impute_maxabs
 from diffcal.data.sources.tabular import encode_tabular
+
+SOURCES = [Source("hepatitis", loader="load_hepatitis", size=155)]
 
 UCI = "https://archive.ics.uci.edu/ml/machine-learning-databases"
 HEPATITIS = RemoteFile(

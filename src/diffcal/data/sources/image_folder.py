@@ -15,7 +15,10 @@ from __future__ import annotations
 import os
 
 from diffcal.data.prepared import Prepared
+from diffcal.data.source import Source
 from diffcal.data.sources.imagenet import IMAGE_SUFFIXES, load_imagefolder
+
+SOURCES = [Source("image_folder", loader="load_image_folder", check="check_image_folder")]
 
 
 def check_image_folder(*, root: str, size: int = 64, max_per_class: int | None = None) -> None:
@@ -27,9 +30,10 @@ def check_image_folder(*, root: str, size: int = 64, max_per_class: int | None =
     if len(classes) < 2:
         raise ValueError(f"image folder {root} needs at least 2 class sub-directories")
     empty = [
-        c for c in classes
+        c
+        for c in classes
         if not any(n.lower().endswith(IMAGE_SUFFIXES) for n in os.listdir(os.path.join(root, c)))
-    ]  # fmt: skip
+    ]
     if empty:
         raise ValueError(f"image folder {root}: no images ({IMAGE_SUFFIXES}) in {empty[:3]}")
     if not (isinstance(size, int) and size >= 8):

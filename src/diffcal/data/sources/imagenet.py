@@ -9,6 +9,9 @@ import numpy as np
 
 from diffcal.data.fetch import DataUnavailableError, resolve_data_dir
 from diffcal.data.prepared import Prepared
+from diffcal.data.source import Source
+
+SOURCES = [Source("imagenet", loader="load_imagenet")]
 
 log = logging.getLogger("diffcal")
 
@@ -31,8 +34,13 @@ def _center_square(img, size: int) -> np.ndarray:
     return np.asarray(img, dtype=np.uint8).transpose(2, 0, 1)
 
 
-def load_imagefolder(root: str | os.PathLike, *, size: int = 64, max_per_class: int | None = None,
-                     log_every: int = 10000) -> Prepared:  # fmt: skip
+def load_imagefolder(
+    root: str | os.PathLike,
+    *,
+    size: int = 64,
+    max_per_class: int | None = None,
+    log_every: int = 10000,
+) -> Prepared:
     """An ImageFolder tree ``root/<class>/<image>``: classes are the sorted
     sub-directory names (labels 0..C-1, as torchvision's ``ImageFolder``), images
     the files with an image suffix, sorted by name. Each image is resized (shorter
@@ -54,9 +62,10 @@ def load_imagefolder(root: str | os.PathLike, *, size: int = 64, max_per_class: 
     files: list[tuple[str, int]] = []
     for label, cls in enumerate(classes):
         names = sorted(
-            e.name for e in os.scandir(os.path.join(root, cls))
+            e.name
+            for e in os.scandir(os.path.join(root, cls))
             if e.is_file() and e.name.lower().endswith(IMAGE_SUFFIXES)
-        )  # fmt: skip
+        )
         if max_per_class is not None:
             names = names[:max_per_class]
         files += [(os.path.join(root, cls, n), label) for n in names]
@@ -72,8 +81,13 @@ def load_imagefolder(root: str | os.PathLike, *, size: int = 64, max_per_class: 
     return Prepared(x=x, y=y, num_classes=len(classes), x_scale=255.0)
 
 
-def load_imagenet(data_dir: str | None = None, *, root: str | None = None, size: int = 64,
-                  max_per_class: int | None = None) -> Prepared:  # fmt: skip
+def load_imagenet(
+    data_dir: str | None = None,
+    *,
+    root: str | None = None,
+    size: int = 64,
+    max_per_class: int | None = None,
+) -> Prepared:
     """ImageNet (ILSVRC2012) train set, 1,281,167 images of 1,000 classes, read as an
     ImageFolder tree from ``root`` if given, else ``<data_dir>/imagenet/train`` (see
     :func:`load_imagefolder`). It cannot be downloaded; the tree is read in place."""

@@ -9,6 +9,9 @@ import numpy as np
 
 from diffcal.data.fetch import RemoteFile, fetch
 from diffcal.data.prepared import Prepared
+from diffcal.data.source import Source
+
+SOURCES = [Source("mnist", loader="load_mnist", size=70000)]
 
 MNIST_MIRROR = "https://ossci-datasets.s3.amazonaws.com/mnist"  # torchvision's first mirror
 MNIST_FILES = {
@@ -16,7 +19,7 @@ MNIST_FILES = {
     "train-labels-idx1-ubyte.gz": "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c",  # noqa: E501
     "t10k-images-idx3-ubyte.gz": "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6",  # noqa: E501
     "t10k-labels-idx1-ubyte.gz": "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6",  # noqa: E501
-}  # fmt: skip
+}
 
 
 def read_idx(path: str | os.PathLike) -> np.ndarray:
@@ -36,8 +39,12 @@ def load_mnist(data_dir: str | None = None) -> Prepared:
     downloading them from torchvision's mirror when missing."""
 
     def get(name):
-        return read_idx(fetch(RemoteFile(f"MNIST/raw/{name}", f"{MNIST_MIRROR}/{name}",
-                                         MNIST_FILES[name]), data_dir))  # fmt: skip
+        return read_idx(
+            fetch(
+                RemoteFile(f"MNIST/raw/{name}", f"{MNIST_MIRROR}/{name}", MNIST_FILES[name]),
+                data_dir,
+            )
+        )
 
     x = np.concatenate([get("train-images-idx3-ubyte.gz"), get("t10k-images-idx3-ubyte.gz")])
     y = np.concatenate([get("train-labels-idx1-ubyte.gz"), get("t10k-labels-idx1-ubyte.gz")])

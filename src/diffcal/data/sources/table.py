@@ -39,7 +39,10 @@ import numpy as np
 import pandas as pd
 
 from diffcal.data.prepared import Prepared
+from diffcal.data.source import Source
 from diffcal.data.sources.tabular import standardize
+
+SOURCES = [Source("table", loader="load_table", check="check_table", file_options=("path",))]
 
 ENCODINGS = ("onehot", "none")
 #: Rows read to check a CSV's columns before any job runs (the loader checks all).
@@ -100,9 +103,9 @@ def _columns(
         if text:
             raise ValueError(f"{path}: encoding none needs numeric features; text column(s) {text}")
         return features, []
-    cats = list(categorical) if categorical is not None else [
-        c for c in features if not is_numeric[c]
-    ]  # fmt: skip
+    cats = (
+        list(categorical) if categorical is not None else [c for c in features if not is_numeric[c]]
+    )
     numeric = [c for c in features if c not in cats]
     text = [c for c in numeric if not is_numeric[c]]
     if text:
@@ -147,9 +150,15 @@ def load_table(
     p = Path(path)
     head = read_file(p, nrows=CHECK_ROWS)
     numeric, cats = _columns(
-        head, p, label=label, encoding=encoding, categorical=categorical, drop=drop, id=id,
+        head,
+        p,
+        label=label,
+        encoding=encoding,
+        categorical=categorical,
+        drop=drop,
+        id=id,
         member_column=member_column,
-    )  # fmt: skip
+    )
     num_parts, cat_codes, labels, id_parts, member_parts = [], [], [], [], []
     extra = [c for c in (id, member_column) if c]
     levels: list[dict] = [{} for _ in cats]
@@ -165,8 +174,9 @@ def load_table(
         for j, col in enumerate(cats):
             values = chunk[col].astype("string").fillna("<missing>").to_numpy(dtype=object)
             local, uniques = pd.factorize(values)
-            to_global = np.array([levels[j].setdefault(v, len(levels[j])) for v in uniques],
-                                 dtype=np.int32)  # fmt: skip
+            to_global = np.array(
+                [levels[j].setdefault(v, len(levels[j])) for v in uniques], dtype=np.int32
+            )
             codes.append(to_global[local])
         cat_codes.append(codes)
         labels.append(chunk[label].to_numpy())
@@ -183,8 +193,7 @@ def load_table(
     ids = None if id is None else _ids(pd.Series(np.concatenate(id_parts)), p, id)
     x = _encode(num_parts, cat_codes, levels, len(y), numeric, encoding, path)
     members = np.concatenate(member_parts) if member_column else None
-    return Prepared(x=x, y=y.astype(np.int64), num_classes=len(classes), ids=ids,
-                    members=members)  # fmt: skip
+    return Prepared(x=x, y=y.astype(np.int64), num_classes=len(classes), ids=ids, members=members)
 
 
 def _booleans(column: pd.Series, path: Path, name: str) -> np.ndarray:
@@ -194,8 +203,10 @@ def _booleans(column: pd.Series, path: Path, name: str) -> np.ndarray:
     text = column.astype("string").str.strip().str.lower()
     ok = text.isin(["true", "false", "1", "0", "1.0", "0.0"])
     if not ok.all():
-        raise ValueError(f"{path}: column {name!r} must be True/False or 1/0, "
-                         f"got {column[~ok.to_numpy(bool)].iloc[0]!r}")  # fmt: skip
+        raise ValueError(
+            f"{path}: column {name!r} must be True/False or 1/0, "
+            f"got {column[~ok.to_numpy(bool)].iloc[0]!r}"
+        )
     return text.isin(["true", "1", "1.0"]).to_numpy(bool)
 
 
@@ -214,8 +225,9 @@ def _chunks(path: Path, columns: list[str], cats: list[str]):
             yield batch.to_pandas()
         return
     sep = "\t" if ".tsv" in name else ","
-    yield from pd.read_csv(path, sep=sep, usecols=columns, dtype={c: str for c in cats},
-                           chunksize=CHUNK_ROWS)  # fmt: skip
+    yield from pd.read_csv(
+        path, sep=sep, usecols=columns, dtype={c: str for c in cats}, chunksize=CHUNK_ROWS
+    )
 
 
 def _encode(num_parts, cat_codes, levels, n, numeric, encoding, path) -> np.ndarray:
