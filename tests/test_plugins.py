@@ -30,6 +30,20 @@ def _best_reference_loop(ids, target_loss, ref_ids, ref_loss, ref_in):
     return np.array(out)
 
 
+def _eval_samples_and_plugin_scores(sc, sp):
+    """The eval set's roles (sorted by sample id) and the plugin's scores on it, by
+    :func:`_best_reference_loop` over the target's, scratch and forgetting losses."""
+    ev = sp[sp["role"].isin(["member", "nonmember"])].sort_values("sample_id")
+    refs = sc[
+        sc["model"].isin(["scratch", "forget_target"]) & sc["sample_id"].isin(ev["sample_id"])
+    ]
+    tgt = sc[sc["model"] == "target"].set_index("sample_id").loc[ev["sample_id"], "loss"]
+    want = _best_reference_loop(
+        ev["sample_id"], tgt, refs["sample_id"], refs["loss"], np.zeros(len(refs), bool)
+    )
+    return ev, want
+
+
 def test_a_plugin_loads_from_a_file_or_a_module_and_is_named_after_its_function():
     (p,) = load_plugins([GOOD])
     assert (p.key, p.name) == ("attack.extra[0]", "best_reference")
@@ -128,14 +142,7 @@ def test_the_paper_pipeline_scores_a_plugin_on_the_target_and_its_references():
     assert list(met["attack"]) == ["gap", "loss_orig", "loss_cal", "best_reference"]
     row = met.set_index("attack").loc["best_reference"]
     assert (row["score"], row["calibration"]) == ("best_reference", "none")
-    ev = sp[sp["role"].isin(["member", "nonmember"])].sort_values("sample_id")
-    refs = sc[
-        sc["model"].isin(["scratch", "forget_target"]) & sc["sample_id"].isin(ev["sample_id"])
-    ]
-    tgt = sc[sc["model"] == "target"].set_index("sample_id").loc[ev["sample_id"], "loss"]
-    want = _best_reference_loop(
-        ev["sample_id"], tgt, refs["sample_id"], refs["loss"], np.zeros(len(refs), bool)
-    )
+    ev, want = _eval_samples_and_plugin_scores(sc, sp)
     got = att[att["set"] == "eval"]
     np.testing.assert_allclose(got["best_reference"], want, rtol=0, atol=1e-12)
     assert row["auc"] == pytest.approx(roc_auc_score(ev["role"] == "member", want), abs=1e-12)
@@ -224,14 +231,7 @@ def test_a_plugin_reaches_every_report_and_editing_it_reruns_only_attacks(tiny_r
     run = wd / "results/breast_cancer/plain/split0-1"
     sc, sp = pd.read_parquet(run / "scores.parquet"), pd.read_parquet(run / "split.parquet")
     sc, sp = sc[sc["split"] == 0], sp[sp["split"] == 0]
-    ev = sp[sp["role"].isin(["member", "nonmember"])].sort_values("sample_id")
-    refs = sc[
-        sc["model"].isin(["scratch", "forget_target"]) & sc["sample_id"].isin(ev["sample_id"])
-    ]
-    tgt = sc[sc["model"] == "target"].set_index("sample_id").loc[ev["sample_id"], "loss"]
-    want = _best_reference_loop(
-        ev["sample_id"], tgt, refs["sample_id"], refs["loss"], np.zeros(len(refs), bool)
-    )
+    ev, want = _eval_samples_and_plugin_scores(sc, sp)
     met = pd.read_csv(run / "metrics.csv")
     row = met[(met["split"] == 0) & (met["attack"] == "best_reference")].iloc[0]
     assert row["auc"] == pytest.approx(roc_auc_score(ev["role"] == "member", want), abs=1e-12)
