@@ -27,4 +27,4 @@ include: "workflow/rules/audit.smk"
 rule all:
     default_target: True
     input:
-        all_outputs(),
+        T.all_outputs(rules),

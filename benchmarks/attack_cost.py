@@ -1,5 +1,5 @@
-"""What each attack of the comparison costs besides the target, in CPU-seconds
-(issue 25.4): one pool reference of each dataset of ``config/compare.yaml`` (the
+"""What each attack of the comparison costs besides the target, in CPU-seconds:
+one pool reference of each dataset of ``config/compare.yaml`` (the
 target's architecture and recipe, on a random half of split 0's candidates) and the
 quantile attack's regressor (its config, on the split's population samples, fit to a
 model's LiRA statistic), both timed with ``time.process_time`` on one torch thread.

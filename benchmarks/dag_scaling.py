@@ -1,4 +1,4 @@
-"""Where Snakemake's planning stops scaling for us (issue 23.3): generated stress
+"""Where Snakemake's planning stops scaling for us: generated stress
 configs with thousands of tiny jobs, and the time of ``snakemake -n`` on each.
 
 Each config has one dataset (sklearn's digits, nothing to download: a dry run reads

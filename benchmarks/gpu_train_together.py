@@ -1,6 +1,6 @@
 """On a GPU: K = 8 image models trained together (torch.func.vmap,
 diffcal.training.vmapped) against one after another, and the per-model epoch time
-that docs/scaling.md's cost model needs (issue 23.2). Prepared for a lent device;
+that docs/scaling.md's cost model needs. Prepared for a lent device;
 exits with a message where no GPU is visible.
 
 Prints, all measured in this run on ``cuda``:

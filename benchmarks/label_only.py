@@ -1,5 +1,5 @@
 """The label-only job on one worker (the previous behaviour: the models attacked one
-after another, one torch thread) against ``--threads`` workers (issue 22, goal 5).
+after another, one torch thread) against ``--threads`` workers (goal 5).
 
 Runs :func:`diffcal.stages.label_only.run_label_only` twice on the same finished
 part (the Adult rows of config/paper.yaml after a pipeline run), at the paper

@@ -6,7 +6,7 @@ The script (``plain_protocol`` and ``plain_report`` below) calls the library's
 functions directly in one process, no Snakemake: split, target, shadow, scratch
 references, forgetting-recipe tuning, forgetting references, per-sample scores,
 attacks and metrics, models of one role trained together as the pipeline does
-(issue 22: a baseline is only useful if it is the fastest honest way to do the same
+(a baseline is only useful if it is the fastest honest way to do the same
 work; the first one trained one model after another, 1.6x slower), one torch
 thread; then the report the pipeline makes: Tables 1-4 with bootstrap intervals,
 the comparison with the paper and the claims checklist (the ``tables`` job's

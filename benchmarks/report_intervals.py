@@ -1,5 +1,5 @@
 """Bootstrap intervals of the tables job: integer resample counts against the dense
-float64 weights they replaced (issue 22, goal 1).
+float64 weights they replaced (goal 1).
 
 The workload is the tables job's bootstrap for one Adult row of config/paper.yaml:
 5 splits of 24,421 evaluated samples (half members), 10 attack columns (AUC and

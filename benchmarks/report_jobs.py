@@ -1,5 +1,5 @@
 """The report jobs of a results tree, each in a fresh Python process (imports
-included, Snakemake's start-up not): issue 22, goal 1.
+included, Snakemake's start-up not).
 
 - ``tables``: now, the job's function (:func:`diffcal.stages.tables.run_tables`),
   which sums the replicates the attack jobs wrote (``bootstrap.parquet``);
@@ -30,7 +30,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def table_runs(cfg: dict) -> list[dict]:
-    """The tables job's ``runs`` (as ``table_runs`` in workflow/rules/common.smk)."""
+    """The tables job's ``runs`` (as ``Targets.table_runs`` in diffcal.config.targets)."""
     from diffcal.config import views as dview
 
     runs = []

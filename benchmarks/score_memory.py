@@ -1,4 +1,4 @@
-"""Peak memory of the pool's scoring job against the size of the pool (issue 23.4).
+"""Peak memory of the pool's scoring job against the size of the pool.
 
 Builds, under ``--work``, a synthetic table of ``--rows`` rows (source ``table``), one
 split, a target and pools of M untrained MLPs in chunk files of 8 (the scores of a

@@ -1,5 +1,4 @@
-"""Planning time: ``snakemake -n`` on a config against Snakemake's own floor
-(issue 22, goal 6).
+"""Planning time: ``snakemake -n`` on a config against Snakemake's own floor.
 
 Times, best of ``--repeats``, in this run:
 

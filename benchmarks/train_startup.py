@@ -2,7 +2,7 @@
 diffcal's training loop and trains one small MLP for one epoch, with
 ``torch.optim.SGD`` (baseline: its methods import ``torch._dynamo`` on first use)
 against :class:`diffcal.training.train.SGD` (the same update through torch's
-functional ``sgd``, no ``torch._dynamo``). Issue 22: every training job of the
+functional ``sgd``, no ``torch._dynamo``). Every training job of the
 workflow pays this once.
 
 Prints the best of ``--repeats`` fresh processes for each, alternating, and the

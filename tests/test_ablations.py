@@ -589,7 +589,7 @@ def test_one_run_table_counts_guesses_as_a_loop_does():
 
 @pytest.mark.slow
 def test_one_run_audit_trains_one_model_and_recomputes(abl_run, tmp_path):
-    """Issue 25.3: the canary target trains on the members plus the included
+    """The canary target trains on the members plus the included
     canaries, with DP; the guesses recompute from the Parquet files; auditing one
     more variant trains its canary target and nothing else."""
     import shutil

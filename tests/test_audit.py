@@ -1,4 +1,4 @@
-"""Audit reports and audits of scores (issue 21, entry point 4): the attack maths
+"""Audit reports and audits of scores (entry point 4): the attack maths
 against independent oracles, the user's score files' errors, the report's numbers,
 and that an audit of scores never imports torch."""
 
@@ -65,7 +65,7 @@ def test_score_attacks_signs_and_which_attacks_the_references_allow():
     member, target, refs = _losses()
     out = score_attacks(target, refs, np.zeros(refs.shape, bool))
     np.testing.assert_array_equal(out["loss_cal"], calibrate(-target, -refs))
-    assert set(out) == {"loss_orig", "loss_cal", "lira_offline"}
+    assert set(out) == {"loss_orig", "loss_cal", "lira_offline", "lira_offline_global"}
     # members have a lower loss than their difficulty: higher score = member
     for name, s in out.items():
         assert roc_auc_score(member, s) > 0.6, name
@@ -77,7 +77,7 @@ def test_score_attacks_signs_and_which_attacks_the_references_allow():
     with_pop = score_attacks(
         target, refs, is_in, target_loss_pop=target[:10], ref_loss_pop=refs[:, :10]
     )
-    assert {"lira_online", "rmia_offline", "rmia_online"} <= set(with_pop)
+    assert {"lira_online", "lira_online_global", "rmia_offline", "rmia_online"} <= set(with_pop)
 
 
 def test_risk_table_against_a_per_sample_loop():
@@ -285,3 +285,93 @@ def test_the_pipelines_own_scores_audited_as_scores_give_its_metrics(tiny_run, t
             metrics.tpr_at_fpr(ours["is_member"], ours[name], 0.05)
             == met.loc[name, "tpr_at_fpr_0.05"]
         )
+
+
+def test_fixed_variance_lira_of_an_audit_is_the_comparisons_and_a_per_sample_loop():
+    """LiRA with one variance per kind (IN / OUT) for all samples, from losses: the
+    audit's values equal the comparison's ``*_global`` attacks on a pool built from
+    the same losses, and scipy Gaussians fitted by hand sample by sample."""
+    from scipy import stats
+
+    from diffcal.attacks import compare, registry
+    from diffcal.attacks.audit import lira_stat_from_loss
+
+    member, target, refs = _losses(5, n=80, m=6)
+    is_in = np.zeros(refs.shape, bool)
+    is_in[0::2, ::2] = True
+    is_in[1::2, 1::2] = True
+    ours = score_attacks(target, refs, is_in)
+    t, r = lira_stat_from_loss(target), lira_stat_from_loss(refs)
+    pool = registry.PoolOutputs(target, t, refs, r, is_in, np.zeros(0), np.zeros((6, 0)))
+    for name in ("lira_offline_global", "lira_online_global"):
+        np.testing.assert_array_equal(ours[name], compare.ATTACKS[name](pool, a=0.3, gamma=1.0))
+    mu_in = np.array([r[is_in[:, i], i].mean() for i in range(80)])
+    mu_out = np.array([r[~is_in[:, i], i].mean() for i in range(80)])
+    s_in = np.sqrt(np.mean(np.concatenate([r[is_in[:, i], i] - mu_in[i] for i in range(80)]) ** 2))
+    dev_out = np.concatenate([r[~is_in[:, i], i] - mu_out[i] for i in range(80)])
+    s_out = np.sqrt(np.mean(dev_out**2))
+    for i in range(80):
+        on = stats.norm(mu_in[i], s_in).logpdf(t[i]) - stats.norm(mu_out[i], s_out).logpdf(t[i])
+        assert ours["lira_online_global"][i] == pytest.approx(on, rel=1e-9, abs=1e-9)
+        off = stats.norm(mu_out[i], s_out).logcdf(t[i])
+        assert ours["lira_offline_global"][i] == pytest.approx(off, rel=1e-9, abs=1e-9)
+    assert roc_auc_score(member, ours["lira_online_global"]) > 0.6
+
+
+def test_every_attacks_epsilon_bound_holds_jointly_and_the_best_comes_first():
+    """Bonferroni over the attacks: each bound is the Bonferroni-over-thresholds
+    bound at alpha / K (recomputed with the privacy code directly), the largest first;
+    scores that ignore membership give 0."""
+    from diffcal.attacks.audit import epsilon_bounds
+    from diffcal.attacks.bound_strategies import bonferroni_bound
+
+    rng = np.random.default_rng(0)
+    y = np.repeat([True, False], 2000)
+    scores = {"noise": rng.normal(size=4000), "signal": y * 1.5 + rng.normal(size=4000)}
+    halves = [(y[h::2], {k: v[h::2] for k, v in scores.items()}) for h in (0, 1)]
+    out = epsilon_bounds(halves)
+    assert list(out["attack"]) == ["signal", "noise"]
+    both = np.concatenate([y[0::2], y[1::2]])
+    for _, row in out.iterrows():
+        s = np.concatenate([scores[row["attack"]][0::2], scores[row["attack"]][1::2]])
+        want = bonferroni_bound(s, both, delta=1e-5, alpha=0.025)
+        assert row["epsilon_lb"] == want.epsilon and row["alpha"] == 0.025
+        assert row["n_members"] + row["n_nonmembers"] == len(both)
+    assert out.iloc[0]["epsilon_lb"] > 0.5 and out.iloc[1]["epsilon_lb"] < 0.2
+
+
+def test_risk_ranks_every_attack_and_the_top_k_share_and_overlaps_count_by_hand():
+    """risk.parquet's rank_<attack> are scipy's 'min' ranks among all evaluated
+    samples; top100_share and the report's top-k overlaps recount by hand (the
+    same members in both splits, as with a given target)."""
+    from scipy.stats import rankdata
+
+    from diffcal.reporting.audit import AuditSplit, compute_audit
+
+    rng = np.random.default_rng(7)
+    n, k = 400, 100
+    ids = np.arange(1000, 1000 + n)
+    member = rng.random(n) < 0.5
+    splits = []
+    for _ in range(2):
+        base = member * 1.0 + rng.normal(size=n)
+        scores = {"loss_orig": base + rng.normal(size=n), "loss_cal": base}
+        splits.append(AuditSplit(ids, member, scores, (0.9, 0.8), 2))
+    res = compute_audit(splits, [0.05], seeds=[1, 2], n_boot=50)
+    r = res.risk
+    tops = []
+    for t, s in enumerate(splits):
+        rows = r[r["split"] == t].set_index("sample_id").loc[ids[member]]
+        for a, v in s.scores.items():
+            want = rankdata(-v, method="min")[member]
+            np.testing.assert_array_equal(rows[f"rank_{a}"], want)
+        order = sorted(ids[member], key=lambda i: (-s.scores["loss_cal"][i - 1000], i))
+        tops.append(set(order[:k]))
+    share = r.groupby("sample_id")["top100_share"].first()
+    for i in ids[member]:
+        assert share[i] == ((i in tops[0]) + (i in tops[1])) / 2
+    ov = res.overlap.set_index("between")["jaccard"]
+    assert ov["splits"] == len(tops[0] & tops[1]) / len(tops[0] | tops[1])
+    s0 = splits[0].scores["loss_orig"]
+    other = set(sorted(ids[member], key=lambda i: (-s0[i - 1000], i))[:k])
+    assert ov["loss_cal / loss_orig"] == len(tops[0] & other) / len(tops[0] | other)

@@ -45,11 +45,11 @@ def test_module_closure_follows_imports():
         "diffcal.data.splits",
     } <= set(train)
     assert "diffcal.attacks.metrics" not in train
-    # issue 12.9: a rule's digest covers what it runs, not the other rules or loaders
+    # A rule's digest covers what it runs, not the other rules or loaders
     assert "diffcal.stages.tune_forget" not in train
     assert not any(m.startswith("diffcal.data.sources") for m in train)
     assert "diffcal.data.registry" not in train
-    # issue 25: the epsilon bounds are in fig_dp's digest, in no training / scoring /
+    # The epsilon bounds are in fig_dp's digest, in no training / scoring /
     # attack rule's, so adding them reruns the figure only
     assert "diffcal.attacks.privacy" in module_closure("diffcal.stages.fig_dp", SRC)
     for stage in ("train_base", "train_scratch", "train_forget", "tune_forget", "score", "attack"):
@@ -117,7 +117,7 @@ BAD_CONFIGS = [
         "datasets: {x: {source: sklearn_digits, forget_tuning: {lr: []}}}",
         ["forget_tuning", "lr"],
     ),
-    # ablations (issue 9): epsilon <= 0, a ratio outside (0, 1], K above the
+    # ablations: epsilon <= 0, a ratio outside (0, 1], K above the
     # references trained, a training size above the member pool
     (
         "datasets: {x: {source: sklearn_digits, variants: {e: {dp: {epsilon: 0}}}}}",
@@ -145,7 +145,7 @@ BAD_CONFIGS = [
         "ablations: {dp: {x: [plain]}}\ndatasets: {x: {source: sklearn_digits}}",
         ["ablations.dp.x", "no variant with a dp section"],
     ),
-    # issue 12.2: errors that used to pass the dry run and fail inside a job
+    # Errors that used to pass the dry run and fail inside a job
     (
         "datasets: {x: {source: sklearn_digits, model: {kwargs: {hidden_mul: 2}}}}",
         ["datasets.x.model.kwargs.hidden_mul", "hidden_mult"],
@@ -159,12 +159,12 @@ BAD_CONFIGS = [
         "attack: {fpr_levels: [0.01, 0.01]}\ndatasets: {x: {source: sklearn_digits}}",
         ["attack.fpr_levels", "non-unique"],
     ),
-    # issue 12.5: one line naming the key, not the schema
+    # One line naming the key, not the schema
     (
         "datasets: {x: {source: sklearn_digits, trian: {}}}",
         ["datasets.x", "'trian' was unexpected"],
     ),
-    # issue 10: a label-only query budget of 0 or below, inconsistent, or overridden
+    # A label-only query budget of 0 or below, inconsistent, or overridden
     (
         "datasets: {x: {source: sklearn_digits, label_only: {enabled: true, max_iter: 0}}}",
         ["datasets.x.label_only.max_iter", "minimum"],
@@ -181,12 +181,12 @@ BAD_CONFIGS = [
         "datasets: {x: {source: sklearn_digits, variants: {v: {label_only: {points: 0}}}}}",
         ["datasets.x.variants.v.label_only.points", "integer >= 1"],
     ),
-    # issue 11: the MLP's output head
+    # The MLP's output head
     (
         "datasets: {x: {source: sklearn_digits, model: {kwargs: {head: sigmoid}}}}",
         ["datasets.x.model.kwargs.head", "'sigmoid' is not a head"],
     ),
-    # issue 13: the comparison's budgets, datasets, variants and attacks
+    # The comparison's budgets, datasets, variants and attacks
     (
         "compare: {references: 4, budgets: [1, 8], datasets: {x: [plain]}}\n"
         "datasets: {x: {source: sklearn_digits}}",
@@ -209,7 +209,7 @@ BAD_CONFIGS = [
         "datasets: {x: {source: sklearn_digits, variants: {e: {dp: {epsilon: 1}}}}}",
         ["compare.datasets.x", "DP-SGD"],
     ),
-    # issue 24: stopping on the reference pool needs samples the reference does not train on
+    # Stopping on the reference pool needs samples the reference does not train on
     (
         "datasets: {x: {source: sklearn_digits, references: {early_stopping: true, "
         "stop_on: reference}}}",
@@ -299,14 +299,14 @@ def test_bad_config_fails_before_any_job(bare_workflow, text, needles):
         assert needle in out, f"{needle!r} not in error output:\n{out[-3000:]}"
     assert "Job stats" not in out
     assert not (bare_workflow / "results").exists()
-    # issue 12.5: the error is one line that names the key, not a schema dump
+    # The error is one line that names the key, not a schema dump
     line = next(ln for ln in out.splitlines() if ln.startswith("config key '"))
     assert needles[0] in line
     assert "$schema" not in out and len(out.splitlines()) < 40, out[-3000:]
 
 
 def test_nested_config_override_is_typed(bare_workflow):
-    """Issue 12.4: nested --config values are YAML-typed like a config file's."""
+    """Nested --config values are YAML-typed like a config file's."""
     proc = snakemake(
         bare_workflow,
         "-n",
@@ -354,7 +354,7 @@ def test_every_repo_config_dry_runs(bare_workflow):
     "configfile", ["config/paper.yaml", "config/ablations.yaml", "config/compare.yaml"]
 )
 def test_load_config_fills_defaults_as_snakemake_does(configfile):
-    """Issue 12.11: one config path. The library's loader (used by recipe_search)
+    """One config path. The library's loader (used by recipe_search)
     gives the config Snakemake's own validate(set_default=True) gives."""
     from snakemake.utils import validate
 
@@ -438,7 +438,7 @@ def test_the_config_check_names_match_the_builders():
 
 @pytest.mark.parametrize("configfile", ["paper", "ablations", "compare"])
 def test_planning_imports_neither_torch_nor_pandas(bare_workflow, configfile):
-    """Issue 22.6: `snakemake -n` parses every config without torch or pandas (the
+    """`snakemake -n` parses every config without torch or pandas (the
     jobs import what they use; an audit of score files reads them with pandas).
     Snakemake is imported first: its SLURM executor plugin (in requirements.lock)
     imports pandas itself, and then pandas cannot be told apart and is not checked."""
@@ -468,7 +468,7 @@ main()
     "configfile, per_split, splits", [("compare_cifar", 8, 3), ("lira_cifar10", 32, 1)]
 )
 def test_big_pools_plan_one_training_job_per_chunk(bare_workflow, configfile, per_split, splits):
-    """Issue 23: `models_per_job: 8` cuts a split's pool (64 / 256 references) into
+    """`models_per_job: 8` cuts a split's pool (64 / 256 references) into
     chunks of 8 models, one training job each, all read by the split's one scoring job."""
     jobs = planned_jobs(bare_workflow, "--configfile", f"config/{configfile}.yaml")
     pool = [w for r, w in jobs if r == "train_pool"]

@@ -273,7 +273,7 @@ def _chunk_order(path):
 
 
 def test_label_only_job_gives_the_same_rows_on_one_or_two_workers(tiny_run, tmp_path):
-    """Issue 22.5: the job attacks its models side by side in worker processes (one
+    """The job attacks its models side by side in worker processes (one
     torch thread each): the rows are the same bytes whatever the number of workers."""
     from diffcal.stages.label_only import run_label_only
 

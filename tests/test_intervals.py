@@ -59,7 +59,7 @@ def test_weighted_accuracy_matches_a_loop():
 
 
 def _dense_weights_as_before(y, n_boot, rng):
-    """The resampling of the tables before issue 22 (dense float64 weights), kept as
+    """The former resampling of the tables (dense float64 weights), kept as
     the oracle that the integer counts draw the same resamples."""
     n = len(y)
     counts = np.zeros(n_boot * n, dtype=np.int64)
@@ -72,7 +72,7 @@ def _dense_weights_as_before(y, n_boot, rng):
 
 
 def test_integer_resamples_are_the_dense_ones_and_give_their_metrics_bit_for_bit():
-    """Issue 22.1: the same draws as before, and every cell equal (==, not approx)
+    """The same draws as before, and every cell equal (==, not approx)
     to the float64 dense computation, with ties, masks and both signs."""
     y, s = _toy(500, seed=4)
     r = intervals.Resamples(y, 100, np.random.default_rng(9))  # 100: a partial block

@@ -21,7 +21,7 @@ def test_written_files_follow_the_umask(tmp_path, umask, mode):
 
 
 def test_parquet_stream_writes_frame_by_frame_atomically_and_reproducibly(tmp_path):
-    """Issue 23.4: the streamed file reads back as the frames concatenated, the same
+    """The streamed file reads back as the frames concatenated, the same
     frames give the same bytes, and a failure (or nothing written) leaves no file."""
     import numpy as np
     import pandas as pd

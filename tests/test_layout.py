@@ -82,7 +82,7 @@ def test_rules_digest_their_own_stage():
     for smk in (REPO / "workflow/rules").glob("*.smk"):
         rules = re.findall(r"^rule (\w+):\n(.*?)(?=^rule |\Z)", smk.read_text(), re.M | re.S)
         for rule, body in rules:
-            digests = re.findall(r'code=(?:train_|attack_)?code\("(\w+)"\)', body)
+            digests = re.findall(r'code=D\.(?:train_|attack_)?code\("(\w+)"\)', body)
             if "script:" in body and rule != "prepare":
                 assert digests == [rule], f"{smk.name}: rule {rule} digests {digests}"
 

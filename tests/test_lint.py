@@ -27,7 +27,7 @@ def test_snakemake_lint():
 
 
 def test_rules_and_scripts_stay_thin():
-    """Issue 12.12: no script forwards its rule's params one by one (they go through
+    """No script forwards its rule's params one by one (they go through
     diffcal.stages.rule_params), and the training resources are declared once."""
     import re
 
@@ -35,7 +35,8 @@ def test_rules_and_scripts_stay_thin():
         n = len(re.findall(r"snakemake\.params\.\w+", script.read_text()))
         assert n <= 3, f"{script.name} forwards {n} params one by one"
     rules = "".join(p.read_text() for p in (REPO / "workflow/rules").glob("*.smk"))
-    assert rules.count('mem_mb=res("mem_mb")') == 1
+    assert rules.count("TRAIN_RESOURCES = P.train_resources()") == 1
+    assert rules.count("**TRAIN_RESOURCES") >= 6 and 'res("mem_mb")' not in rules
     for stage in ("train_base", "train_scratch", "tune_forget", "train_forget"):
         text = (REPO / f"src/diffcal/stages/{stage}.py").read_text()
         signature = text[text.index(f"def run_{stage}(") : text.index(") -> None:")]

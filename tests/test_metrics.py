@@ -102,7 +102,7 @@ def test_invalid_input_is_rejected():
 
 
 def test_tpr_at_fpr_strict_is_the_lira_code_convention():
-    """Issue 24.6: FPR <= level (ours) against < level (LiRA's code): at a level that
+    """FPR <= level (ours) against < level (LiRA's code): at a level that
     is a multiple of 1 / non-members they differ by one false positive; checked
     against a loop over thresholds."""
     rng = np.random.default_rng(5)

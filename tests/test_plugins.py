@@ -193,7 +193,7 @@ def test_the_audit_of_scores_runs_a_plugin_beside_its_attacks(tmp_path):
         extra=[GOOD],
     )
     att = pd.read_parquet(tmp_path / "attack_scores.parquet")
-    assert list(att.columns[-2:]) == ["lira_offline", "best_reference"]
+    assert list(att.columns[-2:]) == ["lira_offline_global", "best_reference"]
     want = _best_reference_loop(
         ids, target, np.tile(ids, m), refs.reshape(-1), np.zeros(m * n, bool)
     )

@@ -124,7 +124,7 @@ def test_bad_input_is_one_line(kwargs, match):
 def test_prv_epsilon_is_tighter_than_rdp():
     """Adult's epsilon-10 target of the ablation run (noise 0.8899, q = 1/48, 2,880
     steps): RDP spends 9.99, the PRV accountant 9.16 (an independent PLD accountant
-    gave 9.2, issue 25)."""
+    gave 9.2)."""
     from opacus.accountants import RDPAccountant
 
     rdp = RDPAccountant()

@@ -38,7 +38,7 @@ def test_every_real_profile_key_is_commented():
 
 
 def test_short_profile_name_resolves_after_the_readme_setup(tmp_path):
-    """Issue 12.8: `--profile slurm` finds profiles/slurm once the README's setup
+    """`--profile slurm` finds profiles/slurm once the README's setup
     line has run (in a private XDG config dir here)."""
     import os
     import subprocess

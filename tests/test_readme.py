@@ -22,3 +22,8 @@ def test_readme_run_command_targets_all():
     assert any(
         b.startswith("python3.11 -m venv") and b.endswith("snakemake --cores 2 all") for b in blocks
     )
+
+
+def test_readme_stays_short():
+    """Details go to docs/; the README is a front page (at most 150 lines)."""
+    assert len((REPO / "README.md").read_text().splitlines()) <= 150

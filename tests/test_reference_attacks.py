@@ -145,7 +145,7 @@ def _official_lira(keep, scores, check_keep, check_scores, *, offline, fix_varia
 @pytest.mark.parametrize("offline", [False, True])
 @pytest.mark.parametrize("fix_variance", [False, True])
 def test_lira_official_equals_the_authors_formulas(offline, fix_variance):
-    """Issue 24.6: median, population std, fixed variance and the two-sided offline
+    """Median, population std, fixed variance and the two-sided offline
     density as the authors' code computes them (complementary pairs: every sample has
     m / 2 references of each kind, so the code's truncation changes nothing)."""
     from diffcal.attacks.pool import pool_membership

@@ -38,7 +38,14 @@ def test_every_suite_reads_its_functions_from_the_registry():
         if "compare" in spec.suites:
             assert compare.LABELS[name] == spec.label
     shared = set(registry.suite("compare")) & set(registry.suite("audit"))
-    assert shared == {"lira_offline", "lira_online", "rmia_offline", "rmia_online"}
+    assert shared == {
+        "lira_offline",
+        "lira_offline_global",
+        "lira_online",
+        "lira_online_global",
+        "rmia_offline",
+        "rmia_online",
+    }
     # the comparison's names for the paper's loss attacks run the paper's functions
     assert registry.REGISTRY["loss"].pool_fn is registry.REGISTRY["loss_orig"].pool_fn
     assert registry.REGISTRY["calibrated_loss"].pool_fn is registry.REGISTRY["loss_cal"].pool_fn

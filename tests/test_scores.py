@@ -146,7 +146,7 @@ def test_channels_last_model_scores_like_default():
 
 
 def test_softmax_head_gradient_vanishes_for_confidently_wrong_samples():
-    """Issue 11: with the released code's softmax head, the loss is the
+    """With the released code's softmax head, the loss is the
     cross-entropy of probabilities, whose gradient goes through the softmax's
     Jacobian diag(p) - pp^T: for a sample the model gets confidently wrong it
     vanishes (~e^-d for a logit margin d), where the logits head's gradient grows
@@ -179,7 +179,7 @@ def test_softmax_head_gradient_vanishes_for_confidently_wrong_samples():
 
 @pytest.mark.parametrize("head", ["logits", "softmax"])
 def test_closed_form_mlp_norms_match_opacus_and_the_loop(head):
-    """Issue 22.7: the MLP's closed-form norms (the default for it) against Opacus'
+    """The MLP's closed-form norms (the default for it) against Opacus'
     ghost norms and the per-sample loop, at Adult's width, float32 rounding apart;
     a model that is not exactly the MLP is not taken for one."""
     from diffcal.attacks.scores import grad_norm_method, two_layer_mlp

@@ -105,7 +105,7 @@ def test_divergence_names_the_model():
 
 
 def test_softmax_head_stacks_and_trains_like_one_by_one():
-    """Issue 11: MLPs with the released code's softmax head train stacked with the
+    """MLPs with the released code's softmax head train stacked with the
     same result as alone, and never share a stack with logits-head MLPs."""
     recipe = {"epochs": 8, "batch_size": 16, "lr": 0.5}
     data = _data(4)
@@ -126,7 +126,7 @@ def test_softmax_head_stacks_and_trains_like_one_by_one():
 
 
 def test_setup_torch_is_deterministic_without_importing_the_compiler():
-    """Issue 22.6: a job's torch set-up turns on deterministic kernels (warn only) as
+    """A job's torch set-up turns on deterministic kernels (warn only) as
     ``torch.use_deterministic_algorithms(True, warn_only=True)`` would, without
     importing ``torch._inductor`` (2.5-3.7 s; a scoring job never trains)."""
     import subprocess

@@ -1,7 +1,7 @@
 """diffcal.training.stacked.StackedMLP's hand-written backward pass against autograd
 (the oracle) on the same stacked graph: the same gradients bit for bit, and whole
 stacked trainings equal bit for bit to the autograd-and-torch.optim.SGD loop that
-trained the stack before the backward pass was written out (issue 22)."""
+trained the stack before the backward pass was written out."""
 
 from __future__ import annotations
 

@@ -113,7 +113,7 @@ def test_forget_tuning_and_early_stopping_outputs(tiny_run):
             "training/train.py",
             {"train_base", "train_scratch", "tune_forget", "train_forget", "score"} | REPORT_RULES,
         ),
-        # issue 12.9: one rule's function reruns that rule (and what reads its output)
+        # One rule's function reruns that rule (and what reads its output)
         ("stages/tune_forget.py", {"tune_forget", "train_forget", "score"} | REPORT_RULES),
         ("stages/train_scratch.py", {"train_scratch", "score"} | REPORT_RULES),
     ],
@@ -140,7 +140,7 @@ def test_same_config_gives_byte_identical_outputs(tiny_run, tmp_path):
             assert f.read_bytes() == other.read_bytes(), f"{f.relative_to(tiny_run)} differs"
             compared += 1
     assert compared >= 30
-    assert any(f.suffix == ".pt" for f in (tiny_run / "results").rglob("*"))  # issue 12.6
+    assert any(f.suffix == ".pt" for f in (tiny_run / "results").rglob("*"))
     # no absolute paths in the outputs
     for f in (wd / "results").rglob("*"):
         if f.suffix in {".csv", ".md", ".tex", ".parquet"}:
@@ -192,7 +192,7 @@ def test_splits_per_job_plans_one_job_per_part(tmp_path):
 
 
 def test_resume_after_kill_9_as_documented(tiny_run, tmp_path):
-    """Issue 12.3: SIGKILL a run mid-job, then resume as the README says
+    """SIGKILL a run mid-job, then resume as the README says
     (`snakemake --unlock`, then the same command): the outputs equal an
     uninterrupted run's, byte for byte."""
     wd = copy_workflow(tmp_path / "killed")
@@ -221,7 +221,7 @@ def test_resume_after_kill_9_as_documented(tiny_run, tmp_path):
 
 
 def test_loader_edit_reruns_only_that_dataset(tiny_run, tmp_path):
-    """Issue 12.9: editing the digits loader reruns digits' jobs, not breast_cancer's."""
+    """Editing the digits loader reruns digits' jobs, not breast_cancer's."""
     wd = _clone_run(tiny_run, tmp_path / "wd")
     path = wd / "src/diffcal/data/sources/digits.py"
     path.write_text(path.read_text() + "\n# an edit\n")
@@ -231,7 +231,7 @@ def test_loader_edit_reruns_only_that_dataset(tiny_run, tmp_path):
 
 
 def test_label_only_attack_trains_and_scores_nothing(tiny_run, tmp_path):
-    """Issue 10: turning the label-only attack on plans label_only jobs and the
+    """Turning the label-only attack on plans label_only jobs and the
     report, never a training or scoring job; its metrics join metrics.csv and
     Table 4; its attack scores recompute from label_only.parquet; a rerun of the
     job on one worker gives the same bytes as the first on two."""
@@ -260,7 +260,7 @@ def test_label_only_attack_trains_and_scores_nothing(tiny_run, tmp_path):
         got, (d["target"] - d["scratch"]).loc[got.index], check_names=False
     )
     before = (part / "label_only.parquet").read_bytes()
-    # rerun on one core: one worker instead of two, the same bytes (issue 22.5)
+    # rerun on one core: one worker instead of two, the same bytes
     snakemake(wd, "all", "--cores", "1", *CFG, "--forcerun", "label_only")
     assert (part / "label_only.parquet").read_bytes() == before
     assert planned_jobs(wd, *CFG) == []
@@ -278,7 +278,7 @@ def test_label_only_attack_trains_and_scores_nothing(tiny_run, tmp_path):
 
 
 def test_compare_reuses_targets_and_attacks_retrain_nothing(tiny_run, tmp_path):
-    """Issue 13: the comparison trains the pool once and reuses the tiny run's
+    """The comparison trains the pool once and reuses the tiny run's
     targets; its metrics recompute from its Parquet files; a second invocation
     plans nothing; adding an attack or a budget trains and scores nothing; the
     pool retrains to the same bytes."""
@@ -343,7 +343,7 @@ def test_compare_reuses_targets_and_attacks_retrain_nothing(tiny_run, tmp_path):
 
 
 def _quantile_attack_trains_no_reference(wd, pool, cmp):
-    """Issue 25.4: adding the quantile attack runs its regressor and the attack
+    """Adding the quantile attack runs its regressor and the attack
     and report jobs only; its scores are the same at every budget and are the
     regressor stage's; the report states the regressor and its coverage."""
     cmp["attacks"] = cmp["attacks"] + ["quantile"]
@@ -368,7 +368,7 @@ def _quantile_attack_trains_no_reference(wd, pool, cmp):
 
 
 def _pool_chunks_change_no_byte(wd, pool):
-    """Issue 23: the pool cut into chunks of 1 and of 3 models (``models_per_job``):
+    """The pool cut into chunks of 1 and of 3 models (``models_per_job``):
     one training job per chunk, the same model weights, and the same bytes in every
     file downstream (scores, membership, attack scores, metrics)."""
     whole = {
@@ -408,7 +408,7 @@ def _pool_chunks_change_no_byte(wd, pool):
 
 
 def test_reference_chunks_change_no_byte(tiny_run, tmp_path):
-    """Issue 23.1: scratch and forgetting references one per job (`models_per_job:
+    """Scratch and forgetting references one per job (`models_per_job:
     1`): a job per chunk not made before (a one-model set's file is the same name
     either way, `scratch0.pt`), the same weights, and the same bytes downstream."""
     wd = _clone_run(tiny_run, tmp_path / "wd")

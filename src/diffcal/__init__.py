@@ -18,3 +18,11 @@ from the folders before it:
 """
 
 __version__ = "0.1.0"
+
+
+def audit(*args, **kwargs):
+    """An audit of scores from arrays: :func:`diffcal.reporting.audit_arrays.audit`
+    (imported when called: ``import diffcal`` stays light)."""
+    from diffcal.reporting.audit_arrays import audit as _audit
+
+    return _audit(*args, **kwargs)

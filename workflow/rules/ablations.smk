@@ -2,9 +2,10 @@
 # read what the attack, score and training rules wrote and never train or score a
 # model, so a new ratio or a different K reruns only them.
 
+
 rule fig_train_size:
     input:
-        lambda w: flat(per_variant(rules.attack.output.metrics, w.dataset, abl("train_size")[w.dataset])),
+        lambda w: T.ablation_files(rules.attack.output.metrics, "train_size", w.dataset),
     output:
         png=report(
             f"{ABL}/{{dataset}}/fig3_train_size.png",
@@ -19,27 +20,29 @@ rule fig_train_size:
             category="Figure 3",
             labels={"dataset": "{dataset}", "format": "csv"},
         ),
-    params:
-        metrics_files=lambda w: per_variant(
-            rules.attack.output.metrics, w.dataset, abl("train_size")[w.dataset]
-        ),
-        title=fig_title,
-        code=code("fig_train_size"),
     log:
         f"logs/ablations/{config['name']}/{{dataset}}/fig3.log",
+    localrule: True
     conda:
         "../../envs/diffcal.yaml"
-    localrule: True
     resources:
         mem_mb=2000,
         runtime=10,
+    params:
+        metrics_files=lambda w: T.per_variant(
+            rules.attack.output.metrics, w.dataset, T.abl("train_size")[w.dataset]
+        ),
+        title=P.fig_title,
+        code=D.code("fig_train_size"),
     script:
         "../scripts/fig_train_size.py"
 
 
 rule fig_ratio:
     input:
-        lambda w: per_variant(rules.attack.output.attack_scores, w.dataset, [w.variant])[w.variant],
+        lambda w: T.per_variant(rules.attack.output.attack_scores, w.dataset, [w.variant])[
+            w.variant
+        ],
     output:
         png=report(
             f"{ABL}/{{dataset}}/{{variant}}/fig4_ratio.png",
@@ -55,31 +58,29 @@ rule fig_ratio:
             labels={"dataset": "{dataset}", "variant": "{variant}", "format": "csv"},
         ),
         curves=f"{ABL}/{{dataset}}/{{variant}}/fig4_pr_curves.csv",
+    log:
+        f"logs/ablations/{config['name']}/{{dataset}}/{{variant}}/fig4.log",
+    localrule: True
+    conda:
+        "../../envs/diffcal.yaml"
+    resources:
+        mem_mb=2000,
+        runtime=10,
     params:
         ratios=config["ablations"].get("ratio", {}).get("ratios", []),
         recall_levels=config["attack"]["recall_levels"],
         root_seed=config["root_seed"],
-        seed_key=seed_key,
+        seed_key=P.seed_key,
         title=lambda w: dview.label(config, w.dataset, w.variant),
-        code=code("fig_ratio"),
-    log:
-        f"logs/ablations/{config['name']}/{{dataset}}/{{variant}}/fig4.log",
-    conda:
-        "../../envs/diffcal.yaml"
-    localrule: True
-    resources:
-        mem_mb=2000,
-        runtime=10,
+        code=D.code("fig_ratio"),
     script:
         "../scripts/fig_ratio.py"
 
 
 rule fig_references:
     input:
-        scores=lambda w: flat(per_variant(rules.score.output.scores, w.dataset, abl("references")[w.dataset])),
-        splits=lambda w: flat(
-            per_variant(rules.split.output.split, w.dataset, abl("references")[w.dataset], True)
-        ),
+        scores=lambda w: T.ablation_files(rules.score.output.scores, "references", w.dataset),
+        splits=lambda w: T.ablation_files(rules.split.output.split, "references", w.dataset, True),
     output:
         png=report(
             f"{ABL}/{{dataset}}/fig5_references.png",
@@ -94,37 +95,37 @@ rule fig_references:
             category="Figure 5",
             labels={"dataset": "{dataset}", "format": "csv"},
         ),
-    params:
-        scores=lambda w: per_variant(rules.score.output.scores, w.dataset, abl("references")[w.dataset]),
-        splits=lambda w: per_variant(
-            rules.split.output.split, w.dataset, abl("references")[w.dataset], True
-        ),
-        size_fractions=lambda w: {
-            v: dview.references(config, w.dataset, v)["size_fraction"]
-            for v in abl("references")[w.dataset]
-        },
-        max_k=config["ablations"].get("references", {}).get("max_k", 10),
-        title=fig_title,
-        code=code("fig_references"),
     log:
         f"logs/ablations/{config['name']}/{{dataset}}/fig5.log",
+    localrule: True
     conda:
         "../../envs/diffcal.yaml"
-    localrule: True
     resources:
         mem_mb=4000,
         runtime=20,
+    params:
+        scores=lambda w: T.per_variant(
+            rules.score.output.scores, w.dataset, T.abl("references")[w.dataset]
+        ),
+        splits=lambda w: T.per_variant(
+            rules.split.output.split, w.dataset, T.abl("references")[w.dataset], True
+        ),
+        size_fractions=lambda w: {
+            v: dview.references(config, w.dataset, v)["size_fraction"]
+            for v in T.abl("references")[w.dataset]
+        },
+        max_k=config["ablations"].get("references", {}).get("max_k", 10),
+        title=P.fig_title,
+        code=D.code("fig_references"),
     script:
         "../scripts/fig_references.py"
 
 
 rule fig_dp:
     input:
-        attack_scores=lambda w: flat(per_variant(rules.attack.output.attack_scores, w.dataset, abl("dp")[w.dataset])),
-        metrics=lambda w: flat(per_variant(rules.attack.output.metrics, w.dataset, abl("dp")[w.dataset])),
-        targets=lambda w: flat(
-            per_variant(rules.train_base.output.target, w.dataset, abl("dp")[w.dataset], True)
-        ),
+        attack_scores=lambda w: T.ablation_files(rules.attack.output.attack_scores, "dp", w.dataset),
+        metrics=lambda w: T.ablation_files(rules.attack.output.metrics, "dp", w.dataset),
+        targets=lambda w: T.ablation_files(rules.train_base.output.target, "dp", w.dataset, True),
     output:
         png=report(
             f"{ABL}/{{dataset}}/fig6_dp.png",
@@ -140,37 +141,39 @@ rule fig_dp:
             labels={"dataset": "{dataset}", "format": "csv"},
         ),
         curves=f"{ABL}/{{dataset}}/fig6_curves.csv",
+    log:
+        f"logs/ablations/{config['name']}/{{dataset}}/fig6.log",
+    localrule: True
+    conda:
+        "../../envs/diffcal.yaml"
+    resources:
+        mem_mb=4000,
+        runtime=10,
     params:
-        attack_scores=lambda w: per_variant(rules.attack.output.attack_scores, w.dataset, abl("dp")[w.dataset]),
-        metrics_files=lambda w: per_variant(
-            rules.attack.output.metrics, w.dataset, abl("dp")[w.dataset]
+        attack_scores=lambda w: T.per_variant(
+            rules.attack.output.attack_scores, w.dataset, T.abl("dp")[w.dataset]
         ),
-        targets=lambda w: per_variant(
-            rules.train_base.output.target, w.dataset, abl("dp")[w.dataset], True
+        metrics_files=lambda w: T.per_variant(
+            rules.attack.output.metrics, w.dataset, T.abl("dp")[w.dataset]
+        ),
+        targets=lambda w: T.per_variant(
+            rules.train_base.output.target, w.dataset, T.abl("dp")[w.dataset], True
         ),
         fpr_levels=config["attack"]["fpr_levels"],
         bound=config["privacy_bound"],
         root_seed=config["root_seed"],
-        title=fig_title,
-        code=code("fig_dp"),
-    log:
-        f"logs/ablations/{config['name']}/{{dataset}}/fig6.log",
-    conda:
-        "../../envs/diffcal.yaml"
-    localrule: True
-    resources:
-        mem_mb=4000,
-        runtime=10,
+        title=P.fig_title,
+        code=D.code("fig_dp"),
     script:
         "../scripts/fig_dp.py"
 
 
 rule ablations_doc:
     input:
-        fig3=ablation_csvs(rules.fig_train_size, "train_size").values(),
-        fig4=ablation_csvs(rules.fig_ratio, "ratio", variant_wise=True).values(),
-        fig5=ablation_csvs(rules.fig_references, "references").values(),
-        fig6=ablation_csvs(rules.fig_dp, "dp").values(),
+        fig3=T.ablation_csvs(rules.fig_train_size, "train_size").values(),
+        fig4=T.ablation_csvs(rules.fig_ratio, "ratio", variant_wise=True).values(),
+        fig5=T.ablation_csvs(rules.fig_references, "references").values(),
+        fig6=T.ablation_csvs(rules.fig_dp, "dp").values(),
     output:
         md=report(
             f"{ABL}/ablations.md",
@@ -178,22 +181,22 @@ rule ablations_doc:
             category="Ablations",
             labels={"table": "claims", "format": "md"},
         ),
-    params:
-        name=config["name"],
-        fig3=ablation_csvs(rules.fig_train_size, "train_size"),
-        fig4=ablation_csvs(rules.fig_ratio, "ratio", variant_wise=True),
-        fig5=ablation_csvs(rules.fig_references, "references"),
-        fig6=ablation_csvs(rules.fig_dp, "dp"),
-        figure_files=ablation_outputs_png(),
-        code=code("ablations_doc"),
     log:
         f"logs/ablations/{config['name']}/ablations_doc.log",
+    localrule: True
     conda:
         "../../envs/diffcal.yaml"
-    localrule: True
     resources:
         mem_mb=1000,
         runtime=5,
+    params:
+        name=config["name"],
+        fig3=T.ablation_csvs(rules.fig_train_size, "train_size"),
+        fig4=T.ablation_csvs(rules.fig_ratio, "ratio", variant_wise=True),
+        fig5=T.ablation_csvs(rules.fig_references, "references"),
+        fig6=T.ablation_csvs(rules.fig_dp, "dp"),
+        figure_files=[p for p in T.ablation_figures(rules) if p.endswith(".png")],
+        code=D.code("ablations_doc"),
     script:
         "../scripts/ablations_doc.py"
 
@@ -206,24 +209,24 @@ rule ablations_doc:
 rule train_canary:
     input:
         data=rules.prepare.output.data,
-        split=first_part(rules.split.output.split, model_variant=True),
+        split=T.first_part(rules.split.output.split, model_variant=True),
     output:
         models="results/{dataset}/{variant}/one_run/canary_target.pt",
         canaries_out="results/{dataset}/{variant}/one_run/canaries.parquet",
-    params:
-        model_cfg=lambda w: ds_cfg(w, "model"),
-        recipe=lambda w: dview.recipe(config, w.dataset, w.variant),
-        dp=lambda w: dview.dp(config, w.dataset, w.variant),
-        canaries=config["ablations"].get("one_run", {}).get("canaries", 0),
-        seeds=seeds,
-        code=train_code("train_canary"),
     log:
         "logs/{dataset}/{variant}/one_run/train_canary.log",
     conda:
         "../../envs/diffcal.yaml"
-    threads: res("threads")
+    threads: P.res("threads")
     resources:
         **TRAIN_RESOURCES,
+    params:
+        model_cfg=lambda w: P.ds_cfg(w, "model"),
+        recipe=lambda w: dview.recipe(config, w.dataset, w.variant),
+        dp=lambda w: dview.dp(config, w.dataset, w.variant),
+        canaries=config["ablations"].get("one_run", {}).get("canaries", 0),
+        seeds=P.seeds,
+        code=D.train_code("train_canary"),
     script:
         "../scripts/train_canary.py"
 
@@ -231,42 +234,42 @@ rule train_canary:
 rule one_run_audit:
     input:
         canaries=rules.train_canary.output.canaries_out,
-        scores=first_part(rules.score.output.scores),
+        scores=T.first_part(rules.score.output.scores),
     output:
         out="results/{dataset}/{variant}/one_run/one_run.csv",
-    params:
-        ms=config["ablations"].get("one_run", {}).get("m", []),
-        ks=config["ablations"].get("one_run", {}).get("k", []),
-        delta=one_run_delta,
-        code=code("one_run_audit"),
     log:
         "logs/{dataset}/{variant}/one_run/one_run_audit.log",
+    localrule: True
     conda:
         "../../envs/diffcal.yaml"
-    localrule: True
     resources:
         mem_mb=2000,
         runtime=10,
+    params:
+        ms=config["ablations"].get("one_run", {}).get("m", []),
+        ks=config["ablations"].get("one_run", {}).get("k", []),
+        delta=P.one_run_delta,
+        code=D.code("one_run_audit"),
     script:
         "../scripts/one_run_audit.py"
 
 
 rule one_run_report:
     input:
-        [p for r in one_run_runs() for p in [r["table"]]],
+        [p for r in T.one_run_runs(rules) for p in [r["table"]]],
     output:
         csv=f"{ABL}/one_run.csv",
         md=f"{ABL}/one_run.md",
-    params:
-        runs=one_run_runs(),
-        code=code("one_run_report"),
     log:
         f"logs/ablations/{config['name']}/one_run_report.log",
+    localrule: True
     conda:
         "../../envs/diffcal.yaml"
-    localrule: True
     resources:
         mem_mb=2000,
         runtime=10,
+    params:
+        runs=T.one_run_runs(rules),
+        code=D.code("one_run_report"),
     script:
         "../scripts/one_run_report.py"

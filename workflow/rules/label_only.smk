@@ -5,25 +5,25 @@
 rule label_only:
     input:
         data=rules.prepare.output.data,
-        split=from_model_variant(rules.split.output.split),
-        target=from_model_variant(rules.train_base.output.target),
-        shadow=from_model_variant(rules.train_base.output.shadow),
-        scratch=reference_chunks("scratch", reference_variant=True),
-        forget_target=reference_chunks("forget_target"),
-        forget_shadow=reference_chunks("forget_shadow"),
+        split=T.from_model_variant(rules.split.output.split),
+        target=T.from_model_variant(rules.train_base.output.target),
+        shadow=T.from_model_variant(rules.train_base.output.shadow),
+        scratch=P.reference_chunks(rules, "scratch", reference_variant=True),
+        forget_target=P.reference_chunks(rules, "forget_target"),
+        forget_shadow=P.reference_chunks(rules, "forget_shadow"),
     output:
         out="results/{dataset}/{variant}/split{part}/label_only.parquet",
-    params:
-        cfg=label_only_cfg,
-        seeds=seeds,
-        code=code("label_only"),
     log:
         "logs/{dataset}/{variant}/split{part}/label_only.log",
+    priority: longest_first
     conda:
         "../../envs/diffcal.yaml"
-    threads: label_only_threads
-    priority: longest_first
+    threads: P.label_only_threads
     resources:
         **TRAIN_RESOURCES,
+    params:
+        cfg=P.label_only_cfg,
+        seeds=P.seeds,
+        code=D.code("label_only"),
     script:
         "../scripts/label_only.py"

@@ -1,11 +1,12 @@
 # The paper's Tables 1-3 and Figures 1-2, wrapped for `snakemake --report`.
 
+
 rule tables:
     input:
-        metrics=[r["metrics"] for r in table_runs()],
-        scores=[r["scores"] for r in table_runs()],
-        bootstrap=[r["bootstrap"] for r in table_runs()],
-        splits=[r["split_file"] for r in table_runs()],
+        metrics=[r["metrics"] for r in T.table_runs(rules)],
+        scores=[r["scores"] for r in T.table_runs(rules)],
+        bootstrap=[r["bootstrap"] for r in T.table_runs(rules)],
+        splits=[r["split_file"] for r in T.table_runs(rules)],
     output:
         **{
             f"{name}_{ext}": report(
@@ -39,25 +40,25 @@ rule tables:
             labels={"table": "Paper's claims", "format": "md"},
         ),
         claims_csv=f"results/tables/{config['name']}/claims.csv",
-    params:
-        runs=table_runs(),
-        attacks=dview.attack_columns(config),
-        code=code("tables"),
     log:
         f"logs/tables/{config['name']}.log",
+    localrule: True
     conda:
         "../../envs/diffcal.yaml"
-    localrule: True
+    params:
+        runs=T.table_runs(rules),
+        attacks=dview.attack_columns(config),
+        code=D.code("tables"),
     script:
         "../scripts/tables.py"
 
 
 rule figures:
     input:
-        attack_scores=lambda w: part_file(
+        attack_scores=lambda w: T.part_file(
             rules.attack.output.attack_scores, w, config["report"]["figure_split"]
         ),
-        metrics=lambda w: part_file(
+        metrics=lambda w: T.part_file(
             rules.attack.output.metrics, w, config["report"]["figure_split"]
         ),
     output:
@@ -75,15 +76,15 @@ rule figures:
             labels={"dataset": "{dataset}", "variant": "{variant}"},
         ),
         fig2_pdf="results/figures/{dataset}/{variant}/fig2_roc_pr.pdf",
+    log:
+        "logs/{dataset}/{variant}/figures.log",
+    localrule: True
+    conda:
+        "../../envs/diffcal.yaml"
     params:
         title=lambda w: dview.label(config, w.dataset, w.variant),
         score=config["report"]["figure_score"],
         split=config["report"]["figure_split"],
-        code=code("figures"),
-    log:
-        "logs/{dataset}/{variant}/figures.log",
-    conda:
-        "../../envs/diffcal.yaml"
-    localrule: True
+        code=D.code("figures"),
     script:
         "../scripts/figures.py"

@@ -2,12 +2,12 @@
 # One job trains all models of a kind for every split of a part (`splits_per_job`);
 # scratch and forgetting references come in chunks of `models_per_job` (file and
 # job per chunk: scratch<first>-<last>.pt, the whole set by default).
-# Shared pieces (common.smk): `seeds` (the split key every seed derives from),
-# `refs_cfg` (the variant's `references` section), TRAIN_RESOURCES.
+# Shared pieces (common.smk): `P.seeds` (the split key every seed derives from),
+# `P.refs_cfg` (the variant's `references` section), TRAIN_RESOURCES.
 # A DP variant attacked with non-private references trains none of them: its
 # shadow and shadow forgetting references are copies of its undefended twin's
-# (`shared_model`), its scratch references and tuning are the twin's files
-# (`from_reference_variant`, in the rules that read them).
+# (`T.shared_model`), its scratch references and tuning are the twin's files
+# (`T.from_reference_variant`, in the rules that read them).
 SHADOW = "results/{dataset}/{variant}/split{part}/models/shadow.pt"
 FORGET_SHADOW = "results/{dataset}/{variant}/split{part}/models/forget_shadow{chunk}.pt"
 
@@ -17,26 +17,28 @@ rule train_base:
         data=rules.prepare.output.data,
         split=rules.split.output.split,
         # a given target (datasets with `target`): loaded, not trained
-        checkpoint=lambda w: given_target(w, "checkpoint"),
+        checkpoint=lambda w: P.given_target(w, "checkpoint"),
         # a DP variant's shadow when its undefended twin trains the same one: copied
-        shared_shadow=shared_model(SHADOW),
+        shared_shadow=T.shared_model(SHADOW),
     output:
         target="results/{dataset}/{variant}/split{part}/models/target.pt",
         shadow=SHADOW,
-    params:
-        model_cfg=lambda w: ds_cfg(w, "model"),
-        recipe=lambda w: dview.recipe(config, w.dataset, w.variant),
-        dp=lambda w: dview.dp(config, w.dataset, w.variant),
-        seeds=seeds,
-        code=train_code("train_base"),
     log:
         "logs/{dataset}/{variant}/split{part}/train_base.log",
+    priority: longest_first
     conda:
         "../../envs/diffcal.yaml"
-    threads: res("threads")
-    priority: longest_first
+    threads: P.res("threads")
     resources:
         **TRAIN_RESOURCES,
+    params:
+        model_cfg=lambda w: P.ds_cfg(w, "model"),
+        recipe=lambda w: dview.recipe(config, w.dataset, w.variant),
+        dp=lambda w: dview.dp(config, w.dataset, w.variant),
+        seeds=P.seeds,
+        target_key=lambda w: f"datasets.{w.dataset}.target",
+        allow_weak=lambda w: P.given_target_option(w, "allow_weak", False),
+        code=D.train_code("train_base"),
     script:
         "../scripts/train_base.py"
 
@@ -44,25 +46,25 @@ rule train_base:
 rule train_scratch:
     input:
         data=rules.prepare.output.data,
-        split=from_model_variant(rules.split.output.split),
+        split=T.from_model_variant(rules.split.output.split),
     output:
         out="results/{dataset}/{variant}/split{part}/models/scratch{chunk}.pt",
-    params:
-        model_cfg=lambda w: ds_cfg(w, "model"),
-        recipe=lambda w: dview.recipe(config, w.dataset, w.variant),
-        refs=refs_cfg,
-        chunk=lambda w: w.chunk,
-        dp=lambda w: dview.dp(config, w.dataset, w.variant),
-        seeds=seeds,
-        code=train_code("train_scratch"),
     log:
         "logs/{dataset}/{variant}/split{part}/train_scratch{chunk}.log",
+    priority: longest_first
     conda:
         "../../envs/diffcal.yaml"
-    threads: res("threads")
-    priority: longest_first
+    threads: P.res("threads")
     resources:
         **TRAIN_RESOURCES,
+    params:
+        model_cfg=lambda w: P.ds_cfg(w, "model"),
+        recipe=lambda w: dview.recipe(config, w.dataset, w.variant),
+        refs=P.refs_cfg,
+        chunk=lambda w: w.chunk,
+        dp=lambda w: dview.dp(config, w.dataset, w.variant),
+        seeds=P.seeds,
+        code=D.train_code("train_scratch"),
     script:
         "../scripts/train_scratch.py"
 
@@ -70,25 +72,25 @@ rule train_scratch:
 rule tune_forget:
     input:
         data=rules.prepare.output.data,
-        split=from_model_variant(rules.split.output.split),
-        shadow=from_model_variant(rules.train_base.output.shadow),
+        split=T.from_model_variant(rules.split.output.split),
+        shadow=T.from_model_variant(rules.train_base.output.shadow),
     output:
         out_json="results/{dataset}/{variant}/split{part}/forget_tuning.json",
         out_csv="results/{dataset}/{variant}/split{part}/forget_tuning.csv",
-    params:
-        recipe=lambda w: dview.forget_recipe(config, w.dataset, w.variant),
-        grid=lambda w: ds_cfg(w, "forget_tuning"),
-        refs=refs_cfg,
-        seeds=seeds,
-        code=code("tune_forget"),
     log:
         "logs/{dataset}/{variant}/split{part}/tune_forget.log",
+    priority: longest_first
     conda:
         "../../envs/diffcal.yaml"
-    threads: res("threads")
-    priority: longest_first
+    threads: P.res("threads")
     resources:
         **TRAIN_RESOURCES,
+    params:
+        recipe=lambda w: dview.forget_recipe(config, w.dataset, w.variant),
+        grid=lambda w: P.ds_cfg(w, "forget_tuning"),
+        refs=P.refs_cfg,
+        seeds=P.seeds,
+        code=D.code("tune_forget"),
     script:
         "../scripts/tune_forget.py"
 
@@ -96,27 +98,27 @@ rule tune_forget:
 rule train_forget:
     input:
         data=rules.prepare.output.data,
-        split=from_model_variant(rules.split.output.split),
-        target=from_model_variant(rules.train_base.output.target),
-        shadow=from_model_variant(rules.train_base.output.shadow),
-        tuning=forget_tuning_input,
-        shared_forget_shadow=shared_model(FORGET_SHADOW),
+        split=T.from_model_variant(rules.split.output.split),
+        target=T.from_model_variant(rules.train_base.output.target),
+        shadow=T.from_model_variant(rules.train_base.output.shadow),
+        tuning=P.forget_tuning_input(rules),
+        shared_forget_shadow=T.shared_model(FORGET_SHADOW),
     output:
         forget_target="results/{dataset}/{variant}/split{part}/models/forget_target{chunk}.pt",
         forget_shadow=FORGET_SHADOW,
-    params:
-        recipe=lambda w: dview.forget_recipe(config, w.dataset, w.variant),
-        refs=refs_cfg,
-        chunk=lambda w: w.chunk,
-        seeds=seeds,
-        code=code("train_forget"),
     log:
         "logs/{dataset}/{variant}/split{part}/train_forget{chunk}.log",
+    priority: longest_first
     conda:
         "../../envs/diffcal.yaml"
-    threads: res("threads")
-    priority: longest_first
+    threads: P.res("threads")
     resources:
         **TRAIN_RESOURCES,
+    params:
+        recipe=lambda w: dview.forget_recipe(config, w.dataset, w.variant),
+        refs=P.refs_cfg,
+        chunk=lambda w: w.chunk,
+        seeds=P.seeds,
+        code=D.code("train_forget"),
     script:
         "../scripts/train_forget.py"

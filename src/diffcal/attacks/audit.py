@@ -8,6 +8,7 @@ reference models. Higher score = more likely a member, in every attack.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -129,7 +130,7 @@ def summary_with_intervals(
     for is_member, scores in splits:
         cells = metric_cells(is_member, scores, fpr_levels)
         for cal, orig in pairs:
-            for metric in {m for (a, m) in cells if a == cal}:
+            for metric in dict.fromkeys(m for (a, m) in cells if a == cal):
                 (vc, fc), (vo, fo) = cells[(cal, metric)], cells[(orig, metric)]
                 cells[(f"{cal} - {orig}", metric)] = (
                     vc - vo,
@@ -165,7 +166,7 @@ def risk_table(
     ``(n,)``; rows sorted by rank, then sample id."""
     s = np.asarray(score, dtype=np.float64)
     y = np.asarray(is_member, dtype=bool)
-    rank = pd.Series(-s).rank(method="min").to_numpy(np.int64)
+    rank = ranks(s)
     non = np.sort(s[~y])
     fpr = (len(non) - np.searchsorted(non, s, side="left")) / len(non)
     frame = pd.DataFrame(
@@ -178,3 +179,87 @@ def risk_table(
         }
     )
     return frame[y].sort_values(["rank", "sample_id"], kind="stable").reset_index(drop=True)
+
+
+def ranks(scores: np.ndarray) -> np.ndarray:
+    """``(n,)`` int64 rank of each score among all, 1 = highest (ties share the
+    best rank).
+
+    >>> ranks(np.array([0.2, 0.9, 0.2])).tolist()
+    [2, 1, 2]
+    """
+    return pd.Series(-np.asarray(scores, np.float64)).rank(method="min").to_numpy(np.int64)
+
+
+def top_k(sample_id: np.ndarray, is_member: np.ndarray, score: np.ndarray, k: int) -> set:
+    """The ids of the ``k`` members ranked highest by ``score`` (ties broken by
+    sample id). All ``(n,)``."""
+    y = np.asarray(is_member, bool)
+    order = np.lexsort((np.asarray(sample_id)[y], -np.asarray(score, np.float64)[y]))
+    return set(np.asarray(sample_id)[y][order[:k]].tolist())
+
+
+def jaccard(a: set, b: set) -> float:
+    """``|a & b| / |a | b|`` (1.0 for two empty sets).
+
+    >>> jaccard({1, 2, 3}, {2, 3, 4})
+    0.5
+    """
+    return 1.0 if not (a or b) else len(a & b) / len(a | b)
+
+
+#: delta of an audit's epsilon lower bounds (below 1 / samples for any audit here).
+AUDIT_DELTA = 1e-5
+
+
+def epsilon_bounds(
+    splits: Sequence[tuple[np.ndarray, Mapping[str, np.ndarray]]],
+    *,
+    strategy: Mapping[str, Any] | None = None,
+    delta: float = AUDIT_DELTA,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """Every attack's lower bound on epsilon at ``delta``, valid for all attacks at
+    once: each is a (1 - alpha / K) bound (Bonferroni over the K attacks), so the
+    largest is a (1 - alpha) bound although it was picked after the fact.
+
+    Args:
+        splits: per split, ``(is_member (n,) bool, attack -> (n,) scores)``; every
+            split's samples count (each a trial of the membership test).
+        strategy: the ``privacy_bound`` config section
+            (:class:`diffcal.attacks.bound_strategies.BoundStrategy`; default
+            Bonferroni over the ROC hull's vertices at alpha 0.05).
+
+    Returns:
+        One row per attack, largest bound first: ``attack``, ``epsilon_lb``,
+        ``threshold``, ``fpr_high`` / ``fnr_high`` (the rates' upper confidence
+        bounds at it), ``n_members``, ``n_nonmembers``, ``n_thresholds`` (tried),
+        ``alpha`` (each attack's share), ``delta``, ``strategy``.
+    """
+    from diffcal.attacks.bound_strategies import BoundStrategy, epsilon_bound
+
+    st = BoundStrategy(**(strategy or {}))
+    names = list(splits[0][1])
+    share = BoundStrategy(**{**st.__dict__, "alpha": st.alpha / len(names)})
+    member = np.concatenate([np.asarray(m, bool) for m, _ in splits])
+    rows = []
+    for name in names:
+        s = np.concatenate([np.asarray(a[name], np.float64) for _, a in splits])
+        b = epsilon_bound(s, member, delta=delta, strategy=share, seed=seed)
+        rows.append(
+            {
+                "attack": name,
+                "epsilon_lb": b.epsilon,
+                "threshold": b.threshold,
+                "fpr_high": b.fpr_high,
+                "fnr_high": b.fnr_high,
+                "n_members": b.n_members,
+                "n_nonmembers": b.n_nonmembers,
+                "n_thresholds": b.n_thresholds,
+                "alpha": share.alpha,
+                "delta": delta,
+                "strategy": st.strategy,
+            }
+        )
+    out = pd.DataFrame(rows)
+    return out.sort_values("epsilon_lb", ascending=False, kind="stable").reset_index(drop=True)

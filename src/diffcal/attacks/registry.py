@@ -178,10 +178,11 @@ LIRA = {
 }
 
 
-#: The LiRA variants an audit runs too.
+#: The LiRA variants an audit runs too: per-sample and fixed (global) variance,
+#: the latter the LiRA paper's advice with few references.
 AUDIT_LIRA = {
-    "lira_offline": ("compare", "audit"),
-    "lira_online": ("compare", "audit"),
+    name: ("compare", "audit")
+    for name in ("lira_offline", "lira_offline_global", "lira_online", "lira_online_global")
 }
 
 

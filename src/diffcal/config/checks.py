@@ -36,6 +36,20 @@ def check_config(config: Mapping[str, Any]) -> None:
             f"the name is taken by an output folder (results/{name}/); "
             f"reserved: {list(RESERVED_NAMES)}",
         )
+    _check_attack(config)
+    for name, ds in datasets.items():
+        _check_source(name, ds)
+        if ds.get("target"):
+            check_given_target(name, ds)
+        _check_model(name, ds)
+        _check_splits(config, name, ds)
+        for vname, var in ds["variants"].items():
+            _check_variant(config, name, vname, var)
+    _check_ablations(config)
+    _check_compare(config)
+
+
+def _check_attack(config: Mapping[str, Any]) -> None:
     att = config["attack"]
     for s in att["scores"]:
         require(s in SCORES, "attack.scores", f"unknown score {s!r}; allowed: {sorted(SCORES)}")
@@ -52,91 +66,94 @@ def check_config(config: Mapping[str, Any]) -> None:
         "report.figure_score",
         f"{rep['figure_score']!r} is not among attack.scores {att['scores']}",
     )
-    for name, ds in datasets.items():
-        key = f"datasets.{name}"
-        require(
-            ds["source"] in SOURCES,
-            f"{key}.source",
-            f"unknown source {ds['source']!r}; allowed: {sorted(SOURCES)}",
-        )
-        if ds["source"] in SOURCES:
-            allowed = source_options(ds["source"])
-            for k in ds.get("source_kwargs", {}):
-                require(
-                    k in allowed,
-                    f"{key}.source_kwargs.{k}",
-                    f"unknown option of source {ds['source']!r}; allowed: {allowed}",
-                )
-            try:
-                check_source_options(ds["source"], dict(ds.get("source_kwargs", {})))
-            except (ValueError, TypeError) as e:
-                fail(f"{key}.source_kwargs", e)
-        if ds.get("target"):
-            check_given_target(name, ds)
-        arch = ds["model"]["arch"]
-        require(
-            arch in ARCHS,
-            f"{key}.model.arch",
-            f"unknown architecture {arch!r}; allowed: {sorted(ARCHS)}",
-        )
-        require(
-            (arch == "python") == bool(ds["model"].get("factory")),
-            f"{key}.model.factory",
-            "arch python needs a factory ('module:function' or 'file.py:function'), "
-            "and only arch python takes one",
-        )
-        if arch == "python":
-            # Imports torch (and the user's module), so only for a factory.
-            from diffcal.training.factory import factory_options
 
-            try:
-                allowed_kwargs = factory_options(ds["model"]["factory"])
-            except (ValueError, TypeError) as e:
-                fail(f"{key}.model.factory", e)
-        else:
-            allowed_kwargs = model_options(arch)
-        for k in ds["model"].get("kwargs", {}):
+
+def _check_source(name: str, ds: Mapping[str, Any]) -> None:
+    key = f"datasets.{name}"
+    require(
+        ds["source"] in SOURCES,
+        f"{key}.source",
+        f"unknown source {ds['source']!r}; allowed: {sorted(SOURCES)}",
+    )
+    allowed = source_options(ds["source"])
+    for k in ds.get("source_kwargs", {}):
+        require(
+            k in allowed,
+            f"{key}.source_kwargs.{k}",
+            f"unknown option of source {ds['source']!r}; allowed: {allowed}",
+        )
+    try:
+        check_source_options(ds["source"], dict(ds.get("source_kwargs", {})))
+    except (ValueError, TypeError) as e:
+        fail(f"{key}.source_kwargs", e)
+
+
+def _check_model(name: str, ds: Mapping[str, Any]) -> None:
+    key = f"datasets.{name}"
+    arch = ds["model"]["arch"]
+    require(
+        arch in ARCHS,
+        f"{key}.model.arch",
+        f"unknown architecture {arch!r}; allowed: {sorted(ARCHS)}",
+    )
+    require(
+        (arch == "python") == bool(ds["model"].get("factory")),
+        f"{key}.model.factory",
+        "arch python needs a factory ('module:function' or 'file.py:function'), "
+        "and only arch python takes one",
+    )
+    if arch == "python":
+        # Imports torch (and the user's module), so only for a factory.
+        from diffcal.training.factory import factory_options
+
+        try:
+            allowed_kwargs = factory_options(ds["model"]["factory"])
+        except (ValueError, TypeError) as e:
+            fail(f"{key}.model.factory", e)
+    else:
+        allowed_kwargs = model_options(arch)
+    for k in ds["model"].get("kwargs", {}):
+        require(
+            allowed_kwargs is None or k in allowed_kwargs,
+            f"{key}.model.kwargs.{k}",
+            f"unknown option of architecture {ds['model']['arch']!r}; allowed: {allowed_kwargs}",
+        )
+    head = ds["model"].get("kwargs", {}).get("head", "logits")
+    require(
+        head in MLP_HEADS,
+        f"{key}.model.kwargs.head",
+        f"{head!r} is not a head; allowed: {list(MLP_HEADS)}",
+    )
+
+
+def _check_splits(config: Mapping[str, Any], name: str, ds: Mapping[str, Any]) -> None:
+    key = f"datasets.{name}"
+    n = known_size(ds)
+    if n is not None:
+        from diffcal.data.splits import split_roles
+
+        try:
+            split_roles(n, seed=0, **ds["split"])
+        except ValueError as e:
+            fail(f"{key}.split", e)
+    require(
+        isinstance(ds["splits"], int) and ds["splits"] >= 1,
+        f"{key}.splits",
+        f"must be an integer >= 1, got {ds['splits']!r}",
+    )
+    rep = config["report"]
+    require(
+        rep["figure_split"] < ds["splits"],
+        "report.figure_split",
+        f"{rep['figure_split']} is not a split of {name} (splits: {ds['splits']})",
+    )
+    for section in ("train", "forget"):
+        for k in ds.get(section, {}):
             require(
-                allowed_kwargs is None or k in allowed_kwargs,
-                f"{key}.model.kwargs.{k}",
-                f"unknown option of architecture {ds['model']['arch']!r}; "
-                f"allowed: {allowed_kwargs}",
+                k in RECIPE_DEFAULTS,
+                f"{key}.{section}.{k}",
+                f"unknown training key; allowed: {sorted(RECIPE_DEFAULTS)}",
             )
-        head = ds["model"].get("kwargs", {}).get("head", "logits")
-        require(
-            head in MLP_HEADS,
-            f"{key}.model.kwargs.head",
-            f"{head!r} is not a head; allowed: {list(MLP_HEADS)}",
-        )
-        n = known_size(ds)
-        if n is not None:
-            from diffcal.data.splits import split_roles
-
-            try:
-                split_roles(n, seed=0, **ds["split"])
-            except ValueError as e:
-                fail(f"{key}.split", e)
-        require(
-            isinstance(ds["splits"], int) and ds["splits"] >= 1,
-            f"{key}.splits",
-            f"must be an integer >= 1, got {ds['splits']!r}",
-        )
-        require(
-            rep["figure_split"] < ds["splits"],
-            "report.figure_split",
-            f"{rep['figure_split']} is not a split of {name} (splits: {ds['splits']})",
-        )
-        for section in ("train", "forget"):
-            for k in ds.get(section, {}):
-                require(
-                    k in RECIPE_DEFAULTS,
-                    f"{key}.{section}.{k}",
-                    f"unknown training key; allowed: {sorted(RECIPE_DEFAULTS)}",
-                )
-        for vname, var in ds["variants"].items():
-            _check_variant(config, name, vname, var)
-    _check_ablations(config)
-    _check_compare(config)
 
 
 def model_options(arch: str) -> list[str]:
@@ -174,14 +191,7 @@ def config_warnings(config: Mapping[str, Any]) -> list[str]:
     return out
 
 
-REFERENCE_KEYS = (
-    "scratch",
-    "forget",
-    "size_fraction",
-    "early_stopping",
-    "patience",
-    "stop_on",
-)
+REFERENCE_KEYS = ("scratch", "forget", "size_fraction", "early_stopping", "patience", "stop_on")
 
 
 def _check_variant(config, name: str, vname: str, var: Mapping[str, Any]) -> None:
@@ -215,21 +225,7 @@ def _check_variant(config, name: str, vname: str, var: Mapping[str, Any]) -> Non
             f"it needs early_stopping: true and size_fraction < 1 (got "
             f"{refs['early_stopping']}, {refs['size_fraction']})",
         )
-    lo = label_only(config, name, vname)
-    allowed_lo = sorted(config["datasets"][name]["label_only"])
-    for k, v in var.get("label_only", {}).items():
-        require(k in allowed_lo, f"{key}.label_only.{k}", f"unknown key; allowed: {allowed_lo}")
-        require(
-            isinstance(v, bool) if k == "enabled" else isinstance(v, int) and v >= 1,
-            f"{key}.label_only.{k}",
-            f"must be {'true or false' if k == 'enabled' else 'an integer >= 1'}, got {v!r}",
-        )
-    from diffcal.attacks.budget import check_budget
-
-    try:
-        check_budget(*(lo[k] for k in ("max_iter", "max_eval", "init_eval", "init_size")))
-    except ValueError as e:
-        fail(f"datasets.{name}.label_only", e)
+    _check_variant_label_only(config, name, vname, var)
     variants = config["datasets"][name]["variants"]
     base = var.get("targets_from")
     if base is not None:
@@ -245,6 +241,31 @@ def _check_variant(config, name: str, vname: str, var: Mapping[str, Any]) -> Non
                 f"{key}.{k}",
                 f"a variant with targets_from uses the target of {base!r}; it cannot set {k}",
             )
+    _check_variant_target(config, name, vname, var)
+
+
+def _check_variant_label_only(config, name: str, vname: str, var: Mapping[str, Any]) -> None:
+    key = f"datasets.{name}.variants.{vname}"
+    lo = label_only(config, name, vname)
+    allowed_lo = sorted(config["datasets"][name]["label_only"])
+    for k, v in var.get("label_only", {}).items():
+        require(k in allowed_lo, f"{key}.label_only.{k}", f"unknown key; allowed: {allowed_lo}")
+        require(
+            isinstance(v, bool) if k == "enabled" else isinstance(v, int) and v >= 1,
+            f"{key}.label_only.{k}",
+            f"must be {'true or false' if k == 'enabled' else 'an integer >= 1'}, got {v!r}",
+        )
+    from diffcal.attacks.budget import check_budget
+
+    try:
+        check_budget(*(lo[k] for k in ("max_iter", "max_eval", "init_eval", "init_size")))
+    except ValueError as e:
+        fail(f"datasets.{name}.label_only", e)
+
+
+def _check_variant_target(config, name: str, vname: str, var: Mapping[str, Any]) -> None:
+    """A variant's own target: its training size and DP settings."""
+    key = f"datasets.{name}.variants.{vname}"
     size = var.get("train_size")
     if size is not None:
         require(

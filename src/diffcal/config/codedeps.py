@@ -12,7 +12,9 @@ import functools
 import hashlib
 import os
 import re
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 
 def _module_file(src_root: Path, module: str) -> Path | None:
@@ -132,3 +134,50 @@ def import_jobs_from(src_root: str | Path) -> None:
     so the variable need not travel with the job."""
     current = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
     os.environ["PYTHONPATH"] = os.pathsep.join([str(src_root), *current])
+
+
+class Digests:
+    """The ``code`` param of every rule: the digest of the library code its stage
+    runs, plus the user's own files it runs (attack plugins, a model factory, a
+    table encoder), so that an edit reruns exactly the jobs that run it."""
+
+    def __init__(self, config: Mapping[str, Any], src_root: str | Path):
+        self.config = config
+        self.src = Path(src_root)
+
+    def code(self, stage: str) -> str:
+        """Digest of the library code a stage runs: edits there rerun the rule."""
+        return code_digest(f"diffcal.stages.{stage}", self.src)
+
+    def attack_code(self, stage: str) -> str:
+        """:meth:`code` plus the attack plugins' files (`attack.extra`): editing
+        one reruns the attacks and what follows, no training."""
+        from diffcal.attacks.plugins import plugins_digest
+
+        return self.code(stage) + plugins_digest(self.config["attack"]["extra"])
+
+    def train_code(self, stage: str):
+        """A training stage's digest, plus the dataset's own model file (arch:
+        python): editing that file retrains the datasets that use it, only those.
+        A function of the job's wildcards."""
+        from diffcal.training.factory import factory_digest
+
+        base = self.code(stage)
+
+        def digest(w):
+            ref = self.config["datasets"][w.dataset]["model"].get("factory")
+            return base + (factory_digest(ref) if ref else "")
+
+        return digest
+
+    def source_code(self, w) -> str:
+        """Digest of the prepare stage, of the one loader module of the dataset's
+        source (editing another dataset's loader does not rerun this dataset) and
+        of its `encoder` file, if it has one."""
+        from diffcal.core.user_code import ref_digest
+        from diffcal.data.registry import source_module
+
+        ds = self.config["datasets"][w.dataset]
+        encoder = (ds.get("source_kwargs") or {}).get("encoder")
+        extra = ref_digest(encoder, "source_kwargs.encoder") if encoder else ""
+        return self.code("prepare") + code_digest(source_module(ds["source"]), self.src) + extra

@@ -42,54 +42,55 @@ def compare_with_paper(
             for a in table4_attacks(summary)
         ]
         for table, column, metric, source, ptable, bound_key in cells:
-            sel = (source["label"] == label) & (source["metric"] == metric)
-            if "attack" in source.columns:
-                sel &= source["attack"] == column
-            pcol = column
-            if table == "Table 4":  # boundary_cal + auc -> "cal/auc"
-                pcol = f"{column.partition('_')[2]}/{metric}"
-            if not sel.any() or prow not in ptable.index or pcol not in ptable.columns:
-                continue
-            ours = source[sel].iloc[0]
-            pval = float(ptable.loc[prow, pcol])
-            diff = ours["mean"] - pval
-            bound = paper.std_bound(bound_key, prow) if bound_key else 0.0
-            tol = max(bound, ours["std"] if np.isfinite(ours["std"]) else 0.0)
-            name = column if table == "Table 1" else column_label(column)
-            if table == "Table 4":
-                name = f"{'AUC' if metric == 'auc' else 'Acc.'} {name}"
-            lo, hi = ours.get("ci_low", np.nan), ours.get("ci_high", np.nan)
-            known = bool(np.isfinite(lo) and np.isfinite(hi))
-            consistent = (
-                two_sample_consistent(diff, ours["std"], bound, ours["n_splits"])
-                if bound_key
-                else pd.NA
-            )
-            rows.append(
-                {
-                    "table": table,
-                    "label": label,
-                    "paper_row": prow,
-                    "column": name,
-                    "ours_mean": ours["mean"],
-                    "ours_std": ours["std"],
-                    "n_splits": ours["n_splits"],
-                    "ci_low": lo,
-                    "ci_high": hi,
-                    "ci_method": ours.get("ci_method", ""),
-                    "paper": pval,
-                    "diff": diff,
-                    "paper_std_bound": bound if bound_key else np.nan,
-                    "within_paper_std": (
-                        std_band(diff, bound) == STD_BANDS[0] if bound_key else pd.NA
-                    ),
-                    "calibrated": bool(bound_key and column.endswith(("_cal", "_calf"))),
-                    "consistent_2sample": consistent,
-                    "outside": bool(abs(diff) > tol),
-                    "differs": bool(known and not lo <= pval <= hi),
-                }
-            )
+            row = _cell_row(table, label, prow, column, metric, source, ptable, bound_key)
+            if row is not None:
+                rows.append(row)
     return pd.DataFrame(rows, columns=COMPARISON_COLUMNS)
+
+
+def _cell_row(table, label, prow, column, metric, source, ptable, bound_key) -> dict | None:
+    """One row of :func:`compare_with_paper` (None: a cell we or the paper lack)."""
+    sel = (source["label"] == label) & (source["metric"] == metric)
+    if "attack" in source.columns:
+        sel &= source["attack"] == column
+    pcol = column
+    if table == "Table 4":  # boundary_cal + auc -> "cal/auc"
+        pcol = f"{column.partition('_')[2]}/{metric}"
+    if not sel.any() or prow not in ptable.index or pcol not in ptable.columns:
+        return None
+    ours = source[sel].iloc[0]
+    pval = float(ptable.loc[prow, pcol])
+    diff = ours["mean"] - pval
+    bound = paper.std_bound(bound_key, prow) if bound_key else 0.0
+    tol = max(bound, ours["std"] if np.isfinite(ours["std"]) else 0.0)
+    name = column if table == "Table 1" else column_label(column)
+    if table == "Table 4":
+        name = f"{'AUC' if metric == 'auc' else 'Acc.'} {name}"
+    lo, hi = ours.get("ci_low", np.nan), ours.get("ci_high", np.nan)
+    known = bool(np.isfinite(lo) and np.isfinite(hi))
+    consistent = (
+        two_sample_consistent(diff, ours["std"], bound, ours["n_splits"]) if bound_key else pd.NA
+    )
+    return {
+        "table": table,
+        "label": label,
+        "paper_row": prow,
+        "column": name,
+        "ours_mean": ours["mean"],
+        "ours_std": ours["std"],
+        "n_splits": ours["n_splits"],
+        "ci_low": lo,
+        "ci_high": hi,
+        "ci_method": ours.get("ci_method", ""),
+        "paper": pval,
+        "diff": diff,
+        "paper_std_bound": bound if bound_key else np.nan,
+        "within_paper_std": (std_band(diff, bound) == STD_BANDS[0] if bound_key else pd.NA),
+        "calibrated": bool(bound_key and column.endswith(("_cal", "_calf"))),
+        "consistent_2sample": consistent,
+        "outside": bool(abs(diff) > tol),
+        "differs": bool(known and not lo <= pval <= hi),
+    }
 
 
 def two_sample_consistent(diff: float, std: float, bound: float, n: int) -> bool:

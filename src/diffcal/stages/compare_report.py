@@ -44,9 +44,11 @@ def run_compare_report(
     fpr_levels: Sequence[float],
     csv: str,
     md: str,
+    bound: Mapping[str, Any] | None = None,
 ) -> None:
     """``runs``: one dict per (dataset, variant) with ``dataset``, ``variant``,
-    ``label`` and the part files ``metrics`` and ``scores`` (lists)."""
+    ``label`` and the part files ``metrics`` and ``scores`` (lists); ``bound``: the
+    ``privacy_bound`` config section (how the epsilon bounds chose thresholds)."""
     frames = []
     for r in runs:
         m = pd.concat([pd.read_csv(p) for p in r["metrics"]], ignore_index=True)
@@ -58,11 +60,6 @@ def run_compare_report(
     write_csv(long, csv)
 
     top = max(budgets)
-    # The first split of each run at the largest budget (the first attack's rows):
-    # its sizes head the run's section.
-    heads = {
-        (r["dataset"], r["variant"]): first_split(r["scores"][0], top, attacks[:1]) for r in runs
-    }
     metric_cols = ["auc", *(fpr_column(f) for f in fpr_levels)]
     if "epsilon_lb" in set(long["metric"]):
         metric_cols.append("epsilon_lb")
@@ -78,67 +75,88 @@ def run_compare_report(
     ]
     for r in runs:
         s = long[(long["dataset"] == r["dataset"]) & (long["variant"] == r["variant"])]
-        n_splits = int(s["n_splits"].max())
-        first = heads[r["dataset"], r["variant"]]
-        n_cand = int((first["attack"] == attacks[0]).sum())
-        n_out = int((~first.loc[first["attack"] == attacks[0], "member"]).sum())
-        out += [
-            f"## {r['label']}",
-            "",
-            f"{n_splits} split(s), {n_cand} candidates per split, {n_out} of them non-members: "
-            f"the smallest non-zero FPR a split resolves is 1/{n_out} = {100 / n_out:.3g}%.",
-            "",
-            f"### All metrics at M = {top}",
-            "",
-        ]
-        at_top = s[s["budget"] == top]
-        table = pd.DataFrame(
-            {
-                "Trains": [models_trained(a, top) for a in attacks],
-                **{
-                    metric_label(c): [
-                        cell(
-                            at_top[(at_top["attack"] == a) & (at_top["metric"] == c)].iloc[0],
-                            c.startswith("tpr_at_"),
-                        )
-                        for a in attacks
-                    ]
-                    for c in metric_cols
-                },
-            },
-            index=pd.Index([LABELS.get(a, a) for a in attacks], name="Attack"),
-        )
-        out += markdown_rows(table) + [""]
-        out += [
-            "epsilon >=: 95 % lower bound on epsilon at delta 1e-5 (thresholds from a "
-            "seeded half of the candidates, errors counted on the other half; "
-            "docs/auditing.md). "
-            "Trains: models each attack trains besides the target (references of the "
-            "target's architecture and recipe, or the quantile attack's regressor); "
-            "their CPU-seconds: docs/comparison.md, `benchmarks/attack_cost.py`.",
-            "",
-        ]
+        # its first split at the largest budget (the first attack's rows): its sizes
+        first = first_split(r["scores"][0], top, attacks[:1])
+        out += _run_head(r, s, first, attacks[0], top)
+        out += _top_budget_table(s, attacks, top, metric_cols)
+        out += [bound_note(bound), ""]
         if r.get("quantile_fit"):
             out += quantile_fit_lines(r["quantile_fit"]) + [""]
         for c in ("auc", fpr_column(0.001)) if 0.001 in fpr_levels else ("auc",):
-            out += [f"### {metric_label(c)} against M", ""]
-            sc = s[s["metric"] == c]
-            table = pd.DataFrame(
-                {
-                    f"M={m}": [
-                        cell(
-                            sc[(sc["attack"] == a) & (sc["budget"] == m)].iloc[0],
-                            c.startswith("tpr_at_"),
-                        )
-                        for a in attacks
-                    ]
-                    for m in budgets
-                },
-                index=pd.Index([LABELS.get(a, a) for a in attacks], name="Attack"),
-            )
-            out += markdown_rows(table) + [""]
+            out += _budget_table(s, attacks, budgets, c)
     out += claims_section(per_split, runs, budgets, fpr_levels)
     write_text(md, "\n".join(out))
+
+
+def _run_head(r, s: pd.DataFrame, first: pd.DataFrame, attack: str, top: int) -> list[str]:
+    n_splits = int(s["n_splits"].max())
+    n_cand = int((first["attack"] == attack).sum())
+    n_out = int((~first.loc[first["attack"] == attack, "member"]).sum())
+    return [
+        f"## {r['label']}",
+        "",
+        f"{n_splits} split(s), {n_cand} candidates per split, {n_out} of them non-members: "
+        f"the smallest non-zero FPR a split resolves is 1/{n_out} = {100 / n_out:.3g}%.",
+        "",
+        f"### All metrics at M = {top}",
+        "",
+    ]
+
+
+def _top_budget_table(s, attacks, top: int, metric_cols) -> list[str]:
+    at_top = s[s["budget"] == top]
+    table = pd.DataFrame(
+        {
+            "Trains": [models_trained(a, top) for a in attacks],
+            **{
+                metric_label(c): [
+                    cell(
+                        at_top[(at_top["attack"] == a) & (at_top["metric"] == c)].iloc[0],
+                        c.startswith("tpr_at_"),
+                    )
+                    for a in attacks
+                ]
+                for c in metric_cols
+            },
+        },
+        index=pd.Index([LABELS.get(a, a) for a in attacks], name="Attack"),
+    )
+    return markdown_rows(table) + [""]
+
+
+def _budget_table(s, attacks, budgets, c: str) -> list[str]:
+    sc = s[s["metric"] == c]
+    table = pd.DataFrame(
+        {
+            f"M={m}": [
+                cell(sc[(sc["attack"] == a) & (sc["budget"] == m)].iloc[0], c.startswith("tpr_at_"))
+                for a in attacks
+            ]
+            for m in budgets
+        },
+        index=pd.Index([LABELS.get(a, a) for a in attacks], name="Attack"),
+    )
+    return [f"### {metric_label(c)} against M", "", *markdown_rows(table), ""]
+
+
+def bound_note(bound: Mapping[str, Any] | None) -> str:
+    """The tables' note on ``epsilon >=`` and ``Trains``, naming how the bound
+    chose its thresholds (the ``privacy_bound`` strategy)."""
+    strategy = (bound or {}).get("strategy", "bonferroni")
+    how = {
+        "bonferroni": "every vertex of the ROC's convex hull, Bonferroni-corrected, all "
+        "candidates counted",
+        "split": "thresholds from a seeded half of the candidates, errors counted on the "
+        "other half",
+        "multi_split": "the lower median of many seeded splits into a selecting and a "
+        "counting half, at alpha / 2",
+    }[strategy]
+    return (
+        f"epsilon >=: 95 % lower bound on epsilon at delta 1e-5 ({how}; docs/auditing.md). "
+        "Trains: models each attack trains besides the target (references of the "
+        "target's architecture and recipe, or the quantile attack's regressor); "
+        "their CPU-seconds: docs/comparison.md, `benchmarks/attack_cost.py`."
+    )
 
 
 #: Claims judged on the comparison: (who claims it, the claim, attack a, attack b,

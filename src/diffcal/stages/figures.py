@@ -28,16 +28,20 @@ def run_figures(
     precision-recall curves with the selected threshold) for ``score``.
     ``fig1``/``fig2``: (png path, pdf path); ``split``: the split drawn (the
     files hold every split of its part)."""
-    import seaborn as sns
-
-    plt = pyplot()
     df = pd.read_parquet(attack_scores)
     df = df[(df["set"] == "eval") & (df["split"] == split)]
     met = pd.read_csv(metrics_csv)
     met = met[met["split"] == split].set_index("attack")
     cals = [c for c in CAL_LABELS if f"{score}_{c}" in df.columns]
-    member = np.where(df["is_member"], "member", "non-member")
+    _figure1(df, met, cals, score, title, fig1)
+    _figure2(df, met, cals, score, title, fig2)
 
+
+def _figure1(df, met, cals, score: str, title: str, out: Sequence[str]) -> None:
+    import seaborn as sns
+
+    plt = pyplot()
+    member = np.where(df["is_member"], "member", "non-member")
     fig, axes = plt.subplots(1, len(cals), figsize=(4 * len(cals), 3.2), squeeze=False)
     for ax, cal in zip(axes[0], cals, strict=True):
         col = f"{score}_{cal}"
@@ -62,9 +66,14 @@ def run_figures(
         ax.set_xlabel(f"{SCORE_LABELS.get(score, score)} score (1-99% quantile range)")
     fig.suptitle(f"{title}: {SCORE_LABELS.get(score, score)} score before/after calibration")
     fig.tight_layout()
-    savefig(fig, *fig1)
+    savefig(fig, *out)
     plt.close(fig)
 
+
+def _figure2(df, met, cals, score: str, title: str, out: Sequence[str]) -> None:
+    import seaborn as sns
+
+    plt = pyplot()
     y = df["is_member"].to_numpy()
     fig, (ax_roc, ax_pr) = plt.subplots(1, 2, figsize=(9, 3.8))
     palette = sns.color_palette(n_colors=len(cals))
@@ -87,5 +96,5 @@ def run_figures(
     ax_pr.legend(loc="upper right", fontsize=7)
     fig.suptitle(f"{title}: red dot = accuracy-optimal tau chosen on public data")
     fig.tight_layout()
-    savefig(fig, *fig2)
+    savefig(fig, *out)
     plt.close(fig)

@@ -23,6 +23,7 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -64,3 +65,50 @@ def load_into(model: nn.Module, state: Mapping[str, torch.Tensor], path: str) ->
         raise ValueError(f"checkpoint {path}: unexpected key {extra[0]!r} (not in the model)")
     model.load_state_dict(state)
     return model.eval()
+
+
+def fits_its_members(
+    train_acc: float, labels: np.ndarray, *, alpha: float = 0.01
+) -> tuple[bool, float, float]:
+    """Whether a given target classifies its own members clearly better than
+    always answering their most common class: a one-sided exact binomial test of
+    ``train_acc`` (over ``len(labels)`` members) against that class's share.
+
+    A target fed another encoding than the one it trained on (scaled otherwise,
+    columns in another order) falls to about that rate; a model that fits its
+    training data is far above it.
+
+    Returns:
+        (fits, p-value, the majority class's share). ``labels``: ``(n,)`` ints.
+
+    >>> fits_its_members(0.31, np.repeat([0, 1, 2], 100))[0]
+    False
+    >>> fits_its_members(0.94, np.repeat([0, 1, 2], 100))[0]
+    True
+    """
+    from scipy.stats import binomtest
+
+    y = np.asarray(labels)
+    n = len(y)
+    majority = float(np.bincount(y).max() / n)
+    correct = int(round(train_acc * n))
+    if majority >= 1.0:
+        return True, 1.0, majority  # one class: no test is possible
+    p = float(binomtest(correct, n, majority, alternative="greater").pvalue)
+    return p < alpha, p, majority
+
+
+def check_fits_its_members(train_acc: float, labels: np.ndarray, *, where: str) -> None:
+    """ValueError (one line) unless :func:`fits_its_members`; ``where``: the
+    config key of the target (the message names its override ``allow_weak``)."""
+    ok, p, majority = fits_its_members(train_acc, labels)
+    if not ok:
+        raise ValueError(
+            f"{where}: the given target classifies {train_acc:.1%} of its {len(labels)} "
+            f"members correctly, not clearly above the {majority:.1%} of their most "
+            f"common class (one-sided binomial p = {p:.2g}). The pipeline feeds it "
+            "the data as its source encodes them, which must be the encoding it was "
+            "trained on (docs/audit.md, 'The encoding contract'; a table source takes "
+            f"your own function as source_kwargs.encoder). Set {where}.allow_weak: true "
+            "to audit a deliberately weak target."
+        )

@@ -53,7 +53,7 @@ def image_layout(model: nn.Module, ndim: int) -> None:
     (``ndim == 4``); :func:`image_batch` converts the batches to match.
 
     Same maths, other memory order: on CPU, oneDNN's convolutions run ~1.4x faster
-    on channels-last tensors (mnist_cnn, one thread, batch 128; issue 8). Results
+    on channels-last tensors (mnist_cnn, one thread, batch 128). Results
     can differ from the default layout in float32 rounding only. Model files are
     saved contiguous (``save_models``), so they do not depend on the layout.
     """

@@ -17,6 +17,14 @@ Options (``source_kwargs``):
 - ``id``: a column of unique integer sample ids (left out of the features). The
   audit report and its risk table then name samples by these ids, and a given
   target's ``members`` file lists them (not row positions).
+- ``encoder``: your own preprocessing, ``"file.py:function"`` or
+  ``"package.module:function"`` (:mod:`diffcal.core.user_code`), used instead of
+  the encoding below: called once with the feature columns (a DataFrame: every
+  column but the label, ``drop``, ``id`` and ``member_column``, in the file's
+  order), it returns an ``(n, d)`` array of finite numbers, one row per row of
+  the file. A target trained outside diffcal must be fed the encoding it was
+  trained on; this is how. Its file joins the prepare job's code digest (an
+  edit re-encodes the dataset and reruns what follows).
 
 Missing values, with ``encoding: onehot`` (:func:`diffcal.data.sources.tabular.encode_tabular`):
 a numeric column is imputed with its median and gets a 0/1 missing-indicator column
@@ -113,14 +121,18 @@ def _columns(
     return numeric, cats
 
 
-def check_table(*, path: str, **options) -> None:
+def check_table(*, path: str, encoder: str | None = None, **options) -> None:
     """The config check (before any job): the file exists and its first
     :data:`CHECK_ROWS` rows have the columns the options (those of
-    :func:`load_table`) name. Raises ValueError."""
+    :func:`load_table`) name; an ``encoder`` imports and encodes those rows.
+    Raises ValueError."""
     p = Path(path)
     if not p.is_file():
         raise ValueError(f"file {path} does not exist")
     head = read_file(p, nrows=CHECK_ROWS)
+    if encoder:
+        _encode_with(encoder, _feature_frame(head, p, **options))
+        return
     _columns(head, p, **{**OPTION_DEFAULTS, **options})
     if options.get("member_column"):
         _booleans(head[options["member_column"]], p, options["member_column"])
@@ -136,9 +148,11 @@ def load_table(
     drop: Sequence[str] = (),
     id: str | None = None,  # noqa: A002 (the option's name)
     member_column: str | None = None,
+    encoder: str | None = None,
 ) -> Prepared:
     """Read the file once, in chunks of :data:`CHUNK_ROWS` rows, and encode it (see
     the module docstring). ``data_dir`` is not used: the file is where ``path`` says.
+    With an ``encoder``: :func:`load_encoded`.
 
     Streaming by hand rather than one ``read_csv`` and :func:`encode_tabular`: a
     whole-frame read holds the parsed frame, its float64 copy and the encoded
@@ -148,6 +162,8 @@ def load_table(
     the same numbers as :func:`encode_tabular` (median, whole-data mean and std in
     float64, then float32)."""
     p = Path(path)
+    if encoder:
+        return load_encoded(p, encoder, label=label, drop=drop, id=id, member_column=member_column)
     head = read_file(p, nrows=CHECK_ROWS)
     numeric, cats = _columns(
         head,
@@ -170,29 +186,107 @@ def load_table(
                 f"{path}: a numeric column holds text ({e}); list it in categorical"
             ) from None
         num_parts.append(block)
-        codes = []
-        for j, col in enumerate(cats):
-            values = chunk[col].astype("string").fillna("<missing>").to_numpy(dtype=object)
-            local, uniques = pd.factorize(values)
-            to_global = np.array(
-                [levels[j].setdefault(v, len(levels[j])) for v in uniques], dtype=np.int32
-            )
-            codes.append(to_global[local])
-        cat_codes.append(codes)
+        cat_codes.append(_codes(chunk, cats, levels))
         labels.append(chunk[label].to_numpy())
         if id:
             id_parts.append(chunk[id].to_numpy())
         if member_column:
             member_parts.append(_booleans(chunk[member_column], p, member_column))
-    y_raw = np.concatenate(labels)
+    classes, y = _classes(np.concatenate(labels), path, label)
+    ids = None if id is None else _ids(pd.Series(np.concatenate(id_parts)), p, id)
+    x = _encode(num_parts, cat_codes, levels, len(y), numeric, encoding, path)
+    members = np.concatenate(member_parts) if member_column else None
+    return Prepared(x=x, y=y.astype(np.int64), num_classes=len(classes), ids=ids, members=members)
+
+
+def _codes(chunk: pd.DataFrame, cats: Sequence[str], levels: list[dict]) -> list[np.ndarray]:
+    """Integer codes of the chunk's categorical columns, consistent across chunks
+    (``levels[j]``: column j's value -> code, extended in place)."""
+    codes = []
+    for j, col in enumerate(cats):
+        values = chunk[col].astype("string").fillna("<missing>").to_numpy(dtype=object)
+        local, uniques = pd.factorize(values)
+        to_global = np.array(
+            [levels[j].setdefault(v, len(levels[j])) for v in uniques], dtype=np.int32
+        )
+        codes.append(to_global[local])
+    return codes
+
+
+def _classes(y_raw: np.ndarray, path, label: str) -> tuple[np.ndarray, np.ndarray]:
+    """(sorted distinct labels, each row's class index); ValueError (one line) for
+    a row without a label or a single class."""
     if pd.isna(y_raw).any():
         raise ValueError(f"{path}: {int(pd.isna(y_raw).sum())} row(s) have no label")
     classes, y = np.unique(y_raw, return_inverse=True)
     if len(classes) < 2:
         raise ValueError(f"{path}: label column {label!r} has one class ({classes[0]!r})")
-    ids = None if id is None else _ids(pd.Series(np.concatenate(id_parts)), p, id)
-    x = _encode(num_parts, cat_codes, levels, len(y), numeric, encoding, path)
-    members = np.concatenate(member_parts) if member_column else None
+    return classes, y
+
+
+def _feature_frame(
+    frame: pd.DataFrame,
+    path: Path,
+    *,
+    label: str = "label",
+    drop: Sequence[str] = (),
+    id: str | None = None,  # noqa: A002 (the option's name)
+    member_column: str | None = None,
+    **built_in,
+) -> pd.DataFrame:
+    """The columns an encoder receives: all but the label, ``drop``, ``id`` and
+    ``member_column``, in the file's order. The built-in encoding's options
+    (``encoding``, ``categorical``) are refused: the encoder does its own."""
+    given = sorted(k for k, v in built_in.items() if v not in (None, "onehot"))
+    if given:
+        raise ValueError(
+            f"{path}: {given} are options of the built-in encoding, which the encoder replaces"
+        )
+    out = [label, *drop, *[c for c in (id, member_column) if c]]
+    missing = [c for c in out if c not in frame.columns]
+    if missing:
+        raise ValueError(f"{path} has no column(s) {missing}; columns: {list(frame.columns)}")
+    return frame.drop(columns=out)
+
+
+def _encode_with(encoder: str, features: pd.DataFrame) -> np.ndarray:
+    """``(n, d)`` float32 from the user's encoder; ValueError (one line) naming it."""
+    from diffcal.core.user_code import load_callable
+
+    what = f"source_kwargs.encoder {encoder!r}"
+    fn = load_callable(encoder, what)
+    try:
+        x = np.asarray(fn(features.copy()), dtype=np.float32)
+    except Exception as e:  # the user's code: any error, in one line
+        msg = str(e).splitlines()[0] if str(e) else ""
+        raise ValueError(f"{what}: raised {type(e).__name__} {msg}") from None
+    if x.ndim != 2 or len(x) != len(features):
+        raise ValueError(f"{what}: returned shape {x.shape}, expected ({len(features)}, d)")
+    bad = int((~np.isfinite(x)).any(axis=1).sum())
+    if bad:
+        raise ValueError(f"{what}: {bad} row(s) hold NaN or infinite values")
+    return x
+
+
+def load_encoded(
+    path: Path,
+    encoder: str,
+    *,
+    label: str,
+    drop: Sequence[str],
+    id: str | None,  # noqa: A002 (the option's name)
+    member_column: str | None,
+) -> Prepared:
+    """The table encoded by the user's ``encoder`` (the whole file read at once:
+    the encoder sees every row, as when its owner trained on it)."""
+    frame = read_file(path)
+    features = _feature_frame(
+        frame, path, label=label, drop=drop, id=id, member_column=member_column
+    )
+    x = _encode_with(encoder, features)
+    classes, y = _classes(frame[label].to_numpy(), path, label)
+    ids = None if id is None else _ids(frame[id], path, id)
+    members = _booleans(frame[member_column], path, member_column) if member_column else None
     return Prepared(x=x, y=y.astype(np.int64), num_classes=len(classes), ids=ids, members=members)
 
 

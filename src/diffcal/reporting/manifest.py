@@ -1,0 +1,67 @@
+"""A manifest of a run's outputs: the sha256 of every file under ``results/``,
+and the ``CHANGELOG.md`` entry that explains them. ``tests/test_manifest.py``
+reruns the embedded default and fails on any file that differs from the committed
+manifest, so a change of outputs lands only with a new manifest and the
+changelog entry it names, in the same commit.
+
+Write one (after a run of the config, from the run's directory)::
+
+    python -m diffcal.reporting.manifest results --changelog "<entry title>" \\
+        > tests/data/manifests/default.txt
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+from pathlib import Path
+
+HEADER = "# changelog: "
+
+
+def digests(root: str | Path) -> dict[str, str]:
+    """``results/...`` path -> sha256 (hex) of every file under ``root``, sorted."""
+    root = Path(root)
+    out = {}
+    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        rel = f"{root.name}/{path.relative_to(root).as_posix()}"
+        out[rel] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return out
+
+
+def render(files: dict[str, str], changelog: str) -> str:
+    """The manifest's text: the changelog line, then ``sha256  path`` per file."""
+    return HEADER + changelog + "\n" + "".join(f"{h}  {p}\n" for p, h in files.items())
+
+
+def parse(text: str) -> tuple[str, dict[str, str]]:
+    """(changelog entry title, path -> sha256) of a manifest's text.
+
+    >>> parse("# changelog: X\\nab  results/a.csv\\n")
+    ('X', {'results/a.csv': 'ab'})
+    """
+    lines = text.splitlines()
+    if not lines or not lines[0].startswith(HEADER):
+        raise ValueError(f"a manifest starts with {HEADER!r}<changelog entry title>")
+    files = dict(reversed(line.split("  ", 1)) for line in lines[1:] if line.strip())
+    return lines[0][len(HEADER) :], files
+
+
+def differences(expected: dict[str, str], got: dict[str, str]) -> list[str]:
+    """One line per file that is missing, new or different."""
+    out = [f"missing: {p}" for p in expected if p not in got]
+    out += [f"new: {p}" for p in got if p not in expected]
+    out += [f"differs: {p}" for p in expected if p in got and got[p] != expected[p]]
+    return out
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("results", help="the run's results directory")
+    ap.add_argument("--changelog", required=True, help="the CHANGELOG.md entry's title")
+    args = ap.parse_args(argv)
+    print(render(digests(args.results), args.changelog), end="")
+
+
+if __name__ == "__main__":
+    main()
