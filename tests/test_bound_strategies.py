@@ -20,6 +20,11 @@ _spec = importlib.util.spec_from_file_location(
 )
 bench = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(bench)
+_spec1 = importlib.util.spec_from_file_location(
+    "one_run_bounds_benchmark", Path(__file__).parents[1] / "benchmarks/one_run_bounds.py"
+)
+bench1 = importlib.util.module_from_spec(_spec1)
+_spec1.loader.exec_module(bench1)
 
 
 @pytest.mark.parametrize("seed", range(5))
@@ -158,3 +163,33 @@ def test_the_modules_examples_run():
     import doctest
 
     assert doctest.testmod(bs, raise_on_error=False).failed == 0
+
+
+#: jax_privacy 2.0.0's ``epsilon_one_run(0.05, delta)`` (its default Bonferroni),
+#: mean over the 10 draws ``bench1.draw(case, i)`` builds, as printed by
+#: ``benchmarks/one_run_bounds.py --draws 10``: (delta 1e-12, delta 1e-5).
+JAX_ONE_RUN = {"Gaussian mu 0.55": (0.841, 0.648), "Gaussian mu 1": (1.885, 1.241)}
+
+
+@pytest.mark.parametrize("case", list(bench1.CASES))
+def test_one_run_bound_has_at_least_95_percent_of_jax_privacys_power(case):
+    """5,000 Gaussian canaries, 10 seeded draws: the one-run bound with guesses by
+    threshold (Bonferroni over the ROC's upper-hull vertices) reaches >= 0.95 x
+    jax_privacy's mean, pure and at delta 1e-5, and stays below the true epsilon."""
+    draws = [bench1.draw(case, i) for i in range(10)]
+    pure = np.mean([bs.one_run_bonferroni(s, y)[0] for s, y in draws])
+    approx = np.mean([bs.one_run_bonferroni(s, y, delta=1e-5)[0] for s, y in draws])
+    assert pure >= 0.95 * JAX_ONE_RUN[case][0] and approx >= 0.95 * JAX_ONE_RUN[case][1]
+    assert approx < privacy.gdp_epsilon(bench1.CASES[case], 1e-5)
+
+
+def test_one_run_guesses_by_threshold_recount_by_hand():
+    """The chosen threshold's guesses and correct guesses recount from the scores,
+    and its bound is the one-run bound of those counts at alpha / thresholds tried."""
+    rng = np.random.default_rng(5)
+    y = rng.random(800) < 0.5
+    s = y * 1.2 + rng.normal(size=800)
+    eps, t, r, v, k = bs.one_run_bonferroni(s, y, delta=1e-5)
+    assert (r, v) == (int((s >= t).sum()), int((y & (s >= t)).sum()))
+    want = privacy.one_run_epsilon_lower_bound(r, v, 0.05 / k, delta=1e-5, m=800)
+    assert eps == want and k == len(bs.frontier_thresholds(s, y, reverse=False))
