@@ -5,7 +5,7 @@ non-members a draw): randomized response at epsilon 1 and 2 (the score is the
 released bit), and Gaussian scores (members ~ N(mu, 1), non-members ~ N(0, 1):
 mu-GDP, epsilon 4.38 at mu = 1 and 10.0 at mu = 2). Every draw is bounded by
 
-- ours: :func:`diffcal.attacks.bound_strategies.epsilon_bound` with each strategy
+- ours: :func:`diffcal.stats.bound_strategies.epsilon_bound` with each strategy
   (bonferroni, split, multi_split), and the strategy we shipped before (the 5
   thresholds with the best point estimate on one half, counted on the other);
 - jax_privacy's ``CanaryScoreAuditor.epsilon_clopper_pearson`` (alpha 0.05), with
@@ -27,8 +27,8 @@ import time
 
 import numpy as np
 
-from diffcal.attacks import privacy
-from diffcal.attacks.bound_strategies import BoundStrategy, epsilon_bound
+from diffcal.stats import privacy
+from diffcal.stats.bound_strategies import BoundStrategy, epsilon_bound
 
 DELTA = 1e-5
 N = 3000  # samples a class

@@ -4,7 +4,7 @@
 OUT ~ N(0, 1): mu-GDP, epsilon at delta 1e-5 of 2.22 at mu = 0.55 and 4.38 at
 mu = 1). Every draw is bounded by
 
-- ours: :func:`diffcal.attacks.bound_strategies.one_run_bonferroni` (guesses by
+- ours: :func:`diffcal.stats.bound_strategies.one_run_bonferroni` (guesses by
   threshold at the ROC's upper-hull vertices, Bonferroni over them), pure DP and
   at delta 1e-5 (Steinke, Nasr, Jagielski 2023, Theorems 2 and 3);
 - jax_privacy's ``CanaryScoreAuditor.epsilon_one_run(0.05, delta)`` (its default
@@ -25,8 +25,8 @@ import time
 
 import numpy as np
 
-from diffcal.attacks import privacy
-from diffcal.attacks.bound_strategies import one_run_bonferroni
+from diffcal.stats import privacy
+from diffcal.stats.bound_strategies import one_run_bonferroni
 
 DELTA = 1e-5
 N = 2500  # canaries a side

@@ -65,13 +65,13 @@ def plain_protocol(cfg: dict) -> tuple[pd.DataFrame, dict[str, dict[str, list]]]
     ``metrics``, ``bootstrap``: one per split, with a ``split`` column) for :func:`plain_report`."""
     import torch
 
-    from diffcal.attacks.bootstrap import replicate_seed, split_replicates
     from diffcal.attacks.evaluate import attack_split
     from diffcal.attacks.scores import per_sample_outputs
     from diffcal.config import views as dview
     from diffcal.core.seeds import derive_seed
     from diffcal.data.registry import prepare
     from diffcal.data.splits import ids_with_role, split_of
+    from diffcal.stats.bootstrap import replicate_seed, split_replicates
     from diffcal.training.fit import BASE_ROLES, fit_all, forget_ids, reference_ids, val_ids
     from diffcal.training.models import model_spec, new_model
     from diffcal.training.tune import pick_closest, recipe_grid

@@ -9,7 +9,7 @@ are computed twice in this run:
 
 - baseline: the previous code path, dense ``(B, n)`` float64 weights
   (``resample_weights``) and ``weighted_auc`` / ``weighted_accuracy`` per cell;
-- now: :func:`diffcal.attacks.bootstrap.bootstrap_means` on :class:`Resamples`
+- now: :func:`diffcal.stats.bootstrap.bootstrap_means` on :class:`Resamples`
   (``resampled_auc`` per AUC cell, ``resampled_accuracies`` for a split's accuracy
   cells at once), with ``--threads`` threads.
 
@@ -25,8 +25,8 @@ import time
 
 import numpy as np
 
-from diffcal.attacks import intervals as iv
-from diffcal.attacks.bootstrap import bootstrap_means
+from diffcal.stats import intervals as iv
+from diffcal.stats.bootstrap import bootstrap_means
 
 N_ATTACKS = 10
 

@@ -4,7 +4,7 @@ included, Snakemake's start-up not).
 - ``tables``: now, the job's function (:func:`diffcal.stages.tables.run_tables`),
   which sums the replicates the attack jobs wrote (``bootstrap.parquet``);
   baseline, the same job as it was before ``088f102``: every split of every row
-  resampled in the job itself (:func:`diffcal.attacks.bootstrap.bootstrap_means`
+  resampled in the job itself (:func:`diffcal.stats.bootstrap.bootstrap_means`
   on the part files, 2 threads, as the job had), then the same tables. Both give
   the same intervals (checked, bit for bit).
 - ``compare_report`` (``--compare``): now, the report alone; baseline, the report
@@ -62,8 +62,8 @@ def resample_in_job(runs: list[dict]) -> dict:
     each file read once (as the job's ``PartFiles`` did)."""
     import pandas as pd
 
-    from diffcal.attacks.bootstrap import bootstrap_means, replicate_seed, split_cells
     from diffcal.data.splits import read_splits
+    from diffcal.stats.bootstrap import bootstrap_means, replicate_seed, split_cells
 
     read = functools.cache(
         lambda path: pd.read_csv(path) if path.endswith(".csv") else pd.read_parquet(path)
@@ -94,9 +94,9 @@ def child(mode: str, spec: dict) -> None:
     t0 = time.perf_counter()
     result = {}
     if mode in ("tables", "tables_baseline"):
-        from diffcal.attacks.bootstrap import row_intervals
         from diffcal.reporting.tables import PartFiles
         from diffcal.stages.tables import run_tables
+        from diffcal.stats.bootstrap import row_intervals
 
         if mode == "tables_baseline":
             result = resample_in_job(spec["runs"])

@@ -548,7 +548,7 @@ def test_canaries_are_seeded_nonmembers_with_fair_coins():
 
 def test_one_run_table_counts_guesses_as_a_loop_does():
     from diffcal.attacks.one_run import canary_scores, one_run_table
-    from diffcal.attacks.privacy import one_run_epsilon_lower_bound
+    from diffcal.stats.privacy import one_run_epsilon_lower_bound
 
     rng = np.random.default_rng(0)
     m = 400

@@ -22,11 +22,11 @@ from diffcal.attacks.audit import (
 )
 from diffcal.attacks.calibration import calibrate
 from diffcal.attacks.evaluate import attack_split
-from diffcal.attacks.intervals import resample_weights, weighted_tpr_at_fpr
 from diffcal.attacks.reference import logit_confidence
 from diffcal.config.errors import ConfigError
 from diffcal.config.load import prepare_config
 from diffcal.data.user_scores import load_user_scores
+from diffcal.stats.intervals import resample_weights, weighted_tpr_at_fpr
 
 
 @pytest.mark.parametrize("seed", range(4))
@@ -323,7 +323,7 @@ def test_every_attacks_epsilon_bound_holds_jointly_and_the_best_comes_first():
     bound at alpha / K (recomputed with the privacy code directly), the largest first;
     scores that ignore membership give 0."""
     from diffcal.attacks.audit import epsilon_bounds
-    from diffcal.attacks.bound_strategies import bonferroni_bound
+    from diffcal.stats.bound_strategies import bonferroni_bound
 
     rng = np.random.default_rng(0)
     y = np.repeat([True, False], 2000)

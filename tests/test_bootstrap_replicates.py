@@ -1,4 +1,4 @@
-"""Table intervals in two steps (diffcal.attacks.bootstrap): each split's replicate
+"""Table intervals in two steps (diffcal.stats.bootstrap): each split's replicate
 values written with its attacks, their means' percentiles in the tables job. Oracles:
 the one-step bootstrap_means on the same cells, and each replicate recomputed from
 explicitly resampled rows (scikit-learn's AUC, a plain mean)."""
@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 from sklearn.metrics import roc_auc_score
 
-from diffcal.attacks import bootstrap, intervals
 from diffcal.core.io import write_parquet
+from diffcal.stats import bootstrap, intervals
 
 
 def _split(seed: int, n: int = 120, label_only: bool = False):

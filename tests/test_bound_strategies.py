@@ -1,4 +1,4 @@
-"""Threshold strategies of the epsilon lower bound (diffcal.attacks.bound_strategies)
+"""Threshold strategies of the epsilon lower bound (diffcal.stats.bound_strategies)
 against their oracles: Qhull's convex hull of the ROC points, a hand-computed
 separable case, the bound's coverage over seeded draws with a known epsilon, and
 jax_privacy's bounds on the same draws (benchmarks/epsilon_bounds.py)."""
@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 from scipy.spatial import ConvexHull
 
-from diffcal.attacks import bound_strategies as bs
-from diffcal.attacks import privacy
+from diffcal.stats import bound_strategies as bs
+from diffcal.stats import privacy
 
 _spec = importlib.util.spec_from_file_location(
     "epsilon_bounds_benchmark", Path(__file__).parents[1] / "benchmarks/epsilon_bounds.py"

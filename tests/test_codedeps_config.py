@@ -51,9 +51,9 @@ def test_module_closure_follows_imports():
     assert "diffcal.data.registry" not in train
     # The epsilon bounds are in fig_dp's digest, in no training / scoring /
     # attack rule's, so adding them reruns the figure only
-    assert "diffcal.attacks.privacy" in module_closure("diffcal.stages.fig_dp", SRC)
+    assert "diffcal.stats.privacy" in module_closure("diffcal.stages.fig_dp", SRC)
     for stage in ("train_base", "train_scratch", "train_forget", "tune_forget", "score", "attack"):
-        assert "diffcal.attacks.privacy" not in module_closure(f"diffcal.stages.{stage}", SRC)
+        assert "diffcal.stats.privacy" not in module_closure(f"diffcal.stages.{stage}", SRC)
 
 
 def test_code_digest_changes_with_dependency(tmp_path):

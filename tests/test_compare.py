@@ -13,7 +13,6 @@ from sklearn.metrics import roc_auc_score, roc_curve
 
 from diffcal.attacks import compare
 from diffcal.attacks.calibration import calibrate
-from diffcal.attacks.intervals import t_interval
 from diffcal.attacks.pool import pool_membership
 from diffcal.attacks.reference import (
     calibrated_loss,
@@ -23,6 +22,7 @@ from diffcal.attacks.reference import (
     rmia_marginal,
 )
 from diffcal.config.load import SCHEMA
+from diffcal.stats.intervals import t_interval
 
 
 @pytest.mark.parametrize("n", [10, 11])
@@ -301,8 +301,8 @@ def test_external_attacks_are_the_same_at_every_budget_and_checked():
 
 
 def test_epsilon_bound_follows_the_configured_strategy():
-    from diffcal.attacks import privacy
-    from diffcal.attacks.bound_strategies import frontier_thresholds
+    from diffcal.stats import privacy
+    from diffcal.stats.bound_strategies import frontier_thresholds
 
     member, o = _toy(seed=2)
     s = compare.ATTACKS["lira_online"](o.first(8))

@@ -1,4 +1,4 @@
-"""95 % intervals of table cells (diffcal.attacks.intervals, report.add_intervals) against
+"""95 % intervals of table cells (diffcal.stats.intervals, report.add_intervals) against
 independent oracles: scikit-learn's weighted AUC, explicit resampling, scipy's t."""
 
 from __future__ import annotations
@@ -9,9 +9,9 @@ import pytest
 from scipy import stats
 from sklearn.metrics import roc_auc_score
 
-from diffcal.attacks import bootstrap, intervals
 from diffcal.reporting import paper_comparison
 from diffcal.reporting import tables as report
+from diffcal.stats import bootstrap, intervals
 
 
 def _toy(n=300, seed=0):

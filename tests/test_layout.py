@@ -13,7 +13,7 @@ from diffcal.config.codedeps import module_closure
 SRC = REPO / "src"
 PKG = SRC / "diffcal"
 #: Bottom to top: a folder may import from itself and the folders before it.
-LAYERS = ["core", "data", "training", "attacks", "reporting", "config", "stages"]
+LAYERS = ["core", "stats", "data", "training", "attacks", "reporting", "config", "stages"]
 MAX_LINES = 400
 
 

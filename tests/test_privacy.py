@@ -1,4 +1,4 @@
-"""Epsilon lower bounds (diffcal.attacks.privacy) against their oracles: scipy's exact
+"""Epsilon lower bounds (diffcal.stats.privacy) against their oracles: scipy's exact
 binomial interval, randomized response with a known epsilon, the closed-form GDP
 curve, and a case built to catch thresholds picked on the evaluation set."""
 
@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from diffcal.attacks import privacy
+from diffcal.stats import privacy
 
 
 def test_clopper_pearson_matches_scipys_exact_interval():

@@ -1,4 +1,4 @@
-"""Three-valued verdicts (diffcal.reporting.verdicts): intervals against scipy's own
+"""Three-valued verdicts (diffcal.stats.verdicts): intervals against scipy's own
 t-test interval and a hand-computed Welch case; one constructed case per verdict."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from diffcal.reporting.verdicts import (
+from diffcal.stats.verdicts import (
     CONTRADICTED,
     HOLDS,
     INCONCLUSIVE,

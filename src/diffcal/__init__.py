@@ -3,16 +3,18 @@
 The library is Snakemake-free. Its folders follow the pipeline, each importing only
 from the folders before it:
 
-- ``core``: atomic file writes, logging, seeds (used by every folder);
+- ``core``: atomic file writes, logging, seeds, the user's own code (used by every folder);
+- ``stats``: confidence intervals, the bootstrap, lower bounds on epsilon, verdicts;
 - ``data``: sources (one loader module each), the prepared format, splits, downloads;
 - ``training``: architectures, training loops (one by one, stacked, DP-SGD),
   forgetting-recipe tuning, model files;
-- ``attacks``: per-sample scores, calibration, metrics and intervals, the attacks of
-  a split, label-only (HopSkipJump), LiRA / RMIA on a reference pool, ablation maths;
+- ``attacks``: the attack registry and plugins, per-sample scores, calibration,
+  metrics, the attacks of a split, label-only (HopSkipJump), LiRA / RMIA on a
+  reference pool, ablation maths;
 - ``reporting``: the paper's values, tables, comparison with the paper, claims,
   figures' set-up, docs synchronisation;
-- ``config``: reading and checking a config, views of it for the rules, code
-  digests, the recipe search;
+- ``config``: reading and checking a config, the rules' file lists, params and
+  code digests, the recipe search;
 - ``stages``: exactly one module per Snakemake rule, a function from input files to
   output files.
 """

@@ -14,9 +14,9 @@ import numpy as np
 import pandas as pd
 
 from diffcal.attacks import metrics, registry
-from diffcal.attacks.bootstrap import bootstrap_means
-from diffcal.attacks.intervals import resampled_auc, weighted_tpr_at_fpr
 from diffcal.attacks.registry import PoolOutputs
+from diffcal.stats.bootstrap import bootstrap_means
+from diffcal.stats.intervals import resampled_auc, weighted_tpr_at_fpr
 
 #: Smallest loss used for LiRA's statistic (a float32 model can report a loss of
 #: exactly 0, whose logit-scaled confidence is infinite).
@@ -89,7 +89,7 @@ def metric_cells(
     is_member: np.ndarray, scores: Mapping[str, np.ndarray], fpr_levels: Sequence[float]
 ) -> dict[tuple[str, str], tuple[float, object]]:
     """One split's metrics: (attack, metric) -> (value, function of the split's
-    :class:`~diffcal.attacks.intervals.Resamples` -> ``(B,)`` values), for AUC and
+    :class:`~diffcal.stats.intervals.Resamples` -> ``(B,)`` values), for AUC and
     TPR at each FPR level."""
     cells = {}
     for name, s in scores.items():
@@ -114,7 +114,7 @@ def summary_with_intervals(
     n_boot: int = 1000,
 ) -> pd.DataFrame:
     """Metrics averaged over splits with 95 % bootstrap intervals (members and
-    non-members resampled within each split: :func:`diffcal.attacks.bootstrap.bootstrap_means`).
+    non-members resampled within each split: :func:`diffcal.stats.bootstrap.bootstrap_means`).
 
     Args:
         splits: per split, ``(is_member (n,) bool, attack -> (n,) scores)``.
@@ -227,7 +227,7 @@ def epsilon_bounds(
         splits: per split, ``(is_member (n,) bool, attack -> (n,) scores)``; every
             split's samples count (each a trial of the membership test).
         strategy: the ``privacy_bound`` config section
-            (:class:`diffcal.attacks.bound_strategies.BoundStrategy`; default
+            (:class:`diffcal.stats.bound_strategies.BoundStrategy`; default
             Bonferroni over the ROC hull's vertices at alpha 0.05).
 
     Returns:
@@ -236,7 +236,7 @@ def epsilon_bounds(
         bounds at it), ``n_members``, ``n_nonmembers``, ``n_thresholds`` (tried),
         ``alpha`` (each attack's share), ``delta``, ``strategy``.
     """
-    from diffcal.attacks.bound_strategies import BoundStrategy, epsilon_bound
+    from diffcal.stats.bound_strategies import BoundStrategy, epsilon_bound
 
     st = BoundStrategy(**(strategy or {}))
     names = list(splits[0][1])

@@ -102,7 +102,7 @@ def pool_attack_metrics(
     """AUC and TPR at each FPR level of one attack (``(n,)`` both); with ``bound``
     (the ``privacy_bound`` config section) also ``epsilon_lb``: its lower bound on
     epsilon at :data:`BOUND_DELTA`
-    (:func:`diffcal.attacks.bound_strategies.epsilon_bound`). ``selection`` (``(n,)``
+    (:func:`diffcal.stats.bound_strategies.epsilon_bound`). ``selection`` (``(n,)``
     bool): the samples the ``split`` strategy chooses thresholds on (the others are
     counted); the other strategies count every sample (``seed``: their random
     splits)."""
@@ -110,7 +110,7 @@ def pool_attack_metrics(
     for f in fpr_levels:
         out[fpr_column(f)] = metrics.tpr_at_fpr(member, score, f)
     if bound is not None:
-        from diffcal.attacks.bound_strategies import BoundStrategy, epsilon_bound
+        from diffcal.stats.bound_strategies import BoundStrategy, epsilon_bound
 
         st = BoundStrategy(**bound)
         if st.strategy == "split" and selection is not None:

@@ -1,6 +1,6 @@
 """The one-run privacy audit (Steinke, Nasr, Jagielski 2023) on canaries: the
 draw, the canaries' scores and the table of guesses and bounds
-(:func:`diffcal.attacks.privacy.one_run_epsilon_lower_bound`). Pure numpy / pandas;
+(:func:`diffcal.stats.privacy.one_run_epsilon_lower_bound`). Pure numpy / pandas;
 the training run is :mod:`diffcal.stages.train_canary`'s."""
 
 from __future__ import annotations
@@ -54,7 +54,7 @@ def one_run_table(
     ``epsilon_lb_delta`` and ``epsilon_lb_delta_any``: the same bounds in the
     (epsilon, ``delta``) form (m canaries). ``scores``: name -> (M,), ``included``
     (M,): the first m canaries of the draw are audited."""
-    from diffcal.attacks.privacy import one_run_epsilon_lower_bound, one_run_guesses
+    from diffcal.stats.privacy import one_run_epsilon_lower_bound, one_run_guesses
 
     grid = [(m, k) for m in ms for k in ks if 2 * k <= m and m <= len(included)]
     if not grid:

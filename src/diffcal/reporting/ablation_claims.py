@@ -1,7 +1,7 @@
 """The ablations' claims (section 4.3 of the paper) checked on the figures' CSVs, and
 the inputs of the ablations document.
 
-Every claim is judged by :mod:`diffcal.reporting.verdicts`: its effects (oriented so
+Every claim is judged by :mod:`diffcal.stats.verdicts`: its effects (oriented so
 that a positive value is what the paper says), each with a 95 % Welch interval
 from the two cells' means, sample stds and numbers of splits (the CSVs keep no
 per-split values; Welch is unpaired, so wider than a paired interval for cells of
@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from diffcal.reporting.labels import column_label
-from diffcal.reporting.verdicts import Effect, band_effect, combine, welch_effect
+from diffcal.stats.verdicts import Effect, band_effect, combine, welch_effect
 
 
 def _cell(r: pd.Series, metric: str) -> tuple[float, float, int]:

@@ -46,7 +46,7 @@ def dp_info(paths: Sequence[str]) -> pd.DataFrame:
     """Per split: requested and spent epsilon (RDP accountant, as trained; PRV
     accountant on the same noise, sampling rate and steps), delta and accuracies of
     the DP targets (epsilon infinite, delta :data:`DEFAULT_DELTA` for undefended ones)."""
-    from diffcal.attacks.privacy import prv_epsilon
+    from diffcal.stats.privacy import prv_epsilon
     from diffcal.training.model_files import load_models
 
     rows = []

@@ -4,9 +4,9 @@ Each claim is one line of the paper turned into *effects* oriented so that a
 positive value is what the claim says (the criterion is printed next to the
 verdict), each with a Student-t 95 % interval over splits of its per-split values
 (paired: both cells of a difference come from the split's models;
-:mod:`diffcal.reporting.verdicts`). Verdicts: ``holds`` (the interval of every
+:mod:`diffcal.stats.verdicts`). Verdicts: ``holds`` (the interval of every
 effect the claim needs lies above zero), ``contradicted`` (one lies below zero),
-``inconclusive`` (otherwise; :func:`~diffcal.reporting.verdicts.combine` says how
+``inconclusive`` (otherwise; :func:`~diffcal.stats.verdicts.combine` says how
 a claim's effects combine), and ``not run`` (the cells the claim needs are not in
 this run), ``not claimed`` (the paper makes the claim for other rows only). On the
 paper's published tables (one value per cell) the effects are points.
@@ -23,7 +23,7 @@ from collections.abc import Callable, Mapping
 import pandas as pd
 
 from diffcal.reporting.labels import CAL_LABELS, column_label
-from diffcal.reporting.verdicts import (
+from diffcal.stats.verdicts import (
     CONTRADICTED,
     HOLDS,
     INCONCLUSIVE,

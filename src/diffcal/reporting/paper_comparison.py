@@ -8,11 +8,11 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from diffcal.attacks.intervals import t_quantile
 from diffcal.core.io import write_csv, write_text
 from diffcal.reporting import paper
 from diffcal.reporting.labels import column_label
 from diffcal.reporting.tables import MIN_SPLITS_T_ONLY, fmt, table4_attacks
+from diffcal.stats.intervals import t_quantile
 
 
 def compare_with_paper(

@@ -8,11 +8,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from diffcal.attacks.bootstrap import row_intervals
 from diffcal.attacks.calibration import LABEL_ONLY
-from diffcal.attacks.intervals import t_interval
 from diffcal.core.io import write_csv, write_text
 from diffcal.reporting.labels import CAL_LABELS, column_label
+from diffcal.stats.bootstrap import row_intervals
+from diffcal.stats.intervals import t_interval
 
 
 def fmt(mean: float, std: float, digits: int = 3) -> str:
@@ -100,7 +100,7 @@ def bootstrap_intervals(
     runs: Sequence[Mapping[str, Any]], files: PartFiles | None = None
 ) -> pd.DataFrame:
     """Bootstrap-within-splits 95 % intervals of the table cells, from the replicate
-    values the attack jobs wrote (:mod:`diffcal.attacks.bootstrap`): target train /
+    values the attack jobs wrote (:mod:`diffcal.stats.bootstrap`): target train /
     test accuracy (Table 1; members and non-members of the target resampled), and
     the ``auc`` and ``acc`` of every attack (eval members and non-members
     resampled; ``acc`` keeps each split's tau). ``runs`` as :func:`collect`, plus
@@ -194,7 +194,7 @@ def summarise(
 
     ``spread="std"``: ``std``, the sample standard deviation (ddof 1, NaN for one
     split). ``spread="t95"``: ``ci_low``, ``ci_high``, the 95 % Student-t interval
-    of the mean over splits (:func:`diffcal.attacks.intervals.t_interval`), clipped
+    of the mean over splits (:func:`diffcal.stats.intervals.t_interval`), clipped
     to [0, 1] for proportions (not for :data:`UNBOUNDED_METRICS`).
     """
     if spread not in ("std", "t95"):

@@ -10,10 +10,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from diffcal.attacks.bootstrap import replicate_seed, split_replicates
 from diffcal.attacks.evaluate import attack_split
 from diffcal.core.io import write_csv, write_parquet
 from diffcal.data.splits import read_splits
+from diffcal.stats.bootstrap import replicate_seed, split_replicates
 
 
 def run_attack(
@@ -32,7 +32,7 @@ def run_attack(
     on its own (its own threshold, its own metrics). ``label_only``: the part's
     label_only.parquet, if the label-only attack is on. ``out_bootstrap``: the
     bootstrap replicates of each split's table cells
-    (:func:`diffcal.attacks.bootstrap.split_replicates`), their resamples seeded
+    (:func:`diffcal.stats.bootstrap.split_replicates`), their resamples seeded
     from (``dataset``, ``variant``, split)."""
     sc_all = pd.read_parquet(scores)
     lo_all = pd.read_parquet(label_only) if label_only else None

@@ -14,7 +14,7 @@ from diffcal.attacks.compare import LABELS, fpr_column, models_trained
 from diffcal.core.io import write_csv, write_text
 from diffcal.reporting.roc_figure import first_split
 from diffcal.reporting.tables import markdown_rows, summarise
-from diffcal.reporting.verdicts import paired_effect
+from diffcal.stats.verdicts import paired_effect
 
 METRIC_LABELS = {"auc": "AUC", "epsilon_lb": "epsilon >="}
 
@@ -202,7 +202,7 @@ def claims_section(
     """Markdown lines: every claim of :data:`COMPARE_CLAIMS` on every run, as a
     paired effect over splits (TPR at 0.1 % FPR, or the lowest level given, of a
     minus b at the smallest / largest budget) with its 95 % t-interval and verdict
-    (:mod:`diffcal.reporting.verdicts`). ``per_split``: the runs' compare_metrics rows
+    (:mod:`diffcal.stats.verdicts`). ``per_split``: the runs' compare_metrics rows
     with ``dataset``, ``variant``, ``label``."""
     level = 0.001 if 0.001 in fpr_levels else min(fpr_levels)
     col = fpr_column(level)

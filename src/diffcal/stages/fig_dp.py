@@ -9,12 +9,12 @@ import pandas as pd
 
 from diffcal.attacks import ablations as ab
 from diffcal.attacks import metrics
-from diffcal.attacks.bound_strategies import BoundStrategy, epsilon_bound
 from diffcal.core.io import write_csv
 from diffcal.core.seeds import derive_seed
 from diffcal.reporting.ablation_data import CURVE_ATTACKS, concat_files, dp_info, mean_std_wide
 from diffcal.reporting.labels import column_label
 from diffcal.reporting.plotting import pyplot, savefig
+from diffcal.stats.bound_strategies import BoundStrategy, epsilon_bound
 
 #: Attacks whose empirical epsilon is reported (the figure draws CURVE_ATTACKS).
 BOUND_ATTACKS = ("loss_orig", "loss_cal", "loss_calf")
@@ -41,7 +41,7 @@ def run_fig_dp(
     epsilon, the epsilon the RDP accountant says was spent (``epsilon_spent``),
     Opacus' PRV accountant's figure for the same noise, sampling rate and steps
     (``epsilon_prv``, tighter), and the 95 % lower bound an attack shows
-    (``epsilon_lb``, :func:`diffcal.attacks.bound_strategies.epsilon_bound` by the
+    (``epsilon_lb``, :func:`diffcal.stats.bound_strategies.epsilon_bound` by the
     ``bound`` strategy, the ``privacy_bound`` config section; ``split`` chooses its
     thresholds on the shadow's threshold-selection samples, random splits are
     seeded from ``root_seed``, the variant and the split) with its operating point

@@ -2,7 +2,7 @@
 (:func:`split_replicates`, written by the ``attack`` job of its part next to its
 metrics, ``bootstrap.parquet``) and, over the splits of a table row, the
 percentile interval of the replicate means (:func:`percentile_intervals`, in the
-``tables`` job). The resampling itself is :mod:`diffcal.attacks.intervals`.
+``tables`` job). The resampling itself is :mod:`diffcal.stats.intervals`.
 
 The split of the work is what keeps a report fast: the ``tables`` job of the
 ablations resampled 58 splits (11 s of its 14 s); each split's replicates now come
@@ -18,14 +18,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from diffcal.attacks.intervals import (
+from diffcal.core.seeds import derive_seed
+from diffcal.stats.intervals import (
     N_BOOT,
     Resamples,
     resampled_accuracies,
     resampled_accuracy,
     resampled_auc,
 )
-from diffcal.core.seeds import derive_seed
 
 #: Columns of bootstrap.parquet: one row per split, cell and resample, cells in
 #: table order, each cell's ``B`` resamples consecutive. ``attack`` is "" for the

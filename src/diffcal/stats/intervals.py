@@ -5,7 +5,7 @@ Two intervals, both of the *mean over splits* that a table cell reports:
 - :func:`t_interval`: Student-t over the T per-split values. It covers everything
   that varies between splits (which samples are members, model training), but
   with T = 5 its width rests on a standard deviation with 4 degrees of freedom.
-- :func:`diffcal.attacks.bootstrap.bootstrap_means`: the splits' models and
+- :func:`diffcal.stats.bootstrap.bootstrap_means`: the splits' models and
   thresholds held fixed, members and non-members are resampled with replacement
   *within* each split (each group keeps its size), the metric is recomputed per
   split and averaged over splits; the 2.5 / 97.5 % percentiles of those averages
@@ -194,7 +194,7 @@ def _running_counts(counts: np.ndarray, rows: np.ndarray) -> Callable[[np.ndarra
     Written by hand: numpy's cumsum along the first axis of an ``(m, B)`` array
     is 6x slower than a loop of row additions, and that loop (one small numpy
     call per row, 12,000 rows for Adult) holds the GIL, so the threads of
-    :func:`~diffcal.attacks.bootstrap.bootstrap_means` could not share the work.
+    :func:`~diffcal.stats.bootstrap.bootstrap_means` could not share the work.
     Here the ``m`` rows are
     ``b`` x ``nb`` blocks (``b`` ~ sqrt(m)) laid out position-in-block first: the
     running sum within blocks is ``b`` additions of whole ``(nb, B)`` planes, the

@@ -108,7 +108,7 @@ class EpsilonBound:
     n_thresholds: int  #: thresholds tried (the Bonferroni factor)
     alpha: float
     delta: float
-    #: how the thresholds were chosen (:mod:`diffcal.attacks.bound_strategies`)
+    #: how the thresholds were chosen (:mod:`diffcal.stats.bound_strategies`)
     strategy: str = "given"
 
 

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from diffcal.attacks.intervals import t_quantile
+from diffcal.stats.intervals import t_quantile
 
 HOLDS, CONTRADICTED, INCONCLUSIVE = "holds", "contradicted", "inconclusive"
 VERDICTS = (HOLDS, CONTRADICTED, INCONCLUSIVE)

@@ -1,6 +1,6 @@
 """Which thresholds an epsilon lower bound tries, and how it pays for trying them.
 
-:func:`diffcal.attacks.privacy.epsilon_lower_bound` bounds epsilon at thresholds
+:func:`diffcal.stats.privacy.epsilon_lower_bound` bounds epsilon at thresholds
 fixed in advance, with a Bonferroni factor for their number. Where the thresholds
 come from decides the bound's power. Three strategies (config key
 ``privacy_bound.strategy``; :func:`epsilon_bound` dispatches):
@@ -32,7 +32,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from diffcal.attacks import privacy
+from diffcal.stats import privacy
 
 #: The strategies :func:`epsilon_bound` knows (the schema's enum is this list).
 STRATEGIES = ("bonferroni", "split", "multi_split")
@@ -109,7 +109,7 @@ def frontier_thresholds(
 def bonferroni_bound(
     scores: np.ndarray, is_member: np.ndarray, *, delta: float, alpha: float = 0.05
 ) -> privacy.EpsilonBound:
-    """The ``bonferroni`` strategy: :func:`diffcal.attacks.privacy.epsilon_lower_bound`
+    """The ``bonferroni`` strategy: :func:`diffcal.stats.privacy.epsilon_lower_bound`
     at every :func:`frontier_thresholds` threshold of the (n,) ``scores`` /
     ``is_member``, counted on all n samples, Bonferroni factor the number of them."""
     s = np.asarray(scores, dtype=np.float64)
@@ -173,7 +173,7 @@ def split_bound(
 ) -> privacy.EpsilonBound:
     """The ``split`` strategy on a given selection set ((n_s,) arrays): its ``k``
     thresholds with the largest one-threshold bound at ``alpha``
-    (:func:`diffcal.attacks.privacy.select_thresholds`), bounded on the evaluation
+    (:func:`diffcal.stats.privacy.select_thresholds`), bounded on the evaluation
     set ((n_e,) arrays) with the Bonferroni factor ``k``. The candidates are the
     selection set's :func:`frontier_thresholds` (any choice made on the selection set
     keeps the bound valid; these are where the best bounds lie, and few)."""
