@@ -13,7 +13,7 @@ from sklearn.metrics import roc_auc_score, roc_curve
 
 from diffcal.attacks import compare
 from diffcal.attacks.calibration import calibrate
-from diffcal.attacks.pool import pool_membership
+from diffcal.attacks.pool_membership import pool_membership
 from diffcal.attacks.reference import (
     calibrated_loss,
     lira_offline,

@@ -148,7 +148,7 @@ def test_lira_official_equals_the_authors_formulas(offline, fix_variance):
     """Median, population std, fixed variance and the two-sided offline
     density as the authors' code computes them (complementary pairs: every sample has
     m / 2 references of each kind, so the code's truncation changes nothing)."""
-    from diffcal.attacks.pool import pool_membership
+    from diffcal.attacks.pool_membership import pool_membership
 
     rng = np.random.default_rng(3)
     m, n = 8, 40

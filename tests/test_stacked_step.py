@@ -11,9 +11,9 @@ import torch
 from torch.nn import functional as F
 
 from diffcal.core.seeds import torch_generator
+from diffcal.training.model_progress import TogetherProgress
 from diffcal.training.models import build_model, mlp_layers
 from diffcal.training.stacked import FitTask, StackedMLP, train_together
-from diffcal.training.together import TogetherProgress
 
 CPU = torch.device("cpu")
 HEADS = ["logits", "softmax"]

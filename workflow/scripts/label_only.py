@@ -1,6 +1,6 @@
 """Thin adapter: rule label_only -> diffcal.stages.label_only.run_label_only."""
 
-from diffcal.attacks.per_model import MODEL_ORDER
+from diffcal.attacks.model_samples import MODEL_ORDER
 from diffcal.core.logs import setup_logging
 from diffcal.stages import rule_params
 from diffcal.stages.label_only import run_label_only

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from diffcal.attacks.budget import check_budget
+from diffcal.attacks.hsj_budget import check_budget
 
 #: Defaults of ART 1.20's HopSkipJump (which follow the HopSkipJump paper); the
 #: paper's released code calls cleverhans' hop_skip_jump_attack with

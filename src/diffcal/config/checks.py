@@ -255,7 +255,7 @@ def _check_variant_label_only(config, name: str, vname: str, var: Mapping[str, A
             f"{key}.label_only.{k}",
             f"must be {'true or false' if k == 'enabled' else 'an integer >= 1'}, got {v!r}",
         )
-    from diffcal.attacks.budget import check_budget
+    from diffcal.attacks.hsj_budget import check_budget
 
     try:
         check_budget(*(lo[k] for k in ("max_iter", "max_eval", "init_eval", "init_size")))

@@ -5,7 +5,7 @@ Points per split (docs/protocol.md, "Label-only attack"): ``min(points, n)``
 members and as many non-members, drawn with a seed of (root seed, dataset,
 split, "label_only", role); the same for the threshold-selection set
 (``shadow_in`` / ``shadow_out``). Each model is attacked on the points of its
-setting, exactly as in the score stage (:data:`diffcal.attacks.per_model.SCORED_ROLES`):
+setting, exactly as in the score stage (:data:`diffcal.attacks.model_samples.SCORED_ROLES`):
 the target and its forgetting references on the private points, the shadow and its
 forgetting references on the threshold points, the scratch references on both.
 Every model gets its own attack run, with its own seed.
@@ -46,7 +46,7 @@ import pandas as pd
 import torch
 
 from diffcal.attacks.hsj import boundary_distance, check_budget
-from diffcal.attacks.per_model import MODEL_ORDER, SCORED_ROLES, key_columns
+from diffcal.attacks.model_samples import MODEL_ORDER, SCORED_ROLES, key_columns
 from diffcal.core.io import write_parquet
 from diffcal.core.seeds import derive_seed
 from diffcal.data.prepared import load_prepared

@@ -29,7 +29,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from diffcal.attacks.per_model import MODEL_ORDER, SCORED_ROLES, key_columns
+from diffcal.attacks.model_samples import MODEL_ORDER, SCORED_ROLES, key_columns
 from diffcal.attacks.scores import per_sample_outputs
 from diffcal.core.io import write_parquet
 from diffcal.data.prepared import load_prepared

@@ -33,8 +33,8 @@ import pandas as pd
 import torch
 import torch.nn.functional as F
 
-from diffcal.attacks.per_model import key_columns
-from diffcal.attacks.pool import membership_frame, membership_of
+from diffcal.attacks.model_samples import key_columns
+from diffcal.attacks.pool_membership import membership_frame, membership_of
 from diffcal.attacks.reference import logit_confidence
 from diffcal.core.io import parquet_stream
 from diffcal.core.seeds import derive_seed

@@ -4,15 +4,15 @@
 Per split, the *candidates* are the target's evaluation samples (``member`` +
 ``nonmember``, see :mod:`diffcal.data.splits`). ``M`` pool references each train, with
 the target's recipe, on half of the candidates, so that every candidate is IN for
-half of them (:func:`diffcal.attacks.pool.pool_membership`: complementary
+half of them (:func:`diffcal.attacks.pool_membership.pool_membership`: complementary
 pairs, drawn from one seed per split). Online attacks use IN and OUT references,
 offline attacks and this paper's calibration the OUT ones of the same pool.
 
 A job trains one *chunk* of the pool (``models_per_job`` models per split, all by
 default; one file per chunk, entries ``role="pool"``, ``index`` j), so a cluster
 spreads a large pool over many jobs. The membership matrix is a pure function of
-the split and the seed (:func:`diffcal.attacks.pool.membership_of`); ``score_pool`` writes it as
-``membership.parquet``.
+the split and the seed (:func:`diffcal.attacks.pool_membership.membership_of`);
+``score_pool`` writes it as ``membership.parquet``.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from diffcal.attacks.pool import membership_of
+from diffcal.attacks.pool_membership import membership_of
 from diffcal.core.seeds import derive_seed
 from diffcal.data.prepared import load_prepared
 from diffcal.data.splits import ids_with_role, read_splits

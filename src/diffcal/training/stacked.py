@@ -48,8 +48,8 @@ import torch
 from torch import nn
 
 from diffcal.core.seeds import torch_generator
+from diffcal.training.model_progress import TogetherProgress
 from diffcal.training.models import mlp_layers
-from diffcal.training.together import TogetherProgress
 from diffcal.training.train import (
     TrainResult,
     optimizer,

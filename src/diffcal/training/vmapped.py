@@ -31,8 +31,8 @@ from torch import nn
 from torch.func import functional_call, stack_module_state, vmap
 
 from diffcal.core.seeds import torch_generator
+from diffcal.training.model_progress import TogetherProgress
 from diffcal.training.models import Normalize
-from diffcal.training.together import TogetherProgress
 from diffcal.training.train import (
     TrainResult,
     augment_batch,
