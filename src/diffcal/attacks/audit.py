@@ -79,7 +79,7 @@ def score_attacks(
         ),
     )
     return {
-        name: spec.pool_fn(o, a=RMIA_A, gamma=RMIA_GAMMA)
+        name: registry.oriented(spec, spec.pool_fn(o, a=RMIA_A, gamma=RMIA_GAMMA))
         for name, spec in registry.suite("audit").items()
         if registry.runs_on(spec, o)
     }

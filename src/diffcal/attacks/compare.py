@@ -167,7 +167,8 @@ def run_attacks(
                 if s.shape != (n,):
                     raise ValueError(f"{a}: scores of shape {s.shape}, expected ({n},)")
             else:
-                s = np.asarray(ATTACKS[a](om, a=rmia_cfg["a"], gamma=rmia_cfg["gamma"]), np.float64)
+                s = ATTACKS[a](om, a=rmia_cfg["a"], gamma=rmia_cfg["gamma"])
+                s = registry.oriented(registry.REGISTRY[a], s)
             out[m, a] = s
         if plugins:
             frames = outputs_frames(

@@ -36,7 +36,7 @@ import pandas as pd
 from diffcal.attacks import metrics
 from diffcal.attacks.calibration import GAP_THRESHOLD, LABEL_ONLY, attack_names
 from diffcal.attacks.plugins import load_plugins, outputs_frames, run_plugin
-from diffcal.attacks.registry import REGISTRY
+from diffcal.attacks.registry import REGISTRY, oriented
 
 OUTPUT_COLUMNS = ("loss", "grad_norm", "max_log_prob", "correct")
 
@@ -89,7 +89,9 @@ def compute_attacks(
         attack name (see :func:`diffcal.attacks.calibration.attack_names`) -> ``(n,)`` scores.
     """
     names = attack_names(list(scores), list(calibrations), gap)
-    return {name: REGISTRY[name].fn(target, scratch, forget) for name in names}
+    return {
+        name: oriented(REGISTRY[name], REGISTRY[name].fn(target, scratch, forget)) for name in names
+    }
 
 
 def attack_metrics(

@@ -40,7 +40,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from diffcal.core.user_code import load_callable, ref_digest, split_ref
+from diffcal.core.user_code import call_user, load_callable, ref_digest, split_ref
 
 if TYPE_CHECKING:  # the workflow names plugins while planning: no pandas there
     import numpy as np
@@ -69,17 +69,21 @@ def plugin_names(refs: Sequence[str]) -> list[str]:
     >>> plugin_names(["mine.py:my_attack", "pkg.mod:other"])
     ['my_attack', 'other']
     """
-    if not refs:
-        return []
+    names: list[str] = []
+    for i, ref in enumerate(refs):
+        names.append(free_name(ref, names, _what(i, ref)))
+    return names
+
+
+def free_name(ref: str, taken: Sequence[str], what: str) -> str:
+    """The attack name of ``ref`` (its function's); ValueError (one line naming
+    ``what``) if the registry or ``taken`` has it."""
     from diffcal.attacks.registry import REGISTRY
 
-    names = []
-    for i, ref in enumerate(refs):
-        name = split_ref(ref, _what(i, ref))[1]
-        if name in REGISTRY or name in names:
-            raise ValueError(f"{_what(i, ref)}: the name {name!r} is taken by another attack")
-        names.append(name)
-    return names
+    name = split_ref(ref, what)[1]
+    if name in REGISTRY or name in taken:
+        raise ValueError(f"{what}: the name {name!r} is taken by another attack")
+    return name
 
 
 def load_plugins(refs: Sequence[str]) -> list[Plugin]:
@@ -103,12 +107,10 @@ def run_plugin(plugin: Plugin, target: pd.DataFrame, references: pd.DataFrame) -
     import numpy as np
 
     what = f"{plugin.key} {plugin.ref!r}"
-    try:
-        out = plugin.fn(target.copy(), references.copy())
-        s = np.asarray(out, dtype=np.float64).reshape(-1)
-    except Exception as e:  # the user's code: any error, in one line
-        msg = str(e).splitlines()[0] if str(e) else ""
-        raise ValueError(f"{what}: raised {type(e).__name__} {msg}") from None
+    s = call_user(
+        lambda: np.asarray(plugin.fn(target.copy(), references.copy()), np.float64).reshape(-1),
+        what,
+    )
     if s.shape != (len(target),):
         raise ValueError(f"{what}: returned {s.size} scores for {len(target)} samples")
     bad = ~np.isfinite(s)

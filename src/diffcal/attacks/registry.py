@@ -16,13 +16,14 @@ Two function signatures, by suite:
   :class:`PoolOutputs` (the first M references; an audit
   builds one from losses). ``a``, ``gamma``: RMIA's parameters.
 
-Higher score = more likely a member, for every record (``higher_is_member`` is
-True for all; a record with False is negated by :func:`oriented`).
+Higher score = more likely a member, in every suite's output: each suite passes
+a record's scores through :func:`oriented`, which negates those of a record with
+``higher_is_member=False`` (every record here has True).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -297,8 +298,3 @@ def runs_on(spec: AttackSpec, o: PoolOutputs) -> bool:
     if spec.needs == "population":
         return len(o.target_loss_pop) > 0 and (not spec.online or bool(o.is_in.any()))
     return False
-
-
-def labels(extra: Mapping[str, str] | None = None) -> dict[str, str]:
-    """name -> display label of every attack (plus ``extra``: plugins)."""
-    return {**{k: r.label for k, r in REGISTRY.items()}, **(extra or {})}

@@ -83,22 +83,13 @@ def check_plugins(refs) -> None:
     """Every attack plugin imports and names a function; its name is free."""
     if not refs:
         return
-    from diffcal.attacks.registry import REGISTRY
-    from diffcal.core.user_code import load_callable, split_ref
+    from diffcal.attacks.plugins import free_name
+    from diffcal.core.user_code import load_callable
 
     names: list[str] = []
     for i, ref in enumerate(refs):
-        key = f"attack.extra.{i}"
         try:
-            names.append(split_ref(ref, repr(ref))[1])
-        except ValueError as e:
-            fail(key, e)
-        require(
-            names[-1] not in REGISTRY and names[-1] not in names[:-1],
-            key,
-            f"{ref!r}: the name {names[-1]!r} is taken by another attack",
-        )
-        try:
+            names.append(free_name(ref, names, repr(ref)))
             load_callable(ref, repr(ref))
         except ValueError as e:
-            fail(key, e)
+            fail(f"attack.extra.{i}", e)

@@ -16,6 +16,7 @@ import importlib
 import importlib.util
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 
 def split_ref(ref: str, what: str) -> tuple[str, str]:
@@ -53,6 +54,20 @@ def _file_module(path: Path, mtime_ns: int):
     return module
 
 
+def first_line(err: BaseException) -> str:
+    """The first line of an exception's message ("" for none)."""
+    return str(err).splitlines()[0] if str(err) else ""
+
+
+def call_user(thunk: Callable[[], Any], what: str) -> Any:
+    """``thunk()``: a call of the user's code; whatever it raises comes back as a
+    ValueError of one line naming ``what``."""
+    try:
+        return thunk()
+    except Exception as e:  # the user's code: any error, in one line
+        raise ValueError(f"{what}: raised {type(e).__name__} {first_line(e)}") from None
+
+
 def load_callable(ref: str, what: str) -> Callable:
     """The function the reference names."""
     target, func = split_ref(ref, what)
@@ -65,8 +80,9 @@ def load_callable(ref: str, what: str) -> Callable:
     except ValueError:
         raise
     except Exception as e:  # the user's code: any error, reported in one line
-        msg = str(e).splitlines()[0] if str(e) else ""
-        raise ValueError(f"{what}: importing {target} failed: {type(e).__name__} {msg}") from None
+        raise ValueError(
+            f"{what}: importing {target} failed: {type(e).__name__} {first_line(e)}"
+        ) from None
     fn = getattr(module, func, None)
     if not callable(fn):
         raise ValueError(f"{what}: {target} has no function {func!r}")

@@ -116,22 +116,24 @@ def compute_audit(
         n_boot=n_boot,
     )
     risk_attack = next(a for a in RISK_ATTACKS if a in att0)
-    risk = _risk(splits, risk_attack)
+    # the TOP_K members the risk attack ranks highest, per split
+    tops = [top_k(s.sample_id, s.is_member, s.scores[risk_attack], TOP_K) for s in splits]
+    risk = _risk(splits, risk_attack, tops)
     if user_ids is not None:
         risk.insert(2, "row", risk["sample_id"].astype(np.int64))
         risk["sample_id"] = user_ids[risk["row"].to_numpy()]
     epsilon = epsilon_bounds(
         [(s.is_member, s.scores) for s in splits], strategy=bound, seed=int(seeds[0])
     )
-    overlap = top_overlap(splits, risk_attack)
+    overlap = top_overlap(splits, risk_attack, tops)
     return AuditResult(splits, metrics, risk, risk_attack, epsilon, list(fpr_levels), overlap)
 
 
-def _risk(splits: Sequence[AuditSplit], risk_attack: str) -> pd.DataFrame:
+def _risk(splits: Sequence[AuditSplit], risk_attack: str, tops: Sequence[set]) -> pd.DataFrame:
     """risk.parquet: :func:`diffcal.attacks.audit.risk_table` of every split by
     ``risk_attack``, each member's rank under every attack (``rank_<attack>``) and
     the share of the splits it is a member of that put it among the :data:`TOP_K`
-    members ``risk_attack`` ranks highest (``top100_share``; ties by sample id)."""
+    members ``risk_attack`` ranks highest (``tops``, per split; ``top100_share``)."""
     frames = []
     for i, s in enumerate(splits):
         base = risk_table(s.sample_id, s.is_member, s.scores[risk_attack], s.scores["loss_orig"])
@@ -139,21 +141,22 @@ def _risk(splits: Sequence[AuditSplit], risk_attack: str) -> pd.DataFrame:
             {"sample_id": s.sample_id[s.is_member]}
             | {f"rank_{a}": ranks(v)[s.is_member] for a, v in s.scores.items()}
         )
-        top = top_k(s.sample_id, s.is_member, s.scores[risk_attack], TOP_K)
         frame = base.merge(per_attack, on="sample_id", how="left")
-        frames.append(frame.assign(split=np.int16(i), in_top=frame["sample_id"].isin(top)))
+        frames.append(frame.assign(split=np.int16(i), in_top=frame["sample_id"].isin(tops[i])))
     risk = pd.concat(frames, ignore_index=True)
     in_top = risk.pop("in_top").astype(np.float64)
     risk[f"top{TOP_K}_share"] = in_top.groupby(risk["sample_id"]).transform("mean")
     return risk[["split", *[c for c in risk.columns if c != "split"]]]
 
 
-def top_overlap(splits: Sequence[AuditSplit], risk_attack: str, k: int = TOP_K) -> pd.DataFrame:
-    """How stable the top-``k`` members are: the Jaccard overlap of the ``k``
-    members ranked highest by ``risk_attack`` in two splits (mean over pairs of
-    splits), and in split 0 between ``risk_attack`` and every other attack.
-    Columns ``between``, ``jaccard``, ``pairs``."""
-    tops = [top_k(s.sample_id, s.is_member, s.scores[risk_attack], k) for s in splits]
+def top_overlap(
+    splits: Sequence[AuditSplit], risk_attack: str, tops: Sequence[set]
+) -> pd.DataFrame:
+    """How stable the top members are: the Jaccard overlap of the members
+    ranked highest by ``risk_attack`` in two splits (``tops``: per split, its
+    :data:`TOP_K` members; mean over pairs of splits), and in split 0 between
+    ``risk_attack`` and every other attack's top :data:`TOP_K`. Columns
+    ``between``, ``jaccard``, ``pairs``."""
     rows = []
     if len(splits) > 1:
         pairs = [(i, j) for i in range(len(tops)) for j in range(i + 1, len(tops))]
@@ -162,7 +165,7 @@ def top_overlap(splits: Sequence[AuditSplit], risk_attack: str, k: int = TOP_K) 
     s0 = splits[0]
     for a, v in s0.scores.items():
         if a != risk_attack:
-            j = jaccard(tops[0], top_k(s0.sample_id, s0.is_member, v, k))
+            j = jaccard(tops[0], top_k(s0.sample_id, s0.is_member, v, TOP_K))
             rows.append({"between": f"{risk_attack} / {a}", "jaccard": j, "pairs": 1})
     return pd.DataFrame(rows, columns=["between", "jaccard", "pairs"])
 

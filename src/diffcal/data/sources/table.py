@@ -251,15 +251,11 @@ def _feature_frame(
 
 def _encode_with(encoder: str, features: pd.DataFrame) -> np.ndarray:
     """``(n, d)`` float32 from the user's encoder; ValueError (one line) naming it."""
-    from diffcal.core.user_code import load_callable
+    from diffcal.core.user_code import call_user, load_callable
 
     what = f"source_kwargs.encoder {encoder!r}"
     fn = load_callable(encoder, what)
-    try:
-        x = np.asarray(fn(features.copy()), dtype=np.float32)
-    except Exception as e:  # the user's code: any error, in one line
-        msg = str(e).splitlines()[0] if str(e) else ""
-        raise ValueError(f"{what}: raised {type(e).__name__} {msg}") from None
+    x = call_user(lambda: np.asarray(fn(features.copy()), dtype=np.float32), what)
     if x.ndim != 2 or len(x) != len(features):
         raise ValueError(f"{what}: returned shape {x.shape}, expected ({len(features)}, d)")
     bad = int((~np.isfinite(x)).any(axis=1).sum())
