@@ -58,7 +58,7 @@ CASES = {
 
 
 def draw(case: str, i: int):
-    """The i-th seeded draw of a case (tests/test_bound_strategies.py draws the same)."""
+    """The i-th seeded draw of a case (tests/unit/stats/test_bound_strategies.py draws the same)."""
     fn, param, _ = CASES[case]
     return fn(param, np.random.default_rng([list(CASES).index(case), i]))
 

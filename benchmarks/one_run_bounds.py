@@ -35,7 +35,7 @@ CASES = {"Gaussian mu 0.55": 0.55, "Gaussian mu 1": 1.0}
 
 
 def draw(case: str, i: int):
-    """The i-th seeded draw of a case (tests/test_bound_strategies.py draws the same)."""
+    """The i-th seeded draw of a case (tests/unit/stats/test_bound_strategies.py draws the same)."""
     rng = np.random.default_rng([100 + list(CASES).index(case), i])
     is_in = np.repeat([True, False], N)
     return is_in * CASES[case] + rng.normal(size=2 * N), is_in

@@ -10,7 +10,7 @@ a call are attacked together: each query step (a binary-search step, a step-size
 trial, a gradient estimate) is one forward pass over every point still in play,
 and the random directions come from one seeded ``torch.Generator``, so the result
 is deterministic. Correctness is checked against ART's ``HopSkipJump`` and a
-linear classifier's closed-form distance (tests/test_hsj.py).
+linear classifier's closed-form distance (tests/unit/attacks/test_hsj.py).
 
 Untargeted, L2, following ART 1.20's schedule step by step (theta =
 0.01 / sqrt(d); delta = 0.1 * range at the first iteration, sqrt(d) * theta *
@@ -190,6 +190,78 @@ def _gradient(oracle, cur, cls, idx, delta, num_eval, clip, gen) -> torch.Tensor
     return out.view(n, *shape)
 
 
+def _inputs(x, y, clip, device):
+    """The points and labels as tensors on ``device`` and the clip range, checked."""
+    x = torch.as_tensor(x, dtype=torch.float32).to(device)
+    y = torch.as_tensor(y, dtype=torch.int64).to(device)
+    if x.shape[0] == 0:
+        raise ValueError("HopSkipJump needs at least one point, got an empty set")
+    if x.shape[0] != y.shape[0]:
+        raise ValueError(f"x has {x.shape[0]} points but y has {y.shape[0]} labels")
+    lo, hi = float(clip[0]), float(clip[1])
+    if not hi > lo:
+        raise ValueError(f"clip range must have min < max, got {clip}")
+    return x, y, lo, hi
+
+
+def _iterate(oracle, xa, cur, ca, ia, budget, theta, gen, progress) -> torch.Tensor:
+    """HopSkipJump's iterations from the boundary points ``cur`` of ``xa``:
+    binary search, gradient estimate, geometric step size. ``budget``:
+    (iterations, init_eval, max_eval)."""
+    max_iter, init_eval, max_eval = budget
+    lo, hi = oracle.clip
+    k, d = len(xa), int(np.prod(xa.shape[1:]))
+    for t in range(max_iter):
+        dist = _rows((cur - xa).reshape(k, d))
+        delta = torch.full_like(dist, 0.1 * (hi - lo)) if t == 0 else math.sqrt(d) * theta * dist
+        cur = _binary_search(oracle, xa, cur, ca, ia, theta)
+        num_eval = min(int(init_eval * math.sqrt(t + 1)), max_eval)
+        grad = _gradient(oracle, cur, ca, ia, delta.clamp_min(1e-12), num_eval, (lo, hi), gen)
+        dist = _rows((cur - xa).reshape(k, d))
+        cur = _step(oracle, cur, grad, 2.0 * dist / math.sqrt(t + 1), ca, ia).clamp(lo, hi)
+        if progress is not None and ((t + 1) % max(1, max_iter // 5) == 0 or t == 0):
+            progress(
+                f"iteration {t + 1}/{max_iter}: {num_eval} directions, median "
+                f"distance {float(dist.median()):.4g}"
+            )
+    return cur
+
+
+def _step(oracle, cur, grad, eps, ca, ia) -> torch.Tensor:
+    """Geometric step search along ``grad``: per point, the first of ``eps / 2``,
+    ``eps / 4``, ... (at most :data:`MAX_HALVINGS`) that stays adversarial."""
+    nxt = cur.clone()
+    pending = torch.ones(len(cur), dtype=torch.bool, device=cur.device)
+    for _ in range(MAX_HALVINGS):
+        eps = torch.where(pending, eps / 2, eps)
+        p = pending.nonzero().squeeze(1)
+        if not len(p):
+            break
+        cand = cur[p] + eps[p].view((len(p),) + (1,) * (cur.dim() - 1)) * grad[p]
+        sat = oracle.adversarial(cand, ca[p], ia[p])
+        nxt[p[sat]] = cand[sat]
+        pending[p[sat]] = False
+    return nxt
+
+
+def _attack_correct(oracle, x, y, pred, act, budget, theta, gen, progress, out) -> None:
+    """HopSkipJump on the correctly classified points ``act``: writes their
+    distances (NaN without a start), adversarial points and found flags into
+    ``out``. ``budget``: (init_size, max_iter, init_eval, max_eval)."""
+    distance, x_adv, found = out
+    init_size, *iters = budget
+    xa, ca, ia = x[act], y[act], act
+    cur, ok = _initial(oracle, xa, ca, ia, init_size, oracle.clip, gen, x, pred)
+    keep = ok.nonzero().squeeze(1)
+    if len(keep):
+        xa, ca, ia, cur = xa[keep], ca[keep], ia[keep], cur[keep]
+        cur = _iterate(oracle, xa, cur, ca, ia, tuple(iters), theta, gen, progress)
+        cur = _binary_search(oracle, xa, cur, ca, ia, theta)
+        x_adv[act[keep]], found[act[keep]] = cur, True
+        distance[act[keep]] = _rows((cur - xa).reshape(len(keep), -1)).double()
+    distance[act[~ok]] = float("nan")
+
+
 def boundary_distance(
     model: Callable[[torch.Tensor], torch.Tensor],
     x: np.ndarray | torch.Tensor,
@@ -216,8 +288,7 @@ def boundary_distance(
         progress: called with a one-line status after the first iteration and
             after every fifth of them.
         device: where the points, queries and random numbers live (the model must
-            accept batches on it). Distances are deterministic per device; a GPU
-            draws other random numbers than the CPU for the same seed.
+            accept batches on it); distances are deterministic per device.
 
     Returns:
         :class:`HSJResult`. A point the model misclassifies gets distance 0 and no
@@ -226,69 +297,23 @@ def boundary_distance(
     """
     check_budget(max_iter, max_eval, init_eval, init_size)
     device = torch.device(device)
-    x = torch.as_tensor(x, dtype=torch.float32).to(device)
-    y = torch.as_tensor(y, dtype=torch.int64).to(device)
-    if x.shape[0] == 0:
-        raise ValueError("HopSkipJump needs at least one point, got an empty set")
-    if x.shape[0] != y.shape[0]:
-        raise ValueError(f"x has {x.shape[0]} points but y has {y.shape[0]} labels")
-    lo, hi = float(clip[0]), float(clip[1])
-    if not hi > lo:
-        raise ValueError(f"clip range must have min < max, got {clip}")
-    n, shape = x.shape[0], x.shape[1:]
-    d = int(np.prod(shape))
+    x, y, lo, hi = _inputs(x, y, clip, device)
+    n, d = x.shape[0], int(np.prod(x.shape[1:]))
     theta = 0.01 / math.sqrt(d)
     gen = torch.Generator(device=device).manual_seed(int(seed))
     oracle = _Oracle(model, n, (lo, hi), device)
-    all_idx = torch.arange(n, device=device)
 
     pred = oracle.labels(x)
     oracle.queries += 1
     mis = pred != y
-    distance = torch.zeros(n, dtype=torch.float64, device=device)
-    x_adv = x.clone()
+    distance, x_adv = torch.zeros(n, dtype=torch.float64, device=device), x.clone()
     found = torch.zeros(n, dtype=torch.bool, device=device)
 
     act = (~mis).nonzero().squeeze(1)
     if len(act):
-        xa, ca, ia = x[act], y[act], all_idx[act]
-        cur, ok = _initial(oracle, xa, ca, ia, init_size, (lo, hi), gen, x, pred)
-        keep = ok.nonzero().squeeze(1)
-        xa, ca, ia, cur = xa[keep], ca[keep], ia[keep], cur[keep]
-        for t in range(max_iter if len(keep) else 0):
-            dist = _rows((cur - xa).reshape(len(keep), d))
-            delta = (
-                torch.full_like(dist, 0.1 * (hi - lo)) if t == 0 else math.sqrt(d) * theta * dist
-            )
-            cur = _binary_search(oracle, xa, cur, ca, ia, theta)
-            num_eval = min(int(init_eval * math.sqrt(t + 1)), max_eval)
-            grad = _gradient(oracle, cur, ca, ia, delta.clamp_min(1e-12), num_eval, (lo, hi), gen)
-            dist = _rows((cur - xa).reshape(len(keep), d))
-            eps = 2.0 * dist / math.sqrt(t + 1)
-            nxt = cur.clone()
-            pending = torch.ones(len(keep), dtype=torch.bool, device=device)
-            for _ in range(MAX_HALVINGS):
-                eps = torch.where(pending, eps / 2, eps)
-                p = pending.nonzero().squeeze(1)
-                if not len(p):
-                    break
-                cand = cur[p] + eps[p].view((len(p),) + (1,) * len(shape)) * grad[p]
-                sat = oracle.adversarial(cand, ca[p], ia[p])
-                nxt[p[sat]] = cand[sat]
-                pending[p[sat]] = False
-            cur = nxt.clamp(lo, hi)
-            if progress is not None and ((t + 1) % max(1, max_iter // 5) == 0 or t == 0):
-                progress(
-                    f"iteration {t + 1}/{max_iter}: {num_eval} directions, median "
-                    f"distance {float(dist.median()):.4g}"
-                )
-        if len(keep):
-            cur = _binary_search(oracle, xa, cur, ca, ia, theta)
-            fin = act[keep]
-            x_adv[fin] = cur
-            found[fin] = True
-            distance[fin] = _rows((cur - xa).reshape(len(keep), d)).double()
-        distance[act[~ok]] = float("nan")
+        budget = (init_size, max_iter, init_eval, max_eval)
+        out = (distance, x_adv, found)
+        _attack_correct(oracle, x, y, pred, act, budget, theta, gen, progress, out)
     return HSJResult(
         distance=distance.cpu().numpy(),
         x_adv=x_adv.cpu().numpy(),

@@ -9,7 +9,7 @@ reference trained on which sample (LiRA online and RMIA online need IN models).
 Written here because no maintained library exposes these tests as functions of
 per-sample outputs (ML Privacy Meter bundles them with its own training loop and
 data handling); the formulas follow the papers and are checked against per-sample
-loops and a Gaussian toy case in tests/test_reference_attacks.py.
+loops and a Gaussian toy case in tests/unit/attacks/test_reference_attacks.py.
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
-from scipy.special import logsumexp
 
 #: Floor of a per-sample standard deviation (LiRA with few references).
 MIN_STD = 1e-6
@@ -52,6 +51,8 @@ def logit_confidence(logits: np.ndarray, labels: np.ndarray) -> np.ndarray:
     zy = np.take_along_axis(z, np.broadcast_to(y[:, None], z.shape[:-1] + (1,)), -1)[..., 0]
     others = z.copy()
     np.put_along_axis(others, np.broadcast_to(y[:, None], z.shape[:-1] + (1,)), -np.inf, -1)
+    from scipy.special import logsumexp  # here: the config imports the registry to plan
+
     return zy - logsumexp(others, axis=-1)
 
 

@@ -241,7 +241,7 @@ def per_sample_outputs(
     model.eval()
     device = next(model.parameters()).device
     # Default (contiguous) layout: Opacus' per-sample conv gradients come out wrong
-    # for channels-last activations (tests/test_scores.py catches it), so a model
+    # for channels-last activations (tests/unit/attacks/test_scores.py catches it), so a model
     # trained channels-last (diffcal.training.train.image_layout) is converted back.
     model.to(memory_format=torch.contiguous_format)
     out: dict[str, list[np.ndarray]] = {

@@ -9,6 +9,7 @@ from typing import Any
 
 from diffcal.attacks.calibration import CALIBRATIONS, SCORES
 from diffcal.config.errors import ConfigError, fail, require
+from diffcal.config.study_checks import check_ablations, check_compare
 from diffcal.config.user_files import check_audits, check_given_target, check_plugins, known_size
 from diffcal.config.views import label_only, recipe, references
 from diffcal.data.registry import SOURCES, check_source_options, source_options
@@ -45,8 +46,8 @@ def check_config(config: Mapping[str, Any]) -> None:
         _check_splits(config, name, ds)
         for vname, var in ds["variants"].items():
             _check_variant(config, name, vname, var)
-    _check_ablations(config)
-    _check_compare(config)
+    check_ablations(config)
+    check_compare(config)
 
 
 def _check_attack(config: Mapping[str, Any]) -> None:
@@ -294,104 +295,4 @@ def _check_variant_target(config, name: str, vname: str, var: Mapping[str, Any])
             not recipe(config, name, vname)["augment"],
             f"{key}.train.augment",
             "augmentation is not supported with dp",
-        )
-
-
-def _check_family(
-    config, family: str, mapping: Mapping[str, Any], section: str = "ablations"
-) -> None:
-    """``mapping`` (config key ``<section>.<family>``): dataset -> list of variants,
-    all defined."""
-    for ds, variants in mapping.items():
-        key = f"{section}.{family}.{ds}"
-        require(
-            ds in config["datasets"],
-            key,
-            f"unknown dataset; datasets: {sorted(config['datasets'])}",
-        )
-        defined = config["datasets"][ds]["variants"]
-        require(
-            isinstance(variants, list) and len(variants) > 0, key, "must list at least one variant"
-        )
-        for v in variants:
-            require(
-                v in defined, key, f"unknown variant {v!r}; variants of {ds}: {sorted(defined)}"
-            )
-
-
-def _check_ablations(config: Mapping[str, Any]) -> None:
-    abl = config.get("ablations") or {}
-    _check_family(config, "train_size", abl.get("train_size", {}))
-    ratio = abl.get("ratio", {})
-    for r in ratio.get("ratios", []):
-        require(
-            isinstance(r, int | float) and 0 < r <= 1,
-            "ablations.ratio.ratios",
-            f"a ratio is members per non-member and must lie in (0, 1], got {r!r}",
-        )
-    _check_family(config, "ratio.datasets", ratio.get("datasets", {}))
-    refs = abl.get("references", {})
-    _check_family(config, "references.datasets", refs.get("datasets", {}))
-    max_k = refs.get("max_k", 10)
-    require(
-        isinstance(max_k, int) and max_k >= 1,
-        "ablations.references.max_k",
-        f"must be an integer >= 1, got {max_k!r}",
-    )
-    for ds, variants in refs.get("datasets", {}).items():
-        for v in variants:
-            have = references(config, ds, v)
-            n = min(have["scratch"], have["forget"])
-            require(
-                max_k <= n,
-                "ablations.references.max_k",
-                f"K = {max_k} is more than the {n} references of {ds} variant {v} "
-                f"(scratch {have['scratch']}, forget {have['forget']})",
-            )
-    _check_family(config, "dp", abl.get("dp", {}))
-    for ds, variants in abl.get("dp", {}).items():
-        require(
-            any("dp" in config["datasets"][ds]["variants"][v] for v in variants),
-            f"ablations.dp.{ds}",
-            "lists no variant with a dp section",
-        )
-    one_run = abl.get("one_run", {})
-    _check_family(config, "one_run.datasets", one_run.get("datasets", {}))
-    for ds, variants in one_run.get("datasets", {}).items():
-        for v in variants:
-            require(
-                references(config, ds, v)["scratch"] >= 1,
-                f"ablations.one_run.datasets.{ds}",
-                f"variant {v} has no scratch reference to calibrate the canaries' scores",
-            )
-    if one_run.get("datasets"):
-        m, k, c = one_run.get("m", []), one_run.get("k", []), one_run.get("canaries", 1000)
-        require(
-            any(2 * kk <= mm <= c for mm in m for kk in k),
-            "ablations.one_run",
-            f"no pair of m = {m} and k = {k} has 2k <= m <= canaries ({c})",
-        )
-
-
-def _check_compare(config: Mapping[str, Any]) -> None:
-    cmp = config.get("compare") or {}
-    _check_family(config, "datasets", cmp.get("datasets", {}), section="compare")
-    for ds, variants in cmp.get("datasets", {}).items():
-        for v in variants:
-            require(
-                "dp" not in config["datasets"][ds]["variants"][v],
-                f"compare.datasets.{ds}",
-                f"variant {v!r} trains with DP-SGD; the pool trains without (not supported)",
-            )
-    require(
-        not cmp.get("only") or bool(cmp.get("datasets")),
-        "compare.only",
-        "is true but compare.datasets lists nothing: `all` would build nothing",
-    )
-    refs = cmp.get("references", 16)
-    for m in cmp.get("budgets", []):
-        require(
-            m <= refs,
-            "compare.budgets",
-            f"budget {m} is more than the {refs} pool references (compare.references)",
         )

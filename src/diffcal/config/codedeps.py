@@ -48,7 +48,7 @@ def _imports(path: Path, package: str) -> set[str]:
     Found with a regular expression rather than :mod:`ast`: the workflow digests
     every stage while Snakemake parses (``snakemake -n``), and parsing ~70 files
     took a third of it. A line that only looks like an import (in a string) adds a
-    module to the digest, never removes one; ``tests/test_codedeps_config.py``
+    module to the digest, never removes one; ``tests/unit/config/test_codedeps_config.py``
     checks the result against :mod:`ast` on every library file."""
     return set(_imports_of(path, package, _stamp(path)))
 

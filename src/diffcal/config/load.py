@@ -77,8 +77,19 @@ def prepare_config(config: dict[str, Any], schema_path=None) -> dict[str, Any]:
     """Validate ``config`` (one-line errors), fill its defaults, check it: the one
     path every config takes (the Snakefile and :func:`load_config`)."""
     check_and_fill(config, schema_path)
+    _fill_from_registry(config)
     check_config(config)
     return config
+
+
+def _fill_from_registry(config: dict[str, Any]) -> None:
+    """The defaults the attack registry holds, not the schema: the comparison runs
+    every attack of its ``compare`` suite (an attack added to the registry joins it
+    with no schema edit)."""
+    from diffcal.attacks.registry import suite
+
+    if isinstance(config.get("compare"), dict):
+        config["compare"].setdefault("attacks", list(suite("compare")))
 
 
 def load_config(path, schema_path=None) -> dict[str, Any]:

@@ -104,7 +104,7 @@ def _parse_grid(items: Sequence[str]) -> dict[str, list]:
     return grid
 
 
-def main(argv: Sequence[str] | None = None) -> None:
+def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m diffcal.config.recipe_search",
         description=__doc__,
@@ -125,7 +125,11 @@ def main(argv: Sequence[str] | None = None) -> None:
         "(default 1 1: best accuracies first)",
     )
     p.add_argument("--out", default=None, help="CSV of every run")
-    args = p.parse_args(argv)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args = _parser().parse_args(argv)
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s", stream=sys.stderr)
     try:  # the workflow's own path: schema, defaults, checks (one config path)

@@ -5,7 +5,7 @@ indirection (a variant's targets or references taken from another variant).
 Pure functions of the config and of the rules' output patterns (``rules``: any
 object with ``rules.<rule>.output.<name>`` pattern strings, Snakemake's or a test's
 stand-in), so the enumeration is tested in-process, without Snakemake
-(``tests/test_targets.py``). The rule files bind them to their config
+(``tests/unit/config/test_targets.py``). The rule files bind them to their config
 (``T = Targets(config)``).
 """
 

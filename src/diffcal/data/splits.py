@@ -49,11 +49,9 @@ def split_roles(
             are non-members.
         reference_fraction: share of the public samples in the reference pool; the
             rest is split in half into ``shadow_in`` / ``shadow_out``.
-        train_size: if set, keep only this many members and this many non-members
-            (training-set-size ablation, Figure 3), and at most this many samples
-            in each public role, so that the shadow and the references train on
-            as many samples as the target; the samples left out get role
-            ``unused``.
+        train_size: if set, at most this many samples in each role (Figure 3's
+            training-set sizes: the shadow and the references train on as many
+            samples as the target); the samples left out get role ``unused``.
         members: the target's members when the target is given (a checkpoint):
             these ids are the members, and the other roles are drawn from the other
             rows in permutation order, with ``round(n * private_fraction) -
@@ -63,31 +61,17 @@ def split_roles(
     Returns:
         ``(n,)`` object array: the role of sample ``i`` at ``i``.
     """
-    for name, f in [
-        ("private_fraction", private_fraction),
-        ("member_fraction", member_fraction),
-        ("reference_fraction", reference_fraction),
-    ]:
+    fractions = {"private": private_fraction, "member": member_fraction}
+    for name, f in {**fractions, "reference": reference_fraction}.items():
         if not 0.0 < f < 1.0:
-            raise ValueError(f"{name} must lie strictly between 0 and 1, got {f}")
+            raise ValueError(f"{name}_fraction must lie strictly between 0 and 1, got {f}")
     perm = numpy_rng(seed).permutation(n)
     n_private = int(round(n * private_fraction))
     n_member = int(round(n_private * member_fraction))
     if members is not None:
-        members = np.asarray(members, dtype=np.int64)
-        if len(members) and (members.min() < 0 or members.max() >= n):
-            raise ValueError(f"member ids must lie in 0..{n - 1}")
         if train_size is not None:
             raise ValueError("train_size cannot be combined with a given target's members")
-        n_member = len(members)
-        if n_private - n_member < 2:
-            raise ValueError(
-                f"{n_member} members leave {n_private - n_member} non-members at "
-                f"private_fraction {private_fraction} of {n} rows: raise split.private_fraction"
-            )
-        is_member = np.zeros(n, dtype=bool)
-        is_member[members] = True
-        perm = np.concatenate([members, perm[~is_member[perm]]])
+        perm, n_member = _members_first(perm, members, n_private, private_fraction)
     n_public = n - n_private
     n_reference = int(round(n_public * reference_fraction))
     n_shadow_in = (n_public - n_reference) // 2
@@ -105,6 +89,24 @@ def split_roles(
     if min(sizes.values()) < 2:
         raise ValueError(f"dataset of {n} samples is too small for this split: {sizes}")
     return roles
+
+
+def _members_first(perm, members, n_private: int, private_fraction: float):
+    """``perm`` with the given ``members`` first (the rest in permutation order),
+    and their number."""
+    n = len(perm)
+    members = np.asarray(members, dtype=np.int64)
+    if len(members) and (members.min() < 0 or members.max() >= n):
+        raise ValueError(f"member ids must lie in 0..{n - 1}")
+    n_member = len(members)
+    if n_private - n_member < 2:
+        raise ValueError(
+            f"{n_member} members leave {n_private - n_member} non-members at "
+            f"private_fraction {private_fraction} of {n} rows: raise split.private_fraction"
+        )
+    is_member = np.zeros(n, dtype=bool)
+    is_member[members] = True
+    return np.concatenate([members, perm[~is_member[perm]]]), n_member
 
 
 def make_split(n: int, *, seed: int, **kwargs) -> pd.DataFrame:

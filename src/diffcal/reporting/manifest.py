@@ -1,5 +1,5 @@
 """A manifest of a run's outputs: the sha256 of every file under ``results/``,
-and the ``CHANGELOG.md`` entry that explains them. ``tests/test_manifest.py``
+and the ``CHANGELOG.md`` entry that explains them. ``tests/workflow/test_manifest.py``
 reruns the embedded default and fails on any file that differs from the committed
 manifest, so a change of outputs lands only with a new manifest and the
 changelog entry it names, in the same commit.

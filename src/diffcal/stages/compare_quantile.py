@@ -69,81 +69,85 @@ def run_compare_quantile(
     d = load_prepared(data)
     sc = pd.read_parquet(scores, columns=["split", "model", "sample_id", "population", "lira_stat"])
     frames, rows = [], []
-    tau = float(quantile["tau"])
     for t, sp in read_splits(split).items():
         tgt = sc[(sc["split"] == t) & (sc["model"] == "target")].set_index("sample_id")
-        pop = tgt.index[tgt["population"]].to_numpy()
-        cand = np.sort(tgt.index[~tgt["population"]].to_numpy())
-        if len(pop) < 10:
-            raise ValueError(
-                f"split {t}: {len(pop)} population samples; the quantile "
-                "regressor needs at least 10 (compare.population)"
-            )
         seed = derive_seed(seeds["root_seed"], seeds["key"], t, "quantile")
-        fit_ids, out_ids = split_population(pop, float(quantile["holdout"]), seed)
-        # early stopping on a fifth of the fit samples; the held-out ones stay untouched
-        fit_ids, val_ids = split_population(fit_ids, 0.2, seed + 1)
-
-        def inputs(ids: np.ndarray) -> np.ndarray:
-            return quantile_inputs(d.features(ids), d.y[ids], d.num_classes)
-
-        stat = tgt["lira_stat"]
-        cpu = time.process_time()
-        model = fit_quantile_mlp(
-            inputs(fit_ids),
-            stat.loc[fit_ids].to_numpy(),
-            tau,
-            hidden=int(quantile["hidden"]),
-            epochs=int(quantile["epochs"]),
-            lr=float(quantile["lr"]),
-            batch_size=int(quantile["batch_size"]),
-            seed=seed,
-            threads=threads,
-            val=(inputs(val_ids), stat.loc[val_ids].to_numpy()),
-            patience=int(quantile["patience"]),
-        )
-        cpu = time.process_time() - cpu
-        y_out = stat.loc[out_ids].to_numpy()
-        q_out = model.predict(inputs(out_ids))
-        score = quantile_attack_scores(stat.loc[cand].to_numpy(), model.predict(inputs(cand)))
-        member = np.isin(cand, ids_with_role(sp, "member"))
-        frames.append(
-            pd.DataFrame(
-                {
-                    "split": np.full(len(cand), t, np.int16),
-                    "sample_id": cand.astype(np.int32),
-                    "member": member,
-                    "score": score,
-                }
-            )
-        )
-        n_in = len(model.x_mean)  # the regressor's input width
-        rows.append(
-            {
-                "split": t,
-                "tau": tau,
-                "n_fit": len(fit_ids),
-                "n_val": len(val_ids),
-                "n_holdout": len(out_ids),
-                "coverage": coverage(y_out, q_out),
-                "pinball": pinball_loss(y_out, q_out, tau),
-                "inputs": n_in,
-                "hidden": int(quantile["hidden"]),
-                "parameters": n_parameters(n_in, int(quantile["hidden"])),
-                "epochs": model.epochs_run,
-                "sample_passes": len(fit_ids) * model.epochs_run,
-            }
-        )
-        # CPU time goes to the log only: outputs stay byte-identical from run to run.
-        log.info(
-            "split %d: regressor on %d population samples (%d inputs) in %.1f CPU-s; "
-            "held-out coverage %.3f at tau %.2f",
-            t,
-            len(fit_ids),
-            n_in,
-            cpu,
-            rows[-1]["coverage"],
-            tau,
-        )
+        frame, row = quantile_split(d, t, tgt, ids_with_role(sp, "member"), quantile, seed, threads)
+        frames.append(frame)
+        rows.append(row)
     write_parquet(pd.concat(frames, ignore_index=True), out_scores)
     write_csv(pd.DataFrame(rows), out_fit)
+
+
+def _population_parts(t, tgt, holdout: float, seed: int):
+    """The population samples of ``tgt``: (fit, early-stopping validation, held-out)
+    ids; validation is a fifth of the fit samples, the held-out ones stay untouched."""
+    pop = tgt.index[tgt["population"]].to_numpy()
+    if len(pop) < 10:
+        raise ValueError(
+            f"split {t}: {len(pop)} population samples; the quantile "
+            "regressor needs at least 10 (compare.population)"
+        )
+    fit_ids, out_ids = split_population(pop, holdout, seed)
+    fit_ids, val_ids = split_population(fit_ids, 0.2, seed + 1)
+    return fit_ids, val_ids, out_ids
+
+
+def quantile_split(d, t, tgt, members, quantile, seed, threads) -> tuple[pd.DataFrame, dict]:
+    """One split: the regressor fitted on the population samples of ``tgt`` (the
+    target's rows, by sample id), the candidates' scores and the fit's row."""
+    tau = float(quantile["tau"])
+    cand = np.sort(tgt.index[~tgt["population"]].to_numpy())
+    fit_ids, val_ids, out_ids = _population_parts(t, tgt, float(quantile["holdout"]), seed)
+
+    def inputs(ids: np.ndarray) -> np.ndarray:
+        return quantile_inputs(d.features(ids), d.y[ids], d.num_classes)
+
+    stat = tgt["lira_stat"]
+    cpu = time.process_time()
+    model = fit_quantile_mlp(
+        inputs(fit_ids),
+        stat.loc[fit_ids].to_numpy(),
+        tau,
+        hidden=int(quantile["hidden"]),
+        epochs=int(quantile["epochs"]),
+        lr=float(quantile["lr"]),
+        batch_size=int(quantile["batch_size"]),
+        seed=seed,
+        threads=threads,
+        val=(inputs(val_ids), stat.loc[val_ids].to_numpy()),
+        patience=int(quantile["patience"]),
+    )
+    cpu = time.process_time() - cpu
+    y_out, q_out = stat.loc[out_ids].to_numpy(), model.predict(inputs(out_ids))
+    score = quantile_attack_scores(stat.loc[cand].to_numpy(), model.predict(inputs(cand)))
+    frame = pd.DataFrame(
+        {
+            "split": np.full(len(cand), t, np.int16),
+            "sample_id": cand.astype(np.int32),
+            "member": np.isin(cand, members),
+            "score": score,
+        }
+    )
+    n_in, hidden = len(model.x_mean), int(quantile["hidden"])  # the regressor's widths
+    row = {
+        "split": t,
+        "tau": tau,
+        "n_fit": len(fit_ids),
+        "n_val": len(val_ids),
+        "n_holdout": len(out_ids),
+        "coverage": coverage(y_out, q_out),
+        "pinball": pinball_loss(y_out, q_out, tau),
+        "inputs": n_in,
+        "hidden": hidden,
+        "parameters": n_parameters(n_in, hidden),
+        "epochs": model.epochs_run,
+        "sample_passes": len(fit_ids) * model.epochs_run,
+    }
+    # CPU time goes to the log only: outputs stay byte-identical from run to run.
+    log.info(
+        "split %d: regressor on %d population samples (%d inputs) in %.1f CPU-s; "
+        "held-out coverage %.3f at tau %.2f",
+        *(t, len(fit_ids), n_in, cpu, row["coverage"], tau),
+    )
+    return frame, row

@@ -56,62 +56,15 @@ def run_fig_dp(
         df = concat_files(paths, pd.read_parquet)
         for t, g in df.groupby("split", sort=True):
             ev, sel = g[g["set"] == "eval"], g[g["set"] == "threshold"]
-            y = ev["is_member"].to_numpy()
             split_info = info.loc[int(t)].to_dict()
             delta = split_info.pop("delta")
             for a in [a for a in BOUND_ATTACKS if a in ev.columns]:
-                s = ev[a].to_numpy()
-                m = met.loc[(int(t), a)]
-                bound_lb = epsilon_bound(
-                    s,
-                    y,
-                    delta=delta,
-                    strategy=strategy,
-                    selection=(sel[a].to_numpy(), sel["is_member"].to_numpy()),
-                    seed=derive_seed(root_seed, variant, int(t), a, "bound"),
-                )
-                rows.append(
-                    {
-                        "variant": variant,
-                        "split": int(t),
-                        "attack": a,
-                        **split_info,
-                        "auc": m["auc"],
-                        "acc": m["acc"],
-                        **{f"tpr_at_fpr_{f:g}": metrics.tpr_at_fpr(y, s, f) for f in fpr_levels},
-                        "avg_precision": ab.average_precision(y, s),
-                        "epsilon_lb": bound_lb.epsilon,
-                        "epsilon_lb_fpr_high": bound_lb.fpr_high,
-                        "epsilon_lb_fnr_high": bound_lb.fnr_high,
-                        "epsilon_lb_thresholds": bound_lb.n_thresholds,
-                        "n_eval_members": bound_lb.n_members,
-                        "n_eval_nonmembers": bound_lb.n_nonmembers,
-                    }
-                )
-                if a not in CURVE_ATTACKS:
-                    continue
-                curves.append(
-                    pd.DataFrame(
-                        {
-                            "variant": variant,
-                            "split": int(t),
-                            "attack": a,
-                            "fpr": ab.FPR_GRID,
-                            "tpr": ab.tpr_on_grid(y, s),
-                        }
-                    )
-                )
-                curves.append(
-                    pd.DataFrame(
-                        {
-                            "variant": variant,
-                            "split": int(t),
-                            "attack": a,
-                            "recall": ab.RECALL_GRID,
-                            "precision": ab.precision_on_grid(y, s),
-                        }
-                    )
-                )
+                seed = derive_seed(root_seed, variant, int(t), a, "bound")
+                row = _row(ev, sel, a, met.loc[(int(t), a)], delta, strategy, seed, fpr_levels)
+                key = {"variant": variant, "split": int(t), "attack": a}
+                rows.append({**key, **split_info, **row})
+                if a in CURVE_ATTACKS:
+                    curves += _curves(key, ev["is_member"].to_numpy(), ev[a].to_numpy())
     per_split = pd.DataFrame(rows)
     values = [c for c in per_split.columns if c not in ("variant", "split", "attack")]
     summary = mean_std_wide(per_split, ["variant", "attack"], values)
@@ -127,6 +80,40 @@ def run_fig_dp(
     write_csv(pd.concat([roc, pr], ignore_index=True), out_curves)
 
     plot_dp(summary, roc, pr, title=title, out_png=out_png, out_pdf=out_pdf)
+
+
+def _row(ev, sel, a, m, delta, strategy, seed, fpr_levels) -> dict:
+    """One split's metrics of attack ``a`` and its epsilon lower bound (thresholds
+    chosen on ``sel``, the threshold-selection samples, where the strategy needs)."""
+    y, s = ev["is_member"].to_numpy(), ev[a].to_numpy()
+    bound_lb = epsilon_bound(
+        s,
+        y,
+        delta=delta,
+        strategy=strategy,
+        selection=(sel[a].to_numpy(), sel["is_member"].to_numpy()),
+        seed=seed,
+    )
+    return {
+        "auc": m["auc"],
+        "acc": m["acc"],
+        **{f"tpr_at_fpr_{f:g}": metrics.tpr_at_fpr(y, s, f) for f in fpr_levels},
+        "avg_precision": ab.average_precision(y, s),
+        "epsilon_lb": bound_lb.epsilon,
+        "epsilon_lb_fpr_high": bound_lb.fpr_high,
+        "epsilon_lb_fnr_high": bound_lb.fnr_high,
+        "epsilon_lb_thresholds": bound_lb.n_thresholds,
+        "n_eval_members": bound_lb.n_members,
+        "n_eval_nonmembers": bound_lb.n_nonmembers,
+    }
+
+
+def _curves(key: dict, y: np.ndarray, s: np.ndarray) -> list[pd.DataFrame]:
+    """The ROC (on the FPR grid) and the precision-recall curve of one split."""
+    return [
+        pd.DataFrame({**key, "fpr": ab.FPR_GRID, "tpr": ab.tpr_on_grid(y, s)}),
+        pd.DataFrame({**key, "recall": ab.RECALL_GRID, "precision": ab.precision_on_grid(y, s)}),
+    ]
 
 
 #: Floor of the log-log ROC axes: a mean TPR (or FPR) of 0 is drawn there.
@@ -153,53 +140,57 @@ def plot_dp(
     undefended = [v for v in eps.index if not np.isfinite(eps[v])]
     plt = pyplot()
     fig, axes = plt.subplots(2, len(private), figsize=(3.6 * len(private), 7.0), squeeze=False)
-    colors = {"loss_orig": "tab:blue", "loss_cal": "tab:orange"}
     for col, v in enumerate(private):
-        ax_roc, ax_pr = axes[0, col], axes[1, col]
-        zeros = False
-        for vv, style in [(v, "-")] + [(u, ":") for u in undefended]:
-            for a, color in colors.items():
-                r = roc[(roc["variant"] == vv) & (roc["attack"] == a)]
-                p = pr[(pr["variant"] == vv) & (pr["attack"] == a)]
-                auc = summary[(summary["variant"] == vv) & (summary["attack"] == a)]["auc_mean"]
-                tag = " undefended" if style == ":" else ""
-                lab = f"{column_label(a)}{tag} (AUC {float(auc.iloc[0]):.3f})"
-                fpr, tpr = r["fpr"].clip(lower=LOG_FLOOR), r["tpr_mean"]
-                ax_roc.plot(fpr, tpr.clip(lower=LOG_FLOOR), style, color=color, label=lab)
-                zero = (tpr <= 0).to_numpy()
-                if zero.any():
-                    zeros = True
-                    ax_roc.plot(
-                        fpr[zero],
-                        np.full(zero.sum(), LOG_FLOOR),
-                        "v",
-                        color=color,
-                        ms=3,
-                        markevery=max(1, int(zero.sum()) // 8),
-                    )
-                ax_pr.plot(p["recall"], p["precision_mean"], style, color=color)
-        ax_roc.plot([LOG_FLOOR, 1], [LOG_FLOOR, 1], color="grey", lw=0.5)
-        ax_roc.set(
-            xscale="log",
-            yscale="log",
-            xlim=(LOG_FLOOR, 1),
-            ylim=(LOG_FLOOR * 0.8, 1.05),
-            xlabel="False positive rate",
-            ylabel="True positive rate",
-            title=f"epsilon = {eps[v]:g}",
-        )
-        if zeros:
-            ax_roc.text(
-                0.98,
-                0.08,
-                f"\u25bc mean TPR 0, drawn at {LOG_FLOOR:g}",
-                ha="right",
-                transform=ax_roc.transAxes,
-                fontsize=7,
-            )
-        ax_pr.set(xlabel="Recall", ylabel="Precision", ylim=(0.3, 1.02))
-        ax_roc.legend(fontsize=7.5, loc="upper left")
+        _plot_variant(axes[0, col], axes[1, col], v, eps[v], undefended, summary, roc, pr)
     fig.suptitle(f"{title}: DP-SGD targets, loss Orig vs Cal (dotted: undefended)")
     fig.tight_layout()
     savefig(fig, out_png, out_pdf)
     plt.close(fig)
+
+
+def _plot_variant(ax_roc, ax_pr, v, epsilon, undefended, summary, roc, pr) -> None:
+    """One column of Figure 6: variant ``v``'s curves, the undefended ones dotted."""
+    colors = {"loss_orig": "tab:blue", "loss_cal": "tab:orange"}
+    zeros = False
+    for vv, style in [(v, "-")] + [(u, ":") for u in undefended]:
+        for a, color in colors.items():
+            r = roc[(roc["variant"] == vv) & (roc["attack"] == a)]
+            p = pr[(pr["variant"] == vv) & (pr["attack"] == a)]
+            auc = summary[(summary["variant"] == vv) & (summary["attack"] == a)]["auc_mean"]
+            tag = " undefended" if style == ":" else ""
+            lab = f"{column_label(a)}{tag} (AUC {float(auc.iloc[0]):.3f})"
+            fpr, tpr = r["fpr"].clip(lower=LOG_FLOOR), r["tpr_mean"]
+            ax_roc.plot(fpr, tpr.clip(lower=LOG_FLOOR), style, color=color, label=lab)
+            zero = (tpr <= 0).to_numpy()
+            if zero.any():
+                zeros = True
+                ax_roc.plot(
+                    fpr[zero],
+                    np.full(zero.sum(), LOG_FLOOR),
+                    "v",
+                    color=color,
+                    ms=3,
+                    markevery=max(1, int(zero.sum()) // 8),
+                )
+            ax_pr.plot(p["recall"], p["precision_mean"], style, color=color)
+    ax_roc.plot([LOG_FLOOR, 1], [LOG_FLOOR, 1], color="grey", lw=0.5)
+    ax_roc.set(
+        xscale="log",
+        yscale="log",
+        xlim=(LOG_FLOOR, 1),
+        ylim=(LOG_FLOOR * 0.8, 1.05),
+        xlabel="False positive rate",
+        ylabel="True positive rate",
+        title=f"epsilon = {epsilon:g}",
+    )
+    if zeros:
+        ax_roc.text(
+            0.98,
+            0.08,
+            f"\u25bc mean TPR 0, drawn at {LOG_FLOOR:g}",
+            ha="right",
+            transform=ax_roc.transAxes,
+            fontsize=7,
+        )
+    ax_pr.set(xlabel="Recall", ylabel="Precision", ylim=(0.3, 1.02))
+    ax_roc.legend(fontsize=7.5, loc="upper left")

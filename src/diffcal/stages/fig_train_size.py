@@ -31,6 +31,11 @@ def run_fig_train_size(
     summary = mean_std_wide(df, ["variant", "train_size", "attack"], ["auc", "acc"])
     summary = summary.sort_values(["train_size", "attack"], kind="stable")
     write_csv(summary, out_csv)
+    plot_train_size(summary, attacks, title, out_png, out_pdf)
+
+
+def plot_train_size(summary: pd.DataFrame, attacks, title: str, out_png: str, out_pdf: str):
+    """Figure 3 from its CSV: AUC (left) and accuracy (right) per attack."""
     plt = pyplot()
     fig, axes = plt.subplots(1, 2, figsize=(9, 3.6))
     for attack in [a for a in attacks if a in set(summary["attack"])]:

@@ -151,13 +151,7 @@ def run_label_only(
     check_budget(**budget)
     device = pick_device()
     setup_torch(1 if device.type == "cpu" else threads)
-    d = _loaded("data", data, str(device))  # in this process, the attacks reuse it
-    # The input domain: every feature value of the dataset (public knowledge: the
-    # attack queries must look like inputs, not membership information).
-    x_all = d.features()
-    clip = (float(x_all.min()), float(x_all.max()))
-    diameter = math.sqrt(int(np.prod(x_all.shape[1:]))) * (clip[1] - clip[0])
-    del x_all
+    clip, diameter = _domain(_loaded("data", data, str(device)))  # the attacks reuse it
     root_seed, key = int(seeds["root_seed"]), str(seeds["key"])
     names = [name for name in MODEL_ORDER if name in models]
     files = {
@@ -197,6 +191,15 @@ def run_label_only(
     else:
         frames = _in_workers(tasks, workers)
     write_parquet(pd.concat(frames, ignore_index=True), out)
+
+
+def _domain(d) -> tuple[tuple[float, float], float]:
+    """The input domain: (min, max) over every feature value of the dataset (public
+    knowledge: the attack queries must look like inputs, not membership
+    information) and the diameter of that box."""
+    x_all = d.features()
+    clip = (float(x_all.min()), float(x_all.max()))
+    return clip, math.sqrt(int(np.prod(x_all.shape[1:]))) * (clip[1] - clip[0])
 
 
 def _in_workers(tasks: list[dict[str, Any]], workers: int) -> list[pd.DataFrame]:

@@ -95,39 +95,9 @@ def run_score_pool(
             pop = population_ids(
                 sp, population, derive_seed(seeds["root_seed"], seeds["key"], t, "population")
             )
-            ids = np.concatenate([cand, pop])
-            order = np.argsort(ids, kind="stable")  # rows of a model by sample_id
-            x, y = d.features(ids), d.y[ids]
-            is_pop = np.r_[np.zeros(len(cand), bool), np.ones(len(pop), bool)]
-
-            def rows(name: str, e: dict, x=x, y=y, ids=ids, order=order, is_pop=is_pop, t=t):
-                z = logits_of(e["model"], x, batch_size)
-                loss = -F.log_softmax(torch.from_numpy(z), dim=1)[np.arange(len(y)), y].numpy()
-                df = pd.DataFrame(
-                    {
-                        **key_columns(t, name, e["index"], ids, y),
-                        "population": is_pop,
-                        "loss": loss,
-                        "lira_stat": logit_confidence(z, y),
-                    }
-                )
-                return df.iloc[order].reset_index(drop=True)
-
-            seen = []  # "pool" sorts before "target": the pool's rows come first
-            for path in models:
-                mine = sorted(
-                    (e for e in load_models(path, device=device)[1] if int(e["split"]) == t),
-                    key=lambda e: e["index"],
-                )
-                for e in mine:
-                    if seen and int(e["index"]) <= seen[-1]:
-                        raise ValueError(
-                            f"{path}: pool reference {e['index']} of split {t} "
-                            f"comes after reference {seen[-1]}"
-                        )
-                    seen.append(int(e["index"]))
-                    scores.write(rows("pool", e))
-                del mine
+            rows = _Rows(d, t, cand, pop, batch_size)
+            # "pool" sorts before "target": the pool's rows come first
+            seen = _write_pool(scores, rows, models, t, device)
             if seen != list(range(references)):
                 raise ValueError(
                     f"split {t}: the pool files hold references {seen}, "
@@ -146,3 +116,50 @@ def run_score_pool(
                 len(cand),
                 len(pop),
             )
+
+
+class _Rows:
+    """The scored rows of one model on split ``t``'s candidates and population, in
+    the file's order (by sample_id)."""
+
+    def __init__(self, d, t: int, cand: np.ndarray, pop: np.ndarray, batch_size: int) -> None:
+        self.t, self.batch_size = t, batch_size
+        self.ids = np.concatenate([cand, pop])
+        self.order = np.argsort(self.ids, kind="stable")
+        self.x, self.y = d.features(self.ids), d.y[self.ids]
+        self.is_pop = np.r_[np.zeros(len(cand), bool), np.ones(len(pop), bool)]
+
+    def __call__(self, name: str, e: dict) -> pd.DataFrame:
+        y = self.y
+        z = logits_of(e["model"], self.x, self.batch_size)
+        loss = -F.log_softmax(torch.from_numpy(z), dim=1)[np.arange(len(y)), y].numpy()
+        df = pd.DataFrame(
+            {
+                **key_columns(self.t, name, e["index"], self.ids, y),
+                "population": self.is_pop,
+                "loss": loss,
+                "lira_stat": logit_confidence(z, y),
+            }
+        )
+        return df.iloc[self.order].reset_index(drop=True)
+
+
+def _write_pool(scores, rows: _Rows, models: Sequence[str], t: int, device) -> list[int]:
+    """Write split ``t``'s rows of every pool reference, chunk file by chunk file
+    (one in memory at a time); returns the reference indices in the order written."""
+    seen: list[int] = []
+    for path in models:
+        mine = sorted(
+            (e for e in load_models(path, device=device)[1] if int(e["split"]) == t),
+            key=lambda e: e["index"],
+        )
+        for e in mine:
+            if seen and int(e["index"]) <= seen[-1]:
+                raise ValueError(
+                    f"{path}: pool reference {e['index']} of split {t} "
+                    f"comes after reference {seen[-1]}"
+                )
+            seen.append(int(e["index"]))
+            scores.write(rows("pool", e))
+        del mine
+    return seen

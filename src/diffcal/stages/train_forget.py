@@ -73,27 +73,35 @@ def run_train_forget(
             copy_models(shared[base_role], path, ids)
             continue
         spec, base_entries = load_models(base[base_role], device=device)
-        bases = by_split(base_entries)
-        by_recipe: dict[str, tuple[dict, list]] = {}  # models of one recipe train together
-        for t, sp in sps.items():
-            r = tuned_recipe(recipe, tuning, t)
-            held_out = ids_with_role(sp, BASE_ROLES[base_role][1])
-            for k in indices:
-                by_recipe.setdefault(repr(sorted(r.items())), (r, []))[1].append(
-                    {
-                        "model": copy.deepcopy(bases[t]["model"]),
-                        "seed": derive_seed(root_seed, dataset, t, f"forget_{base_role}", k),
-                        "name": f"split{t} forget_{base_role}{k}",
-                        "train_ids": (
-                            ids := forget_ids(sp, root_seed, dataset, t, size_fraction, k)
-                        ),
-                        "test_ids": held_out,
-                        "val_ids": val_ids(sp, refs, ids, "shadow_out"),
-                        "meta": {"split": t, "role": f"forget_{base_role}", "index": k},
-                    }
-                )
+        by_recipe = _jobs_by_recipe(
+            by_split(base_entries), base_role, sps, indices, seeds, recipe, tuning, refs
+        )
         entries = []
         for r, jobs in by_recipe.values():
             entries += fit_all(d, jobs, recipe=r, device=device, patience=patience)
         entries.sort(key=lambda e: (e["split"], e["index"]))
         save_models(path, spec, entries)
+
+
+def _jobs_by_recipe(bases, base_role, sps, indices, seeds, recipe, tuning, refs) -> dict:
+    """The forgetting jobs of ``base_role`` grouped by recipe (split tuning can give
+    splits different ones; the models of one recipe train together)."""
+    root_seed, dataset = seeds["root_seed"], seeds["key"]
+    by_recipe: dict[str, tuple[dict, list]] = {}
+    for t, sp in sps.items():
+        r = tuned_recipe(recipe, tuning, t)
+        held_out = ids_with_role(sp, BASE_ROLES[base_role][1])
+        for k in indices:
+            ids = forget_ids(sp, root_seed, dataset, t, refs["size_fraction"], k)
+            by_recipe.setdefault(repr(sorted(r.items())), (r, []))[1].append(
+                {
+                    "model": copy.deepcopy(bases[t]["model"]),
+                    "seed": derive_seed(root_seed, dataset, t, f"forget_{base_role}", k),
+                    "name": f"split{t} forget_{base_role}{k}",
+                    "train_ids": ids,
+                    "test_ids": held_out,
+                    "val_ids": val_ids(sp, refs, ids, "shadow_out"),
+                    "meta": {"split": t, "role": f"forget_{base_role}", "index": k},
+                }
+            )
+    return by_recipe

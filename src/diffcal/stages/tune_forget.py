@@ -75,29 +75,35 @@ def run_tune_forget(
             accs[e["split"], i] = e
     tables, chosen = [], {}
     for t in sps:
-        table = pd.DataFrame(
-            [
-                {
-                    "split": t,
-                    **cand,
-                    "train_acc": accs[t, i]["train_acc"],
-                    "test_acc": accs[t, i]["test_acc"],
-                    "best_epoch": accs[t, i].get("best_epoch"),
-                }
-                for i, cand in enumerate(candidates)
-            ]
-        )
-        base = bases[t]
-        goal = {"train_acc": float(base["train_acc"]), "test_acc": float(base["test_acc"])}
-        table["distance"] = accuracy_distance(
-            table["train_acc"], table["test_acc"], goal["train_acc"], goal["test_acc"]
-        )
-        best = pick_closest(
-            table["train_acc"], table["test_acc"], goal["train_acc"], goal["test_acc"]
-        )
-        table["chosen"] = np.arange(len(table)) == best
-        log.info("split %d: shadow goal %s; chosen %s", t, goal, candidates[best])
+        table, pick = choose(t, candidates, accs, bases[t])
         tables.append(table)
-        chosen[str(t)] = {"chosen": candidates[best], "goal": goal}
+        chosen[str(t)] = pick
     write_csv(pd.concat(tables, ignore_index=True), out_csv)
     write_json(out_json, chosen)
+
+
+def choose(
+    t: int, candidates: list[dict], accs: Mapping, base: Mapping
+) -> tuple[pd.DataFrame, dict]:
+    """Split ``t``'s candidates (a row each: grid values, accuracies, distance to
+    the shadow's, chosen flag) and the pick (``chosen``, ``goal``)."""
+    table = pd.DataFrame(
+        [
+            {
+                "split": t,
+                **cand,
+                "train_acc": accs[t, i]["train_acc"],
+                "test_acc": accs[t, i]["test_acc"],
+                "best_epoch": accs[t, i].get("best_epoch"),
+            }
+            for i, cand in enumerate(candidates)
+        ]
+    )
+    goal = {"train_acc": float(base["train_acc"]), "test_acc": float(base["test_acc"])}
+    table["distance"] = accuracy_distance(
+        table["train_acc"], table["test_acc"], goal["train_acc"], goal["test_acc"]
+    )
+    best = pick_closest(table["train_acc"], table["test_acc"], goal["train_acc"], goal["test_acc"])
+    table["chosen"] = np.arange(len(table)) == best
+    log.info("split %d: shadow goal %s; chosen %s", t, goal, candidates[best])
+    return table, {"chosen": candidates[best], "goal": goal}

@@ -12,7 +12,7 @@ come from decides the bound's power. Three strategies (config key
   two on it. This is jax_privacy's ``Bonferroni()`` (``CanaryScoreAuditor``: its
   candidate list is the hull's vertices too). The hull is read off the same samples
   the rates are counted on, so the factor is the hull's size, not a number fixed in
-  advance; ``tests/test_bound_strategies.py`` checks the coverage by simulation.
+  advance; ``tests/unit/stats/test_bound_strategies.py`` checks the coverage by simulation.
 - ``split``: the ``k`` thresholds with the largest *bound* (not point estimate) on a
   selection set fix the thresholds; the rates are counted on the other samples with
   the Bonferroni factor ``k``. The selection set is a disjoint one the caller has

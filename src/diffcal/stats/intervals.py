@@ -97,7 +97,7 @@ class Resamples:
         if k == 0:
             return counts
         # int32 draws: the same numbers as the default int64 (numpy draws both with
-        # one 32-bit bounded routine when k < 2**32; tests/test_intervals.py checks
+        # one 32-bit bounded routine when k < 2**32; tests/unit/stats/test_intervals.py checks
         # the counts against int64 draws), half the memory: a fresh (B, k) array is
         # mostly page faults, and this halved the draws of an Adult split.
         draws = rng.integers(0, k, size=(n_boot, k), dtype=np.int32 if k < 2**31 else np.int64)

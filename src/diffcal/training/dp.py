@@ -95,35 +95,64 @@ def train_dp(
     name: str = "model",
     grad_sample_mode: str = "ghost",
 ) -> DPResult:
-    """Train ``model`` in place with DP-SGD; ``x``: ``(n, ...)`` float32, ``y``: ``(n,)``.
-
-    ``dp``: ``epsilon``, ``delta``, ``max_grad_norm`` (see :data:`DP_DEFAULTS`).
+    """Train ``model`` in place with DP-SGD; ``x``: ``(n, ...)`` float32, ``y``: ``(n,)``;
+    ``dp``: ``epsilon``, ``delta``, ``max_grad_norm`` (:data:`DP_DEFAULTS`).
     Deterministic for a seed: the Poisson batch sampler and the noise draw from
     generators derived from ``seed``, dropout from ``torch.manual_seed(seed)``.
-
-    ``grad_sample_mode``: how Opacus clips per-sample gradients. ``"ghost"`` (fast
-    gradient clipping; ghost clipping for Linear layers) computes only the per-sample
-    gradient *norms* and clips in a second backward pass, never materialising a
-    per-sample gradient: 2.5-3.6x faster here than ``"hooks"``
-    (``benchmarks/dp_training.py``), the same models up to float rounding
-    (``tests/test_ablations.py``).
-    """
-    import torch
-    from opacus import PrivacyEngine
-
-    from diffcal.training.train import pick_device, recipe_with_defaults, sgd
+    ``grad_sample_mode="ghost"`` (Opacus' fast gradient clipping) computes only the
+    per-sample gradient norms and clips in a second backward pass: faster than
+    ``"hooks"`` (``benchmarks/dp_training.py``), the same models up to float
+    rounding (``tests/unit/training/test_dp.py``)."""
+    from diffcal.training.train import pick_device, recipe_with_defaults
 
     r = recipe_with_defaults(recipe)
     d = check_dp(dp)
     if r["augment"]:
         raise ValueError(f"{name}: augment is not supported with DP-SGD")
-    device = device or pick_device()
-    model.to(device)
-    xt = torch.as_tensor(x, dtype=torch.float32)
-    yt = torch.as_tensor(y, dtype=torch.long)
     epochs = int(r["epochs"])
     if epochs < 1:
         raise ValueError(f"{name}: DP-SGD needs epochs >= 1")
+    device = device or pick_device()
+    model.to(device)
+    engine, gsm, dp_opt, criterion, dp_loader = _make_private(
+        model, x, y, r, d, seed=seed, epochs=epochs, grad_sample_mode=grad_sample_mode
+    )
+    steps = _train_epochs(engine, gsm, dp_opt, criterion, dp_loader, r, d, seed, device, name)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Optimal order is the smallest alpha")
+        spent = float(engine.get_epsilon(float(d["delta"])))
+    result = DPResult(
+        epsilon=float(d["epsilon"]),
+        epsilon_spent=spent,
+        delta=float(d["delta"]),
+        noise_multiplier=float(dp_opt.noise_multiplier),
+        max_grad_norm=float(d["max_grad_norm"]),
+        steps=steps,
+    )
+    _release(model, gsm)
+    log.info(
+        "%s: DP-SGD spent epsilon %.4f of %.4g (delta %.1e, noise %.4f, clip %.3g, %d steps)",
+        name,
+        result.epsilon_spent,
+        result.epsilon,
+        result.delta,
+        result.noise_multiplier,
+        result.max_grad_norm,
+        steps,
+    )
+    return result
+
+
+def _make_private(model, x, y, r, d, *, seed: int, epochs: int, grad_sample_mode: str):
+    """Opacus' private model, optimizer, loss and Poisson loader for recipe ``r``
+    and DP settings ``d``: ``(engine, module, optimizer, criterion, loader)``."""
+    import torch
+    from opacus import PrivacyEngine
+
+    from diffcal.training.train import sgd
+
+    xt = torch.as_tensor(x, dtype=torch.float32)
+    yt = torch.as_tensor(y, dtype=torch.long)
     loader = torch.utils.data.DataLoader(
         torch.utils.data.TensorDataset(xt, yt),
         batch_size=int(r["batch_size"]),
@@ -153,10 +182,17 @@ def train_dp(
         gsm, dp_opt, criterion, dp_loader = made
     else:
         gsm, dp_opt, dp_loader = made
-    steps_per_epoch = len(dp_loader)
+    return engine, gsm, dp_opt, criterion, dp_loader
+
+
+def _train_epochs(engine, gsm, dp_opt, criterion, dp_loader, r, d, seed, device, name) -> int:
+    """Every epoch of DP-SGD (progress every tenth); returns the number of steps."""
+    import torch
+
+    epochs = int(r["epochs"])
     sched = None
     if r["schedule"] == "cosine":
-        sched = torch.optim.lr_scheduler.CosineAnnealingLR(dp_opt, T_max=epochs * steps_per_epoch)
+        sched = torch.optim.lr_scheduler.CosineAnnealingLR(dp_opt, T_max=epochs * len(dp_loader))
     every = max(1, epochs // 10)
     steps = 0
     with torch.random.fork_rng(devices=[]), warnings.catch_warnings():
@@ -187,25 +223,16 @@ def train_dp(
             if not math.isfinite(total):
                 raise FloatingPointError(f"{name}: DP-SGD diverged in epoch {epoch + 1}")
             if (epoch + 1) % every == 0 or epoch + 1 == epochs:
+                eps = engine.get_epsilon(float(d["delta"]))
+                mean = total / max(count, 1)
                 log.info(
-                    "%s epoch %d/%d loss %.4f epsilon %.3f",
-                    name,
-                    epoch + 1,
-                    epochs,
-                    total / max(count, 1),
-                    engine.get_epsilon(float(d["delta"])),
+                    "%s epoch %d/%d loss %.4f epsilon %.3f", name, epoch + 1, epochs, mean, eps
                 )
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="Optimal order is the smallest alpha")
-        spent = float(engine.get_epsilon(float(d["delta"])))
-    result = DPResult(
-        epsilon=float(d["epsilon"]),
-        epsilon_spent=spent,
-        delta=float(d["delta"]),
-        noise_multiplier=float(dp_opt.noise_multiplier),
-        max_grad_norm=float(d["max_grad_norm"]),
-        steps=steps,
-    )
+    return steps
+
+
+def _release(model, gsm) -> None:
+    """Remove Opacus' hooks and per-sample state: the model as if trained plainly."""
     gsm.remove_hooks()
     for p in model.parameters():  # per-sample gradients are not part of the model
         for attr in ("grad_sample", "_forward_counter"):
@@ -213,14 +240,3 @@ def train_dp(
                 delattr(p, attr)
         p.grad = None
     model.eval()
-    log.info(
-        "%s: DP-SGD spent epsilon %.4f of %.4g (delta %.1e, noise %.4f, clip %.3g, %d steps)",
-        name,
-        result.epsilon_spent,
-        result.epsilon,
-        result.delta,
-        result.noise_multiplier,
-        result.max_grad_norm,
-        steps,
-    )
-    return result

@@ -3,7 +3,7 @@
 The workflow checks every config while Snakemake parses it (``snakemake -n`` on any
 config): these names and defaults are all the check needs, so they live here and
 :mod:`diffcal.training.models` / :mod:`diffcal.training.train` (which import torch)
-take them from this module. ``tests/test_codedeps_config.py`` checks
+take them from this module. ``tests/unit/config/test_codedeps_config.py`` checks
 ``MODEL_OPTIONS`` against the builders' signatures.
 """
 

@@ -25,7 +25,7 @@ Equivalence with :func:`diffcal.training.train.train_model` (one model after ano
 
 What differs is the rounding of a batched matmul against a single one: on our CPU
 build the trained weights differ from one-by-one training by ~1e-8 after a few
-hundred steps (``tests/test_stacked.py`` checks them within 1e-6, and the kept and
+hundred steps (``tests/unit/training/test_stacked.py`` checks them within 1e-6, and the kept and
 run epochs for equality).
 
 On a GPU, image models made of convolutions, pooling, dropout and linear layers
@@ -116,15 +116,7 @@ def train_together(
     device = device or pick_device()
     vmap = device.type == "cuda" if vmap is None else vmap
     results: list[TrainResult | None] = [None] * len(tasks)
-    groups: dict[tuple, list[int]] = {}
-    for i, task in enumerate(tasks):
-        key = None
-        if stack:
-            key = _stack_key(task, bool(r["augment"]))
-            if key is None and vmap:
-                key = vmap_key(task.model, len(task.y), task.val is None, np.ndim(task.x))
-        groups.setdefault(("alone", i) if key is None else key, []).append(i)
-    for idx in groups.values():
+    for idx in _groups(tasks, bool(r["augment"]), stack, vmap):
         if len(idx) == 1:
             t = tasks[idx[0]]
             results[idx[0]] = train_model(
@@ -149,6 +141,20 @@ def train_together(
     return results  # type: ignore[return-value]
 
 
+def _groups(tasks: Sequence[FitTask], augment: bool, stack: bool, vmap: bool) -> list[list[int]]:
+    """Indices of the tasks that train together (one list per stack or vmapped
+    group, a task alone in its own), in order of first appearance."""
+    groups: dict[tuple, list[int]] = {}
+    for i, task in enumerate(tasks):
+        key = None
+        if stack:
+            key = _stack_key(task, augment)
+            if key is None and vmap:
+                key = vmap_key(task.model, len(task.y), task.val is None, np.ndim(task.x))
+        groups.setdefault(("alone", i) if key is None else key, []).append(i)
+    return list(groups.values())
+
+
 class StackedMLP:
     """K registry MLPs of one shape stacked along a leading model axis, their
     parameters in one flat tensor, with one SGD step's forward and backward pass
@@ -160,7 +166,7 @@ class StackedMLP:
     autograd's per-node work, the copies it makes of the transposed weight
     gradients and an optimizer over four tensors cost more than the matmuls at this
     size (``benchmarks/train_together.py``). The gradients are autograd's bit for
-    bit (``tests/test_stacked_step.py``), so training is unchanged; the flat tensor
+    bit (``tests/unit/training/test_stacked_step.py``), so training is unchanged; the flat tensor
     lets :class:`~diffcal.training.train.SGD` update all parameters in one call
     per elementwise operation, the same operations on the same elements.
 

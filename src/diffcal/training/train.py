@@ -125,7 +125,7 @@ class SGD:
     ``step`` through ``torch._disable_dynamo`` wrappers, which import
     ``torch._dynamo`` on first use: 1.5-2.6 s at the start of every training job
     (``benchmarks/train_startup.py``), which compiles nothing. The same parameters bit for bit as
-    :class:`torch.optim.SGD` (``tests/test_train_sgd.py``). DP-SGD keeps
+    :class:`torch.optim.SGD` (``tests/unit/training/test_train_sgd.py``). DP-SGD keeps
     :class:`torch.optim.SGD` (:func:`sgd`), which Opacus wraps.
 
     Args:
@@ -216,7 +216,7 @@ class SGD:
 class CosineLR:
     """:class:`torch.optim.lr_scheduler.CosineAnnealingLR` (``eta_min`` 0) for
     :class:`SGD`: the same recursive formula, hence the same learning rates bit for
-    bit (``tests/test_train_sgd.py``); ``step()`` after each optimizer step."""
+    bit (``tests/unit/training/test_train_sgd.py``); ``step()`` after each optimizer step."""
 
     def __init__(self, opt: SGD, t_max: int) -> None:
         if t_max < 1:
@@ -272,20 +272,15 @@ def train_model(
     val: tuple[np.ndarray, np.ndarray] | None = None,
     patience: int | None = None,
 ) -> TrainResult:
-    """Train ``model`` in place on ``x``: ``(n, ...)`` float32, ``y``: ``(n,)`` int64.
+    """Train ``model`` in place on ``x``: ``(n, ...)`` float32, ``y``: ``(n,)`` int64;
+    one progress line per tenth of the epochs (loss, train accuracy).
 
     Early stopping (paper section 4.1: reference models "were trained until their
-    validation accuracy reached its maximum value"): with ``val = (x_val, y_val)``
-    the validation accuracy is measured after every epoch, the weights of the first
-    epoch with the highest accuracy are kept and restored at the end, and training
-    stops after ``patience`` epochs without improvement (``None``: run all
-    ``recipe["epochs"]``). The starting weights are never kept: a warm-started
-    forgetting reference that kept them would be the target itself. The batch
-    order and learning-rate schedule are those of the full run, so stopping early
-    never changes the weights of the epochs before it.
-
-    Logs one progress line per tenth of the epochs (loss, train accuracy).
-    """
+    validation accuracy reached its maximum value"): with ``val = (x_val, y_val)``,
+    the weights of the first epoch with the highest validation accuracy are kept
+    (:class:`_Best`); training stops after ``patience`` epochs without a gain
+    (``None``: all ``recipe["epochs"]``). The batch order and schedule are those of
+    the full run, so stopping early never changes the epochs before it."""
     r = recipe_with_defaults(recipe)
     if patience is not None and val is None:
         raise ValueError(f"{name}: patience needs a validation set")
@@ -302,31 +297,15 @@ def train_model(
     opt, sched = optimizer(model.parameters(), r, epochs * math.ceil(n / batch))
     gen = torch_generator(seed)
     every = max(1, epochs // 10)
-    best_epoch, best_acc, best_state = 0, -1.0, None
+    best = _Best(name, patience)
     epochs_run = 0
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)  # dropout masks
         for epoch in range(epochs):
             model.train()
             order = torch.randperm(n, generator=gen).to(device)
-            total, correct = 0.0, 0
-            for start in range(0, n, batch):
-                idx = order[start : start + batch]
-                xb = augment_batch(xt[idx], gen) if r["augment"] else xt[idx]
-                out = model(image_batch(xb))
-                loss = F.cross_entropy(out, yt[idx])
-                opt.zero_grad()
-                loss.backward()
-                opt.step()
-                if sched is not None:
-                    sched.step()
-                total += float(loss.detach()) * len(idx)
-                correct += int((out.argmax(1) == yt[idx]).sum())
-            if not math.isfinite(total):
-                raise FloatingPointError(
-                    f"{name}: training diverged (non-finite loss) in epoch {epoch + 1}; "
-                    f"lower the learning rate (lr={r['lr']})"
-                )
+            total, correct = _epoch(model, xt, yt, order, batch, opt, sched, gen, r["augment"])
+            _check_finite(total, name, epoch, r["lr"])
             if (epoch + 1) % every == 0 or epoch + 1 == epochs:
                 log.info(
                     "%s epoch %d/%d loss %.4f train-acc %.4f",
@@ -337,21 +316,71 @@ def train_model(
                     correct / n,
                 )
             epochs_run = epoch + 1
-            if val is not None:
-                acc = accuracy(model, *val)
-                if acc > best_acc:
-                    best_epoch, best_acc = epoch + 1, acc
-                    best_state = copy.deepcopy(model.state_dict())
-                elif patience is not None and epoch + 1 - best_epoch >= patience:
-                    log.info("%s: no validation gain for %d epochs, stopping", name, patience)
-                    break
-    if best_state is not None:
-        model.load_state_dict(best_state)
-        log.info("%s: kept epoch %d of %d (val-acc %.4f)", name, best_epoch, epochs_run, best_acc)
-    model.eval()
-    if val is None:
-        return TrainResult(model, epochs_run)
-    return TrainResult(model, epochs_run, best_epoch, best_acc)
+            if val is not None and best.stop(epoch + 1, model, accuracy(model, *val)):
+                break
+    return best.restore(model, epochs_run, val is not None)
+
+
+def _check_finite(total: float, name: str, epoch: int, lr: float) -> None:
+    if not math.isfinite(total):
+        raise FloatingPointError(
+            f"{name}: training diverged (non-finite loss) in epoch {epoch + 1}; "
+            f"lower the learning rate (lr={lr})"
+        )
+
+
+def _epoch(model, xt, yt, order, batch, opt, sched, gen, augment) -> tuple[float, int]:
+    """One pass over ``order`` in batches: (summed loss, correct predictions)."""
+    total, correct = 0.0, 0
+    for start in range(0, len(order), batch):
+        idx = order[start : start + batch]
+        xb = augment_batch(xt[idx], gen) if augment else xt[idx]
+        out = model(image_batch(xb))
+        loss = F.cross_entropy(out, yt[idx])
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        if sched is not None:
+            sched.step()
+        total += float(loss.detach()) * len(idx)
+        correct += int((out.argmax(1) == yt[idx]).sum())
+    return total, correct
+
+
+class _Best:
+    """Early stopping's state: the first epoch with the highest validation accuracy
+    and its weights. The starting weights are never kept: a warm-started forgetting
+    reference that kept them would be the target itself."""
+
+    def __init__(self, name: str, patience: int | None) -> None:
+        self.name, self.patience = name, patience
+        self.epoch, self.acc, self.state = 0, -1.0, None
+
+    def stop(self, epoch: int, model: nn.Module, acc: float) -> bool:
+        """Record ``epoch``'s accuracy; True when ``patience`` epochs brought no gain."""
+        if acc > self.acc:
+            self.epoch, self.acc = epoch, acc
+            self.state = copy.deepcopy(model.state_dict())
+        elif self.patience is not None and epoch - self.epoch >= self.patience:
+            log.info("%s: no validation gain for %d epochs, stopping", self.name, self.patience)
+            return True
+        return False
+
+    def restore(self, model: nn.Module, epochs_run: int, validated: bool) -> TrainResult:
+        """Load the kept weights (if any), eval mode, and the result."""
+        if self.state is not None:
+            model.load_state_dict(self.state)
+            log.info(
+                "%s: kept epoch %d of %d (val-acc %.4f)",
+                self.name,
+                self.epoch,
+                epochs_run,
+                self.acc,
+            )
+        model.eval()
+        if not validated:
+            return TrainResult(model, epochs_run)
+        return TrainResult(model, epochs_run, self.epoch, self.acc)
 
 
 @torch.no_grad()

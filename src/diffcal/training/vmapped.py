@@ -14,7 +14,7 @@ order of draws as ``F.dropout`` on CPU (``empty_like(x).bernoulli_(1 - p) / (1 -
 p)``). Batch order and augmentation use each model's batch generator as in
 ``train_model``; the loss is the sum of the models' own mean losses and SGD is
 elementwise, so each model follows its own run. What differs is float rounding
-(a grouped convolution against K single ones); ``tests/test_vmapped.py`` compares
+(a grouped convolution against K single ones); ``tests/unit/training/test_vmapped.py`` compares
 the trained weights with ``train_model``'s.
 """
 

@@ -1,4 +1,4 @@
-"""Plugins that go wrong, one way each (tests/test_plugins.py)."""
+"""Plugins that go wrong, one way each (tests/unit/attacks/test_plugins.py)."""
 
 import numpy as np
 
