@@ -15,8 +15,9 @@ import pandas as pd
 
 from diffcal.attacks import metrics, registry
 from diffcal.attacks.registry import PoolOutputs
-from diffcal.stats.bootstrap import bootstrap_means
+from diffcal.stats.bootstrap import bootstrap_means, percentile_intervals
 from diffcal.stats.intervals import resampled_auc, weighted_tpr_at_fpr
+from diffcal.stats.large_sample import LARGE_N, auc_replicates, tpr_replicates
 
 #: Smallest loss used for LiRA's statistic (a float32 model can report a loss of
 #: exactly 0, whose logit-scaled confidence is infinite).
@@ -139,7 +140,11 @@ def summary_with_intervals(
         for key, (v, _) in cells.items():
             values.setdefault(key, []).append(v)
         boot.append((is_member, {f"{a}\t{m}": fn for (a, m), (_, fn) in cells.items()}))
-    intervals = bootstrap_means(boot, seeds=seeds, n_boot=n_boot)
+    if max(len(y) for y, _ in splits) > LARGE_N:
+        totals = _large_sample_totals(splits, fpr_levels, pairs, seeds, n_boot)
+        intervals = percentile_intervals(totals, len(splits))
+    else:
+        intervals = bootstrap_means(boot, seeds=seeds, n_boot=n_boot)
     rows = []
     for (a, m), v in values.items():
         low, high = intervals[f"{a}\t{m}"]
@@ -154,6 +159,26 @@ def summary_with_intervals(
             }
         )
     return pd.DataFrame(rows)
+
+
+def _large_sample_totals(splits, fpr_levels, pairs, seeds, n_boot) -> dict[str, np.ndarray]:
+    """The replicates of :mod:`diffcal.stats.large_sample`, summed over splits, keyed
+    as :func:`summary_with_intervals`'s cells (pairs: differences of the same
+    replicates)."""
+    totals: dict[str, np.ndarray] = {}
+    for (is_member, scores), seed in zip(splits, seeds, strict=True):
+        auc_rng, tpr_rng = (np.random.default_rng([int(seed), k]) for k in (1, 2))
+        reps = {
+            (a, "auc"): v for a, v in auc_replicates(is_member, scores, n_boot, auc_rng).items()
+        }
+        tprs = tpr_replicates(is_member, scores, list(fpr_levels), n_boot, tpr_rng)
+        reps.update({(a, f"tpr_at_fpr_{f:g}"): v for (a, f), v in tprs.items()})
+        for cal, orig in pairs:
+            for _, m in [k for k in reps if k[0] == cal]:
+                reps[(f"{cal} - {orig}", m)] = reps[(cal, m)] - reps[(orig, m)]
+        for (a, m), v in reps.items():
+            totals[f"{a}\t{m}"] = totals.get(f"{a}\t{m}", 0.0) + v
+    return totals
 
 
 def risk_table(

@@ -4,16 +4,25 @@ reruns the embedded default and fails on any file that differs from the committe
 manifest, so a change of outputs lands only with a new manifest and the
 changelog entry it names, in the same commit.
 
+Trained models are byte-identical run to run on one machine, not across CPUs:
+torch's CPU kernels and MKL pick code paths by the processor, and the float
+rounding follows. So a manifest is recorded per platform (:func:`platform_key`),
+``tests/data/manifests/default/<platform>.txt``; on a platform with none the test
+skips and says how to record one: run the embedded default at the last commit
+that has a manifest, record it, and check the commit under test against it.
+
 Write one (after a run of the config, from the run's directory)::
 
     python -m diffcal.reporting.manifest results --changelog "<entry title>" \\
-        > tests/data/manifests/default.txt
+        > tests/data/manifests/default/$(python -m diffcal.reporting.manifest --platform).txt
 """
 
 from __future__ import annotations
 
 import argparse
 import hashlib
+import platform
+import re
 from pathlib import Path
 
 HEADER = "# changelog: "
@@ -55,12 +64,36 @@ def differences(expected: dict[str, str], got: dict[str, str]) -> list[str]:
     return out
 
 
+def platform_key() -> str:
+    """What the float rounding of training depends on: the machine, the CPU model,
+    torch's version and the vector instructions its CPU kernels use, as a file name
+    (``x86_64-amd-epyc-avx512-torch2.14.1``)."""
+    import torch
+
+    cpu = platform.processor() or ""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            cpu = next((ln.split(":", 1)[1] for ln in f if ln.startswith("model name")), cpu)
+    except OSError:
+        pass
+    capability = torch.backends.cpu.get_cpu_capability()
+    version = torch.__version__.split("+")[0]
+    raw = f"{platform.machine()}-{cpu.strip()}-{capability}-torch{version}".lower()
+    return re.sub(r"[^a-z0-9.]+", "-", raw).strip("-")
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("results", help="the run's results directory")
-    ap.add_argument("--changelog", required=True, help="the CHANGELOG.md entry's title")
+    ap.add_argument("results", nargs="?", help="the run's results directory")
+    ap.add_argument("--changelog", help="the CHANGELOG.md entry's title")
+    ap.add_argument("--platform", action="store_true", help="print this platform's key")
     args = ap.parse_args(argv)
-    print(render(digests(args.results), args.changelog), end="")
+    if args.platform:
+        print(platform_key())
+    elif args.results and args.changelog:
+        print(render(digests(args.results), args.changelog), end="")
+    else:
+        ap.error("give the results directory and --changelog, or --platform")
 
 
 if __name__ == "__main__":
