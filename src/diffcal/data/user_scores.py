@@ -80,6 +80,8 @@ def read_scores_file(path: str | os.PathLike, optional: Sequence[str]) -> pd.Dat
                     raise ValueError(f"scores file {path}: column {col!r} must be boolean (0/1)")
                 values = values.astype(bool)
             out[col] = values.to_numpy(bool)
+    if np.all(ids[1:] > ids[:-1]):  # already sorted, so no id is repeated
+        return out
     dup = out["sample_id"].duplicated()
     if dup.any():
         raise ValueError(
@@ -111,20 +113,24 @@ def load_user_scores(
         raise ValueError(f"{target}: every audited sample is a member; no non-members to compare")
     if not references:
         raise ValueError("scores.references: give at least one reference model's scores")
-    ref_loss, is_in = [], []
-    for path in references:
+    # filled row by row: one (m, n) array, not m arrays and their stack
+    ref_loss = np.empty((len(references), len(ids)), np.float64)
+    is_in = np.zeros((len(references), len(ids)), bool)
+    for j, path in enumerate(references):
         r = read_scores_file(path, REFERENCE_OPTIONAL)
-        r = r[r["sample_id"].isin(ids)]
+        if not np.array_equal(r["sample_id"].to_numpy(), ids):  # the target's rows only
+            r = r[r["sample_id"].isin(ids)]
         if len(r) != len(ids):
             gone = np.setdiff1d(ids, r["sample_id"].to_numpy())
             raise ValueError(f"scores file {path}: no row for sample_id {int(gone[0])} of {target}")
-        ref_loss.append(r["loss"].to_numpy(np.float64))
-        is_in.append(r["is_in"].to_numpy(bool) if "is_in" in r else np.zeros(len(r), bool))
+        ref_loss[j] = r["loss"].to_numpy(np.float64)
+        if "is_in" in r:
+            is_in[j] = r["is_in"].to_numpy(bool)
     return UserScores(
         sample_id=ids,
         target_loss=t["loss"].to_numpy(np.float64),
-        ref_loss=np.stack(ref_loss),
-        is_in=np.stack(is_in),
+        ref_loss=ref_loss,
+        is_in=is_in,
         is_member=is_member,
         population=population,
         correct=t["correct"].to_numpy(bool) if "correct" in t else None,

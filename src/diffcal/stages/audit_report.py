@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from diffcal.attacks import registry
 from diffcal.attacks.audit import score_attacks
 from diffcal.core.seeds import derive_seed
 from diffcal.reporting.audit import AuditSplit, compute_audit, write_audit
@@ -32,16 +33,12 @@ log = logging.getLogger("diffcal")
 
 def _splits(attack_scores: Sequence[str], scores: Sequence[str]):
     """Per split: (sample ids, is_member, attack -> scores, target accuracy on
-    members / non-members, number of scratch references)."""
+    members / non-members, number of scratch references). The references' losses
+    are read only when the attack files lack an attack they give."""
     att = pd.concat([pd.read_parquet(p) for p in attack_scores], ignore_index=True)
     att = att[att["set"] == "eval"]
-    sc = pd.concat(
-        [
-            pd.read_parquet(p, columns=["split", "model", "ref", "sample_id", "correct", "loss"])
-            for p in scores
-        ],
-        ignore_index=True,
-    )
+    tgt_all = _read_scores(scores, "target", ["split", "sample_id", "correct", "loss"])
+    n_refs = _reference_counts(scores)
     skip = {"split", "set", "sample_id", "role", "is_member"}
     out = []
     for t, part in att.groupby("split", sort=True):
@@ -53,23 +50,62 @@ def _splits(attack_scores: Sequence[str], scores: Sequence[str]):
         dropped = sorted(set(cols) - set(attacks))
         if dropped:
             log.info("split %d: %s left out (not every sample attacked)", t, ", ".join(dropped))
-        s = sc[sc["split"] == t]
-        tgt = s[s["model"] == "target"].set_index("sample_id").loc[ids]
-        refs = s[s["model"] == "scratch"].pivot(index="ref", columns="sample_id", values="loss")
-        if len(refs):
+        tgt = tgt_all[tgt_all["split"] == t].set_index("sample_id").loc[ids]
+        m = int(n_refs.get(t, 0))
+        if m and not set(_from_out_references(m)) <= set(attacks):
             # the audit suite's attacks the dataset's attack job did not run (LiRA),
             # from the scratch references' losses (they never trained on the samples)
+            refs = _read_scores(scores, "scratch", ["split", "ref", "sample_id", "loss"])
+            refs = refs[refs["split"] == t].pivot(index="ref", columns="sample_id", values="loss")
             more = score_attacks(
-                tgt["loss"].to_numpy(), refs[ids].to_numpy(), np.zeros((len(refs), len(ids)), bool)
+                tgt["loss"].to_numpy(), refs[ids].to_numpy(), np.zeros((m, len(ids)), bool)
             )
             attacks.update({k: v for k, v in more.items() if k not in attacks})
         correct = tgt["correct"].astype("boolean")
         acc = tuple(
-            float(correct[m].astype(float).mean()) if correct[m].notna().all() else np.nan
-            for m in (member, ~member)
+            float(correct[k].astype(float).mean()) if correct[k].notna().all() else np.nan
+            for k in (member, ~member)
         )
-        out.append((ids, member, attacks, acc, len(refs)))
+        out.append((ids, member, attacks, acc, m))
     return out
+
+
+def _read_scores(scores: Sequence[str], model: str, columns: list[str]) -> pd.DataFrame:
+    """The rows of ``model`` in every scores file, only ``columns``."""
+    frames = [pd.read_parquet(p, columns=columns, filters=[("model", "==", model)]) for p in scores]
+    return pd.concat(frames, ignore_index=True)
+
+
+def _reference_counts(scores: Sequence[str]) -> pd.Series:
+    """split -> number of scratch references in the scores files: from the row
+    groups' statistics where each holds one model (an audit of scores writes them
+    so: nothing read), else from the ``split`` and ``ref`` columns."""
+    import pyarrow.parquet as pq
+
+    pairs = set()
+    for path in scores:
+        meta = pq.ParquetFile(path).metadata
+        names = [meta.schema.column(i).name for i in range(meta.num_columns)]
+        for g in range(meta.num_row_groups):
+            stats = {n: meta.row_group(g).column(i).statistics for i, n in enumerate(names)}
+            exact = [stats[c] for c in ("model", "split", "ref")]
+            if not all(st is not None and st.has_min_max and st.min == st.max for st in exact):
+                frame = _read_scores(scores, "scratch", ["split", "ref"])
+                return frame.groupby("split")["ref"].nunique()
+            if stats["model"].min == "scratch":
+                pairs.add((int(stats["split"].min), int(stats["ref"].min)))
+    frame = pd.DataFrame(sorted(pairs), columns=["split", "ref"])
+    return frame.groupby("split")["ref"].nunique()
+
+
+def _from_out_references(m: int) -> list[str]:
+    """The audit suite's attacks that ``m`` references without IN samples and no
+    population give (:func:`diffcal.attacks.registry.runs_on`)."""
+    return [
+        name
+        for name, spec in registry.suite("audit").items()
+        if spec.needs in ("target", "references") and m >= spec.min_references
+    ]
 
 
 def run_audit_report(

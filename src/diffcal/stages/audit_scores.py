@@ -20,7 +20,7 @@ import pandas as pd
 
 from diffcal.attacks.audit import score_attacks
 from diffcal.attacks.plugins import load_plugins, outputs_frames, run_plugin
-from diffcal.core.io import write_parquet
+from diffcal.core.io import parquet_stream, write_parquet
 from diffcal.data.members import read_members
 from diffcal.data.user_scores import load_user_scores
 
@@ -76,11 +76,12 @@ def run_audit_scores(
         if u.correct is None
         else pd.array(u.correct[ev], dtype="boolean")
     )
-    rows = [_model_rows("target", 0, ids, u.target_loss[ev], correct)]
-    no_correct = pd.array([pd.NA] * len(ids), dtype="boolean")
-    for k, loss in enumerate(u.ref_loss):
-        rows.append(_model_rows("scratch", k, ids, loss[ev], no_correct))
-    write_parquet(pd.concat(rows, ignore_index=True), out_scores)
+    # one row group per model: memory holds one model's rows, not the file's
+    with parquet_stream(out_scores) as out:
+        out.write(_model_rows("target", 0, ids, u.target_loss[ev], correct))
+        no_correct = pd.array([pd.NA] * len(ids), dtype="boolean")
+        for k, loss in enumerate(u.ref_loss):
+            out.write(_model_rows("scratch", k, ids, loss[ev], no_correct))
 
 
 def _plugin_scores(plugins, u, ev) -> dict[str, np.ndarray]:
