@@ -7,6 +7,7 @@ import os
 import re
 import shutil
 import subprocess
+from html import unescape
 from pathlib import Path
 
 import numpy as np
@@ -43,6 +44,20 @@ def check_report_in_a_browser(html: Path) -> None:
     wanted = re.search(r'data-images="(\d+)"', body).group(1)
     assert int(wanted) >= 1 and f'data-images-loaded="{wanted}"' in body, body
     assert dom.count("<table") >= 3 and "Members most at risk" in dom
+    # every section of the markdown report is rendered, each with its tables
+    md = html.with_name("report.md").read_text()
+    headings = re.findall(r"^## (.+)$", md, re.M)
+    assert {
+        "Target",
+        "Attacks",
+        "Privacy: a lower bound on epsilon",
+        "How stable the ranking is",
+    } <= set(headings)
+    rendered = [
+        re.sub(r"<[^>]+>", "", h).strip() for h in re.findall(r"<h2[^>]*>(.*?)</h2>", dom, re.S)
+    ]
+    assert rendered == [unescape(h) for h in headings]
+    assert dom.count("<table") == len(re.findall(r"^\|[-|: ]+\|$", md, re.M))
     shot = html.with_name("screenshot.png")
     page = html.resolve().as_uri()
     subprocess.run(

@@ -35,6 +35,9 @@ class Prepared:
     x_scale: float = 1.0
     ids: np.ndarray | None = None
     members: np.ndarray | None = None
+    #: names of the ``d`` feature columns, where the source knows them (``table``);
+    #: not saved in data.npz
+    feature_names: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
         if len(self.x) != len(self.y):

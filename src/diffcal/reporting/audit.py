@@ -31,6 +31,7 @@ from diffcal.reporting.audit_report import (
     to_html,
     to_markdown,
 )
+from diffcal.stats.privacy import clopper_pearson_lower, clopper_pearson_upper
 
 #: Attacks drawn in the ROC figure, when present (the others are in the tables).
 ROC_ATTACKS = (
@@ -191,18 +192,35 @@ def metrics_rows(result: AuditResult) -> pd.DataFrame:
 
 def _target_blocks(result: AuditResult) -> list:
     s0 = result.splits[0]
-    acc = [s.accuracy for s in result.splits]
     table = pd.DataFrame(
         {
-            "Train accuracy (members)": [_mean_or_na([a[0] for a in acc])],
-            "Test accuracy (non-members)": [_mean_or_na([a[1] for a in acc])],
+            "Train accuracy (members)": [_accuracy_cell(result.splits, 0)],
+            "Test accuracy (non-members)": [_accuracy_cell(result.splits, 1)],
             "Members per split": [int(s0.is_member.sum())],
             "Non-members per split": [int((~s0.is_member).sum())],
             "Reference models": [s0.n_references],
         },
         index=pd.Index(["Target"], name=""),
     )
-    return [("h2", "Target"), ("table", table)]
+    note = (
+        "Accuracies: mean over splits [95 % Clopper-Pearson interval of the correct "
+        "predictions pooled over splits]. A target no better than chance on its own "
+        "members is fed inputs it was not trained on (docs/audit.md: the encoding)."
+    )
+    return [("h2", "Target"), ("table", table), ("p", note)]
+
+
+def _accuracy_cell(splits: Sequence[AuditSplit], group: int) -> str:
+    """Mean accuracy of the members (``group`` 0) or non-members (1) over splits,
+    with the exact binomial 95 % interval of the correct predictions pooled over
+    the splits; "not given" without the target's predictions."""
+    acc = np.array([s.accuracy[group] for s in splits], dtype=np.float64)
+    if np.isnan(acc).any():
+        return "not given"
+    sizes = np.array([int((s.is_member if group == 0 else ~s.is_member).sum()) for s in splits])
+    k, n = int(np.round(acc * sizes).sum()), int(sizes.sum())
+    low, high = float(clopper_pearson_lower(k, n, 0.025)), float(clopper_pearson_upper(k, n, 0.025))
+    return f"{acc.mean():.3f} [{low:.3f}, {high:.3f}]"
 
 
 def _attack_blocks(result: AuditResult) -> list:
@@ -372,8 +390,3 @@ def write_audit(result: AuditResult, *, title: str, what: str, out: Mapping[str,
     blocks = report_blocks(result, title, what, Path(out["png"]).name)
     write_text(out["md"], to_markdown(blocks))
     write_text(out["html"], to_html(blocks, f"Audit: {title}"))
-
-
-def _mean_or_na(values: Sequence[float]) -> str:
-    v = np.asarray(values, dtype=np.float64)
-    return "not given" if np.isnan(v).any() else f"{v.mean():.3f}"

@@ -55,6 +55,30 @@ def test_table_onehot_matches_scikit_learn_encoders(tmp_path, fmt):
     np.testing.assert_allclose(got.x, want, atol=1e-5)
     np.testing.assert_array_equal(got.y, (frame["label"] == "yes").to_numpy())
     assert got.num_classes == 2 and got.x.dtype == np.float32
+    # scikit-learn's names (num__missingindicator_age, cat__city_Oslo) in ours
+    names = [ct.get_feature_names_out()[i].split("__", 1)[1] for i in (0, 2, 1, 3, 4, 5, 6)]
+    assert got.feature_names == tuple(
+        n.removeprefix("missingindicator_") + " missing"
+        if n.startswith("missingindicator_")
+        else n.replace("city_", "city=", 1)
+        for n in names
+    )
+
+
+def test_the_encoding_exports_with_its_feature_names(tmp_path):
+    """python -m diffcal.data.table_export: the arrays the audit feeds and the names."""
+    from diffcal.data.table_export import main
+
+    frame = _mixed_frame()
+    frame.to_csv(tmp_path / "t.csv", index=False)
+    main([str(tmp_path / "t.csv"), "--drop", "id", "--out", str(tmp_path / "enc")])
+    want = prepare("table", None, path=str(tmp_path / "t.csv"), drop=["id"])
+    with np.load(tmp_path / "enc/encoded.npz") as f:
+        np.testing.assert_array_equal(f["x"], want.features())
+        np.testing.assert_array_equal(f["y"], want.y)
+    names = pd.read_csv(tmp_path / "enc/features.csv")
+    assert names["column"].tolist() == list(range(want.x.shape[1]))
+    assert tuple(names["name"]) == want.feature_names
 
 
 def test_table_on_the_breast_cancer_set_equals_the_builtin_source(tmp_path):

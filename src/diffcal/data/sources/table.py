@@ -150,17 +150,13 @@ def load_table(
     member_column: str | None = None,
     encoder: str | None = None,
 ) -> Prepared:
-    """Read the file once, in chunks of :data:`CHUNK_ROWS` rows, and encode it (see
-    the module docstring). ``data_dir`` is not used: the file is where ``path`` says.
-    With an ``encoder``: :func:`load_encoded`.
+    """Read the file once, in chunks of :data:`CHUNK_ROWS` rows, and encode it (module
+    docstring; ``data_dir`` is not used). With an ``encoder``: :func:`load_encoded`.
 
-    Streaming by hand rather than one ``read_csv`` and :func:`encode_tabular`: a
-    whole-frame read holds the parsed frame, its float64 copy and the encoded
-    copies at once (8x the prepared data for 1,000,000 x 50; benchmarks/prepare_table.py).
-    Here the numeric columns are kept as float64 chunks, the categorical ones as
-    integer codes, and each output column is written once into the float32 array:
-    the same numbers as :func:`encode_tabular` (median, whole-data mean and std in
-    float64, then float32)."""
+    Streamed by hand (a whole-frame read holds several copies of the data;
+    benchmarks/prepare_table.py): numeric columns as float64 chunks, categorical
+    ones as integer codes, each output column written once into the float32 array,
+    the same numbers as :func:`encode_tabular`."""
     p = Path(path)
     if encoder:
         return load_encoded(p, encoder, label=label, drop=drop, id=id, member_column=member_column)
@@ -194,9 +190,10 @@ def load_table(
             member_parts.append(_booleans(chunk[member_column], p, member_column))
     classes, y = _classes(np.concatenate(labels), path, label)
     ids = None if id is None else _ids(pd.Series(np.concatenate(id_parts)), p, id)
-    x = _encode(num_parts, cat_codes, levels, len(y), numeric, encoding, path)
+    x, names = _encode(num_parts, cat_codes, levels, len(y), numeric, encoding, path, cats)
     members = np.concatenate(member_parts) if member_column else None
-    return Prepared(x=x, y=y.astype(np.int64), num_classes=len(classes), ids=ids, members=members)
+    kept = {"ids": ids, "members": members, "feature_names": tuple(names)}
+    return Prepared(x=x, y=y.astype(np.int64), num_classes=len(classes), **kept)
 
 
 def _codes(chunk: pd.DataFrame, cats: Sequence[str], levels: list[dict]) -> list[np.ndarray]:
@@ -320,8 +317,10 @@ def _chunks(path: Path, columns: list[str], cats: list[str]):
     )
 
 
-def _encode(num_parts, cat_codes, levels, n, numeric, encoding, path) -> np.ndarray:
-    """The ``(n, d)`` float32 features from the chunks (see :func:`load_table`)."""
+def _encode(num_parts, cat_codes, levels, n, numeric, encoding, path, cats=()):
+    """The ``(n, d)`` float32 features from the chunks (see :func:`load_table`) and
+    the ``d`` column names: a numeric column's name, ``<name> missing`` for its
+    indicator, ``<column>=<level>`` for a one-hot column."""
     n_num = len(numeric)
     missing = [any(np.isnan(b[:, j]).any() for b in num_parts) for j in range(n_num)]
     if encoding == "none" and any(missing):
@@ -330,9 +329,11 @@ def _encode(num_parts, cat_codes, levels, n, numeric, encoding, path) -> np.ndar
     sorted_levels = [sorted(lv) for lv in levels]
     width = n_num + sum(missing) + sum(len(lv) for lv in sorted_levels)
     x = np.empty((n, width), dtype=np.float32)
+    names: list[str] = []  # in column order
     k = 0
     for j in range(n_num):
         v = np.concatenate([b[:, j] for b in num_parts])
+        names.append(str(numeric[j]))
         if encoding == "none":
             x[:, k] = v
             k += 1
@@ -344,6 +345,7 @@ def _encode(num_parts, cat_codes, levels, n, numeric, encoding, path) -> np.ndar
         k += 1
         if missing[j]:
             x[:, k] = standardize(nan[:, None])[:, 0]
+            names.append(f"{numeric[j]} missing")
             k += 1
     del num_parts[:]
     for j, lv in enumerate(sorted_levels):
@@ -354,8 +356,9 @@ def _encode(num_parts, cat_codes, levels, n, numeric, encoding, path) -> np.ndar
         block = x[:, k : k + len(lv)]
         block[:] = 0.0
         block[np.arange(n), codes] = 1.0
+        names += [f"{cats[j]}={value}" for value in lv]
         k += len(lv)
-    return x
+    return x, names
 
 
 def _ids(column: pd.Series, path: Path, name: str) -> np.ndarray:
