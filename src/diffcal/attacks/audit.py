@@ -34,7 +34,13 @@ def lira_stat_from_loss(loss: np.ndarray) -> np.ndarray:
     >>> float(lira_stat_from_loss(np.array([np.log(2.0)]))[0])  # p = 1/2
     0.0
     """
-    x = np.maximum(np.asarray(loss, dtype=np.float64), MIN_LOSS)
+    loss = np.asarray(loss, dtype=np.float64)
+    if loss.ndim == 2 and loss.size > LARGE_N:  # row by row: the same numbers, less memory
+        out = np.empty_like(loss)
+        for i, row in enumerate(loss):
+            out[i] = lira_stat_from_loss(row)
+        return out
+    x = np.maximum(loss, MIN_LOSS)
     return -x - np.log(-np.expm1(-x))
 
 

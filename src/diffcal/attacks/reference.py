@@ -18,8 +18,12 @@ import warnings
 
 import numpy as np
 
+from diffcal.stats.large_sample import LARGE_N
+
 #: Floor of a per-sample standard deviation (LiRA with few references).
 MIN_STD = 1e-6
+#: Samples per chunk of the reference statistics of many samples.
+CHUNK = 65_536
 
 
 def _norm():
@@ -75,6 +79,8 @@ def _masked_stats(values: np.ndarray, mask: np.ndarray, global_variance: bool, m
             raise ValueError(f"{int(none.sum())} samples have no reference of this kind")
         if missing != "global":
             raise ValueError(f"missing must be 'raise' or 'global', got {missing!r}")
+    if v.shape[1] > LARGE_N:
+        return _masked_stats_by_chunks(v, w, count, global_variance)
     mean = np.where(w, v, 0.0).sum(axis=0) / np.maximum(count, 1)
     pooled_mean = v[w].mean() if w.any() else 0.0
     mean = np.where(none, pooled_mean, mean)
@@ -84,6 +90,28 @@ def _masked_stats(values: np.ndarray, mask: np.ndarray, global_variance: bool, m
         std = np.full(v.shape[1], pooled_std)
     else:
         std = np.where(none, pooled_std, np.sqrt(dev2.sum(axis=0) / np.maximum(count, 1)))
+    return mean, np.maximum(std, MIN_STD)
+
+
+def _masked_stats_by_chunks(v, w, count, global_variance: bool):
+    """:func:`_masked_stats` for many samples, ``CHUNK`` columns at a time (memory:
+    a chunk's temporaries, not five ``(m, n)`` copies): the same numbers to float
+    rounding (the pooled sums are summed by columns)."""
+    n, none = v.shape[1], count == 0
+    col_sum, col_dev = np.empty(n), np.empty(n)
+    for s in range(0, n, CHUNK):
+        col_sum[s : s + CHUNK] = np.where(w[:, s : s + CHUNK], v[:, s : s + CHUNK], 0.0).sum(axis=0)
+    total = int(count.sum())
+    pooled_mean = col_sum.sum() / total if total else 0.0
+    mean = np.where(none, pooled_mean, col_sum / np.maximum(count, 1))
+    for s in range(0, n, CHUNK):
+        dev = (v[:, s : s + CHUNK] - mean[s : s + CHUNK]) ** 2
+        col_dev[s : s + CHUNK] = np.where(w[:, s : s + CHUNK], dev, 0.0).sum(axis=0)
+    pooled_std = np.sqrt(col_dev.sum() / total) if total else 0.0
+    if global_variance:
+        std = np.full(n, pooled_std)
+    else:
+        std = np.where(none, pooled_std, np.sqrt(col_dev / np.maximum(count, 1)))
     return mean, np.maximum(std, MIN_STD)
 
 

@@ -137,8 +137,14 @@ def _paper_attack(score: Callable[..., np.ndarray], cal: str) -> Callable[..., n
     return fn
 
 
+def _probs(loss: np.ndarray) -> np.ndarray:
+    """``exp(-loss)`` in one new array (no temporary ``-loss`` beside it)."""
+    p = np.negative(loss)
+    return np.exp(p, out=p)
+
+
 def _rmia(o: PoolOutputs, *, offline: bool, a: float, gamma: float) -> np.ndarray:
-    px = rmia_marginal(np.exp(-o.ref_loss), o.is_in, a=a, offline=offline, missing="global")
+    px = rmia_marginal(_probs(o.ref_loss), o.is_in, a=a, offline=offline, missing="global")
     # No reference trained on a population sample: all are OUT for it, so its
     # Pr(z) is the OUT mean (with the offline correction when offline).
     pz = rmia_marginal(np.exp(-o.ref_loss_pop), None, a=a, offline=offline)

@@ -126,6 +126,9 @@ def load_user_scores(
         ref_loss[j] = r["loss"].to_numpy(np.float64)
         if "is_in" in r:
             is_in[j] = r["is_in"].to_numpy(bool)
+    import pyarrow as pa
+
+    pa.default_memory_pool().release_unused()  # the files' buffers: read and copied
     return UserScores(
         sample_id=ids,
         target_loss=t["loss"].to_numpy(np.float64),

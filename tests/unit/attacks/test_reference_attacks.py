@@ -190,3 +190,22 @@ def test_lira_official_without_references_of_a_kind():
         np.zeros(3), np.arange(6.0).reshape(2, 3), ~only_first, online=False, missing="global"
     )
     assert np.isfinite(out).all()
+
+
+@pytest.mark.parametrize("global_variance", [False, True])
+def test_reference_statistics_of_many_samples_by_chunks_are_the_same(monkeypatch, global_variance):
+    """Above LARGE_N samples the statistics are summed by chunks of columns: the
+    same numbers to float rounding, the fallback of a sample without a reference
+    of its kind and the pooled (global) variance included."""
+    from diffcal.attacks import reference
+
+    rng = np.random.default_rng(0)
+    v = rng.normal(size=(6, 1000))
+    w = rng.random((6, 1000)) < 0.5
+    w[:, 3] = False  # a sample without a reference of this kind: the pooled fallback
+    want = reference._masked_stats(v, w, global_variance, "global")
+    monkeypatch.setattr(reference, "LARGE_N", 100)
+    monkeypatch.setattr(reference, "CHUNK", 64)
+    got = reference._masked_stats(v, w, global_variance, "global")
+    np.testing.assert_allclose(got[0], want[0], rtol=1e-12)
+    np.testing.assert_allclose(got[1], want[1], rtol=1e-12)
