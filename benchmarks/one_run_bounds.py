@@ -7,9 +7,11 @@ mu = 1). Every draw is bounded by
 - ours: :func:`diffcal.stats.bound_strategies.one_run_bonferroni` (guesses by
   threshold at the ROC's upper-hull vertices, Bonferroni over them), pure DP and
   at delta 1e-5 (Steinke, Nasr, Jagielski 2023, Theorems 2 and 3);
+- the same guesses in the f-DP form at delta 1e-5 (Mahloujifar et al. 2024;
+  :mod:`diffcal.stats.one_run_fdp`);
 - jax_privacy's ``CanaryScoreAuditor.epsilon_one_run(0.05, delta)`` (its default
   ``Bonferroni()``), at delta 1e-12 (it needs delta > 0; our pure form's peer)
-  and 1e-5.
+  and 1e-5, and ``epsilon_one_run_fdp(0.05, 1e-5)``.
 
 Prints the mean bound per (case, method) and ours / jax_privacy's, measured in the
 same run. jax_privacy is the oracle, never a dependency of diffcal::
@@ -45,6 +47,7 @@ def bounds(s: np.ndarray, y: np.ndarray, *, jax: bool = True) -> dict[str, float
     out = {
         "diffcal, pure DP": one_run_bonferroni(s, y)[0],
         "diffcal, delta 1e-5": one_run_bonferroni(s, y, delta=DELTA)[0],
+        "diffcal, f-DP 1e-5": one_run_bonferroni(s, y, delta=DELTA, fdp=True)[0],
     }
     if jax:
         from jax_privacy import auditing
@@ -52,6 +55,7 @@ def bounds(s: np.ndarray, y: np.ndarray, *, jax: bool = True) -> dict[str, float
         aud = auditing.CanaryScoreAuditor(s[y], s[~y])
         out["jax_privacy, delta 1e-12"] = aud.epsilon_one_run(0.05, 1e-12)
         out["jax_privacy, delta 1e-5"] = aud.epsilon_one_run(0.05, DELTA)
+        out["jax_privacy, f-DP 1e-5"] = aud.epsilon_one_run_fdp(0.05, DELTA)
     return out
 
 
@@ -69,12 +73,13 @@ def main() -> None:
             f"\n{case}: epsilon {privacy.gdp_epsilon(mu, DELTA):.2f} at delta {DELTA:g}, "
             f"{args.draws} draws, {time.perf_counter() - t0:.1f} s"
         )
-        pure, approx = (
-            np.mean(rows["jax_privacy, delta 1e-12"]),
-            np.mean(rows["jax_privacy, delta 1e-5"]),
-        )
+        refs = {
+            form: np.mean(rows[f"jax_privacy, {form}"])
+            for form in ("delta 1e-12", "delta 1e-5", "f-DP 1e-5")
+        }
         for name, vals in rows.items():
-            ref = approx if "1e-5" in name else pure
+            form = name.split(", ", 1)[1]
+            ref = refs["delta 1e-12" if form == "pure DP" else form]
             print(f"  {name:28s} {np.mean(vals):7.3f}  / jax_privacy's {np.mean(vals) / ref:6.3f}")
 
 

@@ -202,6 +202,16 @@ def test_one_run_audit_trains_one_model_and_recomputes(abl_run, tmp_path):
     assert row["correct"] == inc[order[-50:]].sum() + (~inc[order[:50]]).sum()
     md = (abl_run / "results/ablations/ablations_tiny/one_run.md").read_text()
     assert "| digits | eps100 | 100 | loss_cal |" in md
+    # guesses by threshold: each form recomputes from the canaries' losses
+    from diffcal.stats.bound_strategies import one_run_bonferroni
+
+    bounds = pd.read_csv(base / "one_run/one_run_bounds.csv").set_index("score")
+    forms = {"pure": {}, "delta": {"delta": 1e-5}, "fdp": {"delta": 1e-5, "fdp": True}}
+    for form, kwargs in forms.items():
+        eps, _, r, v, k = one_run_bonferroni(s, inc, **kwargs)
+        got = bounds.loc["loss_orig"]
+        assert (got[f"epsilon_lb_{form}"], got[f"guesses_{form}"], got["thresholds"]) == (eps, r, k)
+    assert "## Guesses by threshold, three forms" in md
     wd = shutil.copytree(abl_run, tmp_path / "wd", symlinks=True)
     cfg_path = wd / ABL_TINY
     cfg = yaml.safe_load(cfg_path.read_text())

@@ -237,6 +237,7 @@ rule one_run_audit:
         scores=T.first_part(rules.score.output.scores),
     output:
         out="results/{dataset}/{variant}/one_run/one_run.csv",
+        bounds="results/{dataset}/{variant}/one_run/one_run_bounds.csv",
     log:
         "logs/{dataset}/{variant}/one_run/one_run_audit.log",
     localrule: True
@@ -256,9 +257,10 @@ rule one_run_audit:
 
 rule one_run_report:
     input:
-        [p for r in T.one_run_runs(rules) for p in [r["table"]]],
+        [p for r in T.one_run_runs(rules) for p in [r["table"], r["bounds"]]],
     output:
         csv=f"{ABL}/one_run.csv",
+        bounds_csv=f"{ABL}/one_run_bounds.csv",
         md=f"{ABL}/one_run.md",
     log:
         f"logs/ablations/{config['name']}/one_run_report.log",

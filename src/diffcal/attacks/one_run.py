@@ -80,3 +80,41 @@ def one_run_table(
                     row[col] = one_run_epsilon_lower_bound(r, v, level, delta=delta, m=m)
             rows.append(row)
     return pd.DataFrame(rows)
+
+
+def one_run_threshold_bounds(
+    scores: Mapping[str, np.ndarray], included: np.ndarray, delta: float | None = None
+) -> pd.DataFrame:
+    """One row per score: the one-run bound with guesses by threshold, Bonferroni over
+    the ROC's upper-hull thresholds (:func:`diffcal.stats.bound_strategies.one_run_bonferroni`)
+    on all ``M`` canaries, in the pure form (``epsilon_lb_pure``) and, with ``delta``,
+    the (epsilon, delta) (``epsilon_lb_delta``) and f-DP (``epsilon_lb_fdp``) forms;
+    each with the guesses, correct guesses and threshold it rests on, and the number
+    of thresholds tried. ``scores``: name -> (M,), ``included`` (M,)."""
+    from diffcal.stats.bound_strategies import one_run_bonferroni
+
+    y = np.asarray(included, dtype=bool)
+    forms = (
+        {"pure": {}}
+        if delta is None
+        else {
+            "pure": {},
+            "delta": {"delta": delta},
+            "fdp": {"delta": delta, "fdp": True},
+        }
+    )
+    rows = []
+    for name, s in scores.items():
+        row: dict = {"score": name, "m": len(y)}
+        for form, kwargs in forms.items():
+            eps, t, r, v, k = one_run_bonferroni(s, y, **kwargs)
+            row.update(
+                {
+                    f"epsilon_lb_{form}": eps,
+                    f"guesses_{form}": r,
+                    f"correct_{form}": v,
+                    f"threshold_{form}": t,
+                }
+            )
+        rows.append({**row, "thresholds": k})
+    return pd.DataFrame(rows)

@@ -174,6 +174,7 @@ class Targets:
                 "variant": v,
                 "epsilon": (views.dp(self.config, d, v) or {}).get("epsilon"),
                 "table": _fill(rules.one_run_audit.output.out, dataset=d, variant=v),
+                "bounds": _fill(rules.one_run_audit.output.bounds, dataset=d, variant=v),
             }
             for d, variants in node.get("datasets", {}).items()
             for v in variants

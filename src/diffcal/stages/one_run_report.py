@@ -11,9 +11,12 @@ import pandas as pd
 from diffcal.core.io import write_csv, write_text
 
 
-def run_one_run_report(*, runs: Sequence[Mapping[str, Any]], csv: str, md: str) -> None:
+def run_one_run_report(
+    *, runs: Sequence[Mapping[str, Any]], csv: str, bounds_csv: str, md: str
+) -> None:
     """``runs``: one dict per (dataset, variant): ``dataset``, ``variant``, ``label``,
-    ``epsilon`` (requested; None without DP) and ``table`` (its ``one_run.csv``)."""
+    ``epsilon`` (requested; None without DP), ``table`` (its ``one_run.csv``) and
+    ``bounds`` (its ``one_run_bounds.csv``)."""
     frames = [
         pd.read_csv(r["table"]).assign(
             dataset=r["dataset"], variant=r["variant"], epsilon=r["epsilon"]
@@ -43,4 +46,46 @@ def run_one_run_report(*, runs: Sequence[Mapping[str, Any]], csv: str, md: str) 
                 f"{int(b['guesses'])} |"
             )
     lines += ["", "Every (m, k): `one_run.csv` (`epsilon_lb`: each at level 0.05 alone).", ""]
-    write_text(md, "\n".join(lines))
+    bounds = pd.concat(
+        [
+            pd.read_csv(r["bounds"]).assign(
+                dataset=r["dataset"], variant=r["variant"], epsilon=r["epsilon"]
+            )
+            for r in runs
+        ],
+        ignore_index=True,
+    )
+    write_csv(bounds, bounds_csv)
+    write_text(md, "\n".join(lines + threshold_lines(bounds)))
+
+
+def threshold_lines(bounds: pd.DataFrame) -> list[str]:
+    """The Markdown table of the bounds with guesses by threshold, three forms."""
+    lines = [
+        "## Guesses by threshold, three forms",
+        "",
+        "Guess 'included' for every canary scoring at least a threshold, Bonferroni over "
+        "the thresholds at the vertices of the ROC's upper hull (`thresholds`), all "
+        "canaries; 95 % lower bounds on epsilon: pure DP, (epsilon, delta) at the "
+        "variant's delta (Steinke, Nasr, Jagielski 2023, Theorem 3) and the f-DP form "
+        "(Mahloujifar et al. 2024: the Gaussian trade-off curve the (epsilon, delta) "
+        "claim allows). `-`: no delta (a variant without DP). Correct / guesses: of "
+        "the f-DP bound where there is one, else of the pure one.",
+        "",
+        "| Dataset | Variant | epsilon (accountant) | Score | pure | (eps, delta) | f-DP | "
+        "correct | thresholds |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for _, b in bounds.iterrows():
+        eps = "-" if pd.isna(b["epsilon"]) else f"{b['epsilon']:g}"
+        form = "fdp" if "epsilon_lb_fdp" in b and pd.notna(b["epsilon_lb_fdp"]) else "pure"
+
+        def cell(col, b=b):
+            return "-" if col not in b or pd.isna(b[col]) else f"{b[col]:.3f}"
+
+        lines.append(
+            f"| {b['dataset']} | {b['variant']} | {eps} | {b['score']} | "
+            f"{cell('epsilon_lb_pure')} | {cell('epsilon_lb_delta')} | {cell('epsilon_lb_fdp')} | "
+            f"{int(b[f'correct_{form}'])} / {int(b[f'guesses_{form}'])} | {int(b['thresholds'])} |"
+        )
+    return lines + [""]

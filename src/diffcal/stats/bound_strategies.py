@@ -33,6 +33,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from diffcal.stats import privacy
+from diffcal.stats.one_run_fdp import one_run_fdp_lower_bound
 
 #: The strategies :func:`epsilon_bound` knows (the schema's enum is this list).
 STRATEGIES = ("bonferroni", "split", "multi_split")
@@ -123,12 +124,18 @@ def bonferroni_bound(
 
 
 def one_run_bonferroni(
-    scores: np.ndarray, is_in: np.ndarray, *, alpha: float = 0.05, delta: float = 0.0
+    scores: np.ndarray,
+    is_in: np.ndarray,
+    *,
+    alpha: float = 0.05,
+    delta: float = 0.0,
+    fdp: bool = False,
 ) -> tuple[float, float, int, int, int]:
     """The one-run audit's bound (Steinke, Nasr, Jagielski 2023) with its guesses
     chosen by threshold: guess IN for every canary scoring at least ``t``, for each
     ``t`` at a vertex of the ROC's upper hull, alpha divided by their number, the
     largest bound kept. ``scores`` (m,) of all ``m`` canaries, ``is_in`` (m,) bool.
+    ``fdp``: the f-DP form (:mod:`diffcal.stats.one_run_fdp`; needs ``delta`` > 0).
 
     Returns:
         (epsilon, threshold, guesses, correct guesses, thresholds tried).
@@ -138,6 +145,8 @@ def one_run_bonferroni(
     >>> round(one_run_bonferroni(s, y)[0], 2), round(one_run_bonferroni(s, y, delta=1e-5)[0], 2)
     (3.75, 2.31)
     """
+    if fdp and not delta > 0:
+        raise ValueError("the f-DP form needs delta > 0")
     s = np.asarray(scores, dtype=np.float64)
     y = np.asarray(is_in, dtype=bool)
     if not np.isfinite(s).all():
@@ -155,7 +164,10 @@ def one_run_bonferroni(
         r, v = int(guesses[i]), int(correct[i])
         if r == 0 or v / r <= 1.0 / (1.0 + np.exp(-best[0])):
             continue
-        eps = privacy.one_run_epsilon_lower_bound(r, v, share, delta=delta, m=len(s))
+        if fdp:
+            eps = one_run_fdp_lower_bound(r, v, len(s), share, delta=delta, floor=best[0])
+        else:
+            eps = privacy.one_run_epsilon_lower_bound(r, v, share, delta=delta, m=len(s))
         if eps > best[0]:
             best = (eps, float(thr[i]), r, v)
     return (*best, len(thr))

@@ -30,7 +30,12 @@ RULES = NS(
     fig_dp=NS(output=["a/{dataset}/fig6.png"]),
     ablations_doc=NS(output=["a/ablations.md"]),
     one_run_report=NS(output=["a/one_run.md"]),
-    one_run_audit=NS(output=NS(out="results/{dataset}/{variant}/one_run/one_run.csv")),
+    one_run_audit=NS(
+        output=NS(
+            out="results/{dataset}/{variant}/one_run/one_run.csv",
+            bounds="results/{dataset}/{variant}/one_run/one_run_bounds.csv",
+        )
+    ),
     compare_report=NS(output=["c/comparison.md"]),
     compare_figure=NS(output=["c/fig.png"]),
     compare_attack=NS(output=NS(out_metrics=f"{RUN}/m.csv", out_scores=f"{RUN}/s.parquet")),
@@ -115,6 +120,7 @@ def test_ablation_outputs_follow_the_config(ablations):
     (run,) = ablations.one_run_runs(RULES)
     assert (run["variant"], run["epsilon"]) == ("eps100", 100)
     assert run["table"] == "results/digits/eps100/one_run/one_run.csv"
+    assert run["bounds"] == "results/digits/eps100/one_run/one_run_bounds.csv"
 
 
 def test_audits_read_their_own_files_or_the_datasets_parts(tmp_path):

@@ -170,6 +170,8 @@ def test_the_modules_examples_run():
 #: mean over the 10 draws ``bench1.draw(case, i)`` builds, as printed by
 #: ``benchmarks/one_run_bounds.py --draws 10``: (delta 1e-12, delta 1e-5).
 JAX_ONE_RUN = {"Gaussian mu 0.55": (0.841, 0.648), "Gaussian mu 1": (1.885, 1.241)}
+#: jax_privacy 2.0.0's ``epsilon_one_run_fdp(0.05, 1e-5)`` on the same draws (same run).
+JAX_ONE_RUN_FDP = {"Gaussian mu 0.55": 0.941, "Gaussian mu 1": 2.133}
 
 
 @pytest.mark.parametrize("case", list(bench1.CASES))
@@ -194,3 +196,56 @@ def test_one_run_guesses_by_threshold_recount_by_hand():
     assert (r, v) == (int((s >= t).sum()), int((y & (s >= t)).sum()))
     want = privacy.one_run_epsilon_lower_bound(r, v, 0.05 / k, delta=1e-5, m=800)
     assert eps == want and k == len(bs.frontier_thresholds(s, y, reverse=False))
+
+
+@pytest.mark.parametrize("case", list(bench1.CASES))
+def test_one_run_fdp_bound_has_at_least_95_percent_of_jax_privacys_power(case):
+    """The f-DP form (Mahloujifar et al. 2024) on the same draws: >= 0.95 x
+    jax_privacy's ``epsilon_one_run_fdp``, above the (epsilon, delta) form, below
+    the truth."""
+    draws = [bench1.draw(case, i) for i in range(10)]
+    fdp = np.mean([bs.one_run_bonferroni(s, y, delta=1e-5, fdp=True)[0] for s, y in draws])
+    approx = np.mean([bs.one_run_bonferroni(s, y, delta=1e-5)[0] for s, y in draws])
+    assert fdp >= 0.95 * JAX_ONE_RUN_FDP[case] and fdp > approx
+    assert fdp < privacy.gdp_epsilon(bench1.CASES[case], 1e-5)
+
+
+def test_one_run_fdp_bounds_exceed_the_truth_at_most_alpha_of_the_time():
+    """200 seeded draws of 1,000 Gaussian canaries (mu = 1.5: mu-GDP, so every
+    (epsilon, 1e-5) claim at or above gdp_epsilon holds, and its Gaussian
+    trade-off curve too): the bound is above the true epsilon in <= 5 % of draws."""
+    mu, truth = 1.5, privacy.gdp_epsilon(1.5, 1e-5)
+    above = 0
+    for i in range(200):
+        rng = np.random.default_rng([7, i])
+        y = rng.random(1000) < 0.5
+        s = y * mu + rng.normal(size=1000)
+        above += bs.one_run_bonferroni(s, y, delta=1e-5, fdp=True)[0] > truth
+    assert above <= 10
+
+
+def test_one_run_fdp_recursion_by_hand():
+    """Two right guesses of two on ten canaries, alpha 0.05: the paper's recursion
+    written out step by step (i = 1, then i = 0) against the module's, at an
+    epsilon where the claim is rejected and one where it is not."""
+    from scipy.stats import norm
+
+    from diffcal.stats import one_run_fdp as f
+
+    def by_hand(eps):
+        shift = 1 / f.gaussian_sigma(eps, 1e-5)
+        right, wrong = 0.05 * 2 / 10, 0.0
+        wrong1 = max(wrong, norm.cdf(norm.ppf(right) - shift))  # i = 1
+        right1 = min(right + 1 / (2 - 1) * (wrong1 - wrong), 1.0)
+        wrong2 = max(wrong1, norm.cdf(norm.ppf(right1) - shift))  # i = 0: right unchanged
+        return right1 + wrong2 - 2 / 10
+
+    for eps in (0.0, 0.5, 4.0):
+        assert f._falsified(eps, 2, 2, 10, 0.05, 1e-5) == pytest.approx(by_hand(eps), abs=1e-12)
+    # two guesses cannot reject even epsilon 0; 190 right of 200 on 1,000 canaries can
+    assert by_hand(0.0) <= 0 and f.one_run_fdp_lower_bound(2, 2, 10, 0.05, delta=1e-5) == 0.0
+    bound = f.one_run_fdp_lower_bound(200, 190, 1000, 0.05, delta=1e-5)
+    assert f._falsified(bound - 1e-3, 200, 190, 1000, 0.05, 1e-5) > 0
+    assert f._falsified(bound + 1e-3, 200, 190, 1000, 0.05, 1e-5) < 0
+    # the Gaussian mechanism's noise meets delta exactly (Balle and Wang 2018)
+    assert f.gaussian_delta(f.gaussian_sigma(2.0, 1e-5), 2.0) == pytest.approx(1e-5, rel=1e-6)
