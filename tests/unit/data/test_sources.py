@@ -2,6 +2,7 @@
 the files, so a new source is one new file (docs/extending.md's example)."""
 
 import os
+import re
 import subprocess
 import sys
 
@@ -11,22 +12,18 @@ from conftest import REPO, copy_workflow
 from diffcal.data import registry
 from diffcal.data.source import Source
 
-TOY = '''"""Source ``toy``: a few hundred points in two blobs."""
 
-import numpy as np
+def _docs_toy() -> str:
+    """The toy source of docs/extending.md ("A data source"), as the docs show it."""
+    text = (REPO / "docs/extending.md").read_text()
+    section = text.split("## A data source\n", 1)[1].split("\n## ", 1)[0]
+    (block,) = re.findall(r"```python\n(.*?)```", section, re.S)
+    path, body = block.split("\n", 1)
+    assert path == "# src/diffcal/data/sources/toy.py"
+    return body
 
-from diffcal.data.prepared import Prepared
-from diffcal.data.source import Source
 
-SOURCES = [Source("toy", loader="load_toy", size=300)]
-
-
-def load_toy(data_dir=None, *, spread: float = 1.0) -> Prepared:
-    rng = np.random.default_rng(0)
-    y = np.arange(300) % 2
-    x = (rng.normal(size=(300, 4)) * spread + y[:, None] * 2).astype(np.float32)
-    return Prepared(x=x, y=y.astype(np.int64), num_classes=2)
-'''
+TOY = _docs_toy()
 
 
 def test_every_module_with_a_loader_declares_its_sources():
