@@ -65,9 +65,11 @@ def differences(expected: dict[str, str], got: dict[str, str]) -> list[str]:
 
 
 def platform_key() -> str:
-    """What the float rounding of training depends on: the machine, the CPU model,
-    torch's version and the vector instructions its CPU kernels use, as a file name
-    (``x86_64-amd-epyc-avx512-torch2.14.1``)."""
+    """What the outputs' bytes depend on beyond the code and the lock: the machine,
+    the CPU model, torch's version and the vector instructions its CPU kernels use
+    (the float rounding of training), and Python's version (its zipfile writes
+    data.npz: 3.11.2 and 3.11.7 write different ZIP64 headers for the same
+    arrays), as a file name (``x86-64-amd-epyc-avx512-torch2.14.1-py3.11.7``)."""
     import torch
 
     cpu = platform.processor() or ""
@@ -78,7 +80,8 @@ def platform_key() -> str:
         pass
     capability = torch.backends.cpu.get_cpu_capability()
     version = torch.__version__.split("+")[0]
-    raw = f"{platform.machine()}-{cpu.strip()}-{capability}-torch{version}".lower()
+    python = platform.python_version()
+    raw = f"{platform.machine()}-{cpu.strip()}-{capability}-torch{version}-py{python}".lower()
     return re.sub(r"[^a-z0-9.]+", "-", raw).strip("-")
 
 

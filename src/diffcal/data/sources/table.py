@@ -317,7 +317,7 @@ def _chunks(path: Path, columns: list[str], cats: list[str]):
     )
 
 
-def _encode(num_parts, cat_codes, levels, n, numeric, encoding, path, cats=()):
+def _encode(num_parts, cat_codes, levels, n, numeric, encoding, path, cats):
     """The ``(n, d)`` float32 features from the chunks (see :func:`load_table`) and
     the ``d`` column names: a numeric column's name, ``<name> missing`` for its
     indicator, ``<column>=<level>`` for a one-hot column."""
