@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import resource
 import subprocess
 import sys
@@ -145,7 +144,6 @@ def main() -> None:
         f"audit (scores + report): {audit:.1f} s = {audit / base:.1f}x reading the files; "
         f"peak {peak:.0f} MiB (goal: <= 60 s, <= 2048 MiB)"
     )
-    os.sync()
 
 
 if __name__ == "__main__":

@@ -31,8 +31,11 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-#: A split with more samples than this takes the replicates of this module.
-LARGE_N = 100_000
+#: A split with more samples than this takes the replicates of this module. The
+#: exact resamples cost about n x 60 KB and n x 1.6 ms per split (20,000 samples:
+#: 22 s and 1.4 GB for 9 attacks; 100,000: 160 s and 6.3 GB; benchmarks/audit_scale.py);
+#: every split of the repository's configs is below it (Adult: 24,421 a split).
+LARGE_N = 50_000
 #: Resamples drawn at once in the TPR bootstrap (memory: this x the tail samples).
 BLOCK = 50
 
