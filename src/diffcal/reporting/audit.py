@@ -31,6 +31,7 @@ from diffcal.reporting.audit_report import (
     to_html,
     to_markdown,
 )
+from diffcal.stats.large_sample import LARGE_N
 from diffcal.stats.privacy import clopper_pearson_lower, clopper_pearson_upper
 
 #: Attacks drawn in the ROC figure, when present (the others are in the tables).
@@ -360,6 +361,12 @@ def report_blocks(result: AuditResult, title: str, what: str, figure: str) -> li
         "non-members resampled within each split; the models held fixed). Higher "
         "attack scores mean 'more likely a member'."
     )
+    if max(len(s.is_member) for s in result.splits) > LARGE_N:
+        intro += (
+            f" Splits of more than {LARGE_N:,} samples: AUC intervals from DeLong's "
+            "covariance, TPR intervals from a Poisson bootstrap of the samples that decide "
+            "them (diffcal.stats.large_sample)."
+        )
     assumes = (
         "What the audit assumes: members and non-members come from the same "
         "distribution, and the reference models were trained on data from it that "

@@ -24,3 +24,18 @@ def test_accuracy_cells_are_the_mean_and_the_pooled_clopper_pearson_interval():
 def test_every_member_right_reaches_one_and_no_predictions_say_so():
     assert _accuracy_cell([_split(50, 50, 1.0, 0.5)], 0).endswith(", 1.000]")
     assert _accuracy_cell([_split(50, 50, np.nan, np.nan)], 1) == "not given"
+
+
+def test_the_report_says_when_a_split_takes_the_large_sample_intervals(monkeypatch):
+    from diffcal.reporting import audit
+
+    monkeypatch.setattr(audit, "LARGE_N", 500)  # the report's wording
+    monkeypatch.setattr("diffcal.attacks.audit.LARGE_N", 500)  # the intervals
+    rng = np.random.default_rng(0)
+    for n, large in ((400, False), (1200, True)):
+        member = rng.random(n) < 0.5
+        score = member + rng.normal(size=n)
+        split = audit.AuditSplit(np.arange(n), member, {"loss_orig": score}, (0.9, 0.6))
+        result = audit.compute_audit([split], [0.1], seeds=[1], n_boot=200)
+        intro = audit.report_blocks(result, "t", "Your model:", "roc.png")[1][1]
+        assert ("DeLong" in intro) == large
