@@ -1,5 +1,8 @@
 """What the tests of several folders build: a user's table, the encoder and the
-model factory a user writes (files under tests/data/user_code)."""
+model factory a user writes (files under tests/data/user_code), and the code
+examples of docs/extending.md."""
+
+import re
 
 import numpy as np
 import pandas as pd
@@ -35,3 +38,11 @@ def encode(frame):
     namespace = {}
     exec(ENCODING, namespace)  # the same function the config names
     return namespace["encode"](frame.drop(columns=["label"])).astype(np.float32)
+
+
+def extending_examples(heading: str) -> list[str]:
+    """The python code blocks of the section ``## <heading>`` of docs/extending.md,
+    as the docs show them."""
+    text = (REPO / "docs/extending.md").read_text()
+    section = text.split(f"## {heading}\n", 1)[1].split("\n## ", 1)[0]
+    return re.findall(r"```python\n(.*?)```", section, re.S)

@@ -40,7 +40,7 @@ def _splits(attack_scores: Sequence[str], scores: Sequence[str]):
     tgt_all = _read_scores(scores, "target", ["split", "sample_id", "correct", "loss"])
     n_refs = _reference_counts(scores)
     skip = {"split", "set", "sample_id", "role", "is_member"}
-    out = []
+    out, all_refs = [], None
     for t, part in att.groupby("split", sort=True):
         part = part.sort_values("sample_id")
         ids = part["sample_id"].to_numpy()
@@ -55,8 +55,10 @@ def _splits(attack_scores: Sequence[str], scores: Sequence[str]):
         if m and not set(_from_out_references(m)) <= set(attacks):
             # the audit suite's attacks the dataset's attack job did not run (LiRA),
             # from the scratch references' losses (they never trained on the samples)
-            refs = _read_scores(scores, "scratch", ["split", "ref", "sample_id", "loss"])
-            refs = refs[refs["split"] == t].pivot(index="ref", columns="sample_id", values="loss")
+            if all_refs is None:  # read once, for every split that needs them
+                all_refs = _read_scores(scores, "scratch", ["split", "ref", "sample_id", "loss"])
+            refs = all_refs[all_refs["split"] == t]
+            refs = refs.pivot(index="ref", columns="sample_id", values="loss")
             more = score_attacks(
                 tgt["loss"].to_numpy(), refs[ids].to_numpy(), np.zeros((m, len(ids)), bool)
             )
@@ -100,12 +102,12 @@ def _reference_counts(scores: Sequence[str]) -> pd.Series:
 
 def _from_out_references(m: int) -> list[str]:
     """The audit suite's attacks that ``m`` references without IN samples and no
-    population give (:func:`diffcal.attacks.registry.runs_on`)."""
-    return [
-        name
-        for name, spec in registry.suite("audit").items()
-        if spec.needs in ("target", "references") and m >= spec.min_references
-    ]
+    population give (:func:`diffcal.attacks.registry.runs_on` on such outputs)."""
+    none = np.zeros(0)
+    o = registry.PoolOutputs(
+        none, none, np.zeros((m, 0)), np.zeros((m, 0)), np.zeros((m, 0), bool), none, none
+    )
+    return [name for name, spec in registry.suite("audit").items() if registry.runs_on(spec, o)]
 
 
 def run_audit_report(

@@ -17,13 +17,7 @@ def run_one_run_report(
     """``runs``: one dict per (dataset, variant): ``dataset``, ``variant``, ``label``,
     ``epsilon`` (requested; None without DP), ``table`` (its ``one_run.csv``) and
     ``bounds`` (its ``one_run_bounds.csv``)."""
-    frames = [
-        pd.read_csv(r["table"]).assign(
-            dataset=r["dataset"], variant=r["variant"], epsilon=r["epsilon"]
-        )
-        for r in runs
-    ]
-    full = pd.concat(frames, ignore_index=True)
+    full = _collect(runs, "table")
     write_csv(full, csv)
     lines = [
         "# One-run privacy audit (Steinke, Nasr, Jagielski 2023)",
@@ -46,17 +40,19 @@ def run_one_run_report(
                 f"{int(b['guesses'])} |"
             )
     lines += ["", "Every (m, k): `one_run.csv` (`epsilon_lb`: each at level 0.05 alone).", ""]
-    bounds = pd.concat(
-        [
-            pd.read_csv(r["bounds"]).assign(
-                dataset=r["dataset"], variant=r["variant"], epsilon=r["epsilon"]
-            )
-            for r in runs
-        ],
-        ignore_index=True,
-    )
+    bounds = _collect(runs, "bounds")
     write_csv(bounds, bounds_csv)
     write_text(md, "\n".join(lines + threshold_lines(bounds)))
+
+
+def _collect(runs: Sequence[Mapping[str, Any]], key: str) -> pd.DataFrame:
+    """Every run's CSV ``key`` (``table`` or ``bounds``), with its dataset, variant
+    and requested epsilon."""
+    frames = [
+        pd.read_csv(r[key]).assign(dataset=r["dataset"], variant=r["variant"], epsilon=r["epsilon"])
+        for r in runs
+    ]
+    return pd.concat(frames, ignore_index=True)
 
 
 def threshold_lines(bounds: pd.DataFrame) -> list[str]:

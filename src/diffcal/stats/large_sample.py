@@ -106,13 +106,12 @@ _POISSON = np.searchsorted(
 
 
 class _Cuts:
-    """One attack's candidate thresholds "score > u" at its tail non-members'
-    distinct values ``u`` (descending): the columns of the tail's non-members and
-    members (descending score) among the drawn samples, the last non-member of each
-    value, and how many members are above each value."""
+    """One attack's candidate thresholds "score > u" at the distinct values ``u``
+    (descending) of the non-members among its tail samples ``idx``: the columns of
+    the tail's non-members and members (descending score) among the drawn samples,
+    the last non-member of each value, and how many members are above each value."""
 
-    def __init__(self, y, score, cols_of, fpr_max):
-        idx = tail(y, score, fpr_max)
+    def __init__(self, y, score, idx, cols_of):
         order = idx[np.argsort(-score[idx], kind="stable")]
         neg, pos = order[~y[order]], order[y[order]]
         u = score[neg]
@@ -144,9 +143,10 @@ def tpr_replicates(
     the block by one matrix product, the rest by a running sum."""
     y = np.asarray(is_member, dtype=bool)
     n1, n0 = int(y.sum()), int((~y).sum())
-    union = np.unique(np.concatenate([tail(y, s, max(fprs)) for s in scores.values()]))
+    tails = {a: tail(y, s, max(fprs)) for a, s in scores.items()}
+    union = np.unique(np.concatenate(list(tails.values())))
     cuts = {
-        a: _Cuts(y, s, lambda i: np.searchsorted(union, i), max(fprs)) for a, s in scores.items()
+        a: _Cuts(y, s, tails[a], lambda i: np.searchsorted(union, i)) for a, s in scores.items()
     }
     keys = [(a, f) for a in scores for f in fprs]
     out = {key: np.empty(n_boot) for key in keys}

@@ -1,7 +1,6 @@
 """The attack registry: one record per attack, read by every suite, the labels and
 the schema; the sign convention of every record on a toy where members are known."""
 
-import re
 import shutil
 import subprocess
 import sys
@@ -9,6 +8,7 @@ import sys
 import numpy as np
 import pytest
 import yaml
+from builders import extending_examples
 from conftest import REPO
 from sklearn.metrics import roc_auc_score
 
@@ -134,18 +134,11 @@ def test_runs_on_says_what_the_references_allow():
     assert not registry.runs_on(r["quantile"], o)  # its own stage
 
 
-def _docs_blocks(heading):
-    """The python code blocks of one section of docs/extending.md."""
-    text = (REPO / "docs/extending.md").read_text()
-    section = text.split(f"## {heading}\n", 1)[1].split("\n## ", 1)[0]
-    return re.findall(r"```python\n(.*?)```", section, re.S)
-
-
 def test_an_in_tree_attack_is_one_module_and_one_record(tmp_path):
     """docs/extending.md's example, applied to a copy of the library: the module
     and two lines of registry.py; the config's default, the comparison and the
     audit of scores run it, and an unknown name is one line."""
-    module, lines = _docs_blocks("An attack in the tree")
+    module, lines = extending_examples("An attack in the tree")
     path, body = module.split("\n", 1)
     src = tmp_path / "src"
     shutil.copytree(REPO / "src", src, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))

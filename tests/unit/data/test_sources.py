@@ -2,11 +2,11 @@
 the files, so a new source is one new file (docs/extending.md's example)."""
 
 import os
-import re
 import subprocess
 import sys
 
 import pytest
+from builders import extending_examples
 from conftest import REPO, copy_workflow
 
 from diffcal.data import registry
@@ -15,9 +15,7 @@ from diffcal.data.source import Source
 
 def _docs_toy() -> str:
     """The toy source of docs/extending.md ("A data source"), as the docs show it."""
-    text = (REPO / "docs/extending.md").read_text()
-    section = text.split("## A data source\n", 1)[1].split("\n## ", 1)[0]
-    (block,) = re.findall(r"```python\n(.*?)```", section, re.S)
+    (block,) = extending_examples("A data source")
     path, body = block.split("\n", 1)
     assert path == "# src/diffcal/data/sources/toy.py"
     return body
