@@ -34,6 +34,10 @@ def test_ablation_outputs_exist(abl_run):
     ]:
         for ext in ("png", "pdf", "csv"):
             assert (out / f"{f}.{ext}").stat().st_size > 0
+    for ext in ("png", "pdf"):
+        assert (out / f"digits/fig6_tradeoff.{ext}").stat().st_size > 0
+    fig6 = pd.read_csv(out / "digits/fig6_dp.csv")
+    assert (fig6["delta"] == 1e-5).all()
     fig3 = pd.read_csv(out / "digits/fig3_train_size.csv")
     assert sorted(set(fig3["train_size"])) == [100, 200, 449]
     assert {"auc_mean", "auc_std", "acc_mean", "acc_std", "n_splits"} <= set(fig3.columns)
@@ -201,7 +205,8 @@ def test_one_run_audit_trains_one_model_and_recomputes(abl_run, tmp_path):
     inc = c["included"].to_numpy()
     assert row["correct"] == inc[order[-50:]].sum() + (~inc[order[:50]]).sum()
     md = (abl_run / "results/ablations/ablations_tiny/one_run.md").read_text()
-    assert "| digits | eps100 | 100 | loss_cal |" in md
+    rdp = f"{entry['dp_epsilon_spent']:.3g}"
+    assert f"| digits | eps100 | natural | {rdp} / " in md
     # guesses by threshold: each form recomputes from the canaries' losses
     from diffcal.stats.bound_strategies import one_run_bonferroni
 
@@ -212,11 +217,68 @@ def test_one_run_audit_trains_one_model_and_recomputes(abl_run, tmp_path):
         got = bounds.loc["loss_orig"]
         assert (got[f"epsilon_lb_{form}"], got[f"guesses_{form}"], got["thresholds"]) == (eps, r, k)
     assert "## Guesses by threshold, three forms" in md
+    # every DP target: promised against shown, Figure 6's best attack beside the one run
+    fig6 = pd.read_csv(abl_run / "results/ablations/ablations_tiny/digits/fig6_dp.csv")
+    promised = md.split("## Promised against shown, every DP target")[1]
+    (row,) = [ln for ln in promised.splitlines() if ln.startswith("| digits | eps100 |")]
+    best_cp = fig6.loc[fig6["variant"] == "eps100", "epsilon_lb_mean"].max()
+    assert row.split(" | ")[3].startswith(f"{best_cp:.3f} (")
+    both = pd.read_csv(abl_run / "results/ablations/ablations_tiny/one_run_bounds.csv")
+    assert row.split(" | ")[6].startswith(f"{both['epsilon_lb_fdp'].max():.3f} (")
     wd = shutil.copytree(abl_run, tmp_path / "wd", symlinks=True)
     cfg_path = wd / ABL_TINY
     cfg = yaml.safe_load(cfg_path.read_text())
     cfg["ablations"]["one_run"]["datasets"]["digits"].append("eps1")
     cfg_path.write_text(yaml.safe_dump(cfg, sort_keys=False))  # variants keep their order
     planned = planned_jobs(wd, "all", "--configfile", ABL_TINY)
-    assert sorted(r for r, _ in planned) == ["one_run_audit", "one_run_report", "train_canary"]
+    assert sorted(r for r, _ in planned) == [
+        *["one_run_audit"] * 2,
+        "one_run_report",
+        *["train_canary"] * 2,
+    ]
     assert all(w.get("variant", "eps1") == "eps1" for _, w in planned)
+
+
+def test_mislabelled_canaries_train_on_their_wrong_labels(abl_run):
+    """Mislabelled canaries: the same draw and coins as the natural ones, each with
+    a label other than its own; the canary target trains on those labels; its loss
+    and the scratch references' mean loss (the calibration) are at those labels,
+    recomputed here from the model files."""
+    import torch
+    import torch.nn.functional as F
+
+    from diffcal.config.load import load_config
+    from diffcal.config.targets import Targets
+    from diffcal.data.prepared import load_prepared
+    from diffcal.training.model_files import load_entries, load_models
+    from diffcal.training.train import image_batch
+
+    base = abl_run / "results/digits/eps100"
+    nat = pd.read_parquet(base / "one_run/canaries.parquet")
+    mis = pd.read_parquet(base / "one_run_mislabelled/canaries.parquet")
+    assert (mis["sample_id"] == nat["sample_id"]).all()
+    assert (mis["included"] == nat["included"]).all()
+    d = load_prepared(abl_run / "results/digits/data.npz")
+    ids, labels = mis["sample_id"].to_numpy(), mis["label"].to_numpy()
+    assert (labels != d.y[ids]).all() and set(labels) <= set(range(d.num_classes))
+
+    def loss(model):
+        with torch.no_grad():
+            z = model(image_batch(torch.as_tensor(d.features(ids), dtype=torch.float32)))
+        return -F.log_softmax(z.double(), dim=1)[np.arange(len(ids)), labels].numpy()
+
+    (target,) = load_models(base / "one_run_mislabelled/canary_target.pt")[1]
+    np.testing.assert_allclose(mis["loss"], loss(target["model"]), rtol=1e-6)
+    rv = Targets(load_config(abl_run / ABL_TINY)).reference_variant["digits", "eps100"]
+    refs = [
+        e
+        for p in sorted((abl_run / f"results/digits/{rv}/split0-1/models").glob("scratch*.pt"))
+        for e in load_entries(p)
+        if e["split"] == 0
+    ]
+    assert refs
+    np.testing.assert_allclose(
+        mis["ref_loss"], np.mean([loss(e["model"]) for e in refs], axis=0), rtol=1e-6
+    )
+    md = (abl_run / "results/ablations/ablations_tiny/one_run.md").read_text()
+    assert "| digits | eps100 | mislabelled |" in md

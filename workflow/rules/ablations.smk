@@ -141,6 +141,13 @@ rule fig_dp:
             labels={"dataset": "{dataset}", "format": "csv"},
         ),
         curves=f"{ABL}/{{dataset}}/fig6_curves.csv",
+        tradeoff_png=report(
+            f"{ABL}/{{dataset}}/fig6_tradeoff.png",
+            caption="../report/fig6_tradeoff.rst",
+            category="Figure 6",
+            labels={"dataset": "{dataset}", "format": "trade-off png"},
+        ),
+        tradeoff_pdf=f"{ABL}/{{dataset}}/fig6_tradeoff.pdf",
     log:
         f"logs/ablations/{config['name']}/{{dataset}}/fig6.log",
     localrule: True
@@ -210,11 +217,12 @@ rule train_canary:
     input:
         data=rules.prepare.output.data,
         split=T.first_part(rules.split.output.split, model_variant=True),
+        references=P.canary_references(rules),
     output:
-        models="results/{dataset}/{variant}/one_run/canary_target.pt",
-        canaries_out="results/{dataset}/{variant}/one_run/canaries.parquet",
+        models="results/{dataset}/{variant}/{canary_dir}/canary_target.pt",
+        canaries_out="results/{dataset}/{variant}/{canary_dir}/canaries.parquet",
     log:
-        "logs/{dataset}/{variant}/one_run/train_canary.log",
+        "logs/{dataset}/{variant}/{canary_dir}/train_canary.log",
     conda:
         "../../envs/diffcal.yaml"
     threads: P.res("threads")
@@ -224,7 +232,8 @@ rule train_canary:
         model_cfg=lambda w: P.ds_cfg(w, "model"),
         recipe=lambda w: dview.recipe(config, w.dataset, w.variant),
         dp=lambda w: dview.dp(config, w.dataset, w.variant),
-        canaries=config["ablations"].get("one_run", {}).get("canaries", 0),
+        canaries=P.one_run_canaries,
+        kind=P.canary_kind,
         seeds=P.seeds,
         code=D.train_code("train_canary"),
     script:
@@ -236,10 +245,10 @@ rule one_run_audit:
         canaries=rules.train_canary.output.canaries_out,
         scores=T.first_part(rules.score.output.scores),
     output:
-        out="results/{dataset}/{variant}/one_run/one_run.csv",
-        bounds="results/{dataset}/{variant}/one_run/one_run_bounds.csv",
+        out="results/{dataset}/{variant}/{canary_dir}/one_run.csv",
+        bounds="results/{dataset}/{variant}/{canary_dir}/one_run_bounds.csv",
     log:
-        "logs/{dataset}/{variant}/one_run/one_run_audit.log",
+        "logs/{dataset}/{variant}/{canary_dir}/one_run_audit.log",
     localrule: True
     conda:
         "../../envs/diffcal.yaml"
@@ -257,7 +266,8 @@ rule one_run_audit:
 
 rule one_run_report:
     input:
-        [p for r in T.one_run_runs(rules) for p in [r["table"], r["bounds"]]],
+        [p for r in T.one_run_runs(rules) for p in [r["table"], r["bounds"], r["model"]]],
+        T.ablation_csvs(rules.fig_dp, "dp").values(),
     output:
         csv=f"{ABL}/one_run.csv",
         bounds_csv=f"{ABL}/one_run_bounds.csv",
@@ -272,6 +282,7 @@ rule one_run_report:
         runtime=10,
     params:
         runs=T.one_run_runs(rules),
+        fig6=T.ablation_csvs(rules.fig_dp, "dp"),
         code=D.code("one_run_report"),
     script:
         "../scripts/one_run_report.py"

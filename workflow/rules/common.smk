@@ -55,3 +55,4 @@ wildcard_constraints:
     part=r"\d+(-\d+)?",
     chunk=r"\d+(-\d+)?",
     audit="|".join(map(re.escape, T.audit_names)),
+    canary_dir="|".join(dview.CANARY_DIRS.values()),

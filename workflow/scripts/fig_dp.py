@@ -10,5 +10,7 @@ run_fig_dp(
     out_curves=snakemake.output.curves,
     out_png=snakemake.output.png,
     out_pdf=snakemake.output.pdf,
+    out_tradeoff_png=snakemake.output.tradeoff_png,
+    out_tradeoff_pdf=snakemake.output.tradeoff_pdf,
     **rule_params(snakemake.params),
 )

@@ -21,12 +21,28 @@ def draw_canaries(nonmembers: np.ndarray, m: int, seed: int) -> tuple[np.ndarray
     return ids, rng.random(m) < 0.5
 
 
+def mislabel(y: np.ndarray, num_classes: int, seed: int) -> np.ndarray:
+    """(m,) int64 labels, each drawn uniformly (seeded) from the ``num_classes - 1``
+    classes other than its true label in ``y`` (m,): the mislabelled canaries of
+    ML Privacy Meter's one-run audit, which a model can only fit by memorising."""
+    if num_classes < 2:
+        raise ValueError("one_run: mislabelled canaries need at least two classes")
+    y = np.asarray(y, dtype=np.int64)
+    shift = np.random.default_rng(seed).integers(1, num_classes, size=len(y))
+    return (y + shift) % num_classes
+
+
 def canary_scores(
     canaries: pd.DataFrame, scores: pd.DataFrame, split: int
 ) -> dict[str, np.ndarray]:
     """score name -> (m,) scores of the canaries (higher = more likely included):
     ``loss_orig`` = -loss; ``loss_cal`` = -(loss - mean loss of the split's scratch
-    references on the canary), from the variant's ``scores.parquet`` rows."""
+    references on the canary): the canaries' ``ref_loss`` column where they have one
+    (mislabelled canaries: the references' loss at the canary's label), else the
+    variant's ``scores.parquet`` rows."""
+    loss = canaries["loss"].to_numpy(np.float64)
+    if "ref_loss" in canaries:
+        return {"loss_orig": -loss, "loss_cal": -(loss - canaries["ref_loss"].to_numpy())}
     ref = scores[(scores["split"] == split) & (scores["model"] == "scratch")]
     if ref.empty:
         raise ValueError("one_run: the variant has no scratch reference to calibrate with")
@@ -35,7 +51,6 @@ def canary_scores(
     missing = np.setdiff1d(ids, mean_ref.index.to_numpy())
     if len(missing):
         raise ValueError(f"one_run: {len(missing)} canaries have no reference loss")
-    loss = canaries["loss"].to_numpy(np.float64)
     return {"loss_orig": -loss, "loss_cal": -(loss - mean_ref.loc[ids].to_numpy())}
 
 

@@ -70,6 +70,28 @@ class JobParams:
         """An option of the dataset's `target` (its default without one)."""
         return (self._ds(w).get("target") or {}).get(key, default)
 
+    def one_run_canaries(self, w) -> int:
+        return views.one_run_canaries(self.config, w.dataset)
+
+    def canary_kind(self, w) -> str:
+        """``natural`` or ``mislabelled``, from the job's ``canary_dir``."""
+        return {d: k for k, d in views.CANARY_DIRS.items()}[w.canary_dir]
+
+    def canary_references(self, rules):
+        """Input function: split 0's scratch reference files (of the variant's
+        reference variant) for mislabelled canaries, whose calibration needs the
+        references' losses at the canary labels; none for natural ones."""
+        pattern = rules.train_scratch.output.out
+
+        def f(w):
+            if self.canary_kind(w) != "mislabelled":
+                return []
+            v = self.t.reference_variant[w.dataset, w.variant]
+            n = views.references(self.config, w.dataset, v)["scratch"]
+            return self.t.chunk_files(pattern, w, v, n, part=self.t.part_of(w.dataset, 0))
+
+        return f
+
     def one_run_delta(self, w) -> float:
         """The delta the one-run audit's (epsilon, delta) bounds test: the
         variant's DP delta, or the DP default for an undefended variant."""

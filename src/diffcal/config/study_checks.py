@@ -9,7 +9,7 @@ from typing import Any
 
 from diffcal.attacks.registry import suite
 from diffcal.config.errors import require
-from diffcal.config.views import references
+from diffcal.config.views import one_run_canaries, references
 
 
 def check_family(
@@ -80,12 +80,17 @@ def check_ablations(config: Mapping[str, Any]) -> None:
                 f"ablations.one_run.datasets.{ds}",
                 f"variant {v} has no scratch reference to calibrate the canaries' scores",
             )
-    if one_run.get("datasets"):
-        m, k, c = one_run.get("m", []), one_run.get("k", []), one_run.get("canaries", 1000)
+    counts = one_run.get("canaries", 1000)
+    if isinstance(counts, Mapping):
+        missing = sorted(set(one_run.get("datasets", {})) - set(counts))
+        require(not missing, "ablations.one_run.canaries", f"gives no count for {missing}")
+    m, k = one_run.get("m", []), one_run.get("k", [])
+    for ds in one_run.get("datasets", {}):
+        c = one_run_canaries(config, ds)
         require(
             any(2 * kk <= mm <= c for mm in m for kk in k),
             "ablations.one_run",
-            f"no pair of m = {m} and k = {k} has 2k <= m <= canaries ({c})",
+            f"no pair of m = {m} and k = {k} has 2k <= m <= canaries ({c} on {ds})",
         )
 
 

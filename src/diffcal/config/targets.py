@@ -117,12 +117,15 @@ class Targets:
 
         return f
 
-    def chunk_files(self, pattern: str, w, variant: str, n_models: int) -> list[str]:
-        """``pattern`` (a chunked model file) of part ``w.part`` of ``variant``, for
-        each chunk of ``n_models`` models (`models_per_job`)."""
+    def chunk_files(
+        self, pattern: str, w, variant: str, n_models: int, part: str | None = None
+    ) -> list[str]:
+        """``pattern`` (a chunked model file) of part ``part`` (default ``w.part``) of
+        ``variant``, for each chunk of ``n_models`` models (`models_per_job`)."""
         chunks = views.model_chunks(self.config, w.dataset, n_models)
+        part = w.part if part is None else part
         return [
-            _fill(pattern, dataset=w.dataset, variant=variant, part=w.part, chunk=c) for c in chunks
+            _fill(pattern, dataset=w.dataset, variant=variant, part=part, chunk=c) for c in chunks
         ]
 
     def first_part(self, pattern: str, model_variant: bool = False):
@@ -166,18 +169,27 @@ class Targets:
         return runs
 
     def one_run_runs(self, rules) -> list[dict[str, Any]]:
-        """One entry per (dataset, variant) of the one-run audit (``ablations.one_run``)."""
+        """One entry per (dataset, variant, canary kind) of the one-run audit
+        (``ablations.one_run``): its table, bounds and canary model files."""
         node = self.config["ablations"].get("one_run", {})
         return [
             {
                 "dataset": d,
                 "variant": v,
                 "epsilon": (views.dp(self.config, d, v) or {}).get("epsilon"),
-                "table": _fill(rules.one_run_audit.output.out, dataset=d, variant=v),
-                "bounds": _fill(rules.one_run_audit.output.bounds, dataset=d, variant=v),
+                "canaries": kind,
+                **{
+                    key: _fill(pattern, dataset=d, variant=v, canary_dir=views.CANARY_DIRS[kind])
+                    for key, pattern in (
+                        ("table", rules.one_run_audit.output.out),
+                        ("bounds", rules.one_run_audit.output.bounds),
+                        ("model", rules.train_canary.output.models),
+                    )
+                },
             }
             for d, variants in node.get("datasets", {}).items()
             for v in variants
+            for kind in node.get("kinds", ["natural"])
         ]
 
     def ablation_figures(self, rules) -> list[str]:

@@ -55,6 +55,17 @@ def dp(config: Mapping[str, Any], dataset: str, variant: str) -> dict[str, Any] 
     return {**DP_DEFAULTS, **var["dp"]} if "dp" in var else None
 
 
+#: Canary kinds of the one-run audit -> the folder of a variant's results they go to.
+CANARY_DIRS = {"natural": "one_run", "mislabelled": "one_run_mislabelled"}
+
+
+def one_run_canaries(config: Mapping[str, Any], dataset: str) -> int:
+    """How many canaries the one-run audit draws on ``dataset`` (``canaries``: one
+    count, or dataset -> count)."""
+    c = config["ablations"].get("one_run", {}).get("canaries", 1000)
+    return int(c[dataset]) if isinstance(c, Mapping) else int(c)
+
+
 def dp_delta(config: Mapping[str, Any], dataset: str, variant: str) -> float:
     """The variant's DP delta, or the default delta for a variant trained without DP
     (what the one-run audit's (epsilon, delta) bounds test)."""

@@ -30,6 +30,8 @@ def run_fig_dp(
     out_curves: str,
     out_png: str,
     out_pdf: str,
+    out_tradeoff_png: str | None = None,
+    out_tradeoff_pdf: str | None = None,
     fpr_levels: Sequence[float] = (0.01, 0.001),
     bound: Mapping[str, object] | None = None,
     root_seed: int = 0,
@@ -51,35 +53,60 @@ def run_fig_dp(
     strategy = BoundStrategy(**(bound or {}))
     rows, curves = [], []
     for variant, paths in attack_scores.items():
-        info = dp_info(targets[variant]).set_index("split")
-        met = concat_files(metrics_files[variant], pd.read_csv).set_index(["split", "attack"])
-        df = concat_files(paths, pd.read_parquet)
-        for t, g in df.groupby("split", sort=True):
-            ev, sel = g[g["set"] == "eval"], g[g["set"] == "threshold"]
-            split_info = info.loc[int(t)].to_dict()
-            delta = split_info.pop("delta")
-            for a in [a for a in BOUND_ATTACKS if a in ev.columns]:
-                seed = derive_seed(root_seed, variant, int(t), a, "bound")
-                row = _row(ev, sel, a, met.loc[(int(t), a)], delta, strategy, seed, fpr_levels)
-                key = {"variant": variant, "split": int(t), "attack": a}
-                rows.append({**key, **split_info, **row})
-                if a in CURVE_ATTACKS:
-                    curves += _curves(key, ev["is_member"].to_numpy(), ev[a].to_numpy())
-    per_split = pd.DataFrame(rows)
-    values = [c for c in per_split.columns if c not in ("variant", "split", "attack")]
-    summary = mean_std_wide(per_split, ["variant", "attack"], values)
+        r, c = _variant_rows(
+            variant,
+            paths,
+            metrics_files[variant],
+            targets[variant],
+            strategy,
+            root_seed,
+            fpr_levels,
+        )
+        rows += r
+        curves += c
+    summary, roc, pr = _summaries(pd.DataFrame(rows), pd.concat(curves, ignore_index=True))
+    write_csv(summary, out_csv)
+    write_csv(pd.concat([roc, pr], ignore_index=True), out_curves)
+    plot_dp(summary, roc, pr, title=title, out_png=out_png, out_pdf=out_pdf)
+    if out_tradeoff_png:
+        plot_tradeoff(summary, roc, title=title, out_png=out_tradeoff_png, out_pdf=out_tradeoff_pdf)
+
+
+def _summaries(per_split: pd.DataFrame, cur: pd.DataFrame):
+    """Means and stds over splits: the rows of ``fig6_dp.csv`` (by variant, delta
+    and attack; highest requested epsilon first), the ROC and the PR curves."""
+    keys = ("variant", "delta", "split", "attack")
+    values = [c for c in per_split.columns if c not in keys]
+    summary = mean_std_wide(per_split, ["variant", "delta", "attack"], values)
     summary = summary.sort_values(
         ["epsilon_mean", "attack"], ascending=[False, True], kind="stable"
     )
-    write_csv(summary, out_csv)
-    cur = pd.concat(curves, ignore_index=True)
     roc = mean_std_wide(cur.dropna(subset=["fpr"]), ["variant", "attack", "fpr"], ["tpr"])
     pr = mean_std_wide(
         cur.dropna(subset=["recall"]), ["variant", "attack", "recall"], ["precision"]
     )
-    write_csv(pd.concat([roc, pr], ignore_index=True), out_curves)
+    return summary, roc, pr
 
-    plot_dp(summary, roc, pr, title=title, out_png=out_png, out_pdf=out_pdf)
+
+def _variant_rows(variant, paths, metrics_paths, target_paths, strategy, root_seed, fpr_levels):
+    """One DP variant's rows (one per split and attack: accountants, metrics and
+    bound) and its curves (:func:`_curves`, of CURVE_ATTACKS)."""
+    info = dp_info(target_paths).set_index("split")
+    met = concat_files(metrics_paths, pd.read_csv).set_index(["split", "attack"])
+    df = concat_files(paths, pd.read_parquet)
+    rows, curves = [], []
+    for t, g in df.groupby("split", sort=True):
+        ev, sel = g[g["set"] == "eval"], g[g["set"] == "threshold"]
+        split_info = info.loc[int(t)].to_dict()
+        delta = split_info.pop("delta")
+        for a in [a for a in BOUND_ATTACKS if a in ev.columns]:
+            seed = derive_seed(root_seed, variant, int(t), a, "bound")
+            row = _row(ev, sel, a, met.loc[(int(t), a)], delta, strategy, seed, fpr_levels)
+            key = {"variant": variant, "split": int(t), "attack": a}
+            rows.append({**key, "delta": delta, **split_info, **row})
+            if a in CURVE_ATTACKS:
+                curves += _curves(key, ev["is_member"].to_numpy(), ev[a].to_numpy())
+    return rows, curves
 
 
 def _row(ev, sel, a, m, delta, strategy, seed, fpr_levels) -> dict:
@@ -194,3 +221,61 @@ def _plot_variant(ax_roc, ax_pr, v, epsilon, undefended, summary, roc, pr) -> No
         )
     ax_pr.set(xlabel="Recall", ylabel="Precision", ylim=(0.3, 1.02))
     ax_roc.legend(fontsize=7.5, loc="upper left")
+
+
+def promised_epsilon(row: pd.Series) -> tuple[float, str]:
+    """The tightest epsilon the accountants give a DP variant's row of
+    ``fig6_dp.csv`` (mean over splits): PRV where computed, else RDP; and which."""
+    if np.isfinite(row["epsilon_prv_mean"]):
+        return float(row["epsilon_prv_mean"]), "PRV"
+    return float(row["epsilon_spent_mean"]), "RDP"
+
+
+def plot_tradeoff(
+    summary: pd.DataFrame, roc: pd.DataFrame, *, title: str, out_png: str, out_pdf: str
+) -> None:
+    """One panel per DP variant: the trade-off (FPR, FNR = 1 - mean TPR) that loss
+    Orig and Cal reach, against the curves the accountant promises: the (epsilon,
+    delta)-DP region's edge at the tightest accountant epsilon
+    (:func:`promised_epsilon`) and the Gaussian (mu-GDP) curve that meets the same
+    (epsilon, delta) (:mod:`diffcal.stats.tradeoff`). An attack below a promised
+    curve would refute it; the gap above it is what the promise leaves unused."""
+    from diffcal.stats.tradeoff import dp_tradeoff, gdp_mu, gdp_tradeoff
+
+    first = summary.groupby("variant", sort=False).first()
+    private = sorted(
+        (v for v in first.index if np.isfinite(first.loc[v, "epsilon_mean"])),
+        key=lambda v: -first.loc[v, "epsilon_mean"],
+    )
+    alpha = np.linspace(0.0, 1.0, 401)
+    plt = pyplot()
+    fig, axes = plt.subplots(1, len(private), figsize=(3.4 * len(private), 3.6), squeeze=False)
+    for ax, v in zip(axes[0], private, strict=True):
+        eps, accountant = promised_epsilon(first.loc[v])
+        delta = float(first.loc[v, "delta"])
+        mu = gdp_mu(eps, delta)
+        ax.plot(
+            alpha,
+            dp_tradeoff(alpha, eps, delta),
+            color="k",
+            lw=1.2,
+            label=f"({eps:.3g}, {delta:g})-DP ({accountant})",
+        )
+        ax.plot(alpha, gdp_tradeoff(alpha, mu), "--", color="grey", label=f"{mu:.3g}-GDP")
+        for a, color in {"loss_orig": "tab:blue", "loss_cal": "tab:orange"}.items():
+            r = roc[(roc["variant"] == v) & (roc["attack"] == a)]
+            ax.plot(r["fpr"], 1.0 - r["tpr_mean"], color=color, label=column_label(a))
+        ax.plot([0, 1], [1, 0], color="grey", lw=0.5)
+        ax.set(
+            xlim=(0, 1),
+            ylim=(0, 1),
+            xlabel="False positive rate",
+            ylabel="False negative rate",
+            title=f"epsilon = {first.loc[v, 'epsilon_mean']:g}",
+        )
+        ax.set_aspect("equal")
+        ax.legend(fontsize=7, loc="lower left")
+    fig.suptitle(f"{title}: trade-off reached by the attacks vs promised by the accountant")
+    fig.tight_layout()
+    savefig(fig, out_png, out_pdf)
+    plt.close(fig)

@@ -6,18 +6,28 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from diffcal.core.io import write_csv, write_text
 
 
 def run_one_run_report(
-    *, runs: Sequence[Mapping[str, Any]], csv: str, bounds_csv: str, md: str
+    *,
+    runs: Sequence[Mapping[str, Any]],
+    csv: str,
+    bounds_csv: str,
+    md: str,
+    fig6: Mapping[str, str] | None = None,
 ) -> None:
-    """``runs``: one dict per (dataset, variant): ``dataset``, ``variant``, ``label``,
-    ``epsilon`` (requested; None without DP), ``table`` (its ``one_run.csv``) and
-    ``bounds`` (its ``one_run_bounds.csv``)."""
-    full = _collect(runs, "table")
+    """``runs``: one dict per (dataset, variant, canary kind): ``dataset``,
+    ``variant``, ``canaries`` (the kind), ``epsilon`` (requested; None without DP),
+    ``table`` (its ``one_run.csv``), ``bounds`` (its ``one_run_bounds.csv``) and
+    ``model`` (its canary target, whose accountant's epsilons the rows carry).
+    ``fig6``: dataset -> its ``fig6_dp.csv`` (Figure 6's bounds from many samples),
+    for the table of every DP target's promised and shown epsilons."""
+    accountant = {r["model"]: _accountant(r["model"]) for r in runs}
+    full = _collect(runs, "table", accountant)
     write_csv(full, csv)
     lines = [
         "# One-run privacy audit (Steinke, Nasr, Jagielski 2023)",
@@ -27,32 +37,58 @@ def run_one_run_report(
         "lower bound on epsilon (pure DP), Bonferroni over the (m, k) grid; 0 = the guesses "
         "do not rule out epsilon = 0.",
         "",
-        "| Dataset | Variant | epsilon (accountant) | Score | best bound | at m, k | correct |",
-        "|---|---|---|---|---|---|---|",
+        "| Dataset | Variant | Canaries | epsilon (RDP / PRV) | Score | best bound | at m, k | "
+        "correct |",
+        "|---|---|---|---|---|---|---|---|",
     ]
-    for (ds, v), g in full.groupby(["dataset", "variant"], sort=False):
+    for (ds, v, kind), g in full.groupby(["dataset", "variant", "canaries"], sort=False):
         for name, h in g.groupby("score", sort=False):
             b = h.loc[h["epsilon_lb_any"].idxmax()]
-            eps = "-" if pd.isna(b["epsilon"]) else f"{b['epsilon']:g}"
             lines.append(
-                f"| {ds} | {v} | {eps} | {name} | {b['epsilon_lb_any']:.3f} | "
+                f"| {ds} | {v} | {kind} | {_eps(b)} | {name} | {b['epsilon_lb_any']:.3f} | "
                 f"{int(b['m'])}, {int(b['k'])} | {int(b['correct'])} / "
                 f"{int(b['guesses'])} |"
             )
     lines += ["", "Every (m, k): `one_run.csv` (`epsilon_lb`: each at level 0.05 alone).", ""]
-    bounds = _collect(runs, "bounds")
+    bounds = _collect(runs, "bounds", accountant)
     write_csv(bounds, bounds_csv)
-    write_text(md, "\n".join(lines + threshold_lines(bounds)))
+    summary = promised_vs_shown(bounds, {d: pd.read_csv(p) for d, p in (fig6 or {}).items()})
+    write_text(md, "\n".join(lines + threshold_lines(bounds) + summary))
 
 
-def _collect(runs: Sequence[Mapping[str, Any]], key: str) -> pd.DataFrame:
-    """Every run's CSV ``key`` (``table`` or ``bounds``), with its dataset, variant
-    and requested epsilon."""
+def _accountant(model: str) -> dict[str, float]:
+    """The canary target's epsilon by the RDP accountant it trained with and by
+    Opacus' PRV accountant (infinite without DP, NaN where not computed)."""
+    from diffcal.reporting.ablation_data import dp_info
+
+    info = dp_info([model]).iloc[0]
+    return {"epsilon_rdp": info["epsilon_spent"], "epsilon_prv": info["epsilon_prv"]}
+
+
+def _collect(
+    runs: Sequence[Mapping[str, Any]], key: str, accountant: Mapping[str, Mapping[str, float]]
+) -> pd.DataFrame:
+    """Every run's CSV ``key`` (``table`` or ``bounds``), with its dataset, variant,
+    canary kind, requested epsilon and the accountant's epsilons."""
     frames = [
-        pd.read_csv(r[key]).assign(dataset=r["dataset"], variant=r["variant"], epsilon=r["epsilon"])
+        pd.read_csv(r[key]).assign(
+            dataset=r["dataset"],
+            variant=r["variant"],
+            canaries=r["canaries"],
+            epsilon=r["epsilon"],
+            **accountant[r["model"]],
+        )
         for r in runs
     ]
     return pd.concat(frames, ignore_index=True)
+
+
+def _eps(row: Mapping[str, Any]) -> str:
+    """The accountant's epsilons of a row, ``RDP / PRV`` (``-`` without DP)."""
+    if not np.isfinite(row["epsilon_rdp"]):
+        return "-"
+    prv = "n/a" if pd.isna(row["epsilon_prv"]) else f"{row['epsilon_prv']:.3g}"
+    return f"{row['epsilon_rdp']:.3g} / {prv}"
 
 
 def threshold_lines(bounds: pd.DataFrame) -> list[str]:
@@ -68,20 +104,68 @@ def threshold_lines(bounds: pd.DataFrame) -> list[str]:
         "claim allows). `-`: no delta (a variant without DP). Correct / guesses: of "
         "the f-DP bound where there is one, else of the pure one.",
         "",
-        "| Dataset | Variant | epsilon (accountant) | Score | pure | (eps, delta) | f-DP | "
-        "correct | thresholds |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| Dataset | Variant | Canaries | epsilon (RDP / PRV) | Score | pure | (eps, delta) | "
+        "f-DP | correct | thresholds |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for _, b in bounds.iterrows():
-        eps = "-" if pd.isna(b["epsilon"]) else f"{b['epsilon']:g}"
         form = "fdp" if "epsilon_lb_fdp" in b and pd.notna(b["epsilon_lb_fdp"]) else "pure"
 
         def cell(col, b=b):
             return "-" if col not in b or pd.isna(b[col]) else f"{b[col]:.3f}"
 
         lines.append(
-            f"| {b['dataset']} | {b['variant']} | {eps} | {b['score']} | "
+            f"| {b['dataset']} | {b['variant']} | {b['canaries']} | {_eps(b)} | {b['score']} | "
             f"{cell('epsilon_lb_pure')} | {cell('epsilon_lb_delta')} | {cell('epsilon_lb_fdp')} | "
             f"{int(b[f'correct_{form}'])} / {int(b[f'guesses_{form}'])} | {int(b['thresholds'])} |"
         )
     return lines + [""]
+
+
+def promised_vs_shown(bounds: pd.DataFrame, fig6: Mapping[str, pd.DataFrame]) -> list[str]:
+    """The Markdown table of every DP target (a variant with an accountant's
+    epsilon): what training promised (RDP / PRV, of the canary run) against the
+    best 95 % lower bound each method shows: Clopper-Pearson from Figure 6's
+    evaluation samples (``fig6``: dataset -> ``fig6_dp.csv``; best attack, means
+    over splits, with its FPR / FNR upper bounds and samples) and the one-run
+    audit with guesses by threshold in its three forms (best over canary kinds and
+    scores, with its correct guesses and canaries)."""
+    dp = bounds[np.isfinite(bounds["epsilon_rdp"])]
+    if dp.empty:
+        return []
+    lines = [
+        "## Promised against shown, every DP target",
+        "",
+        "epsilon promised by the accountants (of the canary run) against the highest 95 % "
+        "lower bound each method shows. Many samples: Figure 6's Clopper-Pearson bound, "
+        "best attack (mean over splits; FPR / FNR: the upper bounds at its threshold; "
+        "members + non-members it counts). One run: the best over canary kinds and "
+        "scores (correct / guesses of m canaries).",
+        "",
+        "| Dataset | Variant | epsilon (RDP / PRV) | many samples (CP) | one run, pure | "
+        "one run, (eps, delta) | one run, f-DP |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for (ds, v), g in dp.groupby(["dataset", "variant"], sort=False):
+        cells = [_cp_cell(fig6.get(ds), v)]
+        for form in ("pure", "delta", "fdp"):
+            b = g.loc[g[f"epsilon_lb_{form}"].idxmax()]
+            cells.append(
+                f"{b[f'epsilon_lb_{form}']:.3f} ({b['canaries']} {b['score']}; "
+                f"{int(b[f'correct_{form}'])} / {int(b[f'guesses_{form}'])} of {int(b['m'])})"
+            )
+        lines.append(f"| {ds} | {v} | {_eps(g.iloc[0])} | " + " | ".join(cells) + " |")
+    return lines + [""]
+
+
+def _cp_cell(fig6: pd.DataFrame | None, variant: str) -> str:
+    """Figure 6's best attack bound for ``variant``, with its operating point."""
+    if fig6 is None or variant not in set(fig6["variant"]):
+        return "-"
+    f = fig6[fig6["variant"] == variant]
+    b = f.loc[f["epsilon_lb_mean"].idxmax()]
+    return (
+        f"{b['epsilon_lb_mean']:.3f} ({b['attack']}; FPR <= {b['epsilon_lb_fpr_high_mean']:.3g}, "
+        f"FNR <= {b['epsilon_lb_fnr_high_mean']:.3g}; "
+        f"{b['n_eval_members_mean']:.0f} + {b['n_eval_nonmembers_mean']:.0f})"
+    )

@@ -7,15 +7,21 @@ members plus the canaries whose coin came up heads. The non-members are the cana
 pool because no model of the split trained on them: the scratch references' losses
 on them calibrate the canaries' scores as they do the non-members'.
 
+With ``kind: mislabelled`` each canary gets a seeded label other than its own
+(:func:`diffcal.attacks.one_run.mislabel`) for training and scoring, and the split's
+scratch references (``references``: their model files) give each canary their mean
+loss at that label (``ref_loss``), which calibrates its score.
+
 Outputs: the model file, and ``canaries.parquet``: ``sample_id`` (int32),
 ``included`` (bool), ``loss`` (float64, the canary target's cross-entropy), in draw
-order.
+order; mislabelled canaries also ``label`` (int64) and ``ref_loss`` (float64).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -23,13 +29,13 @@ import pandas as pd
 import torch
 import torch.nn.functional as F
 
-from diffcal.attacks.one_run import draw_canaries
+from diffcal.attacks.one_run import draw_canaries, mislabel
 from diffcal.core.io import write_parquet
 from diffcal.core.seeds import derive_seed
 from diffcal.data.prepared import load_prepared
 from diffcal.data.splits import ids_with_role, read_splits
 from diffcal.training.fit import fit_all
-from diffcal.training.model_files import model_spec, new_model, save_models
+from diffcal.training.model_files import load_entries, model_spec, new_model, save_models
 from diffcal.training.train import image_batch, image_layout, setup_torch
 
 log = logging.getLogger("diffcal")
@@ -56,8 +62,12 @@ def run_train_canary(
     recipe: Mapping[str, Any],
     dp: Mapping[str, Any] | None,
     canaries: int,
+    kind: str = "natural",
+    references: Sequence[str] = (),
     threads: int = 1,
 ) -> None:
+    """``kind``: ``natural`` or ``mislabelled`` canaries; ``references``: the split's
+    scratch reference files (mislabelled canaries only)."""
     device = setup_torch(threads)
     d = load_prepared(data)
     t, sp = next(iter(read_splits(split).items()))
@@ -65,6 +75,10 @@ def run_train_canary(
     ids, included = draw_canaries(
         ids_with_role(sp, "nonmember"), canaries, derive_seed(root, key, t, "canaries")
     )
+    extra = {}
+    if kind == "mislabelled":
+        d, extra = _mislabelled(d, ids, derive_seed(root, key, t, "canary_labels"))
+        extra["ref_loss"] = _reference_loss(references, t, d, ids, device)
     train_ids = np.sort(np.concatenate([ids_with_role(sp, "member"), ids[included]]))
     spec = model_spec(d, model_cfg)
     seed = derive_seed(root, key, t, "canary_target", 0)
@@ -92,7 +106,29 @@ def run_train_canary(
                 "sample_id": ids.astype(np.int32),
                 "included": included,
                 "loss": loss.astype(np.float64),
+                **extra,
             }
         ),
         canaries_out,
     )
+
+
+def _mislabelled(d, ids: np.ndarray, seed: int) -> tuple[Any, dict[str, np.ndarray]]:
+    """``d`` with the canaries ``ids`` relabelled (:func:`mislabel`, ``seed``), and
+    their new labels as the column ``label``."""
+    labels = mislabel(d.y[ids], d.num_classes, seed)
+    y = d.y.copy()
+    y[ids] = labels
+    return dataclasses.replace(d, y=y), {"label": labels}
+
+
+def _reference_loss(
+    paths: Sequence[str], split: int, d, ids: np.ndarray, device: torch.device
+) -> np.ndarray:
+    """(m,) float64 mean loss of split ``split``'s scratch references (model files
+    ``paths``) on the canaries ``ids`` at their labels in ``d``."""
+    refs = [e for e in load_entries(paths, device=device) if int(e["split"]) == split]
+    if not refs:
+        raise ValueError(f"one_run: no scratch reference of split {split} in {list(paths)}")
+    x, y = d.features(ids), d.y[ids]
+    return np.mean([losses(e["model"], x, y) for e in refs], axis=0)

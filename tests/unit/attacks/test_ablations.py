@@ -193,3 +193,29 @@ def test_one_run_table_counts_guesses_as_a_loop_does():
     assert table["epsilon_lb"].max() > 0  # the included canaries do have lower losses
     with pytest.raises(ValueError, match="no scratch reference"):
         canary_scores(canaries, ref.assign(model="forget_target"), 0)
+
+
+def test_mislabelled_canaries_take_every_other_class_equally_often():
+    from diffcal.attacks.one_run import mislabel
+
+    y = np.repeat(np.arange(4), 3000)
+    wrong = mislabel(y, 4, seed=3)
+    assert (wrong != y).all() and wrong.dtype == np.int64
+    counts = pd.crosstab(y, wrong).to_numpy()  # true label x new label
+    assert (np.diag(counts) == 0).all()
+    off = counts[~np.eye(4, dtype=bool)]
+    assert np.abs(off - 1000).max() < 120  # 1000 expected each, sd about 26
+    np.testing.assert_array_equal(wrong, mislabel(y, 4, seed=3))
+    with pytest.raises(ValueError, match="two classes"):
+        mislabel(np.zeros(3, dtype=int), 1, seed=0)
+
+
+def test_canary_scores_calibrate_with_the_canaries_own_reference_loss():
+    from diffcal.attacks.one_run import canary_scores
+
+    canaries = pd.DataFrame(
+        {"sample_id": [4, 9], "included": [True, False], "loss": [0.5, 2.0], "ref_loss": [1.5, 1.0]}
+    )
+    s = canary_scores(canaries, pd.DataFrame(columns=["split", "model", "sample_id", "loss"]), 0)
+    np.testing.assert_allclose(s["loss_orig"], [-0.5, -2.0])
+    np.testing.assert_allclose(s["loss_cal"], [1.0, -1.0])  # higher = more likely included

@@ -32,10 +32,11 @@ RULES = NS(
     one_run_report=NS(output=["a/one_run.md"]),
     one_run_audit=NS(
         output=NS(
-            out="results/{dataset}/{variant}/one_run/one_run.csv",
-            bounds="results/{dataset}/{variant}/one_run/one_run_bounds.csv",
+            out="results/{dataset}/{variant}/{canary_dir}/one_run.csv",
+            bounds="results/{dataset}/{variant}/{canary_dir}/one_run_bounds.csv",
         )
     ),
+    train_canary=NS(output=NS(models="results/{dataset}/{variant}/{canary_dir}/canary_target.pt")),
     compare_report=NS(output=["c/comparison.md"]),
     compare_figure=NS(output=["c/fig.png"]),
     compare_attack=NS(output=NS(out_metrics=f"{RUN}/m.csv", out_scores=f"{RUN}/s.parquet")),
@@ -117,10 +118,13 @@ def test_ablation_outputs_follow_the_config(ablations):
         "a/ablations.md",
         "a/one_run.md",
     ]
-    (run,) = ablations.one_run_runs(RULES)
-    assert (run["variant"], run["epsilon"]) == ("eps100", 100)
-    assert run["table"] == "results/digits/eps100/one_run/one_run.csv"
-    assert run["bounds"] == "results/digits/eps100/one_run/one_run_bounds.csv"
+    natural, mislabelled = ablations.one_run_runs(RULES)
+    assert (natural["variant"], natural["epsilon"]) == ("eps100", 100)
+    assert natural["table"] == "results/digits/eps100/one_run/one_run.csv"
+    assert natural["bounds"] == "results/digits/eps100/one_run/one_run_bounds.csv"
+    assert natural["model"] == "results/digits/eps100/one_run/canary_target.pt"
+    assert (natural["canaries"], mislabelled["canaries"]) == ("natural", "mislabelled")
+    assert mislabelled["table"] == "results/digits/eps100/one_run_mislabelled/one_run.csv"
 
 
 def test_audits_read_their_own_files_or_the_datasets_parts(tmp_path):
