@@ -3,6 +3,8 @@ user's own preprocessing runs through ``source_kwargs.encoder`` with the target'
 accuracy as the user measured it, and without it stops with one line naming the
 contract instead of a silent report at chance."""
 
+import json
+import re
 import sys
 
 import numpy as np
@@ -62,3 +64,15 @@ def test_a_target_trained_on_its_own_encoding_is_audited_through_it_or_stopped(t
     assert proc.returncode != 0
     assert "datasets.mine.target: the given target classifies" in out
     assert "The encoding contract" in out and "datasets.mine.target.allow_weak: true" in out
+    # it stopped before any split, training or attack job
+    started = set(re.findall(r"^(?:local)?rule (\w+):", out, flags=re.M))
+    assert started == {"prepare", "check_target"}, started
+    assert not (wd / "results/mine/target_check.json").exists()
+
+    ds["target"]["allow_weak"] = True  # a deliberately weak target goes on, recorded
+    (wd / "enc.yaml").write_text(yaml.safe_dump(cfg))
+    check = "results/mine/target_check.json"
+    snakemake(wd, check, "--cores", "2", "--configfile", "enc.yaml")
+    recorded = json.loads((wd / check).read_text())
+    assert recorded["fits"] is False and recorded["members"] == 240
+    assert recorded["member_accuracy"] < acc - 0.3

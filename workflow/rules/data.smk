@@ -25,9 +25,39 @@ rule prepare:
         "../scripts/prepare.py"
 
 
+# A given target (`target: {checkpoint}`) that does not fit its own members stops the
+# run here, before any split, training or attack job (the encoding contract).
+rule check_target:
+    input:
+        data=rules.prepare.output.data,
+        checkpoint=lambda w: P.given_target(w, "checkpoint"),
+        members=lambda w: P.given_target(w, "members"),
+    output:
+        out="results/{dataset}/target_check.json",
+    log:
+        "logs/{dataset}/check_target.log",
+    priority: longest_first
+    conda:
+        "../../envs/diffcal.yaml"
+    threads: P.res("threads")
+    resources:
+        **TRAIN_RESOURCES,
+    params:
+        model_cfg=lambda w: P.ds_cfg(w, "model"),
+        target_key=lambda w: f"datasets.{w.dataset}.target",
+        allow_weak=lambda w: P.given_target_option(w, "allow_weak", False),
+        code=D.train_code("check_target"),
+    script:
+        "../scripts/check_target.py"
+
+
 rule split:
     input:
         data=rules.prepare.output.data,
+        # ordering only (ancient: a new check does not redraw the splits)
+        target_check=lambda w: [
+            ancient(p) for p in P.given_target_check(w, rules.check_target.output.out)
+        ],
         # the given target's members (datasets with `target`): a new list redraws the split
         members=lambda w: P.given_target(w, "members"),
     output:

@@ -36,8 +36,6 @@ rule train_base:
         recipe=lambda w: dview.recipe(config, w.dataset, w.variant),
         dp=lambda w: dview.dp(config, w.dataset, w.variant),
         seeds=P.seeds,
-        target_key=lambda w: f"datasets.{w.dataset}.target",
-        allow_weak=lambda w: P.given_target_option(w, "allow_weak", False),
         code=D.train_code("train_base"),
     script:
         "../scripts/train_base.py"

@@ -119,6 +119,11 @@ class JobParams:
         target = self._ds(w).get("target") or {}
         return [target[key]] if target.get(key) else []
 
+    def given_target_check(self, w, pattern: str) -> list[str]:
+        """``pattern`` (the check_target output) of the dataset when it has a given
+        target's checkpoint, else none."""
+        return [pattern.format(dataset=w.dataset)] if self.given_target(w, "checkpoint") else []
+
     def user_files(self, w) -> list[str]:
         """The files of the user's that the dataset's source reads (none for
         built-ins)."""

@@ -61,3 +61,19 @@ def rows_of_ids(members: np.ndarray, ids: np.ndarray, path: str) -> np.ndarray:
     if not found.all():
         raise ValueError(f"members file {path}: id {int(members[~found][0])} is not in the data")
     return np.sort(order[pos])
+
+
+def member_rows(d, members: str | os.PathLike | None, where: str = "the data") -> np.ndarray:
+    """Row positions (sorted int64) of a given target's members in the prepared
+    data ``d``: its ``members`` file (the user's ids mapped to rows where the data
+    have an id column), else the data's member column (a table's
+    ``member_column``); ``where`` names the data in the error."""
+    if members:
+        ids = read_members(members)
+        if d.ids is not None:  # the user's ids (a table's id column) -> row positions
+            ids = rows_of_ids(ids, d.ids, str(members))
+        check_members_range(ids, d.n, str(members))
+        return ids
+    if d.members is None:
+        raise ValueError(f"{where} holds no members column (source_kwargs.member_column)")
+    return np.flatnonzero(d.members).astype(np.int64)

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from diffcal.core.io import write_parquet
-from diffcal.data.members import check_members_range, read_members, rows_of_ids
+from diffcal.data.members import member_rows
 from diffcal.data.registry import load_prepared
 from diffcal.data.splits import ROLES, split_of
 
@@ -38,16 +38,9 @@ def run_split(
     d = load_prepared(data)
     n = d.n
     ids = None
-    if members:
-        ids = read_members(members)
-        if d.ids is not None:  # the user's ids (a table's id column) -> row positions
-            ids = rows_of_ids(ids, d.ids, members)
-        check_members_range(ids, n, members)
-    elif members_in_data:
-        if d.members is None:
-            raise ValueError(f"{data} holds no members column (source_kwargs.member_column)")
-        ids = np.flatnonzero(d.members).astype(np.int64)
-        log.info("%d members from the data's member column", len(ids))
+    if members or members_in_data:
+        ids = member_rows(d, members, where=data)
+        log.info("%d members from %s", len(ids), members or "the data's member column")
     frames = []
     for t in splits:
         df = split_of(n, root_seed=root_seed, dataset=dataset, split_index=t, members=ids, **cfg)

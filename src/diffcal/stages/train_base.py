@@ -14,7 +14,7 @@ import numpy as np
 from diffcal.core.seeds import derive_seed
 from diffcal.data.prepared import load_prepared
 from diffcal.data.splits import ids_with_role, read_splits
-from diffcal.training.checkpoint import check_fits_its_members, load_checkpoint, load_into
+from diffcal.training.checkpoint import load_checkpoint, load_into
 from diffcal.training.fit import (
     BASE_ROLES,
     fit_all,
@@ -38,8 +38,6 @@ def run_train_base(
     threads: int = 1,
     checkpoint: str | None = None,
     shared: Mapping[str, str] | None = None,
-    target_key: str | None = None,
-    allow_weak: bool = False,
 ) -> None:
     """Train the ``target`` and the ``shadow`` model of every split of the part.
     With a ``checkpoint`` (a given target) the target is loaded from it, not
@@ -50,8 +48,8 @@ def run_train_base(
     from. ``dp``: the variant's DP settings: the target trains with DP-SGD, the shadow too when
     ``dp["references"] == "private"``. ``shared``: role -> the file of another
     variant's identical model (:func:`diffcal.config.views.reference_variant`),
-    copied after a check instead of trained. ``target_key``: the given target's
-    config key, named if it does not fit its members (unless ``allow_weak``).
+    copied after a check instead of trained. A given target was checked against
+    its members by the ``check_target`` job (:mod:`diffcal.stages.check_target`).
     """
     device = setup_torch(threads)
     root_seed, dataset = seeds["root_seed"], seeds["key"]
@@ -81,20 +79,15 @@ def run_train_base(
             copy_models(shared[role], path, ids)
             continue
         if role == "target" and checkpoint:
-            check = None if allow_weak else target_key
-            save_models(path, spec, given_target(d, jobs, checkpoint, check=check))
+            save_models(path, spec, given_target(d, jobs, checkpoint))
             continue
         private = dp if role == "target" or private_refs(dp) else None
         save_models(path, spec, fit_all(d, jobs, recipe=recipe, device=device, dp=private))
 
 
-def given_target(
-    d, jobs: list[dict], checkpoint: str, *, check: str | None = None
-) -> list[dict[str, Any]]:
+def given_target(d, jobs: list[dict], checkpoint: str) -> list[dict[str, Any]]:
     """File entries of a target loaded from ``checkpoint`` (the same model in every
-    split), with the accuracies a trained target's entry records. ``check``: the
-    target's config key; then a target that does not fit its own members stops
-    the run (:func:`diffcal.training.checkpoint.check_fits_its_members`)."""
+    split), with the accuracies a trained target's entry records."""
     state = load_checkpoint(checkpoint)
     digest = hashlib.sha256(Path(checkpoint).read_bytes()).hexdigest()
     entries = []
@@ -110,8 +103,6 @@ def given_target(
             test_acc,
             len(j["train_ids"]),
         )
-        if check:
-            check_fits_its_members(train_acc, d.y[j["train_ids"]], where=check)
         entries.append(
             {
                 **j["meta"],

@@ -161,6 +161,11 @@ def cell_replicates(
     values: dict = {}
     for y, group in cells:
         values.update(cell_values(Resamples(y, n_boot, np.random.default_rng(seed)), group))
+    return replicate_frame(values, split=split, n_boot=n_boot)
+
+
+def replicate_frame(values: Mapping[Any, np.ndarray], *, split: int, n_boot: int) -> pd.DataFrame:
+    """``{(metric, attack): (B,)}`` of one split as rows of :data:`REPLICATE_COLUMNS`."""
     k = len(values)
     return pd.DataFrame(
         {
@@ -174,11 +179,45 @@ def cell_replicates(
     )
 
 
+def large_table_values(
+    arrays: tuple, *, seed: int, n_boot: int = N_BOOT
+) -> dict[tuple[str, str], np.ndarray]:
+    """The cells of :func:`table_cells` (same ``arrays``, same order) for a split
+    too large for resample counts (:data:`diffcal.stats.large_sample.LARGE_N`):
+    accuracies by multinomial draws of the resamples' counts
+    (:func:`diffcal.stats.large_sample.accuracy_replicates`), AUCs by DeLong's
+    normal (:func:`diffcal.stats.large_sample.auc_replicates`, each attack on the
+    samples it scored)."""
+    from diffcal.stats.large_sample import accuracy_replicates, auc_replicates
+
+    ty, ok, y, scores, taus = arrays
+    ty, ok, y = (np.asarray(a, dtype=bool) for a in (ty, ok, y))
+    rng = np.random.default_rng(seed)
+    values = {
+        ("train_acc", ""): accuracy_replicates(ty, ok, n_boot, rng, mask=ty),
+        ("test_acc", ""): accuracy_replicates(ty, ok, n_boot, rng, mask=~ty),
+    }
+    auc, acc = {}, {}
+    for a, score in scores.items():
+        s = np.asarray(score, dtype=np.float64)
+        m = np.isfinite(s)
+        auc[("auc", a)] = auc_replicates(y[m], {a: s[m]}, n_boot, rng)[a]
+        acc[("acc", a)] = accuracy_replicates(y, (s > float(taus[a])) == y, n_boot, rng, mask=m)
+    return {**values, **auc, **acc}
+
+
 def split_cells(
     scores: pd.DataFrame, roles: pd.DataFrame, att: pd.DataFrame, met: pd.DataFrame
 ) -> list[tuple[np.ndarray, dict]]:
-    """:func:`table_cells` of one split from its frames: ``scores`` (its rows of
-    scores.parquet: model, sample_id, correct), ``roles`` (sample_id, role),
+    """:func:`table_cells` of one split from its frames (:func:`split_arrays`)."""
+    return table_cells(*split_arrays(scores, roles, att, met))
+
+
+def split_arrays(
+    scores: pd.DataFrame, roles: pd.DataFrame, att: pd.DataFrame, met: pd.DataFrame
+) -> tuple:
+    """:func:`table_cells`' arguments from one split's frames: ``scores`` (its rows
+    of scores.parquet: model, sample_id, correct), ``roles`` (sample_id, role),
     ``att`` / ``met`` (its attack scores and metrics,
     :func:`diffcal.attacks.evaluate.attack_split`): the target's accuracy on its
     members and non-members, each attack's AUC and accuracy on the eval set."""
@@ -186,7 +225,7 @@ def split_cells(
     tgt = tgt.merge(roles, on="sample_id")
     tgt = tgt[tgt["role"].isin(["member", "nonmember"])]
     ev = att[att["set"] == "eval"]
-    return table_cells(
+    return (
         (tgt["role"] == "member").to_numpy(),
         tgt["correct"].to_numpy(dtype=bool),
         ev["is_member"].to_numpy(dtype=bool),
@@ -204,8 +243,16 @@ def split_replicates(
     split: int,
     seed: int,
 ) -> pd.DataFrame:
-    """:func:`cell_replicates` of :func:`split_cells` (the attack job's call)."""
-    return cell_replicates(split_cells(scores, roles, att, met), split=split, seed=seed)
+    """:func:`cell_replicates` of :func:`split_cells` (the attack job's call); for a
+    split of more than :data:`diffcal.stats.large_sample.LARGE_N` samples,
+    :func:`large_table_values` (the same cells, other draws)."""
+    from diffcal.stats.large_sample import LARGE_N
+
+    arrays = split_arrays(scores, roles, att, met)
+    if max(len(arrays[0]), len(arrays[2])) > LARGE_N:
+        values = large_table_values(arrays, seed=seed)
+        return replicate_frame(values, split=split, n_boot=N_BOOT)
+    return cell_replicates(table_cells(*arrays), split=split, seed=seed)
 
 
 def replicate_values(rows: pd.DataFrame) -> dict[tuple[str, str], np.ndarray]:

@@ -86,6 +86,36 @@ def auc_replicates(
     return {a: draws[:, i] for i, a in enumerate(names)}
 
 
+def accuracy_replicates(
+    is_member: np.ndarray,
+    correct: np.ndarray,
+    n_boot: int,
+    rng: np.random.Generator,
+    mask: np.ndarray | None = None,
+) -> np.ndarray:
+    """(B,) the accuracy (share of ``correct`` among the samples in ``mask``, all
+    ``(n,)`` bool) in ``n_boot`` stratified resamples, drawn without a resamples x
+    samples matrix: in a resample of a group of ``k`` samples, how many draws land
+    on its masked correct, masked wrong and unmasked samples is Multinomial(``k``,
+    their shares), exactly the distribution the resample counts of
+    :class:`diffcal.stats.intervals.Resamples` give."""
+    y = np.asarray(is_member, dtype=bool)
+    ok = np.asarray(correct, dtype=bool)
+    m = np.ones_like(y) if mask is None else np.asarray(mask, dtype=bool)
+    hits = np.zeros(n_boot)
+    total = np.zeros(n_boot)
+    for group in (y, ~y):
+        k = int(group.sum())
+        if not k:
+            continue
+        counts = np.array([(group & m & ok).sum(), (group & m & ~ok).sum(), (group & ~m).sum()])
+        draws = rng.multinomial(k, counts / k, size=n_boot)
+        hits += draws[:, 0]
+        total += draws[:, 0] + draws[:, 1]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return hits / total
+
+
 def tail(is_member: np.ndarray, score: np.ndarray, fpr: float) -> np.ndarray:
     """Indices (sorted) of the samples that can decide the TPR at FPR <= ``fpr`` of a
     resample: those scored at or above the ``K``-th highest non-member (module
