@@ -28,3 +28,4 @@ rule all:
     default_target: True
     input:
         T.all_outputs(rules),
+        T.provenance_files(rules),

@@ -3,6 +3,8 @@ datasets, every stage): outputs exist, recompute from the published Parquet file
 with independent oracles, and a second invocation plans nothing. Every other
 workflow run is in the slow tier (tests/workflow)."""
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -17,6 +19,9 @@ def test_outputs_exist_and_are_sane(tiny_run):
     for name in ("table1_target_accuracy", "table2_auc", "table3_acc"):
         for ext in ("md", "csv", "tex"):
             assert (tables / f"{name}.{ext}").stat().st_size > 0
+    prov = json.loads((tables / "provenance.json").read_text())
+    assert prov["commit"] == "not a git checkout"  # the test's copy of the workflow
+    assert prov["packages"]["torch"] and len(prov["config_sha256"]) == 64
     t2 = (tables / "table2_auc.md").read_text()
     assert "| Gap | Loss Orig | Loss Cal | Loss Cal-F | GN Orig" in t2
     assert "breast_cancer" in t2 and "digits" in t2

@@ -13,6 +13,7 @@ from diffcal.config import views as dview
 from diffcal.config.codedeps import Digests, import_jobs_from
 from diffcal.config.job_params import JobParams
 from diffcal.config.targets import TABLES, Targets
+from diffcal.reporting.provenance import config_digest, git_commit
 
 # The checkout this file belongs to (not the working directory's workflow when this
 # workflow is used as a Snakemake module of another).
@@ -45,6 +46,9 @@ TRAIN_RESOURCES = P.train_resources()
 # and `split`, a dataset's first jobs: without it, config/ablations.yaml's MNIST
 # K = 10 chain (the longest) waited for its split behind Adult's training until 435 s.
 longest_first = P.res("runtime")
+# What every output folder's provenance.json names (diffcal.reporting.provenance).
+COMMIT = git_commit(REPO)
+CONFIG_SHA256 = config_digest(config)
 ABL = f"results/ablations/{config['name']}"
 CMP = f"results/compare/{config['name']}"
 

@@ -88,3 +88,23 @@ rule figures:
         code=D.code("figures"),
     script:
         "../scripts/figures.py"
+
+
+# Which code, config, libraries and machine made an output folder
+# (diffcal.reporting.provenance); reruns when the commit or the config changes.
+rule provenance:
+    output:
+        out="{folder}/provenance.json",
+    log:
+        "logs/provenance/{folder}.log",
+    wildcard_constraints:
+        folder=r"results/(tables|audit|ablations|compare)/[^/]+",
+    localrule: True
+    conda:
+        "../../envs/diffcal.yaml"
+    params:
+        commit=COMMIT,
+        config_sha256=CONFIG_SHA256,
+        code=D.code("provenance"),
+    script:
+        "../scripts/provenance.py"

@@ -25,6 +25,10 @@ TABLES = {
 }
 
 
+#: The output folders (``results/<kind>/<name>/``) that carry a provenance.json.
+FOLDER_KINDS = ("tables", "audit", "ablations", "compare")
+
+
 def _fill(pattern: str, **wildcards: Any) -> str:
     """``pattern`` with its ``{wildcards}`` filled (Snakemake's ``expand`` for one)."""
     return str(pattern).format(**wildcards)
@@ -281,6 +285,17 @@ class Targets:
         return node.get("label", audit)
 
     # -- rule all ----------------------------------------------------------------------
+
+    def provenance_files(self, rules) -> list[str]:
+        """``provenance.json`` of every output folder ``rule all`` writes to (the
+        tables', each audit's, the ablations' and the comparison's)."""
+        folders = []
+        for p in self.all_outputs(rules):
+            parts = p.split("/")
+            if len(parts) > 3 and parts[0] == "results" and parts[1] in FOLDER_KINDS:
+                folders.append("/".join(parts[:3]))
+        pattern = rules.provenance.output.out
+        return [_fill(pattern, folder=f) for f in dict.fromkeys(folders)]
 
     def all_outputs(self, rules) -> list[str]:
         """What ``rule all`` asks for."""

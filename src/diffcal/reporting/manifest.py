@@ -29,10 +29,14 @@ HEADER = "# changelog: "
 
 
 def digests(root: str | Path) -> dict[str, str]:
-    """``results/...`` path -> sha256 (hex) of every file under ``root``, sorted."""
+    """``results/...`` path -> sha256 (hex) of every file under ``root``, sorted;
+    without the provenance files (:mod:`diffcal.reporting.provenance`), which name
+    the commit and so change with every one by design."""
+    from diffcal.reporting.provenance import FILE
+
     root = Path(root)
     out = {}
-    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+    for path in sorted(p for p in root.rglob("*") if p.is_file() and p.name != FILE):
         rel = f"{root.name}/{path.relative_to(root).as_posix()}"
         out[rel] = hashlib.sha256(path.read_bytes()).hexdigest()
     return out
