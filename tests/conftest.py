@@ -66,8 +66,12 @@ _JOB = re.compile(r"^(?:local)?rule (\w+):$")
 _WILDCARDS = re.compile(r"^\s+wildcards: (.*)$")
 
 
-def planned_jobs(cwd: Path, *args: str) -> list[tuple[str, dict[str, str]]]:
-    """(rule, wildcards) of every job a dry run plans, ``rule all`` excluded."""
+def planned_jobs(
+    cwd: Path, *args: str, provenance: bool = False
+) -> list[tuple[str, dict[str, str]]]:
+    """(rule, wildcards) of every job a dry run plans, ``rule all`` excluded, and
+    the ``provenance`` jobs unless ``provenance``: they rerun on every change of the
+    config by design (its digest is their param)."""
     proc = snakemake(cwd, "-n", "--cores", "1", *args)
     jobs: list[tuple[str, dict[str, str]]] = []
     for line in (proc.stdout + proc.stderr).splitlines():
@@ -75,7 +79,8 @@ def planned_jobs(cwd: Path, *args: str) -> list[tuple[str, dict[str, str]]]:
             jobs.append((m.group(1), {}))
         elif (m := _WILDCARDS.match(line)) and jobs:
             jobs[-1][1].update(kv.split("=", 1) for kv in m.group(1).split(", "))
-    return [j for j in jobs if j[0] != "all"]
+    skip = {"all"} if provenance else {"all", "provenance"}
+    return [j for j in jobs if j[0] not in skip]
 
 
 @pytest.fixture(scope="session")

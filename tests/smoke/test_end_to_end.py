@@ -96,5 +96,16 @@ def test_attack_scores_recompute_from_parquet(tiny_run):
     pd.testing.assert_series_equal(ev["loss_orig"], -tgt.loc[ev.index], check_names=False)
 
 
-def test_second_invocation_plans_nothing(tiny_run):
-    assert planned_jobs(tiny_run, *CFG) == []
+def test_second_invocation_plans_nothing(tiny_run, tmp_path):
+    assert planned_jobs(tiny_run, *CFG, provenance=True) == []
+    # a changed setting reruns the provenance record with what it touches
+    import shutil
+
+    import yaml
+
+    wd = shutil.copytree(tiny_run, tmp_path / "wd", symlinks=True)
+    cfg = yaml.safe_load((wd / CFG[1]).read_text())
+    cfg["attack"] = {**cfg.get("attack", {}), "fpr_levels": [0.05, 0.2]}
+    (wd / "changed.yaml").write_text(yaml.safe_dump(cfg))
+    planned = planned_jobs(wd, "--configfile", "changed.yaml", provenance=True)
+    assert ("provenance", {"folder": "results/tables/default"}) in planned

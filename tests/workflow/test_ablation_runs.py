@@ -225,6 +225,20 @@ def test_one_run_audit_trains_one_model_and_recomputes(abl_run, tmp_path):
     assert row.split(" | ")[3].startswith(f"{best_cp:.3f} (")
     both = pd.read_csv(abl_run / "results/ablations/ablations_tiny/one_run_bounds.csv")
     assert row.split(" | ")[6].startswith(f"{both['epsilon_lb_fdp'].max():.3f} (")
+    # the caps: a perfect attack on the same samples, by the same functions
+    from diffcal.stats.bound_strategies import epsilon_bound
+
+    f = fig6[fig6["variant"] == "eps100"].iloc[0]
+    y = np.r_[
+        np.ones(int(f["n_eval_members_mean"]), bool),
+        np.zeros(int(f["n_eval_nonmembers_mean"]), bool),
+    ]
+    inc = np.arange(200) < int(both["included"].iloc[0])
+    caps = (
+        f"{epsilon_bound(y.astype(float), y, delta=1e-5).epsilon:.2f} / "
+        f"{one_run_bonferroni(inc.astype(float), inc, delta=1e-5, fdp=True)[0]:.2f}"
+    )
+    assert row.split(" | ")[7] == caps + " |"
     wd = shutil.copytree(abl_run, tmp_path / "wd", symlinks=True)
     cfg_path = wd / ABL_TINY
     cfg = yaml.safe_load(cfg_path.read_text())

@@ -16,8 +16,9 @@ rule train_base:
     input:
         data=rules.prepare.output.data,
         split=rules.split.output.split,
-        # a given target (datasets with `target`): loaded, not trained
+        # a given target (datasets with `target`): loaded, not trained, after its check
         checkpoint=lambda w: P.given_target(w, "checkpoint"),
+        target_check=lambda w: P.given_target_check(w, rules.check_target.output.out),
         # a DP variant's shadow when its undefended twin trains the same one: copied
         shared_shadow=T.shared_model(SHADOW),
     output:

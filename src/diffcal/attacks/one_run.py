@@ -105,7 +105,8 @@ def one_run_threshold_bounds(
     on all ``M`` canaries, in the pure form (``epsilon_lb_pure``) and, with ``delta``,
     the (epsilon, delta) (``epsilon_lb_delta``) and f-DP (``epsilon_lb_fdp``) forms;
     each with the guesses, correct guesses and threshold it rests on, and the number
-    of thresholds tried. ``scores``: name -> (M,), ``included`` (M,)."""
+    of thresholds tried; ``included``: how many of the ``m`` canaries were.
+    ``scores``: name -> (M,), ``included`` (M,)."""
     from diffcal.stats.bound_strategies import one_run_bonferroni
 
     y = np.asarray(included, dtype=bool)
@@ -120,7 +121,7 @@ def one_run_threshold_bounds(
     )
     rows = []
     for name, s in scores.items():
-        row: dict = {"score": name, "m": len(y)}
+        row: dict = {"score": name, "m": len(y), "included": int(y.sum())}
         for form, kwargs in forms.items():
             eps, t, r, v, k = one_run_bonferroni(s, y, **kwargs)
             row.update(

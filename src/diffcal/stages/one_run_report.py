@@ -143,8 +143,8 @@ def promised_vs_shown(bounds: pd.DataFrame, fig6: Mapping[str, pd.DataFrame]) ->
         "scores (correct / guesses of m canaries).",
         "",
         "| Dataset | Variant | epsilon (RDP / PRV) | many samples (CP) | one run, pure | "
-        "one run, (eps, delta) | one run, f-DP |",
-        "|---|---|---|---|---|---|---|",
+        "one run, (eps, delta) | one run, f-DP | cap: many samples / one run, f-DP |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for (ds, v), g in dp.groupby(["dataset", "variant"], sort=False):
         cells = [_cp_cell(fig6.get(ds), v)]
@@ -154,8 +154,38 @@ def promised_vs_shown(bounds: pd.DataFrame, fig6: Mapping[str, pd.DataFrame]) ->
                 f"{b[f'epsilon_lb_{form}']:.3f} ({b['canaries']} {b['score']}; "
                 f"{int(b[f'correct_{form}'])} / {int(b[f'guesses_{form}'])} of {int(b['m'])})"
             )
+        cells.append(_caps(fig6.get(ds), v, g.iloc[0]))
         lines.append(f"| {ds} | {v} | {_eps(g.iloc[0])} | " + " | ".join(cells) + " |")
-    return lines + [""]
+    return lines + [CAP_NOTE, ""]
+
+
+CAP_NOTE = (
+    "\nCap: the bound a perfect attack would show from the same samples (every member "
+    "scored above every non-member; every included canary above every excluded one), "
+    "computed by the same functions: no attack on these samples can show more, "
+    "whatever the model leaks."
+)
+
+
+def _caps(fig6: pd.DataFrame | None, variant: str, one_run: pd.Series) -> str:
+    """The caps of :data:`CAP_NOTE`: Figure 6's bound (its evaluation samples, the
+    bonferroni strategy) and the one-run f-DP bound (its canaries) of a perfect
+    attack."""
+    from diffcal.reporting.ablation_data import DEFAULT_DELTA
+    from diffcal.stats.bound_strategies import epsilon_bound, one_run_bonferroni
+
+    delta = DEFAULT_DELTA  # the variant's DP delta where Figure 6 has it
+    many = "-"
+    if fig6 is not None and variant in set(fig6["variant"]):
+        f = fig6[fig6["variant"] == variant].iloc[0]
+        delta = float(f["delta"]) if "delta" in f else delta
+        n1, n0 = int(round(f["n_eval_members_mean"])), int(round(f["n_eval_nonmembers_mean"]))
+        y = np.r_[np.ones(n1, bool), np.zeros(n0, bool)]
+        many = f"{epsilon_bound(y.astype(float), y, delta=delta).epsilon:.2f}"
+    m, k = int(one_run["m"]), int(one_run["included"])
+    y = np.arange(m) < k
+    one = one_run_bonferroni(y.astype(float), y, delta=delta, fdp=True)[0]
+    return f"{many} / {one:.2f}"
 
 
 def _cp_cell(fig6: pd.DataFrame | None, variant: str) -> str:

@@ -14,7 +14,9 @@ loss at that label (``ref_loss``), which calibrates its score.
 
 Outputs: the model file, and ``canaries.parquet``: ``sample_id`` (int32),
 ``included`` (bool), ``loss`` (float64, the canary target's cross-entropy), in draw
-order; mislabelled canaries also ``label`` (int64) and ``ref_loss`` (float64).
+order; mislabelled canaries also ``label`` (int64) and ``ref_loss`` (float64). The
+model's test accuracy is on the non-members that are not canaries, or on the
+excluded canaries where every non-member is one.
 """
 
 from __future__ import annotations
@@ -79,24 +81,8 @@ def run_train_canary(
     if kind == "mislabelled":
         d, extra = _mislabelled(d, ids, derive_seed(root, key, t, "canary_labels"))
         extra["ref_loss"] = _reference_loss(references, t, d, ids, device)
-    train_ids = np.sort(np.concatenate([ids_with_role(sp, "member"), ids[included]]))
     spec = model_spec(d, model_cfg)
-    seed = derive_seed(root, key, t, "canary_target", 0)
-    job = {
-        "model": new_model(spec, seed),
-        "seed": seed,
-        "name": f"split{t} canary target",
-        "train_ids": train_ids,
-        "test_ids": np.setdiff1d(ids_with_role(sp, "nonmember"), ids),
-        "meta": {"split": t, "role": "canary_target", "index": 0},
-    }
-    log.info(
-        "split %d: %d canaries, %d of them in the training set (%d samples)",
-        t,
-        len(ids),
-        int(included.sum()),
-        len(train_ids),
-    )
+    job = _job(sp, ids, included, spec, derive_seed(root, key, t, "canary_target", 0), t)
     entries = fit_all(d, [job], recipe=recipe, device=device, dp=dp)
     save_models(models, spec, entries)
     loss = losses(entries[0]["model"], d.features(ids), d.y[ids])
@@ -111,6 +97,31 @@ def run_train_canary(
         ),
         canaries_out,
     )
+
+
+def _job(sp, ids: np.ndarray, included: np.ndarray, spec, seed: int, t: int) -> dict:
+    """The canary target's training job: split ``sp``'s members plus the included
+    canaries; tested on the non-members that are not canaries (the excluded
+    canaries where every non-member is one)."""
+    train_ids = np.sort(np.concatenate([ids_with_role(sp, "member"), ids[included]]))
+    held_out = np.setdiff1d(ids_with_role(sp, "nonmember"), ids)
+    if not len(held_out):
+        held_out = np.sort(ids[~included])
+    log.info(
+        "split %d: %d canaries, %d of them in the training set (%d samples)",
+        t,
+        len(ids),
+        int(included.sum()),
+        len(train_ids),
+    )
+    return {
+        "model": new_model(spec, seed),
+        "seed": seed,
+        "name": f"split{t} canary target",
+        "train_ids": train_ids,
+        "test_ids": held_out,
+        "meta": {"split": t, "role": "canary_target", "index": 0},
+    }
 
 
 def _mislabelled(d, ids: np.ndarray, seed: int) -> tuple[Any, dict[str, np.ndarray]]:

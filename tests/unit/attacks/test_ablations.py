@@ -219,3 +219,20 @@ def test_canary_scores_calibrate_with_the_canaries_own_reference_loss():
     s = canary_scores(canaries, pd.DataFrame(columns=["split", "model", "sample_id", "loss"]), 0)
     np.testing.assert_allclose(s["loss_orig"], [-0.5, -2.0])
     np.testing.assert_allclose(s["loss_cal"], [1.0, -1.0])  # higher = more likely included
+
+
+def test_canary_target_tests_on_the_excluded_canaries_when_every_nonmember_is_one():
+    """MNIST at 1,000 members has 1,000 non-members, all of them canaries: the
+    canary target's test accuracy is then on the excluded canaries (never trained
+    on), else on the non-members that are not canaries."""
+    from diffcal.stages.train_canary import _job
+
+    roles = ["member"] * 6 + ["nonmember"] * 4 + ["public"] * 2
+    sp = pd.DataFrame({"sample_id": np.arange(12), "role": roles})
+    spec = {"arch": "mlp", "input_shape": [3], "num_classes": 2, "kwargs": {}}
+    ids, inc = np.array([9, 6, 8, 7]), np.array([True, False, True, False])
+    job = _job(sp, ids, inc, spec, seed=0, t=0)
+    np.testing.assert_array_equal(job["train_ids"], [0, 1, 2, 3, 4, 5, 8, 9])
+    np.testing.assert_array_equal(job["test_ids"], [6, 7])
+    job = _job(sp, ids[:2], inc[:2], spec, seed=0, t=0)
+    np.testing.assert_array_equal(job["test_ids"], [7, 8])
