@@ -249,12 +249,13 @@ def doc_inputs_from_dir(root: str) -> dict[str, Any]:
         "fig6": find("*/fig6_dp.csv", 1),
     }
     pngs = []
-    for key, stem in (
-        ("fig3", "fig3_train_size"),
-        ("fig4", "fig4_ratio"),
-        ("fig5", "fig5_references"),
-        ("fig6", "fig6_dp"),
+    for key, stems in (
+        ("fig3", ["fig3_train_size"]),
+        ("fig4", ["fig4_ratio"]),
+        ("fig5", ["fig5_references"]),
+        ("fig6", ["fig6_dp", "fig6_tradeoff"]),  # the rule fig_dp's two figures
     ):
-        pngs += [str(Path(p).with_name(f"{stem}.png")) for p in out[key].values()]
+        for p in out[key].values():
+            pngs += [str(Path(p).with_name(f"{stem}.png")) for stem in stems]
     out["figure_files"] = pngs
     return out
