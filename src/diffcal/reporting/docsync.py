@@ -20,12 +20,23 @@ the repository root)::
     python -m diffcal.reporting.docsync same results/figures docs/reproduction/paper/figures
         # the same for the copied Figures 1-2 (PNGs in <dataset>/<variant>/)
 
-Each exits 1 and names the offending block or file when something differs.
+A number in prose that comes from a run's CSV is written between markers that
+name its source, and ``check`` fails when the text differs from the file::
+
+    <!-- value: docs/x.csv variant=eps10 attack=a epsilon_lb_mean .3f -->0.035<!-- /value -->
+
+Tokens: the CSV, any ``column=value`` / ``column!=value`` filters (compared as the
+file's text), the column (``max:`` / ``min:`` before it aggregates over the rows the
+filters keep, else exactly one row must match; ``*100`` after it scales) and a
+format spec; ``write`` fills the text in.
+
+Each exits 1 and names the offending block, value or file when something differs.
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
 import re
 import sys
 from pathlib import Path
@@ -77,6 +88,53 @@ def refresh(doc: Path, root: Path) -> int:
     return n
 
 
+VALUE = re.compile(r"(<!-- value: (?P<spec>[^>]*?) -->)(?P<text>.*?)(<!-- /value -->)", re.DOTALL)
+
+
+def value_of(spec: str, root: Path) -> str:
+    """The text a ``value`` marker's ``spec`` (module docstring) gives, from its CSV
+    under ``root``; ValueError (one line) on a missing file or column or when the
+    filters keep no row (or several, without ``max:`` / ``min:``)."""
+    path, *filters, column, fmt = spec.split()
+    f = root / path
+    if not f.is_file():
+        raise ValueError(f"value marker {spec!r}: {path} is missing")
+    with f.open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    for flt in filters:
+        key, op, want = re.match(r"([^!=]+)(!?=)(.*)", flt).groups()
+        rows = [r for r in rows if (r.get(key) == want) == (op == "=")]
+    agg, _, column = column.rpartition(":")
+    column, _, scale = column.partition("*")
+    if not rows or (len(rows) > 1 and not agg):
+        raise ValueError(f"value marker {spec!r}: the filters keep {len(rows)} rows of {path}")
+    if column not in rows[0]:
+        raise ValueError(f"value marker {spec!r}: {path} has no column {column!r}")
+    values = [float(r[column]) * float(scale or 1) for r in rows]
+    value = {"max": max, "min": min, "": lambda v: v[0]}[agg](values)
+    return format(value, fmt)
+
+
+def stale_values(doc: Path, root: Path) -> list[str]:
+    """One line per ``value`` marker of ``doc`` whose text differs from its source."""
+    bad = []
+    for m in VALUE.finditer(doc.read_text(encoding="utf-8")):
+        want = value_of(m["spec"], root)
+        if m["text"] != want:
+            bad.append(f"{m['spec']}: the text says {m['text']!r}, the file {want!r}")
+    return bad
+
+
+def refresh_values(doc: Path, root: Path) -> int:
+    """Rewrite every ``value`` marker's text of ``doc`` from its source; returns
+    how many there are."""
+    text = doc.read_text(encoding="utf-8")
+    new, n = VALUE.subn(lambda m: m.group(1) + value_of(m["spec"], root) + m.group(4), text)
+    if new != text:
+        doc.write_text(new, encoding="utf-8")
+    return n
+
+
 def differing_files(run_dir: Path, copy_dir: Path) -> list[str]:
     """Paths (relative to ``copy_dir``, sub-folders included: the figures' PNGs
     under ``<dataset>/<variant>/``) of the files in ``copy_dir`` that differ from
@@ -123,8 +181,12 @@ def main(argv: list[str] | None = None) -> int:
     status = 0
     for doc in args.docs:
         if args.cmd == "write":
-            print(f"{doc}: {refresh(doc, root)} generated blocks")
+            blocks_n, values_n = refresh(doc, root), refresh_values(doc, root)
+            print(f"{doc}: {blocks_n} generated blocks, {values_n} values")
         else:
+            for line in stale_values(doc, root):
+                print(f"{doc}: {line}")
+                status = 1
             for path in stale_blocks(doc, root):
                 print(f"{doc}: the block of {path} differs from the file")
                 status = 1

@@ -139,9 +139,40 @@ def test_every_generated_block_in_the_docs_equals_its_file():
     quoted = [p for d in docs for p, _ in docsync.blocks(d.read_text())]
     assert "docs/reproduction/paper/table2_auc.md" in quoted
     assert "docs/reproduction/paper_fidelity/comparison_counts.md" in quoted
-    for d in docs:
+    for d in [*docs, root / "README.md"]:
         assert docsync.stale_blocks(d, root) == [], d
         assert docsync.missing_images(d) == [], d
+        assert docsync.stale_values(d, root) == [], d
+
+
+def test_a_prose_number_changed_by_hand_fails_the_docs_check(tmp_path, monkeypatch, capsys):
+    """A number between value markers must equal its CSV cell (one row, or the
+    max / min of the rows the filters keep, scaled, formatted); write fills it in."""
+    from diffcal.reporting import docsync
+
+    (tmp_path / "r.csv").write_text(
+        "variant,attack,eps,tpr\neps1,a,0.0104,0.0123\neps10,a,0.0351,0.02\nplain,a,inf,0.3\n"
+    )
+    one = "<!-- value: r.csv variant=eps10 attack=a eps .3f -->"
+    top = "<!-- value: r.csv eps!=inf max:eps .2f -->"
+    pct = "<!-- value: r.csv variant=eps1 tpr*100 .1f -->"
+    doc = tmp_path / "doc.md"
+    doc.write_text(
+        f"bound {one}0.035<!-- /value -->, at most {top}0.04<!-- /value -->, "
+        f"{pct}1.2<!-- /value -->%\n"
+    )
+    assert docsync.stale_values(doc, tmp_path) == []
+    doc.write_text(doc.read_text().replace("0.035<", "0.036<"))  # changed by hand
+    (bad,) = docsync.stale_values(doc, tmp_path)
+    assert "'0.036'" in bad and "'0.035'" in bad
+    monkeypatch.chdir(tmp_path)  # the command reads paths from the working directory
+    assert docsync.main(["check", "doc.md"]) == 1
+    assert "the text says '0.036'" in capsys.readouterr().out
+    assert docsync.refresh_values(doc, tmp_path) == 3
+    assert docsync.stale_values(doc, tmp_path) == []
+    doc.write_text("<!-- value: r.csv attack=a eps .3f -->x<!-- /value -->")
+    with pytest.raises(ValueError, match="keep 3 rows"):
+        docsync.stale_values(doc, tmp_path)
 
 
 def test_docsync_finds_a_stale_block_and_refreshes_it(tmp_path):
