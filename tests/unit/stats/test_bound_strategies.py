@@ -249,3 +249,22 @@ def test_one_run_fdp_recursion_by_hand():
     assert f._falsified(bound + 1e-3, 200, 190, 1000, 0.05, 1e-5) < 0
     # the Gaussian mechanism's noise meets delta exactly (Balle and Wang 2018)
     assert f.gaussian_delta(f.gaussian_sigma(2.0, 1e-5), 2.0) == pytest.approx(1e-5, rel=1e-6)
+
+
+def test_auto_splits_on_given_selection_samples_and_is_bonferroni_without():
+    """The default strategy: ``split`` (k = 1) on disjoint selection samples where
+    the caller has them (Figure 6's shadow samples), ``bonferroni`` otherwise."""
+    rng = np.random.default_rng(3)
+    y = np.repeat([True, False], 2000)
+    s = y + rng.normal(size=4000)
+    sel = (y[::2] + rng.normal(size=2000), y[::2])
+    auto = bs.BoundStrategy()
+    assert auto.strategy == "auto"
+    assert bs.epsilon_bound(s, y, delta=1e-5, strategy=auto) == bs.epsilon_bound(
+        s, y, delta=1e-5, strategy=bs.BoundStrategy("bonferroni")
+    )
+    with_sel = bs.epsilon_bound(s, y, delta=1e-5, strategy=auto, selection=sel)
+    assert with_sel == bs.epsilon_bound(
+        s, y, delta=1e-5, strategy=bs.BoundStrategy("split"), selection=sel
+    )
+    assert with_sel.strategy.startswith("split") and with_sel.n_thresholds == 1
