@@ -142,7 +142,7 @@ def _budget_table(s, attacks, budgets, c: str) -> list[str]:
 def bound_note(bound: Mapping[str, Any] | None) -> str:
     """The tables' note on ``epsilon >=`` and ``Trains``, naming how the bound
     chose its thresholds (the ``privacy_bound`` strategy)."""
-    strategy = (bound or {}).get("strategy", "auto")
+    strategy = (bound or {}).get("strategy", "bonferroni")
     strategy = "bonferroni" if strategy == "auto" else strategy  # no selection samples here
     how = {
         "bonferroni": "every vertex of the ROC's convex hull, Bonferroni-corrected, all "

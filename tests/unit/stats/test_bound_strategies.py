@@ -252,14 +252,13 @@ def test_one_run_fdp_recursion_by_hand():
 
 
 def test_auto_splits_on_given_selection_samples_and_is_bonferroni_without():
-    """The default strategy: ``split`` (k = 1) on disjoint selection samples where
-    the caller has them (Figure 6's shadow samples), ``bonferroni`` otherwise."""
+    """``auto``: ``split`` (k = 1) on disjoint selection samples where the caller has
+    them (Figure 6's shadow samples), ``bonferroni`` otherwise."""
     rng = np.random.default_rng(3)
     y = np.repeat([True, False], 2000)
     s = y + rng.normal(size=4000)
     sel = (y[::2] + rng.normal(size=2000), y[::2])
-    auto = bs.BoundStrategy()
-    assert auto.strategy == "auto"
+    auto = bs.BoundStrategy("auto")
     assert bs.epsilon_bound(s, y, delta=1e-5, strategy=auto) == bs.epsilon_bound(
         s, y, delta=1e-5, strategy=bs.BoundStrategy("bonferroni")
     )
