@@ -10,7 +10,7 @@ import copy
 import logging
 import math
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -271,6 +271,7 @@ def train_model(
     name: str = "model",
     val: tuple[np.ndarray, np.ndarray] | None = None,
     patience: int | None = None,
+    on_epoch: Callable[[int, nn.Module], None] | None = None,
 ) -> TrainResult:
     """Train ``model`` in place on ``x``: ``(n, ...)`` float32, ``y``: ``(n,)`` int64;
     one progress line per tenth of the epochs (loss, train accuracy).
@@ -280,7 +281,10 @@ def train_model(
     the weights of the first epoch with the highest validation accuracy are kept
     (:class:`_Best`); training stops after ``patience`` epochs without a gain
     (``None``: all ``recipe["epochs"]``). The batch order and schedule are those of
-    the full run, so stopping early never changes the epochs before it."""
+    the full run, so stopping early never changes the epochs before it.
+    ``on_epoch(epochs_done, model)`` runs after every epoch (before early stopping's
+    check); with the constant schedule, the model it sees after epoch k is the model
+    a k-epoch run of the same recipe ends with."""
     r = recipe_with_defaults(recipe)
     if patience is not None and val is None:
         raise ValueError(f"{name}: patience needs a validation set")
@@ -307,18 +311,17 @@ def train_model(
             total, correct = _epoch(model, xt, yt, order, batch, opt, sched, gen, r["augment"])
             _check_finite(total, name, epoch, r["lr"])
             if (epoch + 1) % every == 0 or epoch + 1 == epochs:
-                log.info(
-                    "%s epoch %d/%d loss %.4f train-acc %.4f",
-                    name,
-                    epoch + 1,
-                    epochs,
-                    total / n,
-                    correct / n,
-                )
+                _log_progress(name, epoch + 1, epochs, total / n, correct / n)
             epochs_run = epoch + 1
+            if on_epoch is not None:
+                on_epoch(epochs_run, model)
             if val is not None and best.stop(epoch + 1, model, accuracy(model, *val)):
                 break
     return best.restore(model, epochs_run, val is not None)
+
+
+def _log_progress(name: str, done: int, epochs: int, loss: float, acc: float) -> None:
+    log.info("%s epoch %d/%d loss %.4f train-acc %.4f", name, done, epochs, loss, acc)
 
 
 def _check_finite(total: float, name: str, epoch: int, lr: float) -> None:

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from diffcal.config.recipe_search import _parse_grid, rank_candidates, search
+from diffcal.config.recipe_search import _epoch_groups, _parse_grid, rank_candidates, search
 from diffcal.data.prepared import Prepared
 from diffcal.data.splits import ids_with_role, make_split
 
@@ -62,3 +62,38 @@ def test_parse_grid_casts_and_rejects():
     }
     with pytest.raises(SystemExit, match="KEY=V1"):
         _parse_grid(["epoch=5"])
+
+
+def test_epoch_candidates_share_a_run_and_match_separate_runs():
+    data = _data()
+    splits = [make_split(data.n, seed=3)]
+    kw = dict(
+        model_cfg={"arch": "mlp", "kwargs": {"hidden_mult": 1}},
+        base_recipe={"batch_size": 16},
+        seeds=2,
+        root_seed=5,
+        seed_key="toy",
+    )
+    together = search(data, splits, grid={"lr": [0.05, 0.2], "epochs": [4, 1]}, **kw)
+    assert together[["lr", "epochs"]].drop_duplicates().to_numpy().tolist() == [
+        [0.05, 4],
+        [0.05, 1],
+        [0.2, 4],
+        [0.2, 1],
+    ]
+    for (lr, epochs), rows in together.groupby(["lr", "epochs"], sort=False):
+        alone = search(data, splits, grid={"lr": [lr], "epochs": [epochs]}, **kw)
+        cols = ["split", "seed", "train_acc", "test_acc"]
+        pd.testing.assert_frame_equal(rows[cols].reset_index(drop=True), alone[cols])
+    # the 1- and 4-epoch models differ, so sharing is not trivially equal
+    assert not np.array_equal(
+        together.loc[together["epochs"] == 1, "train_acc"].to_numpy(),
+        together.loc[together["epochs"] == 4, "train_acc"].to_numpy(),
+    )
+
+
+def test_epoch_groups_only_under_the_constant_schedule():
+    cands = [{"epochs": 5, "lr": 0.1}, {"epochs": 2, "lr": 0.1}, {"epochs": 5, "lr": 0.01}]
+    assert _epoch_groups(cands, {}) == [((("lr", 0.1),), [2, 5]), ((("lr", 0.01),), [5])]
+    cosine = _epoch_groups(cands, {"schedule": "cosine"})
+    assert [counts for _, counts in cosine] == [[5], [2], [5]]
