@@ -7,8 +7,11 @@ and preprocessing) and ``docs/reproduction/hypotheses/comparison_with_paper.csv`
 (config/hypotheses.yaml: the same rows under a reference-protocol change), and
 writes one row per configuration of the three tabular rows: Table 2 and Table 3
 cells within the paper's std (all 30, the 18 calibrated ones), the two-sample
-criterion, and the four loss-calibration cells of Credit and Hepatitis (ours -
-paper). docs/reproduction.md quotes the output (docs/reproduction/hypotheses/summary.md).
+criterion, the claims' verdicts (claims.csv), and the six loss-calibration cells
+(Loss Cal / Cal-F of Credit, Hepatitis and Adult: how many within, and ours -
+paper). docs/reproduction.md quotes the output
+(docs/reproduction/hypotheses/summary.md; its counts also as summary.csv, for
+the prose's value markers).
 """
 
 import sys
@@ -43,25 +46,56 @@ CONFIGS = {
         "hypotheses",
         {r: f"{r} (released combination)" for r in ("Credit", "Hep.", "Adult")},
     ),
+    "(d) Table-1-matched targets, logits + one-hot, references as (b)": (
+        "table1_targets",
+        {r: f"{r} (Table 1, logits)" for r in ("Credit", "Hep.", "Adult")},
+    ),
+    "(e) Table-1-matched targets, released head + preprocessing, references as (b)": (
+        "table1_targets",
+        {
+            "Credit": "Credit (Table 1, softmax, OpenML)",
+            "Hep.": "Hep. (Table 1, softmax, OpenML)",
+            "Adult": "Adult (Table 1, softmax)",
+        },
+    ),
 }
 LOSS_CELLS = [
     ("Credit", "Loss Cal"),
     ("Credit", "Loss Cal-F"),
     ("Hep.", "Loss Cal"),
     ("Hep.", "Loss Cal-F"),
+    ("Adult", "Loss Cal"),
+    ("Adult", "Loss Cal-F"),
 ]
 
 
-def summary() -> str:
+def verdicts(src: str, labels: list[str]) -> str:
+    """The claims' verdicts over ``labels``' rows (claims.csv; 'not run' left out)."""
+    claims = pd.read_csv(ROOT / src / "claims.csv")
+    v = claims.loc[claims["label"].isin(labels), "verdict"].value_counts()
+    return " / ".join(str(int(v.get(k, 0))) for k in VERDICTS)
+
+
+#: summary.csv: one row per configuration, ``config`` its first word ("default",
+#: "a" ... "e", "released"); the counts of the table's first six count columns.
+CSV_COLUMNS = ["config", "t2_within", "t2_cal_within", "t2_two_sample", "t3_within"]
+CSV_COLUMNS += ["t3_cal_within", "loss_cal_within"]
+VERDICTS = ("holds", "contradicted", "inconclusive")
+
+
+def summary() -> tuple[str, pd.DataFrame]:
     lines = [
         "| Configuration | T2 within std (of 30) | T2 Cal / Cal-F within (of 18) "
-        "| T2 two-sample (of 30) | T3 within std (of 30) | T3 Cal / Cal-F within (of 18) | "
+        "| T2 two-sample (of 30) | T3 within std (of 30) | T3 Cal / Cal-F within (of 18) "
+        "| T2 loss Cal / Cal-F within (of 6) | claims hold / contradicted / inconclusive | "
         + " | ".join(f"T2 {r} {c} - paper" for r, c in LOSS_CELLS)
         + " |",
-        "|---|---|---|---|---|---|" + "---|" * len(LOSS_CELLS),
+        "|---|---|---|---|---|---|---|---|" + "---|" * len(LOSS_CELLS),
     ]
-    misses = []
+    misses, rows = [], []
     for name, (src, labels) in CONFIGS.items():
+        if not (ROOT / src / "comparison_with_paper.csv").exists():
+            continue
         cmp = pd.read_csv(ROOT / src / "comparison_with_paper.csv")
         sel = cmp[cmp["label"].isin(labels.values())]
         cells = []
@@ -72,8 +106,14 @@ def summary() -> str:
             if table == "Table 2":
                 cells.append(int(t["consistent_2sample"].sum()))
         t2 = sel[sel["table"] == "Table 2"].set_index(["label", "column"])
+        loss = [bool(t2.loc[(labels[r], c), "within_paper_std"]) for r, c in LOSS_CELLS]
+        cells += [sum(loss), verdicts(src, list(labels.values()))]
         diffs = [f"{t2.loc[(labels[r], c), 'diff']:+.3f}" for r, c in LOSS_CELLS]
         lines.append(f"| {name} | " + " | ".join(map(str, cells + diffs)) + " |")
+        values = [name.split(" ")[0].strip("()"), *cells[:-1]]
+        row = dict(zip(CSV_COLUMNS, values, strict=True))
+        row.update(zip(VERDICTS, map(int, cells[-1].split(" / ")), strict=True))
+        rows.append(row)
         t = sel[(sel["table"] == "Table 2") & ~sel["within_paper_std"].astype(bool)]
         short = {v: k for k, v in labels.items()}
         misses.append(
@@ -82,15 +122,15 @@ def summary() -> str:
                 f"{short[r['label']]} {r['column']} {r['diff']:+.3f}" for _, r in t.iterrows()
             )
         )
-    return (
-        "\n".join(lines + ["", "Table 2 cells beyond the paper's std (ours - paper):", ""] + misses)
-        + "\n"
-    )
+    text = "\n".join(lines + ["", "Table 2 cells beyond the paper's std (ours - paper):", ""])
+    return text + "\n" + "\n".join(misses) + "\n", pd.DataFrame(rows)
 
 
 if __name__ == "__main__":
-    text = "# The fidelity hypotheses: Tables 2-3 within the paper's std\n\n" + summary()
+    body, table = summary()
+    text = "# The fidelity hypotheses: Tables 2-3 within the paper's std\n\n" + body
     if len(sys.argv) > 1:
         Path(sys.argv[1]).write_text(text, encoding="utf-8")
+        table.to_csv(Path(sys.argv[1]).with_suffix(".csv"), index=False, lineterminator="\n")
     else:
         print(text, end="")

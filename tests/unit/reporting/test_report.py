@@ -209,18 +209,22 @@ def test_docsync_finds_a_stale_block_and_refreshes_it(tmp_path):
     assert docsync.missing_images(doc) == ["copy/d/none.png"]
 
 
-def test_hypotheses_summary_is_what_its_script_writes(tmp_path):
-    """docs/reproduction/hypotheses/summary.md (quoted in docs/reproduction.md) is the
-    output of docs/checks/hypotheses.py on the committed comparison CSVs."""
+@pytest.mark.parametrize(
+    "script, quoted",
+    [("hypotheses.py", "hypotheses/summary.md"), ("tau_protocol.py", "tau_protocol.md")],
+)
+def test_quoted_summary_is_what_its_script_writes(tmp_path, script, quoted):
+    """The summaries docs/reproduction.md quotes (docs/reproduction/<quoted>) are the
+    output of docs/checks/<script> on the committed CSVs."""
     import runpy
-
-    root = REPO
-    out = tmp_path / "summary.md"
     import sys
 
-    argv, sys.argv = sys.argv, ["hypotheses.py", str(out)]
+    out = tmp_path / "summary.md"
+    argv, sys.argv = sys.argv, [script, str(out)]
     try:
-        runpy.run_path(str(root / "docs/checks/hypotheses.py"), run_name="__main__")
+        runpy.run_path(str(REPO / "docs/checks" / script), run_name="__main__")
     finally:
         sys.argv = argv
-    assert out.read_text() == (root / "docs/reproduction/hypotheses/summary.md").read_text()
+    assert out.read_text() == (REPO / "docs/reproduction" / quoted).read_text()
+    csv = (REPO / "docs/reproduction" / quoted).with_suffix(".csv")
+    assert out.with_suffix(".csv").read_text() == csv.read_text()
