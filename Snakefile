@@ -22,6 +22,7 @@ include: "workflow/rules/report.smk"
 include: "workflow/rules/ablations.smk"
 include: "workflow/rules/compare.smk"
 include: "workflow/rules/audit.smk"
+include: "workflow/rules/lm.smk"
 
 
 rule all:

@@ -10,6 +10,7 @@ from diffcal.attacks.plugins import plugin_names
 from diffcal.config import checks as dcheck
 from diffcal.config import load as dconf
 from diffcal.config import views as dview
+from diffcal.config import lm_views as dview_lm
 from diffcal.config.codedeps import Digests, import_jobs_from
 from diffcal.config.job_params import JobParams
 from diffcal.config.targets import TABLES, Targets
@@ -60,3 +61,5 @@ wildcard_constraints:
     chunk=r"\d+(-\d+)?",
     audit="|".join(map(re.escape, T.audit_names)),
     canary_dir="|".join(dview.CANARY_DIRS.values()),
+    lm="|".join(map(re.escape, config["language_models"])) or "(?!)",
+    model="|".join(dview_lm.TRAINING),

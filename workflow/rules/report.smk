@@ -98,7 +98,7 @@ rule provenance:
     log:
         "logs/provenance/{folder}.log",
     wildcard_constraints:
-        folder=r"results/(tables|audit|ablations|compare)/[^/]+",
+        folder=r"results/(tables|audit|ablations|compare|lm)/[^/]+",
     localrule: True
     conda:
         "../../envs/diffcal.yaml"

@@ -52,6 +52,18 @@ def document_scores(
     return pd.DataFrame(cols)
 
 
+def scored_zlib(texts: Sequence[str], tokens: Mapping[str, np.ndarray]) -> np.ndarray:
+    """zlib size of the part of each text the model scored: with the byte tokenizer
+    (a start token, then one token per UTF-8 byte) the first ``last position``
+    bytes, so a document cut to the context is compared with what was scored."""
+    last = np.zeros(len(texts), dtype=np.int64)
+    np.maximum.at(last, tokens["doc"], tokens["position"])
+    cut = [
+        t.encode("utf-8")[:n].decode("utf-8", "ignore") for t, n in zip(texts, last, strict=True)
+    ]
+    return lm.zlib_bytes(cut)
+
+
 def _interval(values: np.ndarray, level: float) -> tuple[float, float]:
     lo, hi = np.quantile(values, [(1 - level) / 2, (1 + level) / 2])
     return float(lo), float(hi)
@@ -125,6 +137,6 @@ def blind_baseline(
     from sklearn.pipeline import make_pipeline
 
     model = make_pipeline(CountVectorizer(min_df=2), LogisticRegression(max_iter=1000))
-    cv = StratifiedKFold(folds, shuffle=True, random_state=seed)
+    cv = StratifiedKFold(folds, shuffle=True, random_state=seed % 2**32)
     y = np.asarray(is_member, dtype=int)
     return cross_val_predict(model, list(texts), y, cv=cv, method="predict_proba")[:, 1]

@@ -9,6 +9,7 @@ from typing import Any
 
 from diffcal.attacks.calibration import CALIBRATIONS, SCORES
 from diffcal.config.errors import ConfigError, fail, require
+from diffcal.config.lm_checks import check_language_models
 from diffcal.config.study_checks import check_ablations, check_compare
 from diffcal.config.user_files import check_audits, check_given_target, check_plugins, known_size
 from diffcal.config.views import label_only, recipe, references
@@ -18,18 +19,22 @@ from diffcal.training.spec import ARCHS, MLP_HEADS, MODEL_OPTIONS, RECIPE_DEFAUL
 #: Top-level folders of ``results/`` that are not datasets (the report stages write
 #: there): a dataset of that name would write into them. A test checks this list
 #: against the rules' output paths.
-RESERVED_NAMES = ("ablations", "audit", "compare", "figures", "tables")
+RESERVED_NAMES = ("ablations", "audit", "compare", "figures", "lm", "tables")
 
 
 def check_config(config: Mapping[str, Any]) -> None:
     """Raise :class:`ConfigError` on the first invalid value (defaults already filled)."""
     datasets = config.get("datasets") or {}
     require(
-        len(datasets) > 0 or len(config.get("audits") or {}) > 0,
+        len(datasets) > 0
+        or len(config.get("audits") or {}) > 0
+        or len(config.get("language_models") or {}) > 0,
         "datasets",
-        "must map at least one dataset name to its settings (or give `audits`)",
+        "must map at least one dataset name to its settings (or give `audits` or "
+        "`language_models`)",
     )
     check_audits(config)
+    check_language_models(config, RESERVED_NAMES)
     for name in datasets:
         require(
             name not in RESERVED_NAMES,

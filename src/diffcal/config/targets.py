@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from diffcal.config import views
+from diffcal.config import lm_views, views
 
 #: The paper tables the tables rule writes: file stem -> the paper's name.
 TABLES = {
@@ -26,7 +26,7 @@ TABLES = {
 
 
 #: The output folders (``results/<kind>/<name>/``) that carry a provenance.json.
-FOLDER_KINDS = ("tables", "audit", "ablations", "compare")
+FOLDER_KINDS = ("tables", "audit", "ablations", "compare", "lm")
 
 
 def _fill(pattern: str, **wildcards: Any) -> str:
@@ -306,4 +306,5 @@ class Targets:
             for variant in ds["variants"]:
                 out += [_fill(p, dataset=dataset, variant=variant) for p in rules.figures.output]
         audits = [_fill(rules.audit_report.output.html, audit=a) for a in self.audit_names]
-        return out + self.ablation_outputs(rules) + self.compare_outputs(rules) + audits
+        lms = lm_views.outputs(self.config)
+        return out + self.ablation_outputs(rules) + self.compare_outputs(rules) + audits + lms

@@ -26,6 +26,8 @@ import tarfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+import numpy as np
+
 from diffcal.data.fetch import RemoteFile, fetch
 
 FORTUNES_DEB = RemoteFile(
@@ -147,3 +149,20 @@ def _json_field(line: str, key: str, path: Path, i: int) -> str:
     if not isinstance(obj, dict) or not isinstance(obj.get(key), str):
         raise ValueError(f"{path}, line {i + 1}: no string field {key!r}")
     return obj[key]
+
+
+#: Roles in the order of a seeded permutation, a quarter each: the target
+#: fine-tunes on ``member``, ``nonmember`` is held out, the public reference
+#: fine-tunes on ``public``, a from-scratch base model pretrains on ``pretrain``.
+LM_ROLES = ("member", "nonmember", "public", "pretrain")
+
+
+def lm_roles(n: int, seed: int) -> np.ndarray:
+    """Role of each of ``n`` documents: a seeded permutation cut into quarters
+    (the remainder to ``pretrain``). ``(n,)`` object array."""
+    order = np.random.default_rng(seed).permutation(n)
+    roles = np.empty(n, dtype=object)
+    q = n // 4
+    for i, role in enumerate(LM_ROLES):
+        roles[order[i * q : (i + 1) * q if i < 3 else n]] = role
+    return roles

@@ -177,3 +177,32 @@ def token_scores(model: nn.Module, enc: Encoded, batch_size: int = 16) -> dict[s
         for key, value in zip(out, (docs, pos, logp, mu, var), strict=True):
             out[key].append(value[mask].cpu().numpy())
     return {k: np.concatenate(v) for k, v in out.items()}
+
+
+def new_lm(cfg: dict) -> TinyCausalLM:
+    """The model a ``language_models.<name>.model`` section describes (``arch: tiny``)."""
+    if cfg.get("arch", "tiny") != "tiny":
+        raise ValueError(f"model.arch: {cfg['arch']!r} is not a known language model")
+    keys = ("context", "dim", "layers", "heads")
+    return TinyCausalLM(vocab=ByteTokenizer.vocab_size, **{k: cfg[k] for k in keys if k in cfg})
+
+
+def save_lm(model: nn.Module, cfg: dict, path) -> None:
+    """Atomically write ``model``'s weights and its config section (serialised in
+    memory: a temporary file's name would enter torch's archive and the bytes)."""
+    import io
+
+    from diffcal.core.io import atomic_path
+
+    buf = io.BytesIO()
+    torch.save({"cfg": dict(cfg), "state_dict": model.state_dict()}, buf)
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(buf.getvalue())
+
+
+def load_lm(path) -> tuple[TinyCausalLM, dict]:
+    """The model :func:`save_lm` wrote, and its config section."""
+    payload = torch.load(path, map_location="cpu", weights_only=True)
+    model = new_lm(payload["cfg"])
+    model.load_state_dict(payload["state_dict"])
+    return model, payload["cfg"]

@@ -71,3 +71,14 @@ def test_blind_baseline_sees_a_shift_and_not_a_random_split():
     assert abs(roc_auc_score(member, same) - 0.5) < 0.1
     shifted = [t + (" secret" if m else "") for t, m in zip(texts, member, strict=True)]
     assert roc_auc_score(member, lm_audit.blind_baseline(shifted, member, seed=0)) > 0.95
+
+
+def test_scored_zlib_compresses_what_was_scored():
+    import zlib
+
+    texts = ["abcabcabcabc", "héllo wörld"]
+    # byte tokenizer: positions 1..n predict bytes 1..n; doc 0 cut to 5 bytes
+    tokens = {"doc": np.array([0] * 5 + [1] * 13), "position": np.r_[1:6, 1:14]}
+    got = lm_audit.scored_zlib(texts, tokens)
+    want = [len(zlib.compress(b"abcab")), len(zlib.compress("héllo wörld".encode()))]
+    assert got.tolist() == want

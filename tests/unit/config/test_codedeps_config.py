@@ -221,6 +221,27 @@ BAD_CONFIGS = [
         (f"datasets: {{{name}: {{source: sklearn_digits}}}}", [f"datasets.{name}", "output folder"])
         for name in ("tables", "figures", "ablations", "compare")
     ),
+    # language models: the corpus file, the model's shape, the name
+    (
+        "language_models: {t: {corpus: {source: file}}}",
+        ["language_models.t.corpus.path", "needs the corpus file's path"],
+    ),
+    (
+        "language_models: {t: {corpus: {source: file, path: no/such.txt}}}",
+        ["language_models.t.corpus.path", "no/such.txt is not a file"],
+    ),
+    (
+        "language_models: {t: {corpus: {source: fortunes}, model: {dim: 30, heads: 4}}}",
+        ["language_models.t.model.heads", "must divide dim (30)"],
+    ),
+    (
+        "language_models: {lm: {corpus: {source: fortunes}}}",
+        ["language_models.lm", "output folder"],
+    ),
+    (
+        "language_models: {t: {corpus: {source: web}}}",
+        ["language_models.t.corpus.source", "'web' is not allowed"],
+    ),
 ]
 
 
@@ -251,7 +272,7 @@ _CONFIGS = sorted(p.name for p in (REPO / "config").glob("*.yaml"))
 @pytest.mark.parametrize("configfile", [c for c in _CONFIGS if c not in WALKTHROUGHS])
 def test_every_repo_config_passes_the_checks(configfile):
     cfg = load_config(REPO / "config" / configfile)
-    assert cfg["datasets"] or cfg["audits"]
+    assert cfg["datasets"] or cfg["audits"] or cfg["language_models"]
 
 
 def test_tiny_threshold_set_warns():

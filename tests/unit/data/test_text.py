@@ -73,3 +73,11 @@ def test_read_documents_formats_and_errors(tmp_path):
         text.read_documents(tmp_path / "empty.txt")
     with pytest.raises(ValueError, match="expected a .txt, .jsonl or .csv"):
         text.read_documents(tmp_path / "a.parquet")
+
+
+def test_lm_roles_are_seeded_quarters():
+    roles = text.lm_roles(10, seed=4)
+    counts = {r: int((roles == r).sum()) for r in text.LM_ROLES}
+    assert counts == {"member": 2, "nonmember": 2, "public": 2, "pretrain": 4}
+    assert (roles == text.lm_roles(10, seed=4)).all()
+    assert not (roles == text.lm_roles(10, seed=5)).all()

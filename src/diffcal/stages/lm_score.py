@@ -1,0 +1,39 @@
+"""Stage ``lm_score``: one model's per-token scores on the audited documents
+(members and non-members): tokens.parquet with ``doc``, ``position``, ``logp``,
+``mu``, ``var`` (:func:`diffcal.training.causal_lm.token_scores`)."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import numpy as np
+import pandas as pd
+
+from diffcal.core.io import write_parquet
+from diffcal.training.causal_lm import ByteTokenizer, encode, load_lm, token_scores
+from diffcal.training.train import setup_torch
+
+log = logging.getLogger("diffcal")
+
+
+def run_lm_score(*, documents: str, model: str, out: str, threads: int = 1) -> None:
+    setup_torch(threads)
+    docs = pd.read_parquet(documents)
+    audited = docs[docs["role"].isin(["member", "nonmember"])]
+    lm, cfg = load_lm(model)
+    enc = encode(audited["text"].tolist(), ByteTokenizer(), cfg["context"])
+    start = time.perf_counter()
+    s = token_scores(lm, enc)
+    took = time.perf_counter() - start
+    log.info(
+        "%d tokens scored in %.1f s (%.0f tokens/s)", len(s["logp"]), took, len(s["logp"]) / took
+    )
+    frame = pd.DataFrame(
+        {
+            "doc": audited["doc"].to_numpy()[s["doc"]].astype(np.int32),
+            "position": s["position"].astype(np.int32),
+            **{k: s[k] for k in ("logp", "mu", "var")},
+        }
+    )
+    write_parquet(frame, out)

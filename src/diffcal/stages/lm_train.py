@@ -1,0 +1,45 @@
+"""Stage ``lm_train``: one model of a language-model audit (module
+``diffcal.config.lm_checks.LM_MODELS``): the base model trained from scratch on the
+pretraining documents, or a model fine-tuned from another on its documents."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+import pandas as pd
+import torch
+
+from diffcal.training.causal_lm import ByteTokenizer, encode, fine_tune, load_lm, new_lm, save_lm
+from diffcal.training.train import setup_torch
+
+log = logging.getLogger("diffcal")
+
+
+def run_lm_train(
+    *,
+    documents: str,
+    out: str,
+    init: str | None,
+    role: str,
+    model_cfg: Mapping[str, Any],
+    recipe: Mapping[str, Any],
+    seed: int,
+    threads: int = 1,
+) -> None:
+    """Train on the documents of ``role``, starting from ``init`` (a model file;
+    None: a new model, its weights from ``seed``), and save to ``out``."""
+    setup_torch(threads)
+    docs = pd.read_parquet(documents)
+    texts = docs.loc[docs["role"] == role, "text"].tolist()
+    if init is None:
+        torch.manual_seed(seed)
+        model, cfg = new_lm(dict(model_cfg)), dict(model_cfg)
+    else:
+        model, cfg = load_lm(init)
+    enc = encode(texts, ByteTokenizer(), cfg["context"])
+    n_tokens = int((enc.lengths - 1).sum())
+    log.info("%d %s documents, %d tokens to predict a pass", len(texts), role, n_tokens)
+    fine_tune(model, enc, seed=seed, **recipe)
+    save_lm(model, cfg, out)
