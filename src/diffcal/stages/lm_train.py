@@ -5,6 +5,7 @@ pretraining documents, or a model fine-tuned from another on its documents."""
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -41,5 +42,9 @@ def run_lm_train(
     enc = encode(texts, ByteTokenizer(), cfg["context"])
     n_tokens = int((enc.lengths - 1).sum())
     log.info("%d %s documents, %d tokens to predict a pass", len(texts), role, n_tokens)
+    start = time.perf_counter()
     fine_tune(model, enc, seed=seed, **recipe)
+    took = time.perf_counter() - start
+    trained = n_tokens * int(recipe["epochs"])
+    log.info("%d tokens trained on in %.1f s (%.0f tokens/s)", trained, took, trained / took)
     save_lm(model, cfg, out)
