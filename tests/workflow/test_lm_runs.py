@@ -66,6 +66,13 @@ def test_the_report_and_scores_recomputed_from_the_per_token_parquet(lm_run):
 
 def test_reruns_only_what_a_change_touches(lm_run):
     assert planned_jobs(lm_run, "all", "--configfile", "lm.yaml") == []
+    # the same config with its keys in another order plans nothing either
+    shuffled = yaml.safe_load((lm_run / "lm.yaml").read_text())
+    toy = shuffled["language_models"]["toy"]
+    toy["model"] = dict(reversed(list(toy["model"].items())))
+    toy["finetune"] = dict(reversed(list(toy["finetune"].items())))
+    (lm_run / "shuffled.yaml").write_text(yaml.safe_dump(shuffled, sort_keys=False))
+    assert planned_jobs(lm_run, "all", "--configfile", "shuffled.yaml") == []
     cfg = yaml.safe_load((lm_run / "lm.yaml").read_text())
     cfg["language_models"]["toy"]["ks"] = [0.1, 0.2]
     (lm_run / "k.yaml").write_text(yaml.safe_dump(cfg))
@@ -82,3 +89,41 @@ def test_reruns_only_what_a_change_touches(lm_run):
     ]
     want += [("lm_train", "forget"), ("lm_train", "public"), ("lm_train", "target")]
     assert got == sorted(want)
+
+
+def test_scores_only_entry_point_gives_the_pipelines_metrics(lm_run, tmp_path):
+    """The per-token files the pipeline wrote, audited as files computed elsewhere
+    (`lm_audits`), give the pipeline's document scores and metrics exactly; a
+    reference on other tokens (another tokenizer) stops in one line naming it."""
+    out = lm_run / "results/lm/toy"
+    docs = pd.read_parquet(out / "documents.parquet")
+    docs = docs[docs["role"].isin(["member", "nonmember"])]
+    docs.assign(is_member=docs["role"] == "member")[["doc", "is_member", "text"]].to_csv(
+        lm_run / "docs.csv", index=False
+    )
+    refs = {m: f"results/lm/toy/tokens/{m}.parquet" for m in ("base", "public", "forget")}
+    entry = {"documents": "docs.csv", "target": "results/lm/toy/tokens/target.parquet"}
+    cfg = {
+        **CONFIG,
+        "lm_audits": {"given": {**entry, "references": refs, "ks": [0.2], "n_boot": 50}},
+    }
+    cfg["lm_audits"]["given"]["label"] = "toy corpus"
+    # the references in the order lm_attack takes them; a config's order is kept
+    (lm_run / "given.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
+    jobs = planned_jobs(lm_run, "all", "--configfile", "given.yaml")
+    assert [r for r, _ in jobs] == ["lm_audit_scores"]
+    snakemake(lm_run, "all", "--cores", "1", "--configfile", "given.yaml")
+    given = lm_run / "results/lm/given"
+    for name in ("document_scores.parquet", "metrics.csv", "gains.csv", "report.md"):
+        assert (given / name).read_bytes() == (out / name).read_bytes(), name
+
+    tokens = pd.read_parquet(out / "tokens/base.parquet")
+    first = tokens["doc"].iloc[0]
+    tokens = tokens[~((tokens["doc"] == first) & (tokens["position"] > 3))]
+    tokens.to_parquet(lm_run / "other_tokenizer.parquet")
+    cfg["lm_audits"]["given"]["references"]["base"] = "other_tokenizer.parquet"
+    (lm_run / "bad.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
+    proc = snakemake(lm_run, "all", "--cores", "1", "--configfile", "bad.yaml", check=False)
+    log = proc.stdout + proc.stderr
+    assert proc.returncode != 0
+    assert "references.base: its tokens are not the target's" in log and "tokenizer" in log

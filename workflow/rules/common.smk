@@ -62,4 +62,5 @@ wildcard_constraints:
     audit="|".join(map(re.escape, T.audit_names)),
     canary_dir="|".join(dview.CANARY_DIRS.values()),
     lm="|".join(map(re.escape, config["language_models"])) or "(?!)",
+    lm_audit="|".join(map(re.escape, config["lm_audits"])) or "(?!)",
     model="|".join(dview_lm.TRAINING),

@@ -11,7 +11,7 @@ rule lm_prepare:
     conda:
         "../../envs/diffcal.yaml"
     params:
-        corpus=lambda w: LMV.lm_cfg(config, w.lm)["corpus"],
+        corpus=lambda w: LMV.corpus(config, w.lm),
         documents=lambda w: LMV.lm_cfg(config, w.lm).get("documents"),
         root_seed=config["root_seed"],
         name=lambda w: w.lm,
@@ -34,7 +34,7 @@ rule lm_train:
     threads: 2
     params:
         role=lambda w: LMV.TRAINING[w.model][0],
-        model_cfg=lambda w: LMV.lm_cfg(config, w.lm)["model"],
+        model_cfg=lambda w: LMV.model_cfg(config, w.lm),
         recipe=lambda w: LMV.recipe(config, w.lm, w.model),
         seed=lambda w: LMV.seed(config, w.lm, w.model),
         code=D.code("lm_train"),
@@ -78,8 +78,35 @@ rule lm_attack:
         ks=lambda w: LMV.lm_cfg(config, w.lm)["ks"],
         fpr_levels=config["attack"]["fpr_levels"],
         n_boot=lambda w: LMV.lm_cfg(config, w.lm)["n_boot"],
-        seed=lambda w: LMV.seed(config, w.lm, "attack"),
+        seed=LMV.attack_seed(config),
         label=lambda w: LMV.lm_cfg(config, w.lm).get("label", w.lm),
         code=D.attack_code("lm_attack"),
     script:
         "../scripts/lm_attack.py"
+
+
+rule lm_audit_scores:
+    input:
+        documents=lambda w: LMV.audit_cfg(config, w.lm_audit)["documents"],
+        target=lambda w: LMV.audit_cfg(config, w.lm_audit)["target"],
+        references=lambda w: list(LMV.audit_cfg(config, w.lm_audit)["references"].values()),
+    output:
+        scores="results/lm/{lm_audit}/document_scores.parquet",
+        metrics="results/lm/{lm_audit}/metrics.csv",
+        gains="results/lm/{lm_audit}/gains.csv",
+        report="results/lm/{lm_audit}/report.md",
+    log:
+        "logs/lm/{lm_audit}/lm_audit_scores.log",
+    localrule: True
+    conda:
+        "../../envs/diffcal.yaml"
+    params:
+        names=lambda w: list(LMV.audit_cfg(config, w.lm_audit)["references"]),
+        ks=lambda w: LMV.audit_cfg(config, w.lm_audit)["ks"],
+        fpr_levels=config["attack"]["fpr_levels"],
+        n_boot=lambda w: LMV.audit_cfg(config, w.lm_audit)["n_boot"],
+        seed=LMV.attack_seed(config),
+        label=lambda w: LMV.audit_cfg(config, w.lm_audit).get("label", w.lm_audit),
+        code=D.attack_code("lm_audit_scores"),
+    script:
+        "../scripts/lm_audit_scores.py"

@@ -38,14 +38,17 @@ def _own_scores(tokens: TokenScores, n_docs: int, ks: Sequence[float]) -> dict[s
 def document_scores(
     target: TokenScores,
     references: Mapping[str, TokenScores],
-    compressed: np.ndarray,
+    n_docs: int,
     ks: Sequence[float],
+    compressed: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """One row per document, one column per attack (module docstring).
-    ``compressed``: ``(n_docs,)`` zlib sizes (:func:`lm_scores.zlib_bytes`)."""
-    n_docs = len(compressed)
+    ``compressed``: ``(n_docs,)`` zlib sizes (:func:`scored_zlib`); without them
+    there is no ``zlib`` column."""
     own = _own_scores(target, n_docs, ks)
-    cols = {**own, "zlib": lm.zlib_score(own["loss"], compressed)}
+    cols = dict(own)
+    if compressed is not None:
+        cols["zlib"] = lm.zlib_score(own["loss"], compressed)
     for name, tokens in references.items():
         ref = _own_scores(tokens, n_docs, ks)
         cols.update({f"{s}-cal:{name}": lm.calibrated(own[s], ref[s]) for s in own})

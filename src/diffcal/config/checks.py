@@ -9,7 +9,7 @@ from typing import Any
 
 from diffcal.attacks.calibration import CALIBRATIONS, SCORES
 from diffcal.config.errors import ConfigError, fail, require
-from diffcal.config.lm_checks import check_language_models
+from diffcal.config.lm_checks import check_language_models, check_lm_audits
 from diffcal.config.study_checks import check_ablations, check_compare
 from diffcal.config.user_files import check_audits, check_given_target, check_plugins, known_size
 from diffcal.config.views import label_only, recipe, references
@@ -28,13 +28,15 @@ def check_config(config: Mapping[str, Any]) -> None:
     require(
         len(datasets) > 0
         or len(config.get("audits") or {}) > 0
-        or len(config.get("language_models") or {}) > 0,
+        or len(config.get("language_models") or {}) > 0
+        or len(config.get("lm_audits") or {}) > 0,
         "datasets",
         "must map at least one dataset name to its settings (or give `audits` or "
-        "`language_models`)",
+        "`language_models` or `lm_audits`)",
     )
     check_audits(config)
     check_language_models(config, RESERVED_NAMES)
+    check_lm_audits(config)
     for name in datasets:
         require(
             name not in RESERVED_NAMES,

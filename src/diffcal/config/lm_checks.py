@@ -43,3 +43,19 @@ def check_language_models(config: Mapping[str, Any], reserved: tuple[str, ...]) 
             f"{key}.model.heads",
             f"must divide dim ({model['dim']}), got {model['heads']}",
         )
+
+
+def check_lm_audits(config: Mapping[str, Any]) -> None:
+    models = set(config.get("language_models") or {})
+    for name, audit in (config.get("lm_audits") or {}).items():
+        key = f"lm_audits.{name}"
+        require(name not in models, key, "the name is taken by an entry of `language_models`")
+        files = {"documents": audit["documents"], "target": audit["target"]}
+        files.update({f"references.{r}": f for r, f in audit["references"].items()})
+        for part, path in files.items():
+            require(Path(path).is_file(), f"{key}.{part}", f"{path} is not a file")
+            require(
+                Path(path).suffix.lower() in (".csv", ".parquet"),
+                f"{key}.{part}",
+                f"expected a .csv or .parquet file, got {path}",
+            )

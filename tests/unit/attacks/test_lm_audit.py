@@ -24,7 +24,7 @@ def test_document_scores_columns_and_calibration_by_a_loop():
     target = _tokens(rng, n)
     ref = {**target, "logp": target["logp"] - rng.uniform(0, 1, size=len(target["doc"]))}
     compressed = rng.integers(10, 50, size=n)
-    got = lm_audit.document_scores(target, {"pre": ref}, compressed, ks=[0.2])
+    got = lm_audit.document_scores(target, {"pre": ref}, n, [0.2], compressed)
     own = ["loss", "min_k@0.2", "min_kpp@0.2"]
     assert list(got.columns) == [*own, "zlib", *(f"{c}-cal:pre" for c in own)]
     for d in range(n):

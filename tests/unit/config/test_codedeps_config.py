@@ -239,6 +239,19 @@ BAD_CONFIGS = [
         ["language_models.lm", "output folder"],
     ),
     (
+        "language_models: {t: {corpus: {source: fortunes}}}\n"
+        "lm_audits: {t: {documents: d.csv, target: t.csv, references: {r: r.csv}}}",
+        ["lm_audits.t", "taken by an entry of `language_models`"],
+    ),
+    (
+        "lm_audits: {a: {documents: no/d.csv, target: t.csv, references: {r: r.csv}}}",
+        ["lm_audits.a.documents", "no/d.csv is not a file"],
+    ),
+    (
+        "lm_audits: {a: {documents: d.csv, target: t.csv, references: {}}}",
+        ["lm_audits.a.references", "should be non-empty"],
+    ),
+    (
         "language_models: {t: {corpus: {source: web}}}",
         ["language_models.t.corpus.source", "'web' is not allowed"],
     ),
@@ -272,7 +285,7 @@ _CONFIGS = sorted(p.name for p in (REPO / "config").glob("*.yaml"))
 @pytest.mark.parametrize("configfile", [c for c in _CONFIGS if c not in WALKTHROUGHS])
 def test_every_repo_config_passes_the_checks(configfile):
     cfg = load_config(REPO / "config" / configfile)
-    assert cfg["datasets"] or cfg["audits"] or cfg["language_models"]
+    assert cfg["datasets"] or cfg["audits"] or cfg["language_models"] or cfg["lm_audits"]
 
 
 def test_tiny_threshold_set_warns():

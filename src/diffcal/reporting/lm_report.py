@@ -1,0 +1,165 @@
+"""A language-model audit from per-token files to its outputs: the flow both entry
+points share (the workflow's own models, rule ``lm_attack``; per-token files
+computed elsewhere, rule ``lm_audit_scores``), and the Markdown report."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from diffcal.attacks.lm_audit import (
+    attack_metrics,
+    auc_gain,
+    blind_baseline,
+    document_scores,
+    scored_zlib,
+)
+from diffcal.core.io import atomic_path, write_csv, write_parquet
+
+TOKEN_COLUMNS = ("doc", "position", "logp", "mu", "var")
+
+
+def read_tokens(path: str, docs: pd.Series, key: str) -> dict[str, np.ndarray]:
+    """A per-token file (Parquet or CSV with ``TOKEN_COLUMNS``) with its ``doc`` ids
+    mapped to positions in ``docs``; rows of other documents dropped. ValueError
+    naming ``key`` on a missing column or an audited document without tokens."""
+    t = pd.read_parquet(path) if str(path).endswith(".parquet") else pd.read_csv(path)
+    missing = [c for c in TOKEN_COLUMNS if c not in t.columns]
+    if missing:
+        raise ValueError(f"{key}: {path} lacks the columns {missing} (needs {list(TOKEN_COLUMNS)})")
+    position = pd.Series(np.arange(len(docs)), index=docs.to_numpy())
+    t = t[t["doc"].isin(position.index)]
+    absent = sorted(set(position.index) - set(t["doc"]))
+    if absent:
+        raise ValueError(f"{key}: {path} has no tokens of documents {absent[:5]}")
+    t = t.sort_values(["doc", "position"], kind="stable")
+    return {
+        "doc": position[t["doc"]].to_numpy(np.int64),
+        "position": t["position"].to_numpy(np.int64),
+        **{k: t[k].to_numpy(np.float64) for k in ("logp", "mu", "var")},
+    }
+
+
+def check_same_tokens(target: Mapping, ref: Mapping, key: str) -> None:
+    """A reference must score the target's tokens: same (document, position) rows.
+    Different ones mean another tokenizer (or context), and eq. 5's difference would
+    compare different things."""
+    if (
+        len(ref["doc"]) == len(target["doc"])
+        and np.array_equal(ref["doc"], target["doc"])
+        and np.array_equal(ref["position"], target["position"])
+    ):
+        return
+    n_t = np.bincount(target["doc"], minlength=int(target["doc"].max()) + 1)
+    n_r = np.bincount(ref["doc"], minlength=len(n_t))[: len(n_t)]
+    first = int(np.flatnonzero(n_t != n_r)[0]) if np.any(n_t != n_r) else 0
+    raise ValueError(
+        f"{key}: its tokens are not the target's (document {first}: {n_r[first]} tokens "
+        f"against {n_t[first]}): a different tokenizer or context?"
+    )
+
+
+def run_audit(
+    *,
+    docs: pd.DataFrame,
+    target: Mapping,
+    references: Mapping[str, Mapping],
+    out: Mapping[str, str],
+    ks: Sequence[float],
+    fpr_levels: Sequence[float],
+    n_boot: int,
+    seed: int,
+    label: str,
+) -> None:
+    """``docs``: the audited documents (``doc``, ``is_member``, optional ``text``: the
+    zlib attack and the blind baseline need it), in the order the token arrays'
+    ``doc`` positions refer to. Writes ``out``'s scores, metrics, gains, report."""
+    for name, ref in references.items():
+        check_same_tokens(target, ref, f"references.{name}")
+    is_member = docs["is_member"].to_numpy(bool)
+    texts = docs["text"].tolist() if "text" in docs else None
+    compressed = scored_zlib(texts, target) if texts is not None else None
+    scores = document_scores(target, references, len(docs), ks, compressed)
+    if texts is not None:
+        scores["blind"] = blind_baseline(texts, is_member, seed=seed)
+    metrics = attack_metrics(scores, is_member, fprs=fpr_levels, n_boot=n_boot, seed=seed)
+    own = [c for c in scores.columns if "-cal:" not in c and c not in ("zlib", "blind")]
+    pairs = [(f"{s}-cal:{r}", s) for s in own for r in references]
+    if texts is not None:
+        pairs += [(f"loss-cal:{r}", "zlib") for r in references]
+    gains = auc_gain(scores, is_member, pairs, n_boot=n_boot, seed=seed)
+    doc = pd.DataFrame({"doc": docs["doc"].to_numpy(np.int64)})  # whatever file gave them
+    frame = pd.concat([doc, scores], axis=1)
+    frame.insert(1, "is_member", is_member)
+    write_parquet(frame, out["scores"])
+    write_csv(metrics, out["metrics"])
+    write_csv(gains, out["gains"])
+    text = report(label, metrics, gains, docs.reset_index(drop=True), scores, is_member, fpr_levels)
+    with atomic_path(out["report"]) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+
+
+def _cell(row: pd.Series, col: str) -> str:
+    return f"{row[col]:.3f} [{row[col + '_low']:.3f}, {row[col + '_high']:.3f}]"
+
+
+def report(label, metrics, gains, audited, scores, is_member, fpr_levels) -> str:
+    """The audit's Markdown report: metrics, gains, the blind baseline, and the
+    members the best calibrated attack ranks highest."""
+    n_m, n_n = int(is_member.sum()), int((~is_member).sum())
+    lines = [
+        f"# Language-model audit: {label}",
+        "",
+        f"{n_m} members (the target fine-tuned on them), {n_n} non-members. Higher score = "
+        "member. Intervals: 95 % percentile bootstrap over documents.",
+        "",
+        "| attack | AUC | " + " | ".join(f"TPR at {f:g} FPR" for f in fpr_levels) + " |",
+        "|---|---|" + "---|" * len(fpr_levels),
+    ]
+    for _, r in metrics.iterrows():
+        cells = [_cell(r, "auc"), *(_cell(r, f"tpr_at_fpr_{f:g}") for f in fpr_levels)]
+        lines.append(f"| {r['attack']} | " + " | ".join(cells) + " |")
+    lines += [
+        "",
+        "What calibration adds (AUC of the calibrated attack minus its baseline's, paired):",
+        "",
+    ]
+    lines += ["| attack | baseline | AUC gain [95 %] |", "|---|---|---|"]
+    lines += [
+        f"| {g.attack} | {g.baseline} | {g.gain:+.3f} [{g.low:+.3f}, {g.high:+.3f}] |"
+        for g in gains.itertuples()
+    ]
+    lines += _blind_lines(metrics)
+    best = metrics[metrics["attack"].str.contains("-cal:")].sort_values("auc").iloc[-1]["attack"]
+    top = scores[best].to_numpy().argsort()[::-1][:5]
+    lines += [
+        "",
+        f"Documents {best} ranks highest:",
+        "",
+        "| doc | member | text |",
+        "|---|---|---|",
+    ]
+    for i in top:
+        text = "(no text)" if "text" not in audited else audited["text"][i]
+        text = text.replace("\n", " ").replace("|", "/")[:80]
+        lines.append(f"| {audited['doc'][i]} | {bool(is_member[i])} | {text} |")
+    return "\n".join(lines) + "\n"
+
+
+def _blind_lines(metrics: pd.DataFrame) -> list[str]:
+    if "blind" not in set(metrics["attack"]):
+        return ["", "No texts: the zlib attack and the blind baseline are left out."]
+    blind = metrics.set_index("attack").loc["blind"]
+    verdict = (
+        "its interval holds 0.5: the words alone do not tell members from non-members"
+        if blind["auc_low"] <= 0.5 <= blind["auc_high"]
+        else "**its interval excludes 0.5: members and non-members differ in their words "
+        "(a distribution shift), so an attack's AUC is not all leakage**"
+    )
+    return [
+        "",
+        "Blind baseline (a bag-of-words classifier of member vs non-member text, trained "
+        f"across folds, no model): AUC {_cell(blind, 'auc')}; {verdict}.",
+    ]

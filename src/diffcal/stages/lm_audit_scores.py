@@ -1,0 +1,64 @@
+"""Stage ``lm_audit_scores``: a language model's audit from per-token files computed
+elsewhere (``lm_audits``): the same outputs as ``lm_attack``, no torch."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import pandas as pd
+
+from diffcal.reporting.lm_report import read_tokens, run_audit
+
+
+def read_documents_file(path: str) -> pd.DataFrame:
+    """The audited documents: ``doc``, ``is_member`` (bool), optional ``text``; one
+    line naming the problem otherwise."""
+    docs = pd.read_parquet(path) if path.endswith(".parquet") else pd.read_csv(path)
+    missing = [c for c in ("doc", "is_member") if c not in docs.columns]
+    if missing:
+        raise ValueError(f"documents: {path} lacks the columns {missing}")
+    repeats = docs["doc"][docs["doc"].duplicated()]
+    if len(repeats):
+        raise ValueError(f"documents: {path} repeats doc ids (e.g. {repeats.iloc[0]})")
+    member = (
+        docs["is_member"]
+        .astype(str)
+        .str.lower()
+        .map({"true": True, "1": True, "false": False, "0": False})
+    )
+    if member.isna().any() or member.nunique() < 2:
+        raise ValueError(
+            f"documents: {path}: is_member must be true/false (or 1/0), with both present"
+        )
+    cols = ["doc", "text"] if "text" in docs.columns else ["doc"]
+    return docs[cols].assign(is_member=member.to_numpy(bool)).reset_index(drop=True)
+
+
+def run_lm_audit_scores(
+    *,
+    documents: str,
+    target: str,
+    references: Sequence[str],
+    names: Sequence[str],
+    out: Mapping[str, str],
+    ks: Sequence[float],
+    fpr_levels: Sequence[float],
+    n_boot: int,
+    seed: int,
+    label: str,
+) -> None:
+    docs = read_documents_file(documents)
+    run_audit(
+        docs=docs,
+        target=read_tokens(target, docs["doc"], "target"),
+        references={
+            n: read_tokens(p, docs["doc"], f"references.{n}")
+            for n, p in zip(names, references, strict=True)
+        },
+        out=out,
+        ks=ks,
+        fpr_levels=fpr_levels,
+        n_boot=n_boot,
+        seed=seed,
+        label=label,
+    )
