@@ -127,3 +127,19 @@ def test_scores_only_entry_point_gives_the_pipelines_metrics(lm_run, tmp_path):
     log = proc.stdout + proc.stderr
     assert proc.returncode != 0
     assert "references.base: its tokens are not the target's" in log and "tokenizer" in log
+
+
+def test_the_thread_count_comes_from_the_config_not_from_cores(lm_run):
+    """Retraining the base model with --cores 1 gives the same bytes as the run's
+    (--cores 2): its torch threads are the config's `threads` (2), not the cores."""
+    base = lm_run / "results/lm/toy/models/base.pt"
+    before = base.read_bytes()
+    args = ("--configfile", "lm.yaml", "--forcerun", "lm_train", "--until", "lm_train")
+    snakemake(lm_run, "results/lm/toy/models/base.pt", "--cores", "1", *args)
+    assert base.read_bytes() == before
+    # and the thread count does matter: one torch thread trains other bytes
+    cfg = yaml.safe_load((lm_run / "lm.yaml").read_text())
+    cfg["language_models"]["toy"]["threads"] = 1
+    (lm_run / "one.yaml").write_text(yaml.safe_dump(cfg))
+    snakemake(lm_run, "results/lm/toy/models/base.pt", "--cores", "1", "--configfile", "one.yaml")
+    assert base.read_bytes() != before

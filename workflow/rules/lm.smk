@@ -31,8 +31,9 @@ rule lm_train:
         "logs/lm/{lm}/lm_train_{model}.log",
     conda:
         "../../envs/diffcal.yaml"
-    threads: 2
+    threads: lambda w: LMV.lm_cfg(config, w.lm)["threads"]
     params:
+        torch_threads=lambda w: LMV.lm_cfg(config, w.lm)["threads"],
         role=lambda w: LMV.TRAINING[w.model][0],
         model_cfg=lambda w: LMV.model_cfg(config, w.lm),
         recipe=lambda w: LMV.recipe(config, w.lm, w.model),
@@ -52,8 +53,9 @@ rule lm_score:
         "logs/lm/{lm}/lm_score_{model}.log",
     conda:
         "../../envs/diffcal.yaml"
-    threads: 2
+    threads: lambda w: LMV.lm_cfg(config, w.lm)["threads"]
     params:
+        torch_threads=lambda w: LMV.lm_cfg(config, w.lm)["threads"],
         code=D.code("lm_score"),
     script:
         "../scripts/lm_score.py"

@@ -9,6 +9,5 @@ run_lm_train(
     documents=snakemake.input.documents,
     init=optional_file(snakemake.input.init),
     out=snakemake.output.model,
-    threads=snakemake.threads,
     **rule_params(snakemake.params),
 )

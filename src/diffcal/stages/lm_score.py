@@ -17,8 +17,8 @@ from diffcal.training.train import setup_torch
 log = logging.getLogger("diffcal")
 
 
-def run_lm_score(*, documents: str, model: str, out: str, threads: int = 1) -> None:
-    setup_torch(threads)
+def run_lm_score(*, documents: str, model: str, out: str, torch_threads: int) -> None:
+    setup_torch(torch_threads)
     docs = pd.read_parquet(documents)
     audited = docs[docs["role"].isin(["member", "nonmember"])]
     lm, cfg = load_lm(model)

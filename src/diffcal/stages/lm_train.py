@@ -27,11 +27,11 @@ def run_lm_train(
     model_cfg: Mapping[str, Any],
     recipe: Mapping[str, Any],
     seed: int,
-    threads: int = 1,
+    torch_threads: int,
 ) -> None:
     """Train on the documents of ``role``, starting from ``init`` (a model file;
     None: a new model, its weights from ``seed``), and save to ``out``."""
-    setup_torch(threads)
+    setup_torch(torch_threads)
     docs = pd.read_parquet(documents)
     texts = docs.loc[docs["role"] == role, "text"].tolist()
     if init is None:
