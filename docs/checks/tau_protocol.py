@@ -45,6 +45,8 @@ CONFIGS = {
             "Adult (Table 1, softmax)",
         ],
     ),
+    # appended: a row's ``config`` in tau_protocol.csv is its position here
+    "MNIST at the paper's recipe": ("mnist_paper_recipe", ["MNIST (paper's recipe)"]),
 }
 CHOICES = {"selected on public data": "acc", "0 (Cal, Cal-F)": "acc_tau0"}
 
