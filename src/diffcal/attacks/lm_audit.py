@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from diffcal.attacks import lm_scores as lm
+from diffcal.attacks.metrics import auc, tpr_at_fpr
 from diffcal.stats.intervals import Resamples, resampled_auc, weighted_tpr_at_fpr
 
 TokenScores = Mapping[str, np.ndarray]  # doc, logp, mu, var: (t,) each
@@ -84,8 +85,6 @@ def attack_metrics(
     """AUC and TPR at each FPR per attack column, each with a percentile bootstrap
     interval (stratified resamples of the documents, the same resamples for every
     attack). ``is_member``: ``(n,)`` bool. One row per attack."""
-    from diffcal.attacks.metrics import auc, tpr_at_fpr
-
     is_member = np.asarray(is_member, dtype=bool)
     r = Resamples(is_member, n_boot, np.random.default_rng(seed))
     weights = r.dense()
@@ -114,8 +113,6 @@ def auc_gain(
     """AUC of ``a`` minus AUC of ``b`` for each ``(a, b)`` with a paired bootstrap
     interval (both AUCs on the same resample). Columns: attack, baseline, gain,
     low, high."""
-    from diffcal.attacks.metrics import auc
-
     r = Resamples(np.asarray(is_member, dtype=bool), n_boot, np.random.default_rng(seed))
     rows = []
     for a, b in pairs:

@@ -107,15 +107,6 @@ def zlib_score(loss: np.ndarray, compressed: np.ndarray) -> np.ndarray:
     return np.asarray(loss, np.float64) / np.asarray(compressed, np.float64)
 
 
-def next_token_moments(log_probs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Mean and variance of log p(v) under p itself, per position: ``log_probs``
-    ``(..., vocab)`` (log-softmax of the logits) -> two ``(...)`` arrays."""
-    lp = np.asarray(log_probs, dtype=np.float64)
-    p = np.exp(lp)
-    mu = (p * lp).sum(-1)
-    return mu, np.maximum((p * lp * lp).sum(-1) - mu * mu, 0.0)
-
-
 def calibrated(target: np.ndarray, reference: np.ndarray) -> np.ndarray:
     """Paper eq. 5 with one reference: the target's score minus the reference's on
     the same documents, ``(n,)`` each -> ``(n,)``."""

@@ -82,8 +82,7 @@ def search(
         )
     rows = []
     for cand in candidates:
-        rest = tuple((k, v) for k, v in cand.items() if k != "epochs")
-        epochs = int(cand.get("epochs", base_recipe.get("epochs", RECIPE_DEFAULTS["epochs"])))
+        rest, epochs = _without_epochs(cand, base_recipe)
         for t in range(len(splits)):
             for s in range(seeds):
                 train_acc, test_acc = found[(rest, epochs, t, s)]
@@ -106,6 +105,12 @@ def _accuracies_at(model, train, test, recipe, seed, counts) -> dict[int, tuple[
     return out
 
 
+def _without_epochs(cand: Mapping[str, Any], base_recipe: Mapping[str, Any]) -> tuple[tuple, int]:
+    """A candidate's other grid items (a hashable key) and its epoch count."""
+    rest = tuple((k, v) for k, v in cand.items() if k != "epochs")
+    return rest, int(cand.get("epochs", base_recipe.get("epochs", RECIPE_DEFAULTS["epochs"])))
+
+
 def _epoch_groups(
     candidates: Sequence[Mapping[str, Any]], base_recipe: Mapping[str, Any]
 ) -> list[tuple[tuple, list[int]]]:
@@ -113,10 +118,8 @@ def _epoch_groups(
     grid values, in first-seen order; under a non-constant schedule (its steps depend
     on the total) each candidate is its own group."""
     groups: dict[tuple, tuple[tuple, list[int]]] = {}
-    default = base_recipe.get("epochs", RECIPE_DEFAULTS["epochs"])
     for cand in candidates:
-        rest = tuple((k, v) for k, v in cand.items() if k != "epochs")
-        epochs = int(cand.get("epochs", default))
+        rest, epochs = _without_epochs(cand, base_recipe)
         constant = {**RECIPE_DEFAULTS, **base_recipe, **cand}["schedule"] == "constant"
         _, counts = groups.setdefault(rest if constant else (rest, epochs), (rest, []))
         if epochs not in counts:

@@ -123,7 +123,9 @@ def read_documents(path: str | os.PathLike, column: str | None = None) -> list[s
     elif suffix == ".jsonl":
         key = column or "text"
         docs = [
-            _json_field(line, key, path, i) for i, line in enumerate(_lines(path)) if line.strip()
+            _json_field(line, key, path, i)
+            for i, line in enumerate(path.read_text(encoding="utf-8").splitlines())
+            if line.strip()
         ]
     elif suffix == ".csv":
         import pandas as pd
@@ -138,10 +140,6 @@ def read_documents(path: str | os.PathLike, column: str | None = None) -> list[s
     if not out:
         raise ValueError(f"{path}: the corpus has no non-empty document")
     return out
-
-
-def _lines(path: Path) -> list[str]:
-    return path.read_text(encoding="utf-8").splitlines()
 
 
 def _json_field(line: str, key: str, path: Path, i: int) -> str:

@@ -5,6 +5,7 @@ computed elsewhere, rule ``lm_audit_scores``), and the Markdown report."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -16,7 +17,8 @@ from diffcal.attacks.lm_audit import (
     document_scores,
     scored_zlib,
 )
-from diffcal.core.io import atomic_path, write_csv, write_parquet
+from diffcal.core.io import write_csv, write_parquet, write_text
+from diffcal.data.sources.table import read_file
 
 TOKEN_COLUMNS = ("doc", "position", "logp", "mu", "var")
 
@@ -25,7 +27,7 @@ def read_tokens(path: str, docs: pd.Series, key: str) -> dict[str, np.ndarray]:
     """A per-token file (Parquet or CSV with ``TOKEN_COLUMNS``) with its ``doc`` ids
     mapped to positions in ``docs``; rows of other documents dropped. ValueError
     naming ``key`` on a missing column or an audited document without tokens."""
-    t = pd.read_parquet(path) if str(path).endswith(".parquet") else pd.read_csv(path)
+    t = read_file(Path(path))
     missing = [c for c in TOKEN_COLUMNS if c not in t.columns]
     if missing:
         raise ValueError(f"{key}: {path} lacks the columns {missing} (needs {list(TOKEN_COLUMNS)})")
@@ -46,10 +48,8 @@ def check_same_tokens(target: Mapping, ref: Mapping, key: str) -> None:
     """A reference must score the target's tokens: same (document, position) rows.
     Different ones mean another tokenizer (or context), and eq. 5's difference would
     compare different things."""
-    if (
-        len(ref["doc"]) == len(target["doc"])
-        and np.array_equal(ref["doc"], target["doc"])
-        and np.array_equal(ref["position"], target["position"])
+    if np.array_equal(ref["doc"], target["doc"]) and np.array_equal(
+        ref["position"], target["position"]
     ):
         return
     n_t = np.bincount(target["doc"], minlength=int(target["doc"].max()) + 1)
@@ -64,8 +64,8 @@ def check_same_tokens(target: Mapping, ref: Mapping, key: str) -> None:
 def run_audit(
     *,
     docs: pd.DataFrame,
-    target: Mapping,
-    references: Mapping[str, Mapping],
+    target: str,
+    references: Mapping[str, str],
     out: Mapping[str, str],
     ks: Sequence[float],
     fpr_levels: Sequence[float],
@@ -74,8 +74,11 @@ def run_audit(
     label: str,
 ) -> None:
     """``docs``: the audited documents (``doc``, ``is_member``, optional ``text``: the
-    zlib attack and the blind baseline need it), in the order the token arrays'
-    ``doc`` positions refer to. Writes ``out``'s scores, metrics, gains, report."""
+    zlib attack and the blind baseline need it); ``target`` and ``references``
+    (name -> path): per-token files (:func:`read_tokens`), each reference on the
+    target's tokens. Writes ``out``'s scores, metrics, gains, report."""
+    target = read_tokens(target, docs["doc"], "target")
+    references = {r: read_tokens(p, docs["doc"], f"references.{r}") for r, p in references.items()}
     for name, ref in references.items():
         check_same_tokens(target, ref, f"references.{name}")
     is_member = docs["is_member"].to_numpy(bool)
@@ -97,8 +100,7 @@ def run_audit(
     write_csv(metrics, out["metrics"])
     write_csv(gains, out["gains"])
     text = report(label, metrics, gains, docs.reset_index(drop=True), scores, is_member, fpr_levels)
-    with atomic_path(out["report"]) as tmp:
-        tmp.write_text(text, encoding="utf-8")
+    write_text(out["report"], text)
 
 
 def _cell(row: pd.Series, col: str) -> str:

@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 
 import pandas as pd
 
-from diffcal.reporting.lm_report import read_tokens, run_audit
+from diffcal.reporting.lm_report import run_audit
 
 
 def run_lm_attack(
@@ -31,8 +31,8 @@ def run_lm_attack(
     audited["is_member"] = audited["role"] == "member"
     run_audit(
         docs=audited[["doc", "is_member", "text"]],
-        target=read_tokens(target, audited["doc"], "target"),
-        references={r: read_tokens(p, audited["doc"], r) for r, p in references.items()},
+        target=target,
+        references=references,
         out={
             "scores": out_scores,
             "metrics": out_metrics,

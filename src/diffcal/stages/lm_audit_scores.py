@@ -4,16 +4,18 @@ elsewhere (``lm_audits``): the same outputs as ``lm_attack``, no torch."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 
 import pandas as pd
 
-from diffcal.reporting.lm_report import read_tokens, run_audit
+from diffcal.data.sources.table import read_file
+from diffcal.reporting.lm_report import run_audit
 
 
 def read_documents_file(path: str) -> pd.DataFrame:
     """The audited documents: ``doc``, ``is_member`` (bool), optional ``text``; one
     line naming the problem otherwise."""
-    docs = pd.read_parquet(path) if path.endswith(".parquet") else pd.read_csv(path)
+    docs = read_file(Path(path))
     missing = [c for c in ("doc", "is_member") if c not in docs.columns]
     if missing:
         raise ValueError(f"documents: {path} lacks the columns {missing}")
@@ -50,11 +52,8 @@ def run_lm_audit_scores(
     docs = read_documents_file(documents)
     run_audit(
         docs=docs,
-        target=read_tokens(target, docs["doc"], "target"),
-        references={
-            n: read_tokens(p, docs["doc"], f"references.{n}")
-            for n, p in zip(names, references, strict=True)
-        },
+        target=target,
+        references=dict(zip(names, references, strict=True)),
         out=out,
         ks=ks,
         fpr_levels=fpr_levels,

@@ -27,6 +27,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from diffcal.core.seeds import torch_generator
+from diffcal.training.model_files import portable_state, save_payload
 
 log = logging.getLogger("diffcal")
 
@@ -156,6 +157,14 @@ def fine_tune(
     return losses
 
 
+def next_token_moments(log_probs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Mean and variance of log p(v) for v drawn from p itself, per position:
+    ``log_probs`` ``(..., vocab)`` (a log-softmax) -> two ``(...)`` tensors."""
+    p = log_probs.exp()
+    mu = (p * log_probs).sum(-1)
+    return mu, ((p * log_probs * log_probs).sum(-1) - mu * mu).clamp_min(0.0)
+
+
 @torch.no_grad()
 def token_scores(model: nn.Module, enc: Encoded, batch_size: int = 16) -> dict[str, np.ndarray]:
     """Per predicted token, documents in order and positions ascending: ``doc``,
@@ -168,9 +177,7 @@ def token_scores(model: nn.Module, enc: Encoded, batch_size: int = 16) -> dict[s
         rows = np.arange(start, min(start + batch_size, len(enc.lengths)))
         ids, mask = _batch(enc, rows, device)
         lp = torch.log_softmax(model(ids[:, :-1]).double(), dim=-1)
-        p = lp.exp()
-        mu = (p * lp).sum(-1)
-        var = ((p * lp * lp).sum(-1) - mu * mu).clamp_min(0.0)
+        mu, var = next_token_moments(lp)
         logp = lp.gather(-1, ids[:, 1:, None]).squeeze(-1)
         pos = torch.arange(1, ids.shape[1], device=device).expand_as(mask)
         docs = torch.as_tensor(rows, device=device)[:, None].expand_as(mask)
@@ -188,16 +195,8 @@ def new_lm(cfg: dict) -> TinyCausalLM:
 
 
 def save_lm(model: nn.Module, cfg: dict, path) -> None:
-    """Atomically write ``model``'s weights and its config section (serialised in
-    memory: a temporary file's name would enter torch's archive and the bytes)."""
-    import io
-
-    from diffcal.core.io import atomic_path
-
-    buf = io.BytesIO()
-    torch.save({"cfg": dict(cfg), "state_dict": model.state_dict()}, buf)
-    with atomic_path(path) as tmp:
-        tmp.write_bytes(buf.getvalue())
+    """Atomically write ``model``'s weights and its config section."""
+    save_payload({"cfg": dict(cfg), "state_dict": portable_state(model)}, path)
 
 
 def load_lm(path) -> tuple[TinyCausalLM, dict]:

@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 import torch
+from torch import nn
 
 from diffcal.core.io import atomic_path
 from diffcal.training.models import model_spec, new_model
@@ -72,19 +73,25 @@ def save_models(path: str | os.PathLike, spec: Mapping[str, Any], entries: list[
         "models": [
             {
                 **{k: _to_plain(v) for k, v in e.items() if k != "model"},
-                "state_dict": {
-                    # contiguous: the file does not depend on the training memory layout
-                    k: t.detach().cpu().contiguous()
-                    for k, t in e["model"].state_dict().items()
-                },
+                "state_dict": portable_state(e["model"]),
             }
             for e in entries
         ],
     }
-    # Serialise in memory: torch.save names the zip archive's records after the
-    # file it writes to, so saving to the temporary file would put its random name
-    # into the bytes (two identical runs would differ). A buffer's records are
-    # always named "archive/".
+    save_payload(payload, path)
+
+
+def portable_state(model: nn.Module) -> dict[str, torch.Tensor]:
+    """``model``'s state dict as detached, contiguous CPU tensors: the file does not
+    depend on the device or the training memory layout."""
+    return {k: t.detach().cpu().contiguous() for k, t in model.state_dict().items()}
+
+
+def save_payload(payload: Any, path: str | os.PathLike) -> None:
+    """``torch.save`` ``payload`` to ``path`` atomically, serialised in memory:
+    torch.save names the zip archive's records after the file it writes to, so
+    saving to the temporary file would put its random name into the bytes (two
+    identical runs would differ). A buffer's records are always named "archive/"."""
     buf = io.BytesIO()
     torch.save(payload, buf)
     with atomic_path(path) as tmp:

@@ -57,19 +57,6 @@ def test_loss_and_zlib_match_a_loop():
     np.testing.assert_allclose(lm.zlib_score(loss, sizes), loss / sizes)
 
 
-def test_next_token_moments_closed_forms():
-    vocab = 5
-    uniform = np.full((2, vocab), -np.log(vocab))
-    mu, var = lm.next_token_moments(uniform)
-    np.testing.assert_allclose(mu, -np.log(vocab))
-    np.testing.assert_allclose(var, 0.0, atol=1e-12)
-    p = 0.3
-    two = np.log(np.array([[p, 1 - p]]))
-    mu, var = lm.next_token_moments(two)
-    np.testing.assert_allclose(mu, p * np.log(p) + (1 - p) * np.log(1 - p))
-    np.testing.assert_allclose(var, p * (1 - p) * (np.log(p) - np.log(1 - p)) ** 2)
-
-
 def test_point_mass_positions_give_z_zero():
     got = lm.min_k_pp_score(
         np.array([0, 0]), np.array([0.0, -1.0]), np.array([0.0, -1.0]), np.array([0.0, 0.0]), 1, 1.0

@@ -6,7 +6,14 @@ import torch
 from sklearn.metrics import roc_auc_score
 
 from diffcal.attacks.lm_scores import loss_score
-from diffcal.training.causal_lm import ByteTokenizer, TinyCausalLM, encode, fine_tune, token_scores
+from diffcal.training.causal_lm import (
+    ByteTokenizer,
+    TinyCausalLM,
+    encode,
+    fine_tune,
+    next_token_moments,
+    token_scores,
+)
 
 DOCS = ["hello world", "ab", "the quick brown fox jumps", "é!", "zzzzzzzzzzzzzzzzzzzz"]
 
@@ -74,3 +81,16 @@ def test_fine_tuning_memorises_members_and_is_seeded():
     np.testing.assert_array_equal(runs[0]["logp"], runs[1]["logp"])
     score = loss_score(runs[0]["doc"], runs[0]["logp"], 40)
     assert roc_auc_score(members, score) > 0.9  # higher score = member
+
+
+def test_next_token_moments_closed_forms():
+    vocab = 5
+    uniform = np.full((2, vocab), -np.log(vocab))
+    mu, var = next_token_moments(torch.as_tensor(uniform))
+    np.testing.assert_allclose(mu, -np.log(vocab))
+    np.testing.assert_allclose(var, 0.0, atol=1e-12)
+    p = 0.3
+    two = np.log(np.array([[p, 1 - p]]))
+    mu, var = next_token_moments(torch.as_tensor(two))
+    np.testing.assert_allclose(mu, p * np.log(p) + (1 - p) * np.log(1 - p))
+    np.testing.assert_allclose(var, p * (1 - p) * (np.log(p) - np.log(1 - p)) ** 2)
