@@ -17,6 +17,8 @@ from packaging.version import Version
 
 PYPROJECT = tomllib.loads((REPO / "pyproject.toml").read_text())
 LOCK_TEXT = (REPO / "requirements.lock").read_text()
+#: the lock of the lm extra: requirements.lock's pins plus transformers and gguf's
+LM_LOCK_TEXT = (REPO / "requirements-lm.lock").read_text()
 #: import name -> distribution name, where they differ
 DIST = {
     "sklearn": "scikit-learn",
@@ -30,30 +32,40 @@ def _norm(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
-def _lock() -> dict[str, str]:
-    return {_norm(n): v for n, v in re.findall(r"^([A-Za-z0-9_.-]+)==(\S+) \\$", LOCK_TEXT, re.M)}
+def _lock(text: str = LOCK_TEXT) -> dict[str, str]:
+    return {_norm(n): v for n, v in re.findall(r"^([A-Za-z0-9_.-]+)==(\S+) \\$", text, re.M)}
 
 
-def _requirements(extras: bool = True) -> list[Requirement]:
+def _requirements(extras: bool = True, lm: bool = False) -> list[Requirement]:
+    """The core requirements, with ``extras`` those of every extra but lm (which
+    requirements-lm.lock pins), with ``lm`` the lm extra's too."""
     reqs = [Requirement(d) for d in PYPROJECT["project"]["dependencies"]]
-    if extras:
-        for group in PYPROJECT["project"]["optional-dependencies"].values():
+    for name, group in PYPROJECT["project"]["optional-dependencies"].items():
+        if (extras and name != "lm") or (lm and name == "lm"):
             reqs += [Requirement(d) for d in group]
     return reqs
 
 
-def test_every_lock_entry_is_pinned_with_hashes():
-    entries = re.split(r"\n(?=[A-Za-z0-9])", LOCK_TEXT.strip())
+@pytest.mark.parametrize("text", [LOCK_TEXT, LM_LOCK_TEXT], ids=["lock", "lm-lock"])
+def test_every_lock_entry_is_pinned_with_hashes(text):
+    entries = re.split(r"\n(?=[A-Za-z0-9])", text.strip())
     entries = [e for e in entries if not e.startswith("#")]
-    assert len(entries) == len(_lock()) > 50
+    assert len(entries) == len(_lock(text)) > 50
     for e in entries:
         assert "==" in e.splitlines()[0] and "--hash=sha256:" in e, e.splitlines()[0]
 
 
-@pytest.mark.parametrize("req", _requirements(), ids=str)
+def test_the_lm_lock_is_the_lock_plus_the_lm_extra():
+    """Installing requirements-lm.lock over requirements.lock changes no version."""
+    lock, lm = _lock(), _lock(LM_LOCK_TEXT)
+    assert {k: lm.get(k) for k in lock} == lock
+    assert {"transformers", "gguf", "accelerate", "tokenizers"} <= set(lm) - set(lock)
+
+
+@pytest.mark.parametrize("req", _requirements(lm=True), ids=str)
 def test_pyproject_range_admits_the_locked_version(req):
-    lock = _lock()
-    assert _norm(req.name) in lock, f"{req.name} is not in requirements.lock"
+    lock = _lock(LM_LOCK_TEXT)  # a superset of requirements.lock, at its versions
+    assert _norm(req.name) in lock, f"{req.name} is not in requirements-lm.lock"
     assert Version(lock[_norm(req.name)]) in req.specifier, (req, lock[_norm(req.name)])
 
 
@@ -65,17 +77,22 @@ def test_ranges_are_ranges_and_torch_is_capped():
 
 
 def test_every_imported_package_is_declared():
-    declared = {_norm(r.name) for r in _requirements(extras=False)}
+    """Core modules import core requirements; diffcal.training.pretrained_lm (loaded
+    only for ``arch: pretrained``) may import the lm extra's too."""
+    core = {_norm(r.name) for r in _requirements(extras=False)}
+    lm = {_norm(r.name) for r in _requirements(extras=False, lm=True)}
     stdlib = set(sys.stdlib_module_names)
-    imported = set()
+    missing = set()
     for path in (REPO / "src").rglob("*.py"):
+        imported = set()
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.Import):
                 imported |= {a.name.split(".")[0] for a in node.names}
             elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
                 imported.add(node.module.split(".")[0])
-    third_party = {m for m in imported if m not in stdlib and m != "diffcal"}
-    missing = {m for m in third_party if _norm(DIST.get(m, m)) not in declared}
+        declared = lm if path.name == "pretrained_lm.py" else core
+        third_party = {m for m in imported if m not in stdlib and m != "diffcal"}
+        missing |= {m for m in third_party if _norm(DIST.get(m, m)) not in declared}
     assert missing == set()
 
 

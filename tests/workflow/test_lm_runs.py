@@ -7,7 +7,10 @@ import pandas as pd
 import pytest
 import yaml
 from conftest import copy_workflow, planned_jobs, snakemake
+from scipy.stats import norm
 from sklearn.metrics import roc_auc_score
+
+from diffcal.training.causal_lm import ByteTokenizer, scored_texts
 
 CONFIG = {
     "name": "lm",
@@ -21,6 +24,7 @@ CONFIG = {
             "forget": {"epochs": 1, "lr": 0.001},
             "ks": [0.2],
             "n_boot": 50,
+            "references": 2,
         }
     },
 }
@@ -56,7 +60,16 @@ def test_the_report_and_scores_recomputed_from_the_per_token_parquet(lm_run):
         assert row["loss"] == pytest.approx(t["logp"].mean())
         assert row["loss-cal:base"] == pytest.approx(t["logp"].mean() - b["logp"].mean())
     metrics = pd.read_csv(out / "metrics.csv").set_index("attack")
-    for attack in ("loss", "loss-cal:public", "min_kpp@0.2", "blind"):
+    # offline LiRA on the two public references, by a per-document Gaussian
+    ref_losses = np.stack(
+        [
+            pd.read_parquet(out / f"tokens/{m}.parquet").groupby("doc")["logp"].mean()
+            for m in ("public", "public_2")
+        ]
+    )
+    z = (scores["loss"].to_numpy() - ref_losses.mean(0)) / ref_losses.std(0)
+    np.testing.assert_allclose(scores["lira"], norm.logcdf(z), rtol=1e-9)
+    for attack in ("loss", "loss-cal:public", "min_kpp@0.2", "blind", "lira", "lira_global"):
         want = roc_auc_score(scores["is_member"], scores[attack])
         assert metrics.loc[attack, "auc"] == pytest.approx(want)
     report = (out / "report.md").read_text()
@@ -85,9 +98,10 @@ def test_reruns_only_what_a_change_touches(lm_run):
         ("lm_attack", ""),
         ("lm_score", "forget"),
         ("lm_score", "public"),
+        ("lm_score", "public_2"),
         ("lm_score", "target"),
     ]
-    want += [("lm_train", "forget"), ("lm_train", "public"), ("lm_train", "target")]
+    want += [(r, m) for r in ("lm_train",) for m in ("forget", "public", "public_2", "target")]
     assert got == sorted(want)
 
 
@@ -98,14 +112,18 @@ def test_scores_only_entry_point_gives_the_pipelines_metrics(lm_run, tmp_path):
     out = lm_run / "results/lm/toy"
     docs = pd.read_parquet(out / "documents.parquet")
     docs = docs[docs["role"].isin(["member", "nonmember"])]
-    docs.assign(is_member=docs["role"] == "member")[["doc", "is_member", "text"]].to_csv(
-        lm_run / "docs.csv", index=False
-    )
-    refs = {m: f"results/lm/toy/tokens/{m}.parquet" for m in ("base", "public", "forget")}
-    entry = {"documents": "docs.csv", "target": "results/lm/toy/tokens/target.parquet"}
+    # what a model with 32 tokens of context scored: zlib compresses that
+    scored = scored_texts(docs["text"], ByteTokenizer(), 32)
+    assert sum(a != b for a, b in zip(scored, docs["text"], strict=True)) > 0
+    docs = docs.assign(is_member=docs["role"] == "member", scored_text=scored)
+    docs[["doc", "is_member", "text", "scored_text"]].to_csv(lm_run / "docs.csv", index=False)
+    path = "results/lm/toy/tokens/{}.parquet".format
+    refs = {m: path(m) for m in ("base", "public", "forget")}
+    entry = {"documents": "docs.csv", "target": path("target"), "ks": [0.2], "n_boot": 50}
+    lira = {m: path(m) for m in ("public", "public_2")}
     cfg = {
         **CONFIG,
-        "lm_audits": {"given": {**entry, "references": refs, "ks": [0.2], "n_boot": 50}},
+        "lm_audits": {"given": {**entry, "references": refs, "lira_references": lira}},
     }
     cfg["lm_audits"]["given"]["label"] = "toy corpus"
     # the references in the order lm_attack takes them; a config's order is kept

@@ -63,4 +63,4 @@ wildcard_constraints:
     canary_dir="|".join(dview.CANARY_DIRS.values()),
     lm="|".join(map(re.escape, config["language_models"])) or "(?!)",
     lm_audit="|".join(map(re.escape, config["lm_audits"])) or "(?!)",
-    model="|".join(dview_lm.TRAINING),
+    model=dview_lm.MODEL_PATTERN,

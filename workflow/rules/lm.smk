@@ -34,7 +34,7 @@ rule lm_train:
     threads: lambda w: LMV.lm_cfg(config, w.lm)["threads"]
     params:
         torch_threads=lambda w: LMV.lm_cfg(config, w.lm)["threads"],
-        role=lambda w: LMV.TRAINING[w.model][0],
+        role=lambda w: LMV.training(w.model)[1],
         model_cfg=lambda w: LMV.model_cfg(config, w.lm),
         recipe=lambda w: LMV.recipe(config, w.lm, w.model),
         seed=lambda w: LMV.seed(config, w.lm, w.model),
@@ -66,6 +66,7 @@ rule lm_attack:
         documents=rules.lm_prepare.output.documents,
         target="results/lm/{lm}/tokens/target.parquet",
         references=expand("results/lm/{{lm}}/tokens/{model}.parquet", model=LMV.REFERENCES),
+        lira=lambda w: LMV.lira_files(config, w.lm),
     output:
         scores="results/lm/{lm}/document_scores.parquet",
         metrics="results/lm/{lm}/metrics.csv",
@@ -82,6 +83,8 @@ rule lm_attack:
         n_boot=lambda w: LMV.lm_cfg(config, w.lm)["n_boot"],
         seed=LMV.attack_seed(config),
         label=lambda w: LMV.lm_cfg(config, w.lm).get("label", w.lm),
+        lira_names=lambda w: LMV.lira_names(config, w.lm),
+        model_cfg=lambda w: LMV.model_cfg(config, w.lm),
         code=D.attack_code("lm_attack"),
     script:
         "../scripts/lm_attack.py"
@@ -92,6 +95,7 @@ rule lm_audit_scores:
         documents=lambda w: LMV.audit_cfg(config, w.lm_audit)["documents"],
         target=lambda w: LMV.audit_cfg(config, w.lm_audit)["target"],
         references=lambda w: list(LMV.audit_cfg(config, w.lm_audit)["references"].values()),
+        lira=lambda w: list(LMV.audit_cfg(config, w.lm_audit).get("lira_references", {}).values()),
     output:
         scores="results/lm/{lm_audit}/document_scores.parquet",
         metrics="results/lm/{lm_audit}/metrics.csv",
@@ -109,6 +113,7 @@ rule lm_audit_scores:
         n_boot=lambda w: LMV.audit_cfg(config, w.lm_audit)["n_boot"],
         seed=LMV.attack_seed(config),
         label=lambda w: LMV.audit_cfg(config, w.lm_audit).get("label", w.lm_audit),
+        lira_names=lambda w: list(LMV.audit_cfg(config, w.lm_audit).get("lira_references", {})),
         code=D.attack_code("lm_audit_scores"),
     script:
         "../scripts/lm_audit_scores.py"

@@ -14,5 +14,6 @@ run_lm_attack(
     out_metrics=snakemake.output.metrics,
     out_gains=snakemake.output.gains,
     out_report=snakemake.output.report,
+    lira=list(snakemake.input.lira),
     **rule_params(snakemake.params),
 )

@@ -9,6 +9,7 @@ run_lm_audit_scores(
     documents=snakemake.input.documents,
     target=snakemake.input.target,
     references=list(snakemake.input.references),
+    lira=list(snakemake.input.lira),
     out={k: snakemake.output[k] for k in ("scores", "metrics", "gains", "report")},
     **rule_params(snakemake.params),
 )

@@ -10,7 +10,8 @@ Attack columns (higher = member; :mod:`diffcal.attacks.lm_scores`):
 ``loss``, ``zlib``, ``min_k@<k>``, ``min_kpp@<k>`` uncalibrated, and
 ``<score>-cal:<reference>`` (eq. 5: the target's score minus the reference's) for
 ``loss``, ``min_k@<k>`` and ``min_kpp@<k>``. zlib is itself a calibration (by the
-text's compressed length) and is not calibrated again.
+text's compressed length) and is not calibrated again. ``lira`` and
+``lira_global``: offline LiRA on the loss against several references.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import pandas as pd
 
 from diffcal.attacks import lm_scores as lm
 from diffcal.attacks.metrics import auc, tpr_at_fpr
+from diffcal.attacks.reference import lira_offline
 from diffcal.stats.intervals import Resamples, resampled_auc, weighted_tpr_at_fpr
 
 TokenScores = Mapping[str, np.ndarray]  # doc, logp, mu, var: (t,) each
@@ -42,9 +44,12 @@ def document_scores(
     n_docs: int,
     ks: Sequence[float],
     compressed: np.ndarray | None = None,
+    lira_references: Sequence[TokenScores] = (),
 ) -> pd.DataFrame:
     """One row per document, one column per attack (module docstring).
-    ``compressed``: ``(n_docs,)`` zlib sizes (:func:`scored_zlib`); without them
+    ``lira_references``: references for :func:`lira_scores` (none: no LiRA column).
+    ``compressed``: ``(n_docs,)`` zlib sizes of the scored texts
+    (:func:`diffcal.attacks.lm_scores.zlib_bytes`); without them
     there is no ``zlib`` column."""
     own = _own_scores(target, n_docs, ks)
     cols = dict(own)
@@ -53,19 +58,26 @@ def document_scores(
     for name, tokens in references.items():
         ref = _own_scores(tokens, n_docs, ks)
         cols.update({f"{s}-cal:{name}": lm.calibrated(own[s], ref[s]) for s in own})
+    if lira_references:
+        losses = [lm.loss_score(t["doc"], t["logp"], n_docs) for t in lira_references]
+        cols.update(lira_scores(own["loss"], np.stack(losses)))
     return pd.DataFrame(cols)
 
 
-def scored_zlib(texts: Sequence[str], tokens: Mapping[str, np.ndarray]) -> np.ndarray:
-    """zlib size of the part of each text the model scored: with the byte tokenizer
-    (a start token, then one token per UTF-8 byte) the first ``last position``
-    bytes, so a document cut to the context is compared with what was scored."""
-    last = np.zeros(len(texts), dtype=np.int64)
-    np.maximum.at(last, tokens["doc"], tokens["position"])
-    cut = [
-        t.encode("utf-8")[:n].decode("utf-8", "ignore") for t, n in zip(texts, last, strict=True)
-    ]
-    return lm.zlib_bytes(cut)
+def lira_scores(target_loss: np.ndarray, reference_losses: np.ndarray) -> dict[str, np.ndarray]:
+    """Offline LiRA (Carlini et al. 2022) on document scores: ``target_loss``
+    ``(n,)`` (:func:`diffcal.attacks.lm_scores.loss_score`, higher = member) against
+    a Gaussian fitted to ``reference_losses`` ``(m, n)`` of ``m >= 2`` references that
+    never trained on the documents. ``lira``: each document's own mean and std;
+    ``lira_global``: one std pooled over documents (the fixed variance)."""
+    refs = np.asarray(reference_losses, np.float64)
+    if refs.ndim != 2 or refs.shape[0] < 2:
+        raise ValueError(f"LiRA needs at least 2 references, got shape {refs.shape}")
+    out = np.zeros(refs.shape, dtype=bool)
+    return {
+        "lira": lira_offline(target_loss, refs, out),
+        "lira_global": lira_offline(target_loss, refs, out, global_variance=True),
+    }
 
 
 def _interval(values: np.ndarray, level: float) -> tuple[float, float]:

@@ -5,18 +5,25 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from diffcal.config.lm_checks import LM_MODELS
 from diffcal.core.seeds import derive_seed
 
 LM_DIR = "results/lm/{lm}"
-#: model -> (the documents it trains on, its recipe section)
+#: model -> (the model it starts from, the documents it trains on, its recipe
+#: section); public_<i> (the further public references) as public.
 TRAINING = {
-    "base": ("pretrain", "pretrain"),
-    "target": ("member", "finetune"),
-    "public": ("public", "finetune"),
-    "forget": ("public", "forget"),
+    "base": (None, "pretrain", "pretrain"),
+    "target": ("base", "member", "finetune"),
+    "public": ("base", "public", "finetune"),
+    "forget": ("target", "public", "forget"),
 }
+#: the references every attack is calibrated by
 REFERENCES = ("base", "public", "forget")
+#: what the ``model`` wildcard matches
+MODEL_PATTERN = "base|target|public|public_[0-9]+|forget"
+
+
+def training(model: str) -> tuple[str | None, str, str]:
+    return TRAINING["public" if model.startswith("public_") else model]
 
 
 def lm_cfg(config: Mapping[str, Any], lm: str) -> Mapping[str, Any]:
@@ -25,14 +32,17 @@ def lm_cfg(config: Mapping[str, Any], lm: str) -> Mapping[str, Any]:
 
 def init_file(lm: str, model: str) -> list[str]:
     """The model file ``model`` starts from ([] for the base model)."""
-    start = LM_MODELS[model]
+    start = training(model)[0]
     return [] if start is None else [f"results/lm/{lm}/models/{start}.pt"]
 
 
 def recipe(config: Mapping[str, Any], lm: str, model: str) -> dict[str, Any]:
     """The recipe ``model`` trains with, keys sorted (params compare as dicts in
     order: a config written in another key order must not retrain anything)."""
-    return dict(sorted(lm_cfg(config, lm)[TRAINING[model][1]].items()))
+    cfg = lm_cfg(config, lm)
+    if model == "base" and cfg["model"]["arch"] == "pretrained":
+        return {}  # not trained: the pretrained model as it is
+    return dict(sorted(cfg[training(model)[2]].items()))
 
 
 def model_cfg(config: Mapping[str, Any], lm: str) -> dict[str, Any]:
@@ -41,6 +51,17 @@ def model_cfg(config: Mapping[str, Any], lm: str) -> dict[str, Any]:
 
 def corpus(config: Mapping[str, Any], lm: str) -> dict[str, Any]:
     return dict(sorted(lm_cfg(config, lm)["corpus"].items()))
+
+
+def lira_names(config: Mapping[str, Any], lm: str) -> list[str]:
+    """The public references offline LiRA reads: public, public_2 .. public_<n>;
+    none when ``references`` is 1."""
+    n = lm_cfg(config, lm)["references"]
+    return [] if n < 2 else ["public", *(f"public_{i}" for i in range(2, n + 1))]
+
+
+def lira_files(config: Mapping[str, Any], lm: str) -> list[str]:
+    return [f"results/lm/{lm}/tokens/{m}.parquet" for m in lira_names(config, lm)]
 
 
 def seed(config: Mapping[str, Any], lm: str, model: str) -> int:

@@ -15,12 +15,14 @@ from diffcal.attacks.lm_audit import (
     auc_gain,
     blind_baseline,
     document_scores,
-    scored_zlib,
 )
+from diffcal.attacks.lm_scores import zlib_bytes
 from diffcal.core.io import write_csv, write_parquet, write_text
 from diffcal.data.sources.table import read_file
 
 TOKEN_COLUMNS = ("doc", "position", "logp", "mu", "var")
+#: Optional: the token's id; when target and reference both have it, it must agree.
+TOKEN_ID = "token"
 
 
 def read_tokens(path: str, docs: pd.Series, key: str) -> dict[str, np.ndarray]:
@@ -37,21 +39,32 @@ def read_tokens(path: str, docs: pd.Series, key: str) -> dict[str, np.ndarray]:
     if absent:
         raise ValueError(f"{key}: {path} has no tokens of documents {absent[:5]}")
     t = t.sort_values(["doc", "position"], kind="stable")
-    return {
+    out = {
         "doc": position[t["doc"]].to_numpy(np.int64),
         "position": t["position"].to_numpy(np.int64),
         **{k: t[k].to_numpy(np.float64) for k in ("logp", "mu", "var")},
     }
+    if TOKEN_ID in t.columns:
+        out[TOKEN_ID] = t[TOKEN_ID].to_numpy(np.int64)
+    return out
 
 
 def check_same_tokens(target: Mapping, ref: Mapping, key: str) -> None:
-    """A reference must score the target's tokens: same (document, position) rows.
-    Different ones mean another tokenizer (or context), and eq. 5's difference would
-    compare different things."""
+    """A reference must score the target's tokens: same (document, position) rows,
+    and the same token ids where both files carry them. Different ones mean another
+    tokenizer (or context), and eq. 5's difference would compare different things."""
     if np.array_equal(ref["doc"], target["doc"]) and np.array_equal(
         ref["position"], target["position"]
     ):
-        return
+        if TOKEN_ID not in ref or TOKEN_ID not in target:
+            return
+        differ = np.flatnonzero(ref[TOKEN_ID] != target[TOKEN_ID])
+        if len(differ) == 0:
+            return
+        raise ValueError(
+            f"{key}: its token ids are not the target's ({len(differ)} of {len(ref[TOKEN_ID])} "
+            f"differ, first in document {int(target['doc'][differ[0]])}): a different tokenizer?"
+        )
     n_t = np.bincount(target["doc"], minlength=int(target["doc"].max()) + 1)
     n_r = np.bincount(ref["doc"], minlength=len(n_t))[: len(n_t)]
     first = int(np.flatnonzero(n_t != n_r)[0]) if np.any(n_t != n_r) else 0
@@ -72,24 +85,35 @@ def run_audit(
     n_boot: int,
     seed: int,
     label: str,
+    lira_references: Mapping[str, str] | None = None,
 ) -> None:
     """``docs``: the audited documents (``doc``, ``is_member``, optional ``text``: the
-    zlib attack and the blind baseline need it); ``target`` and ``references``
-    (name -> path): per-token files (:func:`read_tokens`), each reference on the
-    target's tokens. Writes ``out``'s scores, metrics, gains, report."""
+    zlib attack and the blind baseline need it; optional ``scored_text``: what the
+    model scored of a document cut to its context, which zlib then compresses);
+    ``target`` and ``references`` (name -> path): per-token files
+    (:func:`read_tokens`), each reference on the target's tokens;
+    ``lira_references`` likewise, the references of offline LiRA (none or 2 and
+    more). Writes ``out``'s scores, metrics, gains, report."""
     target = read_tokens(target, docs["doc"], "target")
     references = {r: read_tokens(p, docs["doc"], f"references.{r}") for r, p in references.items()}
-    for name, ref in references.items():
+    lira = {
+        r: read_tokens(p, docs["doc"], f"lira_references.{r}")
+        for r, p in (lira_references or {}).items()
+    }
+    for name, ref in [*references.items(), *lira.items()]:
         check_same_tokens(target, ref, f"references.{name}")
     is_member = docs["is_member"].to_numpy(bool)
     texts = docs["text"].tolist() if "text" in docs else None
-    compressed = scored_zlib(texts, target) if texts is not None else None
-    scores = document_scores(target, references, len(docs), ks, compressed)
+    zipped = docs["scored_text"] if "scored_text" in docs else docs.get("text")
+    compressed = zlib_bytes(zipped.tolist()) if zipped is not None else None
+    scores = document_scores(target, references, len(docs), ks, compressed, list(lira.values()))
     if texts is not None:
         scores["blind"] = blind_baseline(texts, is_member, seed=seed)
     metrics = attack_metrics(scores, is_member, fprs=fpr_levels, n_boot=n_boot, seed=seed)
     own = [c for c in scores.columns if "-cal:" not in c and c not in ("zlib", "blind")]
+    own = [c for c in own if not c.startswith("lira")]
     pairs = [(f"{s}-cal:{r}", s) for s in own for r in references]
+    pairs += [(c, "loss") for c in scores.columns if c.startswith("lira")]
     if texts is not None:
         pairs += [(f"loss-cal:{r}", "zlib") for r in references]
     gains = auc_gain(scores, is_member, pairs, n_boot=n_boot, seed=seed)
@@ -123,6 +147,13 @@ def report(label, metrics, gains, audited, scores, is_member, fpr_levels) -> str
     for _, r in metrics.iterrows():
         cells = [_cell(r, "auc"), *(_cell(r, f"tpr_at_fpr_{f:g}") for f in fpr_levels)]
         lines.append(f"| {r['attack']} | " + " | ".join(cells) + " |")
+    if "lira" in set(metrics["attack"]):
+        lines += [
+            "",
+            "lira: offline LiRA, the target's loss against a Gaussian fitted to the LiRA "
+            "references' losses on the same document; lira_global: one variance pooled "
+            "over documents.",
+        ]
     lines += [
         "",
         "What calibration adds (AUC of the calibrated attack minus its baseline's, paired):",

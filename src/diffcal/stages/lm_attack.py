@@ -5,10 +5,12 @@ blind baseline, and the report (results/lm/<name>/)."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import pandas as pd
 
 from diffcal.reporting.lm_report import run_audit
+from diffcal.training.causal_lm import new_tokenizer, scored_texts
 
 
 def run_lm_attack(
@@ -25,14 +27,22 @@ def run_lm_attack(
     n_boot: int,
     seed: int,
     label: str,
+    model_cfg: Mapping[str, Any],
+    lira: Sequence[str] = (),
+    lira_names: Sequence[str] = (),
 ) -> None:
+    """``references``: name -> per-token file of each calibrating reference;
+    ``lira``: the per-token files of LiRA's references, named by ``lira_names``."""
     docs = pd.read_parquet(documents)
     audited = docs[docs["role"].isin(["member", "nonmember"])].reset_index(drop=True)
     audited["is_member"] = audited["role"] == "member"
+    tokenizer = new_tokenizer(dict(model_cfg))
+    audited["scored_text"] = scored_texts(audited["text"], tokenizer, model_cfg["context"])
     run_audit(
-        docs=audited[["doc", "is_member", "text"]],
+        docs=audited[["doc", "is_member", "text", "scored_text"]],
         target=target,
         references=references,
+        lira_references=dict(zip(lira_names, lira, strict=True)),
         out={
             "scores": out_scores,
             "metrics": out_metrics,

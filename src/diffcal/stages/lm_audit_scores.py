@@ -13,8 +13,8 @@ from diffcal.reporting.lm_report import run_audit
 
 
 def read_documents_file(path: str) -> pd.DataFrame:
-    """The audited documents: ``doc``, ``is_member`` (bool), optional ``text``; one
-    line naming the problem otherwise."""
+    """The audited documents: ``doc``, ``is_member`` (bool), optional ``text`` and
+    ``scored_text``; one line naming the problem otherwise."""
     docs = read_file(Path(path))
     missing = [c for c in ("doc", "is_member") if c not in docs.columns]
     if missing:
@@ -32,7 +32,7 @@ def read_documents_file(path: str) -> pd.DataFrame:
         raise ValueError(
             f"documents: {path}: is_member must be true/false (or 1/0), with both present"
         )
-    cols = ["doc", "text"] if "text" in docs.columns else ["doc"]
+    cols = ["doc", *(c for c in ("text", "scored_text") if c in docs.columns)]
     return docs[cols].assign(is_member=member.to_numpy(bool)).reset_index(drop=True)
 
 
@@ -48,12 +48,17 @@ def run_lm_audit_scores(
     n_boot: int,
     seed: int,
     label: str,
+    lira: Sequence[str] = (),
+    lira_names: Sequence[str] = (),
 ) -> None:
+    """``references`` (files) named by ``names`` calibrate; ``lira`` (files) named by
+    ``lira_names`` are offline LiRA's references."""
     docs = read_documents_file(documents)
     run_audit(
         docs=docs,
         target=target,
         references=dict(zip(names, references, strict=True)),
+        lira_references=dict(zip(lira_names, lira, strict=True)),
         out=out,
         ks=ks,
         fpr_levels=fpr_levels,

@@ -1,6 +1,6 @@
 """Stage ``lm_score``: one model's per-token scores on the audited documents
-(members and non-members): tokens.parquet with ``doc``, ``position``, ``logp``,
-``mu``, ``var`` (:func:`diffcal.training.causal_lm.token_scores`)."""
+(members and non-members): tokens.parquet with ``doc``, ``position``, ``token``,
+``logp``, ``mu``, ``var`` (:func:`diffcal.training.causal_lm.token_scores`)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from diffcal.core.io import write_parquet
-from diffcal.training.causal_lm import ByteTokenizer, encode, load_lm, token_scores
+from diffcal.training.causal_lm import encode, load_lm, new_tokenizer, token_scores
 from diffcal.training.train import setup_torch
 
 log = logging.getLogger("diffcal")
@@ -22,7 +22,7 @@ def run_lm_score(*, documents: str, model: str, out: str, torch_threads: int) ->
     docs = pd.read_parquet(documents)
     audited = docs[docs["role"].isin(["member", "nonmember"])]
     lm, cfg = load_lm(model)
-    enc = encode(audited["text"].tolist(), ByteTokenizer(), cfg["context"])
+    enc = encode(audited["text"].tolist(), new_tokenizer(cfg), cfg["context"])
     start = time.perf_counter()
     s = token_scores(lm, enc)
     took = time.perf_counter() - start
@@ -33,6 +33,7 @@ def run_lm_score(*, documents: str, model: str, out: str, torch_threads: int) ->
         {
             "doc": audited["doc"].to_numpy()[s["doc"]].astype(np.int32),
             "position": s["position"].astype(np.int32),
+            "token": s["token"].astype(np.int32),
             **{k: s[k] for k in ("logp", "mu", "var")},
         }
     )

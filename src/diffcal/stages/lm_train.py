@@ -1,6 +1,7 @@
 """Stage ``lm_train``: one model of a language-model audit (module
-``diffcal.config.lm_checks.LM_MODELS``): the base model trained from scratch on the
-pretraining documents, or a model fine-tuned from another on its documents."""
+``diffcal.config.lm_views.TRAINING``): the base model (trained from scratch on
+the pretraining documents; a pretrained model as it is), or a model fine-tuned
+from another on its documents."""
 
 from __future__ import annotations
 
@@ -12,7 +13,15 @@ from typing import Any
 import pandas as pd
 import torch
 
-from diffcal.training.causal_lm import ByteTokenizer, encode, fine_tune, load_lm, new_lm, save_lm
+from diffcal.training.causal_lm import (
+    encode,
+    fine_tune,
+    load_lm,
+    new_lm,
+    new_tokenizer,
+    ready_to_train,
+    save_lm,
+)
 from diffcal.training.train import setup_torch
 
 log = logging.getLogger("diffcal")
@@ -32,6 +41,10 @@ def run_lm_train(
     """Train on the documents of ``role``, starting from ``init`` (a model file;
     None: a new model, its weights from ``seed``), and save to ``out``."""
     setup_torch(torch_threads)
+    if init is None and model_cfg.get("arch") == "pretrained":
+        log.info("the base model is %s itself: nothing to train", model_cfg["source"])
+        save_lm(None, dict(model_cfg), out)  # its weights are read from the source
+        return
     docs = pd.read_parquet(documents)
     texts = docs.loc[docs["role"] == role, "text"].tolist()
     if init is None:
@@ -39,7 +52,8 @@ def run_lm_train(
         model, cfg = new_lm(dict(model_cfg)), dict(model_cfg)
     else:
         model, cfg = load_lm(init)
-    enc = encode(texts, ByteTokenizer(), cfg["context"])
+    ready_to_train(model, cfg, seed)
+    enc = encode(texts, new_tokenizer(cfg), cfg["context"])
     n_tokens = int((enc.lengths - 1).sum())
     log.info("%d %s documents, %d tokens to predict a pass", len(texts), role, n_tokens)
     start = time.perf_counter()

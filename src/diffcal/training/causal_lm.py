@@ -43,6 +43,9 @@ class ByteTokenizer:
     def encode(self, text: str) -> list[int]:
         return [self.bos, *text.encode("utf-8")]
 
+    def decode(self, ids: Sequence[int]) -> str:
+        return bytes(i for i in ids if i < 256).decode("utf-8", "ignore")
+
 
 @dataclass(frozen=True)
 class Encoded:
@@ -78,6 +81,17 @@ def encode(docs: Sequence[str], tokenizer, context: int) -> Encoded:
     for i, r in enumerate(rows):
         ids[i, : lengths[i]] = r[: lengths[i]]
     return Encoded(ids, lengths, truncated)
+
+
+def scored_texts(docs: Sequence[str], tokenizer, context: int) -> list[str]:
+    """What a model with ``context`` tokens scores of each document (what the zlib
+    attack compresses): the document itself, or for one cut to the context the
+    decoded text of the tokens it keeps."""
+    out = []
+    for doc in docs:
+        ids = tokenizer.encode(doc)
+        out.append(doc if len(ids) <= context else tokenizer.decode(ids[1:context]))
+    return out
 
 
 class TinyCausalLM(nn.Module):
@@ -117,6 +131,22 @@ def _batch(enc: Encoded, rows: np.ndarray, device) -> tuple[torch.Tensor, torch.
     return ids, mask
 
 
+def length_batches(
+    lengths: np.ndarray, batch_size: int, gen: torch.Generator, pool: int = 16
+) -> list[np.ndarray]:
+    """One epoch's batches: a random order, cut into pools of ``pool`` batches whose
+    documents are sorted by length before they are cut into batches, the batches
+    then shuffled. Documents of a batch have similar lengths, so little of a batch
+    is padding (a batch is as wide as its longest document)."""
+    order = torch.randperm(len(lengths), generator=gen).numpy()
+    batches = []
+    for start in range(0, len(order), batch_size * pool):
+        chunk = order[start : start + batch_size * pool]
+        chunk = chunk[np.argsort(lengths[chunk], kind="stable")]
+        batches += [chunk[i : i + batch_size] for i in range(0, len(chunk), batch_size)]
+    return [batches[i] for i in torch.randperm(len(batches), generator=gen).tolist()]
+
+
 def fine_tune(
     model: nn.Module,
     enc: Encoded,
@@ -130,20 +160,18 @@ def fine_tune(
 ) -> list[float]:
     """Train ``model`` in place on every document of ``enc`` (next-token cross-entropy
     over the real tokens; AdamW, constant ``lr``); the mean loss per epoch. Only
-    ``parameters(model)`` train when given (e.g. LoRA's); the batch order comes from
-    ``seed``."""
+    ``parameters(model)`` train when given, else those that require a gradient;
+    the batches (:func:`length_batches`) come from ``seed``."""
     device = next(model.parameters()).device
     params = parameters(model) if parameters else [p for p in model.parameters() if p.requires_grad]
     opt = torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay)
     gen = torch_generator(seed)
-    n = len(enc.lengths)
     losses = []
     model.train()
     for epoch in range(epochs):
-        order = torch.randperm(n, generator=gen).numpy()
         total, count = 0.0, 0
-        for start in range(0, n, batch_size):
-            ids, mask = _batch(enc, order[start : start + batch_size], device)
+        for rows in length_batches(enc.lengths, batch_size, gen):
+            ids, mask = _batch(enc, rows, device)
             logits = model(ids[:, :-1])
             loss = F.cross_entropy(logits[mask], ids[:, 1:][mask])
             opt.zero_grad()
@@ -168,40 +196,101 @@ def next_token_moments(log_probs: torch.Tensor) -> tuple[torch.Tensor, torch.Ten
 @torch.no_grad()
 def token_scores(model: nn.Module, enc: Encoded, batch_size: int = 16) -> dict[str, np.ndarray]:
     """Per predicted token, documents in order and positions ascending: ``doc``,
-    ``position`` (1 .. length - 1: the index of the predicted token), ``logp``,
-    ``mu``, ``var`` - each ``(sum(lengths - 1),)``. float64 sums over float32 logits."""
+    ``position`` (1 .. length - 1: the index of the predicted token), ``token`` (its
+    id), ``logp``, ``mu``, ``var`` - each ``(sum(lengths - 1),)``. float64 sums over
+    float32 logits."""
     device = next(model.parameters()).device
     model.eval()
-    out: dict[str, list] = {k: [] for k in ("doc", "position", "logp", "mu", "var")}
-    for start in range(0, len(enc.lengths), batch_size):
-        rows = np.arange(start, min(start + batch_size, len(enc.lengths)))
+    keys = ("doc", "position", "token", "logp", "mu", "var")
+    out: dict[str, list] = {k: [] for k in keys}
+    by_length = np.argsort(enc.lengths, kind="stable")  # little padding per batch
+    for start in range(0, len(by_length), batch_size):
+        rows = np.sort(by_length[start : start + batch_size])
         ids, mask = _batch(enc, rows, device)
-        lp = torch.log_softmax(model(ids[:, :-1]).double(), dim=-1)
+        lp = torch.log_softmax(model(ids[:, :-1])[mask].double(), dim=-1)  # real tokens only
         mu, var = next_token_moments(lp)
-        logp = lp.gather(-1, ids[:, 1:, None]).squeeze(-1)
-        pos = torch.arange(1, ids.shape[1], device=device).expand_as(mask)
-        docs = torch.as_tensor(rows, device=device)[:, None].expand_as(mask)
-        for key, value in zip(out, (docs, pos, logp, mu, var), strict=True):
-            out[key].append(value[mask].cpu().numpy())
-    return {k: np.concatenate(v) for k, v in out.items()}
+        token = ids[:, 1:][mask]
+        logp = lp.gather(-1, token[:, None]).squeeze(-1)
+        pos = torch.arange(1, ids.shape[1], device=device).expand_as(mask)[mask]
+        docs = torch.as_tensor(rows, device=device)[:, None].expand_as(mask)[mask]
+        for key, value in zip(keys, (docs, pos, token, logp, mu, var), strict=True):
+            out[key].append(value.cpu().numpy())
+    cat = {k: np.concatenate(v) for k, v in out.items()}
+    order = np.lexsort((cat["position"], cat["doc"]))
+    return {k: v[order] for k, v in cat.items()}
 
 
-def new_lm(cfg: dict) -> TinyCausalLM:
-    """The model a ``language_models.<name>.model`` section describes (``arch: tiny``)."""
-    if cfg.get("arch", "tiny") != "tiny":
-        raise ValueError(f"model.arch: {cfg['arch']!r} is not a known language model")
+def new_lm(cfg: dict) -> nn.Module:
+    """The model a ``language_models.<name>.model`` section describes: ``arch: tiny``
+    a new :class:`TinyCausalLM`, ``arch: pretrained`` the frozen model at ``source``
+    (:mod:`diffcal.training.pretrained_lm`, the ``lm`` extra)."""
+    arch = cfg.get("arch", "tiny")
+    if arch == "pretrained":
+        from diffcal.training.pretrained_lm import load_pretrained
+
+        return load_pretrained(cfg["source"], cfg["context"])
+    if arch != "tiny":
+        raise ValueError(f"model.arch: {arch!r} is not a known language model")
     keys = ("context", "dim", "layers", "heads")
     return TinyCausalLM(vocab=ByteTokenizer.vocab_size, **{k: cfg[k] for k in keys if k in cfg})
 
 
-def save_lm(model: nn.Module, cfg: dict, path) -> None:
-    """Atomically write ``model``'s weights and its config section."""
-    save_payload({"cfg": dict(cfg), "state_dict": portable_state(model)}, path)
+def new_tokenizer(cfg: dict):
+    """The tokenizer of the model ``cfg`` describes (see :func:`new_lm`)."""
+    if cfg.get("arch", "tiny") == "pretrained":
+        from diffcal.training.pretrained_lm import load_tokenizer
+
+        return load_tokenizer(cfg["source"])
+    return ByteTokenizer()
 
 
-def load_lm(path) -> tuple[TinyCausalLM, dict]:
+def ready_to_train(model: nn.Module, cfg: dict, seed: int) -> None:
+    """Make the weights that fine-tuning changes trainable: a tiny model's all; a
+    pretrained model's LoRA adapters when ``cfg['lora']`` is set (added from
+    ``seed`` unless the model has them already: a further fine-tuning goes on with
+    the same adapters), else all its weights."""
+    if cfg.get("arch", "tiny") != "pretrained":
+        return
+    lora = cfg.get("lora")
+    if lora is None:
+        model.requires_grad_(True)
+    elif not any(".lora_" in k for k, _ in model.named_parameters()):
+        from diffcal.training.pretrained_lm import add_lora
+
+        log.info("LoRA on %d layers", add_lora(model, lora, seed))
+
+
+def _trained_state(model: nn.Module | None, cfg: dict) -> dict:
+    """What a model file keeps: a tiny model's every weight; a pretrained one's
+    trainable weights only (its frozen ones come from ``source``; none for
+    ``model`` None, the pretrained model as it is)."""
+    if model is None:
+        return {}
+    if cfg.get("arch", "tiny") != "pretrained":
+        return portable_state(model)
+    trained = {k for k, p in model.named_parameters() if p.requires_grad}
+    return {k: v for k, v in portable_state(model).items() if k in trained}
+
+
+def save_lm(model: nn.Module | None, cfg: dict, path) -> None:
+    """Atomically write ``model``'s weights (:func:`_trained_state`) and its config
+    section."""
+    save_payload({"cfg": dict(cfg), "state_dict": _trained_state(model, cfg)}, path)
+
+
+def load_lm(path) -> tuple[nn.Module, dict]:
     """The model :func:`save_lm` wrote, and its config section."""
     payload = torch.load(path, map_location="cpu", weights_only=True)
-    model = new_lm(payload["cfg"])
-    model.load_state_dict(payload["state_dict"])
-    return model, payload["cfg"]
+    cfg, state = payload["cfg"], payload["state_dict"]
+    model = new_lm(cfg)
+    if cfg.get("arch", "tiny") != "pretrained":
+        model.load_state_dict(state)
+        return model, cfg
+    if any(".lora_" in k for k in state):
+        ready_to_train(model, cfg, seed=0)  # the adapters' values come from the file
+    elif state:
+        model.requires_grad_(True)
+    missing, unexpected = model.load_state_dict(state, strict=False)
+    if unexpected:
+        raise ValueError(f"{path}: weights {unexpected[:3]} are not in the model")
+    return model, cfg

@@ -73,12 +73,20 @@ def test_blind_baseline_sees_a_shift_and_not_a_random_split():
     assert roc_auc_score(member, lm_audit.blind_baseline(shifted, member, seed=0)) > 0.95
 
 
-def test_scored_zlib_compresses_what_was_scored():
-    import zlib
+def test_lira_scores_against_a_per_document_gaussian():
+    from scipy.stats import norm
 
-    texts = ["abcabcabcabc", "héllo wörld"]
-    # byte tokenizer: positions 1..n predict bytes 1..n; doc 0 cut to 5 bytes
-    tokens = {"doc": np.array([0] * 5 + [1] * 13), "position": np.r_[1:6, 1:14]}
-    got = lm_audit.scored_zlib(texts, tokens)
-    want = [len(zlib.compress(b"abcab")), len(zlib.compress("héllo wörld".encode()))]
-    assert got.tolist() == want
+    rng = np.random.default_rng(4)
+    target = rng.normal(-3, 1, size=20)
+    refs = rng.normal(-3.5, 0.5, size=(3, 20))
+    got = lm_audit.lira_scores(target, refs)
+    for d in range(20):  # each document's own Gaussian (population std, as LiRA's code)
+        want = norm.logcdf(target[d], refs[:, d].mean(), refs[:, d].std())
+        assert got["lira"][d] == pytest.approx(want)
+    pooled = np.sqrt(((refs - refs.mean(0)) ** 2).mean())
+    want = norm.logcdf(target, refs.mean(0), pooled)
+    np.testing.assert_allclose(got["lira_global"], want)
+    # sign: a target that fits its documents better than the references scores higher
+    assert got["lira"][np.argmax(target - refs.mean(0))] > np.median(got["lira"])
+    with pytest.raises(ValueError, match="at least 2 references"):
+        lm_audit.lira_scores(target, refs[:1])

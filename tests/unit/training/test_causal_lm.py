@@ -6,12 +6,15 @@ import torch
 from sklearn.metrics import roc_auc_score
 
 from diffcal.attacks.lm_scores import loss_score
+from diffcal.core.seeds import torch_generator
 from diffcal.training.causal_lm import (
     ByteTokenizer,
     TinyCausalLM,
     encode,
     fine_tune,
+    length_batches,
     next_token_moments,
+    scored_texts,
     token_scores,
 )
 
@@ -35,6 +38,7 @@ def test_token_scores_match_a_per_document_loop():
             lp = torch.log_softmax(model(ids[:, :-1]).double(), -1)[0]
         rows = got["doc"] == d
         assert got["position"][rows].tolist() == list(range(1, length))
+        assert got["token"][rows].tolist() == enc.ids[d, 1:length].tolist()
         want = lp.gather(-1, ids[0, 1:, None]).squeeze(-1).numpy()
         np.testing.assert_allclose(got["logp"][rows], want, rtol=1e-5, atol=1e-6)
         p = lp.exp().numpy()
@@ -94,3 +98,26 @@ def test_next_token_moments_closed_forms():
     mu, var = next_token_moments(torch.as_tensor(two))
     np.testing.assert_allclose(mu, p * np.log(p) + (1 - p) * np.log(1 - p))
     np.testing.assert_allclose(var, p * (1 - p) * (np.log(p) - np.log(1 - p)) ** 2)
+
+
+def test_length_batches_cover_every_document_once_in_similar_lengths():
+    lengths = np.random.default_rng(0).integers(2, 200, size=1000)
+    batches = length_batches(lengths, 16, torch_generator(3))
+    assert sorted(np.concatenate(batches).tolist()) == list(range(1000))
+    again = length_batches(lengths, 16, torch_generator(3))
+    assert all(np.array_equal(a, b) for a, b in zip(batches, again, strict=True))
+    # padding: a batch is as wide as its longest document
+    padded = sum(len(b) * lengths[b].max() for b in batches)
+    in_order = np.array_split(np.arange(1000), 63)  # unsorted batches of 16, for comparison
+    assert padded < 0.65 * sum(len(b) * lengths[b].max() for b in in_order)
+    assert padded < 1.1 * lengths.sum()
+
+
+def test_scored_texts_are_what_the_context_keeps():
+    import zlib
+
+    texts = ["abcabcabcabc", "héllo wörld"]
+    got = scored_texts(texts, ByteTokenizer(), context=6)  # start token + 5 bytes
+    assert got == ["abcab", "héll"]  # "é" is 2 bytes: h, é, l, l
+    assert scored_texts(texts, ByteTokenizer(), context=64) == texts
+    assert len(zlib.compress(got[0].encode())) == len(zlib.compress(b"abcab"))
