@@ -211,7 +211,11 @@ def test_docsync_finds_a_stale_block_and_refreshes_it(tmp_path):
 
 @pytest.mark.parametrize(
     "script, quoted",
-    [("hypotheses.py", "hypotheses/summary.md"), ("tau_protocol.py", "tau_protocol.md")],
+    [
+        ("hypotheses.py", "hypotheses/summary.md"),
+        ("tau_protocol.py", "tau_protocol.md"),
+        ("record_summary.py", "record_summary.md"),
+    ],
 )
 def test_quoted_summary_is_what_its_script_writes(tmp_path, script, quoted):
     """The summaries docs/reproduction.md quotes (docs/reproduction/<quoted>) are the
