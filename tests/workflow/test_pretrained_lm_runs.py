@@ -126,7 +126,8 @@ def test_a_gguf_transformers_cannot_load_stops_in_one_line(tmp_path):
     assert "notamodel" in line and "transformers cannot load odd.gguf" in line
     (wd / "none.yaml").write_text(yaml.safe_dump(_config("missing.gguf")))
     proc = snakemake(wd, "all", "-n", "--configfile", "none.yaml", check=False)
-    assert "language_models.toy.model.source': missing.gguf does not exist" in proc.stderr
+    log = proc.stdout + proc.stderr
+    assert "language_models.toy.model.source': missing.gguf does not exist" in log
 
 
 def test_smollm2_scores_fine_tunes_its_adapters_and_reloads_them(tmp_path):
