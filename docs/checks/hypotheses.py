@@ -19,6 +19,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from diffcal.reporting.docsync import write_generated
+
 ROOT = Path(__file__).resolve().parents[2] / "docs/reproduction"
 #: configuration -> (comparison file, row label per paper row)
 CONFIGS = {
@@ -128,9 +130,8 @@ def summary() -> tuple[str, pd.DataFrame]:
 
 if __name__ == "__main__":
     body, table = summary()
-    text = "# The fidelity hypotheses: Tables 2-3 within the paper's std\n\n" + body
-    if len(sys.argv) > 1:
-        Path(sys.argv[1]).write_text(text, encoding="utf-8")
-        table.to_csv(Path(sys.argv[1]).with_suffix(".csv"), index=False, lineterminator="\n")
-    else:
-        print(text, end="")
+    write_generated(
+        sys.argv[1:],
+        "# The fidelity hypotheses: Tables 2-3 within the paper's std\n\n" + body,
+        table,
+    )

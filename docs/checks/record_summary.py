@@ -1,11 +1,11 @@
 """The summary that opens docs/reproduction.md, generated from the committed copies.
 
-Usage: python docs/checks/record_summary.py [OUT.md]
+Usage: python docs/checks/record_summary.py [docs/reproduction/record_summary.md]
 Reads the copies under ``docs/reproduction/`` (each run's ``claims.csv``,
 ``comparison_with_paper.csv``, ``comparison_counts.csv``, ``metrics_summary.csv``,
 ``provenance.json``, and the hypotheses' ``summary.csv``) and writes the summary
-(default ``docs/reproduction/record_summary.md``) and its counts as a CSV beside it
-(for the prose's value markers). Nothing in it is typed by hand: rerun it after the
+to OUT.md (else to stdout) and its counts as a CSV beside it (for the prose's value
+markers). Nothing in it is typed by hand: rerun it after the
 copies change (a test checks that the quoted file is this script's output).
 """
 
@@ -14,6 +14,8 @@ import sys
 from pathlib import Path
 
 import pandas as pd
+
+from diffcal.reporting.docsync import write_generated
 
 ROOT = Path(__file__).resolve().parents[2] / "docs/reproduction"
 #: copy folder -> the config that produced it
@@ -205,8 +207,4 @@ def summary() -> tuple[str, pd.DataFrame]:
 
 
 if __name__ == "__main__":
-    out = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "record_summary.md"
-    text, table = summary()
-    out.write_text(text)
-    table.to_csv(out.with_suffix(".csv"), index=False)
-    print(f"{out}: {text.count(chr(10))} lines")
+    write_generated(sys.argv[1:], *summary())

@@ -24,6 +24,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from diffcal.reporting.docsync import write_generated
+
 ROOT = Path(__file__).resolve().parents[2] / "docs/reproduction"
 #: configuration -> (run folder under docs/reproduction, row labels)
 CONFIGS = {
@@ -108,9 +110,4 @@ def summary() -> tuple[str, pd.DataFrame]:
 
 if __name__ == "__main__":
     body, table = summary()
-    text = "# Table 3 under three threshold choices\n\n" + body
-    if len(sys.argv) > 1:
-        Path(sys.argv[1]).write_text(text, encoding="utf-8")
-        table.to_csv(Path(sys.argv[1]).with_suffix(".csv"), index=False, lineterminator="\n")
-    else:
-        print(text, end="")
+    write_generated(sys.argv[1:], "# Table 3 under three threshold choices\n\n" + body, table)

@@ -158,6 +158,20 @@ def missing_images(doc: Path) -> list[str]:
     return [p for p in IMAGE.findall(text) if "://" not in p and not (doc.parent / p).is_file()]
 
 
+def write_generated(argv: list[str], text: str, table) -> None:
+    """What a ``docs/checks/`` script writes: with a path in ``argv`` (its command
+    line after the script) the Markdown ``text`` there and ``table`` (a DataFrame,
+    the numbers the docs' value markers read) as a CSV beside it, else ``text`` on
+    stdout."""
+    from diffcal.core.io import write_csv, write_text
+
+    if not argv:
+        print(text, end="")
+        return
+    write_text(argv[0], text)
+    write_csv(table, Path(argv[0]).with_suffix(".csv"))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m diffcal.reporting.docsync",
