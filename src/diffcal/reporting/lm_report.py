@@ -14,6 +14,7 @@ from diffcal.attacks.lm_audit import (
     attack_metrics,
     auc_gain,
     blind_baseline,
+    blind_null,
     document_scores,
 )
 from diffcal.attacks.lm_scores import zlib_bytes
@@ -107,8 +108,10 @@ def run_audit(
     zipped = docs["scored_text"] if "scored_text" in docs else docs.get("text")
     compressed = zlib_bytes(zipped.tolist()) if zipped is not None else None
     scores = document_scores(target, references, len(docs), ks, compressed, list(lira.values()))
+    null = None
     if texts is not None:
         scores["blind"] = blind_baseline(texts, is_member, seed=seed)
+        null = blind_null(texts, is_member, seed=seed)
     metrics = attack_metrics(scores, is_member, fprs=fpr_levels, n_boot=n_boot, seed=seed)
     own = [c for c in scores.columns if "-cal:" not in c and c not in ("zlib", "blind")]
     own = [c for c in own if not c.startswith("lira")]
@@ -123,7 +126,8 @@ def run_audit(
     write_parquet(frame, out["scores"])
     write_csv(metrics, out["metrics"])
     write_csv(gains, out["gains"])
-    text = report(label, metrics, gains, docs.reset_index(drop=True), scores, is_member, fpr_levels)
+    audited = docs.reset_index(drop=True)
+    text = report(label, metrics, gains, audited, scores, is_member, fpr_levels, null)
     write_text(out["report"], text)
 
 
@@ -131,9 +135,10 @@ def _cell(row: pd.Series, col: str) -> str:
     return f"{row[col]:.3f} [{row[col + '_low']:.3f}, {row[col + '_high']:.3f}]"
 
 
-def report(label, metrics, gains, audited, scores, is_member, fpr_levels) -> str:
-    """The audit's Markdown report: metrics, gains, the blind baseline, and the
-    members the best calibrated attack ranks highest."""
+def report(label, metrics, gains, audited, scores, is_member, fpr_levels, null=None) -> str:
+    """The audit's Markdown report: metrics, gains, the blind baseline (judged
+    against ``null``, :func:`~diffcal.attacks.lm_audit.blind_null`), and the members
+    the best calibrated attack ranks highest."""
     n_m, n_n = int(is_member.sum()), int((~is_member).sum())
     lines = [
         f"# Language-model audit: {label}",
@@ -164,7 +169,7 @@ def report(label, metrics, gains, audited, scores, is_member, fpr_levels) -> str
         f"| {g.attack} | {g.baseline} | {g.gain:+.3f} [{g.low:+.3f}, {g.high:+.3f}] |"
         for g in gains.itertuples()
     ]
-    lines += _blind_lines(metrics)
+    lines += _blind_lines(metrics, null)
     best = metrics[metrics["attack"].str.contains("-cal:")].sort_values("auc").iloc[-1]["attack"]
     top = scores[best].to_numpy().argsort()[::-1][:5]
     lines += [
@@ -181,18 +186,25 @@ def report(label, metrics, gains, audited, scores, is_member, fpr_levels) -> str
     return "\n".join(lines) + "\n"
 
 
-def _blind_lines(metrics: pd.DataFrame) -> list[str]:
+def _blind_lines(metrics: pd.DataFrame, null: np.ndarray | None) -> list[str]:
+    """A shift that could pass for leakage raises the blind AUC: it is flagged when
+    the observed AUC is above all but 5 % of the relabelled ones (one-sided
+    permutation p-value, (1 + #null >= observed) / (1 + n))."""
     if "blind" not in set(metrics["attack"]):
         return ["", "No texts: the zlib attack and the blind baseline are left out."]
     blind = metrics.set_index("attack").loc["blind"]
+    p = (1 + int((null >= blind["auc"]).sum())) / (1 + len(null))
     verdict = (
-        "its interval holds 0.5: the words alone do not tell members from non-members"
-        if blind["auc_low"] <= 0.5 <= blind["auc_high"]
-        else "**its interval excludes 0.5: members and non-members differ in their words "
-        "(a distribution shift), so an attack's AUC is not all leakage**"
+        "**members and non-members differ in their words (a distribution shift), so an "
+        "attack's AUC is not all leakage**"
+        if p < 0.05
+        else "no sign of a shift in the words that could pass for leakage"
     )
     return [
         "",
         "Blind baseline (a bag-of-words classifier of member vs non-member text, trained "
-        f"across folds, no model): AUC {_cell(blind, 'auc')}; {verdict}.",
+        f"across folds, no model): AUC {_cell(blind, 'auc')}. The same classifier on "
+        f"{len(null)} random relabellings of these documents: AUC {null.min():.3f} - "
+        f"{null.max():.3f} (mean {null.mean():.3f}); one-sided permutation p = {p:.3f}: "
+        f"{verdict}.",
     ]

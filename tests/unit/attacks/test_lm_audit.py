@@ -90,3 +90,25 @@ def test_lira_scores_against_a_per_document_gaussian():
     assert got["lira"][np.argmax(target - refs.mean(0))] > np.median(got["lira"])
     with pytest.raises(ValueError, match="at least 2 references"):
         lm_audit.lira_scores(target, refs[:1])
+
+
+def test_blind_null_is_the_baseline_under_random_labels_and_flags_a_shift():
+    from diffcal.reporting.lm_report import _blind_lines
+
+    rng = np.random.default_rng(5)
+    words = np.array("alpha beta gamma delta epsilon zeta eta theta iota kappa".split())
+    texts = [" ".join(rng.choice(words, size=8)) for _ in range(200)]
+    member = rng.random(200) < 0.5
+    null = lm_audit.blind_null(texts, member, seed=0, n=10)
+    assert null.shape == (10,) and abs(null.mean() - 0.5) < 0.05
+    np.testing.assert_array_equal(null, lm_audit.blind_null(texts, member, seed=0, n=10))
+    shifted = [t + (" secret" if m else "") for t, m in zip(texts, member, strict=True)]
+    observed = roc_auc_score(member, lm_audit.blind_baseline(shifted, member, seed=0))
+    shifted_null = lm_audit.blind_null(shifted, member, seed=0)  # 20 relabellings
+    assert observed > shifted_null.max()  # one-sided p = 1 / 21
+    row = {"attack": "blind", "auc": observed, "auc_low": 0.9, "auc_high": 1.0}
+    (line,) = [x for x in _blind_lines(pd.DataFrame([row]), shifted_null) if x]
+    assert "p = 0.048" in line and "distribution shift" in line
+    row["auc"] = float(np.median(shifted_null))
+    (line,) = [x for x in _blind_lines(pd.DataFrame([row]), shifted_null) if x]
+    assert "no sign of a shift" in line
