@@ -75,6 +75,23 @@ def check_same_tokens(target: Mapping, ref: Mapping, key: str) -> None:
     )
 
 
+def read_references(
+    files: Mapping[str, str], docs: pd.Series, target: Mapping
+) -> dict[str, dict[str, np.ndarray]]:
+    """Config key -> the per-token arrays of its file (``files``: key -> path), each
+    file read and checked against ``target`` (:func:`check_same_tokens`) once,
+    however many keys name it (the workflow's public reference is also one of
+    LiRA's)."""
+    by_path: dict[str, dict[str, np.ndarray]] = {}
+    out = {}
+    for key, path in files.items():
+        if path not in by_path:
+            by_path[path] = read_tokens(path, docs, key)
+            check_same_tokens(target, by_path[path], key)
+        out[key] = by_path[path]
+    return out
+
+
 def run_audit(
     *,
     docs: pd.DataFrame,
@@ -96,13 +113,11 @@ def run_audit(
     ``lira_references`` likewise, the references of offline LiRA (none or 2 and
     more). Writes ``out``'s scores, metrics, gains, report."""
     target = read_tokens(target, docs["doc"], "target")
-    references = {r: read_tokens(p, docs["doc"], f"references.{r}") for r, p in references.items()}
-    lira = {
-        r: read_tokens(p, docs["doc"], f"lira_references.{r}")
-        for r, p in (lira_references or {}).items()
-    }
-    for name, ref in [*references.items(), *lira.items()]:
-        check_same_tokens(target, ref, f"references.{name}")
+    keyed = {f"references.{r}": p for r, p in references.items()}
+    keyed |= {f"lira_references.{r}": p for r, p in (lira_references or {}).items()}
+    tokens = read_references(keyed, docs["doc"], target)
+    references = {r: tokens[f"references.{r}"] for r in references}
+    lira = {r: tokens[f"lira_references.{r}"] for r in lira_references or {}}
     is_member = docs["is_member"].to_numpy(bool)
     texts = docs["text"].tolist() if "text" in docs else None
     zipped = docs["scored_text"] if "scored_text" in docs else docs.get("text")

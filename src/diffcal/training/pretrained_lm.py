@@ -54,6 +54,14 @@ def source_path(source: str) -> Path:
     return Path(source)
 
 
+def check_context(config, context: int) -> None:
+    """ValueError when ``context`` exceeds the positions of the model ``config``
+    (a transformers config) describes."""
+    limit = getattr(config, "max_position_embeddings", None)
+    if limit is not None and context > limit:
+        raise ValueError(f"context {context} exceeds the model's {limit} positions")
+
+
 def check_loadable(source: str, context: int) -> None:
     """ValueError unless transformers can read ``source``'s config:
     it exists, a GGUF file holds an architecture transformers reads (what it says
@@ -69,9 +77,7 @@ def check_loadable(source: str, context: int) -> None:
         config = _from_pretrained(AutoConfig, source)
     except (OSError, ValueError, KeyError) as err:
         raise ValueError(f"transformers cannot load {path.name}: {err}") from None
-    limit = getattr(config, "max_position_embeddings", None)
-    if limit is not None and context > limit:
-        raise ValueError(f"context {context} exceeds the model's {limit} positions")
+    check_context(config, context)
 
 
 def _from_pretrained(cls, source: str, **kwargs):
@@ -137,9 +143,10 @@ def load_pretrained(source: str, context: int, key: str = "model.source") -> Log
         model = _from_pretrained(AutoModelForCausalLM, source, dtype=torch.float32)
     except (OSError, ValueError, KeyError) as err:
         raise ValueError(f"{key}: transformers cannot load {source}: {err}") from None
-    limit = getattr(model.config, "max_position_embeddings", None)
-    if limit is not None and context > limit:
-        raise ValueError(f"{key}: context {context} exceeds the model's {limit} positions")
+    try:
+        check_context(model.config, context)
+    except ValueError as err:
+        raise ValueError(f"{key}: {err}") from None
     for p in model.parameters():
         p.requires_grad_(False)
     n = sum(p.numel() for p in model.parameters())
