@@ -19,7 +19,7 @@ from the folders before it:
   output files.
 """
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 
 def audit(*args, **kwargs):
