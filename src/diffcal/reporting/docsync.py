@@ -7,7 +7,9 @@ A document quotes a generated file between two markers::
     <!-- END generated -->
 
 The block holds the file's text without its top-level ``# title`` line (the
-document gives its own heading). The quoted file is a copy of a run's output
+document gives its own heading). ``path#Heading`` quotes one section of a Markdown
+file: the lines under its ``## Heading`` (any level; spaces in the title written
+as ``-``) up to the next heading of that level or above. The quoted file is a copy of a run's output
 (``results/tables/<name>/...`` copied under ``docs/``, since ``results/`` is not
 versioned). Commands (paths relative to
 the repository root)::
@@ -60,27 +62,61 @@ def blocks(text: str) -> list[tuple[str, str]]:
     return [(m["path"], m["body"]) for m in BLOCK.finditer(text)]
 
 
+def section(text: str, heading: str) -> str:
+    """The lines of Markdown ``text`` under the heading whose title, spaces written
+    as ``-``, is ``heading`` (any level) up to the next heading of that level or above; ValueError (one
+    line) when no heading has that title."""
+    lines = text.split("\n")
+    for i, line in enumerate(lines):
+        m = re.match(r"(#+) (.*)", line)
+        if m and m[2].strip().replace(" ", "-") == heading:
+            level, end = len(m[1]), len(lines)
+            for j in range(i + 1, len(lines)):
+                n = re.match(r"(#+) ", lines[j])
+                if n and len(n[1]) <= level:
+                    end = j
+                    break
+            return "\n".join(lines[i + 1 : end])
+    raise ValueError(f"no heading {heading!r}")
+
+
+def source_text(path: str, root: Path) -> str | None:
+    """What a block naming ``path`` (``file`` or ``file#Heading``) should hold,
+    or None when the file or the section is missing."""
+    name, _, heading = path.partition("#")
+    f = root / name
+    if not f.is_file():
+        return None
+    text = f.read_text(encoding="utf-8")
+    if not heading:
+        return quoted(text)
+    try:
+        return section(text, heading).strip() + "\n"
+    except ValueError:
+        return None
+
+
 def stale_blocks(doc: Path, root: Path) -> list[str]:
     """Paths of the blocks of ``doc`` whose body differs from the file (or whose
-    file is missing)."""
+    file or section is missing)."""
     bad = []
     for path, body in blocks(doc.read_text(encoding="utf-8")):
-        f = root / path
-        if not f.is_file() or quoted(f.read_text(encoding="utf-8")).strip() != body.strip():
+        want = source_text(path, root)
+        if want is None or want.strip() != body.strip():
             bad.append(path)
     return bad
 
 
 def refresh(doc: Path, root: Path) -> int:
     """Rewrite every block of ``doc`` with its file's text; returns the number of
-    blocks. A block whose file is missing is an error."""
+    blocks. A block whose file or section is missing is an error."""
     text = doc.read_text(encoding="utf-8")
 
     def body(m: re.Match) -> str:
-        f = root / m["path"]
-        if not f.is_file():
+        want = source_text(m["path"], root)
+        if want is None:
             raise FileNotFoundError(f"{doc}: generated block names {m['path']}, which is missing")
-        return m.group(1) + quoted(f.read_text(encoding="utf-8")) + m.group(4)
+        return m.group(1) + want + m.group(4)
 
     new, n = BLOCK.subn(body, text)
     if new != text:

@@ -232,3 +232,22 @@ def test_quoted_summary_is_what_its_script_writes(tmp_path, script, quoted):
     assert out.read_text() == (REPO / "docs/reproduction" / quoted).read_text()
     csv = (REPO / "docs/reproduction" / quoted).with_suffix(".csv")
     assert out.with_suffix(".csv").read_text() == csv.read_text()
+
+
+def test_docsync_quotes_one_section_of_a_file(tmp_path):
+    from diffcal.reporting import docsync
+
+    (tmp_path / "r.md").write_text(
+        "# R\n\n## The paper's claims\n\n| a |\n|---|\n| 1 |\n\n### detail\n\nx\n\n## Figures\n\ny\n"
+    )
+    doc = tmp_path / "doc.md"
+    doc.write_text(
+        "<!-- BEGIN generated: r.md#The-paper's-claims -->\n| a |\n|---|\n| 2 |\n<!-- END generated -->\n"
+    )
+    assert docsync.stale_blocks(doc, tmp_path) == ["r.md#The-paper's-claims"]
+    assert docsync.refresh(doc, tmp_path) == 1
+    body = docsync.blocks(doc.read_text())[0][1]
+    assert body == "| a |\n|---|\n| 1 |\n\n### detail\n\nx\n"  # up to the next "## ", not "### "
+    assert docsync.stale_blocks(doc, tmp_path) == []
+    doc.write_text("<!-- BEGIN generated: r.md#Nothing -->\n<!-- END generated -->\n")
+    assert docsync.stale_blocks(doc, tmp_path) == ["r.md#Nothing"]
