@@ -96,7 +96,8 @@ def claims_table() -> tuple[list[str], list[dict]]:
         n = ours["verdict"].value_counts()
         got = [int(n.get(v, 0)) for v in ("holds", "contradicted", "inconclusive", "not run")]
         lines.append(f"| `{run}` | " + " | ".join(map(str, got)) + " |")
-        rows.append({"key": f"claims {run} holds", "value": got[0]})
+        for verdict, count in zip(("holds", "contradicted", "inconclusive"), got[:3], strict=True):
+            rows.append({"key": f"claims {run} {verdict}", "value": count})
     return lines, rows
 
 

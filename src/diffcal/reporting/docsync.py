@@ -27,10 +27,11 @@ name its source, and ``check`` fails when the text differs from the file::
 
     <!-- value: docs/x.csv variant=eps10 attack=a epsilon_lb_mean .3f -->0.035<!-- /value -->
 
-Tokens: the CSV, any ``column=value`` / ``column!=value`` filters (compared as the
-file's text), the column (``max:`` / ``min:`` before it aggregates over the rows the
-filters keep, else exactly one row must match; ``*100`` after it scales) and a
-format spec; ``write`` fills the text in.
+Tokens (split as a shell would, so ``"table=Table 2"`` is one): the CSV, any
+``column=value`` / ``column!=value`` filters (compared as the file's text), the
+column (``max:`` / ``min:`` before it aggregates over the rows the filters keep,
+``count:`` counts them, else exactly one row must match; ``*100`` after it scales)
+and a format spec; ``write`` fills the text in.
 
 Each exits 1 and names the offending block, value or file when something differs.
 """
@@ -40,6 +41,7 @@ from __future__ import annotations
 import argparse
 import csv
 import re
+import shlex
 import sys
 from pathlib import Path
 
@@ -64,8 +66,8 @@ def blocks(text: str) -> list[tuple[str, str]]:
 
 def section(text: str, heading: str) -> str:
     """The lines of Markdown ``text`` under the heading whose title, spaces written
-    as ``-``, is ``heading`` (any level) up to the next heading of that level or above; ValueError (one
-    line) when no heading has that title."""
+    as ``-``, is ``heading`` (any level) up to the next heading of that level or
+    above; ValueError (one line) when no heading has that title."""
     lines = text.split("\n")
     for i, line in enumerate(lines):
         m = re.match(r"(#+) (.*)", line)
@@ -131,7 +133,7 @@ def value_of(spec: str, root: Path) -> str:
     """The text a ``value`` marker's ``spec`` (module docstring) gives, from its CSV
     under ``root``; ValueError (one line) on a missing file or column or when the
     filters keep no row (or several, without ``max:`` / ``min:``)."""
-    path, *filters, column, fmt = spec.split()
+    path, *filters, column, fmt = shlex.split(spec)
     f = root / path
     if not f.is_file():
         raise ValueError(f"value marker {spec!r}: {path} is missing")
@@ -142,6 +144,8 @@ def value_of(spec: str, root: Path) -> str:
         rows = [r for r in rows if (r.get(key) == want) == (op == "=")]
     agg, _, column = column.rpartition(":")
     column, _, scale = column.partition("*")
+    if agg == "count":
+        return format(len(rows), fmt)
     if not rows or (len(rows) > 1 and not agg):
         raise ValueError(f"value marker {spec!r}: the filters keep {len(rows)} rows of {path}")
     if column not in rows[0]:

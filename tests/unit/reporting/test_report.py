@@ -238,11 +238,13 @@ def test_docsync_quotes_one_section_of_a_file(tmp_path):
     from diffcal.reporting import docsync
 
     (tmp_path / "r.md").write_text(
-        "# R\n\n## The paper's claims\n\n| a |\n|---|\n| 1 |\n\n### detail\n\nx\n\n## Figures\n\ny\n"
+        "# R\n\n## The paper's claims\n\n| a |\n|---|\n| 1 |\n\n"
+        "### detail\n\nx\n\n## Figures\n\ny\n"
     )
     doc = tmp_path / "doc.md"
     doc.write_text(
-        "<!-- BEGIN generated: r.md#The-paper's-claims -->\n| a |\n|---|\n| 2 |\n<!-- END generated -->\n"
+        "<!-- BEGIN generated: r.md#The-paper's-claims -->\n"
+        "| a |\n|---|\n| 2 |\n<!-- END generated -->\n"
     )
     assert docsync.stale_blocks(doc, tmp_path) == ["r.md#The-paper's-claims"]
     assert docsync.refresh(doc, tmp_path) == 1
@@ -251,3 +253,16 @@ def test_docsync_quotes_one_section_of_a_file(tmp_path):
     assert docsync.stale_blocks(doc, tmp_path) == []
     doc.write_text("<!-- BEGIN generated: r.md#Nothing -->\n<!-- END generated -->\n")
     assert docsync.stale_blocks(doc, tmp_path) == ["r.md#Nothing"]
+
+
+def test_value_markers_take_quoted_filters_and_count_rows(tmp_path):
+    from diffcal.reporting import docsync
+
+    (tmp_path / "c.csv").write_text(
+        'table,label,verdict,diff\nTable 2,"Credit (OpenML, softmax)",holds,-0.02449\n'
+        "Table 2,Adult,holds,0.01\nTable 3,Adult,inconclusive,0.2\n"
+    )
+    spec = 'c.csv "table=Table 2" "label=Credit (OpenML, softmax)" diff +.3f'
+    assert docsync.value_of(spec, tmp_path) == "-0.024"
+    assert docsync.value_of("c.csv verdict=holds count:verdict d", tmp_path) == "2"
+    assert docsync.value_of('c.csv "table=Table 4" count:verdict d', tmp_path) == "0"
