@@ -10,6 +10,7 @@ copies change (a test checks that the quoted file is this script's output).
 """
 
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -98,7 +99,18 @@ def claims_table() -> tuple[list[str], list[dict]]:
         lines.append(f"| `{run}` | " + " | ".join(map(str, got)) + " |")
         for verdict, count in zip(("holds", "contradicted", "inconclusive"), got[:3], strict=True):
             rows.append({"key": f"claims {run} {verdict}", "value": count})
-    return lines, rows
+    return lines, rows + ablation_counts()
+
+
+def ablation_counts() -> list[dict]:
+    """The verdicts of the ablations' claims table (``docs/ablations/ablations.md``,
+    written by rule ``ablations_doc``), counted for the README's value markers."""
+    text = (ROOT.parent / "ablations/ablations.md").read_text(encoding="utf-8")
+    verdicts = re.findall(r"^\| \d \| [^|]+ \| [^|]+ \| \*\*(\w+)\*\* \|", text, re.M)
+    return [
+        {"key": f"claims ablations {v}", "value": verdicts.count(v)}
+        for v in ("holds", "contradicted", "inconclusive")
+    ]
 
 
 def misses() -> list[str]:
