@@ -1,7 +1,10 @@
 """What the released code's softmax head does to the gradient-norm (GN) score.
 
-Usage: python docs/checks/head_gradients.py RESULTS_DIR DATASET [DATASET ...]
+Usage: python docs/checks/head_gradients.py RESULTS_DIR DATASET [DATASET ...] [--out OUT.md]
 e.g.   python docs/checks/head_gradients.py results credit_logits credit_softmax
+
+With ``--out`` the table goes to OUT.md (quoted by docs/reproduction.md) and its
+numbers to OUT.csv beside it (one row per dataset, for the prose's value markers).
 
 For each dataset (a row of config/paper_fidelity.yaml), over every split, the
 target model's scores of the evaluation samples (members + non-members) from
@@ -63,12 +66,18 @@ def summary(results: Path, dataset: str) -> dict:
     }
 
 
-def main(results: str, datasets: list[str]) -> None:
+def main(results: str, datasets: list[str], out: list[str]) -> None:
+    from diffcal.reporting.docsync import write_generated
+
     table = pd.DataFrame([summary(Path(results), d) for d in datasets]).set_index("dataset")
-    print(table.T.to_string())
+    text = "# The gradient norm under the two heads\n\n```\n" + table.T.to_string() + "\n```\n"
+    write_generated(out, text, table.reset_index())
 
 
 if __name__ == "__main__":
-    if len(sys.argv) < 3:
+    args = sys.argv[1:]
+    out = args[args.index("--out") + 1 :] if "--out" in args else []
+    args = args[: args.index("--out")] if "--out" in args else args
+    if len(args) < 2:
         sys.exit(__doc__)
-    main(sys.argv[1], sys.argv[2:])
+    main(args[0], args[1:], out)
