@@ -1,6 +1,7 @@
 """Summed wall time of each dataset's jobs, from a Snakemake console log.
 
-Usage: python docs/checks/job_times.py snakemake.log
+Usage: python docs/checks/job_times.py snakemake.log [--out PATH.md]  (a CSV beside it:
+dataset, rule, minutes; rule "all" is the dataset's sum)
 Jobs of different datasets overlap on a multi-core run, so the sums add up to
 more than the run's wall time.
 """
@@ -14,7 +15,8 @@ STAMP = re.compile(r"^\[(\w{3} \w{3} +\d+ [\d:]+ \d{4})\]$")
 FMT = "%a %b %d %H:%M:%S %Y"
 
 
-def main(path: str) -> None:
+def job_minutes(path: str) -> list[dict]:
+    """Rows of (dataset, rule, minutes), each dataset's sum first as rule "all"."""
     start, dataset, rule_of = {}, {}, {}
     per_dataset: dict[str, float] = defaultdict(float)
     per_rule: dict[tuple[str, str], float] = defaultdict(float)
@@ -45,10 +47,29 @@ def main(path: str) -> None:
                     secs = (stamp - start[jid]).total_seconds()
                     per_dataset[dataset[jid]] += secs
                     per_rule[(dataset[jid], rule_of[jid])] += secs
+    rows = []
     for ds, secs in per_dataset.items():
-        rules = ", ".join(f"{r} {s / 60:.1f}" for (d, r), s in sorted(per_rule.items()) if d == ds)
-        print(f"{ds}: {secs / 60:.1f} min ({rules})")
+        rows.append({"dataset": ds, "rule": "all", "minutes": round(secs / 60, 1)})
+        rows += [
+            {"dataset": d, "rule": r, "minutes": round(s / 60, 1)}
+            for (d, r), s in sorted(per_rule.items())
+            if d == ds
+        ]
+    return rows
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    import pandas as pd
+
+    from diffcal.reporting.docsync import write_generated
+
+    args = sys.argv[1:]
+    out = args[args.index("--out") + 1 :] if "--out" in args else []
+    table = pd.DataFrame(job_minutes(args[0]))
+    lines = []
+    for ds, g in table.groupby("dataset", sort=False):
+        rules = ", ".join(f"{r.rule} {r.minutes:.1f}" for r in g.itertuples() if r.rule != "all")
+        lines.append(f"{ds}: {g.minutes.iloc[0]:.1f} min ({rules})")
+    write_generated(
+        out, "# Summed job time per dataset (minutes)\n\n" + "\n\n".join(lines) + "\n", table
+    )
