@@ -17,12 +17,17 @@ of diffcal: run this with an interpreter that has both (numpy and scipy suffice 
 diffcal.attacks)::
 
     python3.11 -m venv /tmp/oracle && /tmp/oracle/bin/pip install jax-privacy==2.0.0 scipy
-    PYTHONPATH=src /tmp/oracle/bin/python benchmarks/epsilon_bounds.py [--draws 20]
+    PYTHONPATH=src /tmp/oracle/bin/python benchmarks/epsilon_bounds.py [--draws 20] \
+        [--out docs/auditing/epsilon_bounds_power.csv]
+
+With ``--out`` it also writes the means as a CSV (case, true epsilon, method, mean,
+the two ratios), which docs/auditing.md quotes with value markers.
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
 import time
 
 import numpy as np
@@ -47,6 +52,8 @@ def gaussian(mu: float, rng: np.random.Generator):
     member = np.repeat([True, False], N)
     return member * mu + rng.normal(size=2 * N), member
 
+
+RATIO_COLUMNS = ("per_jax_bonferroni", "per_jax_two_sided")
 
 #: case -> (draw function, parameter, true epsilon at DELTA)
 CASES = {
@@ -110,7 +117,9 @@ def theirs(s, y, i) -> dict[str, float]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--draws", type=int, default=20)
+    ap.add_argument("--out", default=None, help="CSV of the means (for the docs)")
     args = ap.parse_args()
+    table = []
     for case, (_, _, true_eps) in CASES.items():
         rows: dict[str, list[float]] = {}
         t0 = time.perf_counter()
@@ -128,6 +137,23 @@ def main() -> None:
         for name, vals in rows.items():
             m = np.mean(vals)
             print(f"  {name:44s} {m:7.3f} {m / ref:12.3f} {m / ref2:14.3f}")
+            table.append(
+                [case, f"{true_eps:.4f}", name, f"{m:.6f}", f"{m / ref:.4f}", f"{m / ref2:.4f}"]
+            )
+    if args.out:
+        with open(args.out, "w", newline="", encoding="utf-8") as fh:
+            w = csv.writer(fh)
+            w.writerow(
+                [
+                    "case",
+                    "true_epsilon",
+                    "method",
+                    "mean",
+                    "per_jax_bonferroni",
+                    "per_jax_two_sided",
+                ]
+            )
+            w.writerows(table)
 
 
 if __name__ == "__main__":
