@@ -16,7 +16,6 @@ HEADING = re.compile(
 #: Copies under docs/ still from an earlier commit (their runs take longer than one
 #: session here; CHANGELOG.md's record entry names them).
 PENDING = {
-    "docs/language_models/fortunes/provenance.json",
     "docs/reproduction/mnist_paper_recipe/provenance.json",
 }
 
