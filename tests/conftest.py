@@ -14,6 +14,8 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 SNAKEMAKE = [sys.executable, "-m", "snakemake"]
 TINY_CONFIG = REPO / "tests" / "data" / "tiny.yaml"
+#: The paper's raw data files (``DIFFCAL_DATA_DIR``, else ``../shared/data`` beside the repo).
+SHARED = Path(os.environ.get("DIFFCAL_DATA_DIR") or REPO.parent / "shared" / "data")
 
 
 def copy_workflow(dest: Path) -> Path:

@@ -4,17 +4,15 @@ curve retrain nothing, a targets_from variant trains no target)."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 import yaml
-from conftest import REPO, copy_workflow, planned_jobs, snakemake
+from conftest import REPO, SHARED, copy_workflow, planned_jobs, snakemake
 
 ABL_TINY = "tests/data/ablations_tiny.yaml"
-SHARED = Path(os.environ.get("DIFFCAL_DATA_DIR") or REPO.parent / "shared" / "data")
 
 
 @pytest.fixture(scope="module")

@@ -3,17 +3,15 @@ the tabular rows of config/paper.yaml equal the committed manifests of this
 platform (tests/data/manifests/<run>/<platform>.txt), each naming the CHANGELOG.md
 entry that explains them."""
 
-import os
 from pathlib import Path
 
 import pytest
 import yaml
-from conftest import REPO, copy_workflow, snakemake
+from conftest import REPO, SHARED, copy_workflow, snakemake
 
 from diffcal.reporting import manifest
 
 MANIFESTS = sorted((REPO / "tests/data/manifests").glob("*/*.txt"))
-SHARED = Path(os.environ.get("DIFFCAL_DATA_DIR") or REPO.parent / "shared" / "data")
 TABULAR = ("credit", "hepatitis", "adult")
 
 

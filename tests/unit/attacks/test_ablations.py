@@ -4,20 +4,15 @@ curve retrain nothing, a targets_from variant trains no target)."""
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import REPO
 
 from diffcal.attacks import ablations as ab
 from diffcal.attacks import metrics
 from diffcal.attacks.calibration import calibrate
 
 ABL_TINY = "tests/data/ablations_tiny.yaml"
-SHARED = Path(os.environ.get("DIFFCAL_DATA_DIR") or REPO.parent / "shared" / "data")
 
 
 def roc_auc_score(y, s):

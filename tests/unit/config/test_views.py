@@ -4,13 +4,7 @@ curve retrain nothing, a targets_from variant trains no target)."""
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
-from conftest import REPO
-
 ABL_TINY = "tests/data/ablations_tiny.yaml"
-SHARED = Path(os.environ.get("DIFFCAL_DATA_DIR") or REPO.parent / "shared" / "data")
 
 
 def test_reference_variant_shares_only_identical_reference_models():

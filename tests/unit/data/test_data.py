@@ -1,19 +1,16 @@
 """Loaders on the offline copies in ../shared/data (skipped without them). No download
 is attempted: a missing file fails with a message instead."""
 
-import os
 import stat
-from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import REPO
+from conftest import SHARED
 
 from diffcal.data import registry as data
 from diffcal.data.fetch import ChecksumError, DataUnavailableError, RemoteFile, fetch, sha256sum
 from diffcal.data.sources.tabular import encode_tabular
 
-SHARED = Path(os.environ.get("DIFFCAL_DATA_DIR") or REPO.parent / "shared" / "data")
 needs_shared = pytest.mark.skipif(
     not (SHARED / "SHA256SUMS").is_file(),
     reason=f"offline dataset copies not found at {SHARED} (set DIFFCAL_DATA_DIR)",

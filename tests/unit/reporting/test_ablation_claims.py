@@ -4,16 +4,12 @@ curve retrain nothing, a targets_from variant trains no target)."""
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
 from conftest import REPO
 
 ABL_TINY = "tests/data/ablations_tiny.yaml"
-SHARED = Path(os.environ.get("DIFFCAL_DATA_DIR") or REPO.parent / "shared" / "data")
 
 
 def _claims_case(tmp_path, good: bool, std: float = 0.001) -> list[dict]:

@@ -4,15 +4,10 @@ curve retrain nothing, a targets_from variant trains no target)."""
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import numpy as np
 import pytest
-from conftest import REPO
 
 ABL_TINY = "tests/data/ablations_tiny.yaml"
-SHARED = Path(os.environ.get("DIFFCAL_DATA_DIR") or REPO.parent / "shared" / "data")
 
 
 @pytest.mark.parametrize("epsilon", [1.0, 10.0, 100.0, 1000.0])
