@@ -75,9 +75,9 @@ def main(results: str, datasets: list[str], out: list[str]) -> None:
 
 
 if __name__ == "__main__":
-    args = sys.argv[1:]
-    out = args[args.index("--out") + 1 :] if "--out" in args else []
-    args = args[: args.index("--out")] if "--out" in args else args
+    from diffcal.reporting.docsync import split_out
+
+    args, out = split_out(sys.argv[1:])
     if len(args) < 2:
         sys.exit(__doc__)
     main(args[0], args[1:], out)

@@ -55,11 +55,9 @@ def baselines(data_dir: str) -> pd.DataFrame:
 
 
 if __name__ == "__main__":
-    from diffcal.reporting.docsync import write_generated
+    from diffcal.reporting.docsync import split_out, write_generated
 
-    args = sys.argv[1:]
-    out = args[args.index("--out") + 1 :] if "--out" in args else []
-    args = args[: args.index("--out")] if "--out" in args else args
+    args, out = split_out(sys.argv[1:])
     table = baselines(args[0] if args else "../shared/data")
     text = "# Hepatitis: public-data baselines\n\n```\n" + table.to_string(index=False) + "\n```\n"
     write_generated(out, text, table)

@@ -61,10 +61,9 @@ def job_minutes(path: str) -> list[dict]:
 if __name__ == "__main__":
     import pandas as pd
 
-    from diffcal.reporting.docsync import write_generated
+    from diffcal.reporting.docsync import split_out, write_generated
 
-    args = sys.argv[1:]
-    out = args[args.index("--out") + 1 :] if "--out" in args else []
+    args, out = split_out(sys.argv[1:])
     table = pd.DataFrame(job_minutes(args[0]))
     lines = []
     for ds, g in table.groupby("dataset", sort=False):

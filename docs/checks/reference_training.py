@@ -48,11 +48,9 @@ def rows(root: Path, dataset: str) -> list[dict]:
 
 
 if __name__ == "__main__":
-    from diffcal.reporting.docsync import write_generated
+    from diffcal.reporting.docsync import split_out, write_generated
 
-    args = sys.argv[1:]
-    out = args[args.index("--out") + 1 :] if "--out" in args else []
-    args = args[: args.index("--out")] if "--out" in args else args
+    args, out = split_out(sys.argv[1:])
     if not args:
         sys.exit(__doc__)
     table = pd.DataFrame([r for d in args for r in rows(Path("."), d)])

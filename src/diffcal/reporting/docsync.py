@@ -198,6 +198,21 @@ def missing_images(doc: Path) -> list[str]:
     return [p for p in IMAGE.findall(text) if "://" not in p and not (doc.parent / p).is_file()]
 
 
+def split_out(argv: list[str]) -> tuple[list[str], list[str]]:
+    """A ``docs/checks/`` script's command line split at ``--out``: (its own
+    arguments, what follows ``--out``, which :func:`write_generated` takes).
+
+    >>> split_out(["results", "credit", "--out", "x.md"])
+    (['results', 'credit'], ['x.md'])
+    >>> split_out(["results"])
+    (['results'], [])
+    """
+    if "--out" not in argv:
+        return list(argv), []
+    i = argv.index("--out")
+    return argv[:i], argv[i + 1 :]
+
+
 def write_generated(argv: list[str], text: str, table) -> None:
     """What a ``docs/checks/`` script writes: with a path in ``argv`` (its command
     line after the script) the Markdown ``text`` there and ``table`` (a DataFrame,
