@@ -11,7 +11,7 @@ unless it is a value of the paper's Tables 1-4 or std bounds
 import re
 from pathlib import Path
 
-from diffcal.reporting import paper
+from diffcal.reporting import docsync, paper
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGES = [
@@ -47,11 +47,8 @@ ALLOWED = {
     "docs/language_models.md": {"0.001": "a learning rate"},
     "docs/auditing.md": {"0.00123": "1 - (0.05 / 2)^(1/3000), a Clopper-Pearson floor"},
 }
-MASKS = [
-    re.compile(r"<!-- BEGIN generated:.*?<!-- END generated -->", re.DOTALL),
-    re.compile(r"<!-- value:.*?<!-- /value -->", re.DOTALL),
-    re.compile(r"```.*?```", re.DOTALL),
-]
+#: what ``docsync check`` compares with its source (blocks, markers), and code fences
+MASKS = [docsync.BLOCK, docsync.VALUE, re.compile(r"```.*?```", re.DOTALL)]
 NUMBER = re.compile(r"(?<![\w.`/-])[-+−]?\d+\.\d{3,}(?![\w.])")
 
 
